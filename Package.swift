@@ -1,0 +1,87 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// MARK: - Shared settings
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// Hot numerical modules drop exclusivity checks in release builds; debug builds keep them.
+let kernelSettings: [SwiftSetting] = swiftSettings + [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Gauntlet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gauntlet", targets: ["gauntlet"]),
+        .executable(name: "gauntlet-bench", targets: ["gauntlet-bench"]),
+        .library(name: "GauntletCLI", targets: ["GauntletCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+    ],
+    targets: [
+        // MARK: - C libraries (each imported by exactly one Swift file)
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: - Light modules (no C)
+        .target(name: "Spec", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"], swiftSettings: swiftSettings),
+        .target(name: "Grid", dependencies: ["Spec"], exclude: ["README.md"], swiftSettings: swiftSettings),
+        .target(name: "Reporting", exclude: ["README.md"], swiftSettings: swiftSettings),
+
+        // MARK: - Engine
+        .target(name: "Tensors", dependencies: ["CBLAS"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Layers", dependencies: ["Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Perturbations", dependencies: ["Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Evaluation", dependencies: ["Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Storage", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: swiftSettings),
+
+        // MARK: - Composition
+        .target(
+            name: "Catalog",
+            dependencies: ["Spec", "Tensors", "Layers", "Datasets", "Perturbations", "Evaluation"],
+            exclude: ["README.md"], swiftSettings: swiftSettings),
+        .target(
+            name: "Runner",
+            dependencies: ["Spec", "Grid", "Catalog", "Tensors", "Layers", "Datasets", "Perturbations",
+                           "Evaluation", "Storage", "Reporting"],
+            exclude: ["README.md"], swiftSettings: swiftSettings),
+        .target(
+            name: "GauntletCLI",
+            dependencies: ["Spec", "Grid", "Catalog", "Runner", "Reporting", "Tensors",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+
+        // MARK: - Executables
+        .executableTarget(name: "gauntlet", dependencies: ["GauntletCLI"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "gauntlet-bench",
+            dependencies: ["Tensors", "Layers", "Datasets", "Catalog", "Spec"],
+            swiftSettings: kernelSettings),
+
+        // MARK: - Tests
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PerturbationsTests", dependencies: ["Perturbations", "Layers", "Tensors", "Datasets", "Evaluation"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers"], swiftSettings: swiftSettings),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
+        .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GauntletCLITests", dependencies: ["GauntletCLI", "Runner", "Storage", "Spec"],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,311 @@
+import Foundation
+
+// Every differentiable operation of the engine, each with its derivative rule beside its
+// forward pass. Coarse operations (linear+bias, conv2d, pooling, batch norm, softmax
+// cross-entropy) are primitives with hand-written derivatives; the gradient checks in
+// TensorsTests cover every one of them.
+
+/// How a loss over a batch is reduced.
+public enum Reduction: String, Sendable, Codable {
+    /// The average over the batch (PyTorch's default).
+    case mean
+    /// The sum over the batch.
+    case sum
+    /// One value per sample.
+    case none
+}
+
+extension Variable {
+    // MARK: - Products
+
+    /// `y = x · Wᵀ + b`: x `[N, in]`, weight `[out, in]`, bias `[out]` (PyTorch's `F.linear`).
+    public func linear(weight: Variable, bias: Variable?) -> Variable {
+        let x = value, w = weight.value
+        precondition(x.rank == 2 && w.rank == 2 && x.shape[1] == w.shape[1], "linear: input \(x.shape), weight \(w.shape)")
+        let y = Kernels.linear(x, weight: w, bias: bias?.value)
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        return tape.record(y, inputs: inputs) { dy, needed in
+            let batch = x.shape[0], inFeatures = x.shape[1], outFeatures = w.shape[0]
+            var dx: Tensor?
+            var dw: Tensor?
+            if needed[0] {
+                var g = Tensor(shape: x.shape)
+                dy.scalars.withUnsafeBufferPointer { pdy in w.scalars.withUnsafeBufferPointer { pw in
+                    g.scalars.withUnsafeMutableBufferPointer { pg in
+                        BLAS.sgemm(transposeA: false, transposeB: false, m: batch, n: inFeatures, k: outFeatures,
+                                   a: pdy.baseAddress!, lda: outFeatures, b: pw.baseAddress!, ldb: inFeatures,
+                                   c: pg.baseAddress!, ldc: inFeatures)
+                    } } }
+                dx = g
+            }
+            if needed[1] {
+                var g = Tensor(shape: w.shape)
+                dy.scalars.withUnsafeBufferPointer { pdy in x.scalars.withUnsafeBufferPointer { px in
+                    g.scalars.withUnsafeMutableBufferPointer { pg in
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: batch,
+                                   a: pdy.baseAddress!, lda: outFeatures, b: px.baseAddress!, ldb: inFeatures,
+                                   c: pg.baseAddress!, ldc: inFeatures)
+                    } } }
+                dw = g
+            }
+            guard needed.count == 3 else { return [dx, dw] }
+            var db = Tensor(shape: [outFeatures])
+            if needed[2] {
+                for n in 0..<batch { for o in 0..<outFeatures { db.scalars[o] += dy.scalars[n * outFeatures + o] } }
+            }
+            return [dx, dw, needed[2] ? db : nil]
+        }
+    }
+
+    /// 2-D cross-correlation: x `[N, C, H, W]`, weight `[O, C, kh, kw]`, bias `[O]`
+    /// (PyTorch's `F.conv2d` with equal stride and zero padding on both axes).
+    public func conv2d(weight: Variable, bias: Variable?, stride: Int = 1, padding: Int = 0) -> Variable {
+        let x = value, w = weight.value
+        precondition(x.rank == 4 && w.rank == 4 && x.shape[1] == w.shape[1], "conv2d: input \(x.shape), weight \(w.shape)")
+        let g = Conv2dGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                               outChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
+                               stride: stride, padding: padding)
+        precondition(g.isValid, "conv2d: kernel \(w.shape[2])×\(w.shape[3]) does not fit input \(x.shape) with padding \(padding)")
+        let (y, columns) = Kernels.conv2d(x, weight: w, bias: bias?.value, geometry: g)
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        let keep = tape.requiresGradient(weight) || (bias.map { tape.requiresGradient($0) } ?? false)
+        let saved = keep ? columns : []
+        return tape.record(y, inputs: inputs) { dy, needed in
+            let parameters = needed[1] || (needed.count == 3 && needed[2])
+            let grads = Kernels.conv2dBackward(dy, columns: saved, weight: w, geometry: g,
+                                               needInput: needed[0], needParameters: parameters)
+            return needed.count == 3 ? [grads.input, grads.weight, grads.bias] : [grads.input, grads.weight]
+        }
+    }
+
+    // MARK: - Pooling
+
+    /// Max pooling with a square window (PyTorch's `F.max_pool2d`; `stride` defaults to `kernel`).
+    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Variable {
+        let x = value
+        let g = Self.poolGeometry(x.shape, kernel: kernel, stride: stride ?? kernel, padding: padding)
+        let (y, argMax) = Kernels.maxPool2d(x, geometry: g)
+        return tape.record(y, inputs: [self]) { dy, _ in
+            [Kernels.maxPool2dBackward(dy, argMax: argMax, inputShape: x.shape)]
+        }
+    }
+
+    /// Average pooling with a square window, padding counted in the divisor (PyTorch's default).
+    public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) -> Variable {
+        let g = Self.poolGeometry(shape, kernel: kernel, stride: stride ?? kernel, padding: padding)
+        let y = Kernels.avgPool2d(value, geometry: g)
+        return tape.record(y, inputs: [self]) { dy, _ in [Kernels.avgPool2dBackward(dy, geometry: g)] }
+    }
+
+    private static func poolGeometry(_ shape: [Int], kernel: Int, stride: Int, padding: Int) -> Conv2dGeometry {
+        precondition(shape.count == 4, "pooling needs an NCHW input, got \(shape)")
+        let g = Conv2dGeometry(batch: shape[0], inChannels: shape[1], height: shape[2], width: shape[3],
+                               outChannels: shape[1], kernelHeight: kernel, kernelWidth: kernel,
+                               stride: stride, padding: padding)
+        precondition(g.isValid && padding * 2 <= kernel, "pooling: window \(kernel) stride \(stride) padding \(padding) on \(shape)")
+        return g
+    }
+
+    // MARK: - Element-wise
+
+    /// `max(x, 0)`; the derivative at 0 is taken as 0, as in PyTorch.
+    public func relu() -> Variable {
+        let x = value
+        var y = x
+        for i in 0..<y.count where y.scalars[i] < 0 { y.scalars[i] = 0 }
+        return tape.record(y, inputs: [self]) { dy, _ in
+            var dx = dy
+            dx.scalars.withUnsafeMutableBufferPointer { p in
+                x.scalars.withUnsafeBufferPointer { px in
+                    for i in 0..<p.count where px[i] <= 0 { p[i] = 0 }
+                }
+            }
+            return [dx]
+        }
+    }
+
+    /// `x ⊙ mask` with a constant mask of the same shape (dropout's masked, rescaled pass).
+    public func masked(by mask: Tensor) -> Variable {
+        precondition(mask.shape == shape, "mask \(mask.shape) for \(shape)")
+        return tape.record(Self.product(value, mask), inputs: [self]) { dy, _ in [Self.product(dy, mask)] }
+    }
+
+    /// `scale[c] · x + shift[c]` per channel (axis 1) with constant coefficients; input
+    /// normalisation `(x − mean) / std` is this with `scale = 1/std`, `shift = −mean/std`.
+    public func channelAffine(scale: [Float], shift: [Float]) -> Variable {
+        precondition(shape.count >= 2 && shape[1] == scale.count && scale.count == shift.count,
+                     "channelAffine: \(scale.count) coefficients for \(shape)")
+        let y = Kernels.channelAffine(value, scale: scale, shift: shift)
+        return tape.record(y, inputs: [self]) { dy, _ in
+            [Kernels.channelAffine(dy, scale: scale, shift: [Float](repeating: 0, count: scale.count))]
+        }
+    }
+
+    /// The same values with another shape of equal element count (`flatten` is one use).
+    public func reshaped(_ newShape: [Int]) -> Variable {
+        let oldShape = shape
+        return tape.record(value.reshaped(newShape), inputs: [self]) { dy, _ in [dy.reshaped(oldShape)] }
+    }
+
+    /// Element-wise sum of two variables of equal shape.
+    public static func + (lhs: Variable, rhs: Variable) -> Variable {
+        lhs.tape.record(lhs.value + rhs.value, inputs: [lhs, rhs]) { dy, _ in [dy, dy] }
+    }
+
+    /// Element-wise product of two variables of equal shape.
+    public static func * (lhs: Variable, rhs: Variable) -> Variable {
+        let a = lhs.value, b = rhs.value
+        precondition(a.shape == b.shape, "shape mismatch \(a.shape) * \(b.shape)")
+        return lhs.tape.record(product(a, b), inputs: [lhs, rhs]) { dy, needed in
+            [needed[0] ? product(dy, b) : nil, needed[1] ? product(dy, a) : nil]
+        }
+    }
+
+    /// Every element multiplied by a constant.
+    public func scaled(by factor: Float) -> Variable {
+        tape.record(value * factor, inputs: [self]) { dy, _ in [dy * factor] }
+    }
+
+    /// The sum of all elements, as a tensor of shape `[1]`.
+    public func sum() -> Variable {
+        let shape = self.shape
+        return tape.record(Tensor(shape: [1], scalars: [Float(value.sum())]), inputs: [self]) { dy, _ in
+            [Tensor(shape: shape, repeating: dy.scalars[0])]
+        }
+    }
+
+    /// The mean of all elements, as a tensor of shape `[1]`.
+    public func mean() -> Variable { sum().scaled(by: 1 / Float(value.count)) }
+
+    private static func product(_ a: Tensor, _ b: Tensor) -> Tensor {
+        var out = a
+        out.scalars.withUnsafeMutableBufferPointer { p in
+            b.scalars.withUnsafeBufferPointer { pb in for i in 0..<p.count { p[i] *= pb[i] } }
+        }
+        return out
+    }
+
+    // MARK: - Normalisation
+
+    /// Batch normalisation of an NCHW input, per channel:
+    /// `y = γ (x − μ) / √(σ² + ε) + β` (Ioffe & Szegedy, 2015).
+    /// With `statistics == nil` it uses the batch's mean and biased variance (training) and
+    /// returns them so the layer can update its running estimates; otherwise it uses the given
+    /// fixed statistics (inference), and the gradient treats them as constants.
+    public func batchNorm2d(
+        gamma: Variable, beta: Variable, epsilon: Float,
+        statistics: (mean: [Float], variance: [Float])? = nil
+    ) -> (output: Variable, batchMean: [Float], batchVariance: [Float]) {
+        let x = value, gammaValues = gamma.value.scalars
+        precondition(x.rank == 4 && x.shape[1] == gammaValues.count, "batchNorm2d: \(gammaValues.count) channels for \(x.shape)")
+        let moments = statistics ?? Kernels.channelMoments(x)
+        let invStd = moments.variance.map { 1 / ($0 + epsilon).squareRoot() }
+        let channels = gammaValues.count
+        // x̂ = (x − μ)/σ is saved for the derivative.
+        let xHat = Kernels.channelAffine(x, scale: invStd, shift: (0..<channels).map { -moments.mean[$0] * invStd[$0] })
+        let y = Kernels.channelAffine(xHat, scale: gammaValues, shift: beta.value.scalars)
+        let usesBatch = statistics == nil
+        let count = Float(x.count / channels)
+        let output = tape.record(y, inputs: [self, gamma, beta]) { dy, needed in
+            let sums = Kernels.channelSums(dy, weightedBy: xHat)   // Σdy and Σdy·x̂ per channel
+            var dx: Tensor?
+            if needed[0] {
+                if usesBatch {
+                    // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂))
+                    var g = dy
+                    let n = x.shape[0], plane = x.shape[2] * x.shape[3]
+                    g.scalars.withUnsafeMutableBufferPointer { pg in
+                        xHat.scalars.withUnsafeBufferPointer { ph in
+                            for b in 0..<n {
+                                for c in 0..<channels {
+                                    let offset = (b * channels + c) * plane
+                                    let k = gammaValues[c] * invStd[c]
+                                    let meanDy = sums.sum[c] / count, meanDyXHat = sums.weighted[c] / count
+                                    for i in offset..<(offset + plane) { pg[i] = k * (pg[i] - meanDy - ph[i] * meanDyXHat) }
+                                }
+                            }
+                        }
+                    }
+                    dx = g
+                } else {
+                    dx = Kernels.channelAffine(dy, scale: (0..<channels).map { gammaValues[$0] * invStd[$0] },
+                                               shift: [Float](repeating: 0, count: channels))
+                }
+            }
+            return [dx,
+                    needed[1] ? Tensor(shape: [channels], scalars: sums.weighted) : nil,
+                    needed[2] ? Tensor(shape: [channels], scalars: sums.sum) : nil]
+        }
+        return (output, moments.mean, moments.variance)
+    }
+
+    // MARK: - Softmax and losses
+
+    /// Row-wise `log softmax` of `[N, K]` logits.
+    public func logSoftmax() -> Variable {
+        let y = Kernels.logSoftmax(value)
+        return tape.record(y, inputs: [self]) { dy, _ in
+            // dx = dy − softmax · Σ_k dy_k
+            let rows = y.shape[0], classes = y.shape[1]
+            var dx = dy
+            for r in 0..<rows {
+                var total: Float = 0
+                for k in 0..<classes { total += dy.scalars[r * classes + k] }
+                for k in 0..<classes { dx.scalars[r * classes + k] -= expf(y.scalars[r * classes + k]) * total }
+            }
+            return [dx]
+        }
+    }
+
+    /// Row-wise softmax of `[N, K]` logits.
+    public func softmax() -> Variable {
+        let y = Kernels.softmax(value)
+        return tape.record(y, inputs: [self]) { dy, _ in
+            // dx = y ⊙ (dy − Σ_k dy_k y_k)
+            let rows = y.shape[0], classes = y.shape[1]
+            var dx = dy
+            for r in 0..<rows {
+                var dot: Float = 0
+                for k in 0..<classes { dot += dy.scalars[r * classes + k] * y.scalars[r * classes + k] }
+                for k in 0..<classes {
+                    let i = r * classes + k
+                    dx.scalars[i] = y.scalars[i] * (dy.scalars[i] - dot)
+                }
+            }
+            return [dx]
+        }
+    }
+
+    /// Cross-entropy of `[N, K]` logits against integer labels, `−log softmax(z)[label]`,
+    /// fused so the derivative is `softmax(z) − onehot(label)` (scaled by 1/N for `.mean`).
+    /// Returns shape `[1]` for `.mean`/`.sum` and `[N]` for `.none`.
+    public func crossEntropy(labels: [Int], reduction: Reduction = .mean) -> Variable {
+        let logits = value
+        let rows = logits.shape[0], classes = logits.shape[1]
+        precondition(labels.count == rows, "crossEntropy: \(labels.count) labels for \(rows) rows")
+        precondition(labels.allSatisfy { (0..<classes).contains($0) }, "crossEntropy: label outside 0..<\(classes)")
+        let logProbabilities = Kernels.logSoftmax(logits)
+        let perSample = (0..<rows).map { -logProbabilities.scalars[$0 * classes + labels[$0]] }
+        let output: Tensor
+        switch reduction {
+        case .none: output = Tensor(shape: [rows], scalars: perSample)
+        case .sum: output = Tensor(shape: [1], scalars: [Float(perSample.reduce(0.0) { $0 + Double($1) })])
+        case .mean: output = Tensor(shape: [1], scalars: [Float(perSample.reduce(0.0) { $0 + Double($1) } / Double(rows))])
+        }
+        return tape.record(output, inputs: [self]) { dy, _ in
+            var dx = logProbabilities
+            for r in 0..<rows {
+                let weight: Float = switch reduction {
+                case .none: dy.scalars[r]
+                case .sum: dy.scalars[0]
+                case .mean: dy.scalars[0] / Float(rows)
+                }
+                for k in 0..<classes {
+                    let i = r * classes + k
+                    dx.scalars[i] = (expf(dx.scalars[i]) - (k == labels[r] ? 1 : 0)) * weight
+                }
+            }
+            return [dx]
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// The only source of randomness in Gauntlet: xoshiro256** seeded through SplitMix64.
+///
+/// Generators are values passed `inout`; a trial derives one generator per purpose from its
+/// seed with `derived(_:)`, so adding a random draw in one place never shifts another's stream.
+/// Nothing here depends on Swift's per-process `Hasher`.
+/// Source: Blackman & Vigna, "Scrambled linear pseudorandom number generators" (2021).
+public struct RandomSource: RandomNumberGenerator, Sendable {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+    /// The seed this generator started from (recorded with results).
+    public let seed: UInt64
+
+    /// A generator whose stream is fully determined by `seed`.
+    public init(seed: UInt64) {
+        self.seed = seed
+        var mixer = seed
+        state = (Self.splitMix(&mixer), Self.splitMix(&mixer), Self.splitMix(&mixer), Self.splitMix(&mixer))
+    }
+
+    /// A generator for a named purpose (`"init"`, `"shuffle"`, …), independent of this one's stream.
+    public func derived(_ purpose: String) -> RandomSource {
+        RandomSource(seed: Self.deriveSeed(seed, purpose))
+    }
+
+    /// The seed for a named purpose: FNV-1a of the purpose's UTF-8 bytes mixed with `seed`.
+    public static func deriveSeed(_ seed: UInt64, _ purpose: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in purpose.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        var mixer = seed ^ hash
+        return splitMix(&mixer)
+    }
+
+    private static func splitMix(_ x: inout UInt64) -> UInt64 {
+        x &+= 0x9e37_79b9_7f4a_7c15
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = rotl(state.1 &* 5, 7) &* 9
+        let t = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= t
+        state.3 = rotl(state.3, 45)
+        return result
+    }
+
+    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+    /// A uniform Float in [0, 1) with 24 random bits.
+    public mutating func nextUnitFloat() -> Float {
+        Float(next() >> 40) * (1.0 / 16_777_216.0)
+    }
+
+    /// A uniform Float in `[low, high)`.
+    public mutating func uniform(_ low: Float, _ high: Float) -> Float {
+        low + (high - low) * nextUnitFloat()
+    }
+
+    /// A standard normal sample (Box–Muller on two uniform doubles).
+    public mutating func normal() -> Float {
+        let u1 = (Double(next() >> 11) + 1) * (1.0 / 9_007_199_254_740_993.0)  // (0, 1]
+        let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+    }
+
+    /// A uniform integer in `0..<bound`.
+    public mutating func nextIndex(below bound: Int) -> Int {
+        Int(next(upperBound: UInt64(bound)))
+    }
+
+    /// A uniformly random permutation of `0..<count` (Fisher–Yates).
+    public mutating func permutation(_ count: Int) -> [Int] {
+        var order = Array(0..<count)
+        if count < 2 { return order }
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            order.swapAt(i, nextIndex(below: i + 1))
+        }
+        return order
+    }
+}
+
+extension Tensor {
+    /// A tensor of independent uniform samples in `[low, high)`.
+    public static func uniform(shape: [Int], low: Float = 0, high: Float = 1, using rng: inout RandomSource) -> Tensor {
+        var t = Tensor(shape: shape)
+        for i in 0..<t.count { t.scalars[i] = rng.uniform(low, high) }
+        return t
+    }
+
+    /// A tensor of independent normal samples with the given mean and standard deviation.
+    public static func normal(shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout RandomSource) -> Tensor {
+        var t = Tensor(shape: shape)
+        for i in 0..<t.count { t.scalars[i] = mean + std * rng.normal() }
+        return t
+    }
+}

@@ -1,0 +1,95 @@
+import Testing
+import Tensors
+
+/// Fast kernels against their naive reference twins, on odd shapes, strides and paddings.
+@Suite struct KernelTests {
+    static let geometries: [Conv2dGeometry] = [
+        Conv2dGeometry(batch: 2, inChannels: 3, height: 7, width: 6, outChannels: 4, kernelHeight: 3, kernelWidth: 3),
+        Conv2dGeometry(batch: 3, inChannels: 2, height: 8, width: 9, outChannels: 5, kernelHeight: 3, kernelWidth: 2,
+                       stride: 2, padding: 1),
+        Conv2dGeometry(batch: 1, inChannels: 1, height: 5, width: 5, outChannels: 2, kernelHeight: 5, kernelWidth: 5,
+                       stride: 1, padding: 2),
+    ]
+
+    @Test func linearMatchesReference() {
+        var rng = RandomSource(seed: 1)
+        let x = Tensor.normal(shape: [5, 7], using: &rng)
+        let w = Tensor.normal(shape: [3, 7], using: &rng)
+        let b = Tensor.normal(shape: [3], using: &rng)
+        #expect(Kernels.linear(x, weight: w, bias: b).maxAbsDifference(ReferenceKernels.linear(x, weight: w, bias: b)) < 1e-5)
+        #expect(Kernels.linear(x, weight: w, bias: nil).maxAbsDifference(ReferenceKernels.linear(x, weight: w, bias: nil)) < 1e-5)
+    }
+
+    @Test(arguments: geometries) func conv2dMatchesReference(g: Conv2dGeometry) {
+        var rng = RandomSource(seed: 2)
+        let x = Tensor.normal(shape: g.inputShape, using: &rng)
+        let w = Tensor.normal(shape: g.weightShape, using: &rng)
+        let b = Tensor.normal(shape: [g.outChannels], using: &rng)
+        let fast = Kernels.conv2d(x, weight: w, bias: b, geometry: g).output
+        #expect(fast.shape == g.outputShape)
+        #expect(fast.maxAbsDifference(ReferenceKernels.conv2d(x, weight: w, bias: b, geometry: g)) < 1e-4)
+    }
+
+    @Test func im2colAndCol2imAreAdjoint() {
+        // <im2col(x), c> == <x, col2im(c)> for any x and c: the backward pass relies on it.
+        let g = Self.geometries[1]
+        var rng = RandomSource(seed: 3)
+        let x = Tensor.normal(shape: g.inputShape, using: &rng)
+        let columns = Tensor.normal(shape: [g.patchSize * g.batch * g.outHeight * g.outWidth], using: &rng)
+        var lowered = [Float](repeating: 0, count: columns.count)
+        var lifted = [Float](repeating: 0, count: x.count)
+        x.scalars.withUnsafeBufferPointer { px in lowered.withUnsafeMutableBufferPointer { Kernels.im2col(px.baseAddress!, g, into: $0.baseAddress!) } }
+        columns.scalars.withUnsafeBufferPointer { pc in lifted.withUnsafeMutableBufferPointer { Kernels.col2imAdd(pc.baseAddress!, g, into: $0.baseAddress!) } }
+        let left = zip(lowered, columns.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let right = zip(x.scalars, lifted).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(left - right) < 1e-3 * max(1, abs(left)))
+    }
+
+    @Test func poolingMatchesReference() {
+        var rng = RandomSource(seed: 4)
+        for (kernel, stride, padding) in [(2, 2, 0), (3, 2, 1), (3, 1, 1)] {
+            let x = Tensor.normal(shape: [2, 3, 7, 8], using: &rng)
+            let g = Conv2dGeometry(batch: 2, inChannels: 3, height: 7, width: 8, outChannels: 3,
+                                   kernelHeight: kernel, kernelWidth: kernel, stride: stride, padding: padding)
+            #expect(Kernels.maxPool2d(x, geometry: g).output == ReferenceKernels.maxPool2d(x, geometry: g))
+            #expect(Kernels.avgPool2d(x, geometry: g).maxAbsDifference(ReferenceKernels.avgPool2d(x, geometry: g)) < 1e-6)
+        }
+    }
+
+    @Test func logSoftmaxMatchesReferenceAndIsStable() {
+        var rng = RandomSource(seed: 6)
+        let moderate = Tensor.normal(shape: [4, 10], std: 3, using: &rng)
+        #expect(Kernels.logSoftmax(moderate).maxAbsDifference(ReferenceKernels.logSoftmax(moderate)) < 1e-5)
+
+        // Extreme logits overflow a naive exp; the max-shifted kernel stays finite.
+        let extreme = Tensor(shape: [2, 4], scalars: [-1000, 0, 1000, 5, 0, 0, 0, 0])
+        let fast = Kernels.logSoftmax(extreme)
+        #expect(fast.scalars.allSatisfy { $0.isFinite })
+        #expect(abs(fast[0, 2]) < 1e-6)                 // the dominant logit has probability 1
+        #expect(abs(fast[1, 0] - (-1.3862944)) < 1e-6)  // uniform row: log(1/4)
+        let softmax = Kernels.softmax(moderate)
+        for row in 0..<4 {
+            let total = (0..<10).reduce(Float(0)) { $0 + softmax[row, $1] }
+            #expect(abs(total - 1) < 1e-5)
+        }
+    }
+
+    @Test func batchNormMomentsAndAffineMatchReference() {
+        var rng = RandomSource(seed: 5)
+        let x = Tensor.normal(shape: [4, 3, 5, 5], mean: 2, std: 3, using: &rng)
+        let (mean, variance) = Kernels.channelMoments(x)
+        let gamma: [Float] = [0.5, 1, 2], beta: [Float] = [0, -1, 3]
+        let tape = Tape()
+        let y = tape.leaf(x).batchNorm2d(gamma: tape.leaf(Tensor(shape: [3], scalars: gamma)),
+                                         beta: tape.leaf(Tensor(shape: [3], scalars: beta)), epsilon: 1e-5).output
+        let reference = ReferenceKernels.batchNorm(x, mean: mean, variance: variance, gamma: gamma, beta: beta, epsilon: 1e-5)
+        #expect(y.value.maxAbsDifference(reference) < 1e-4)
+        for c in 0..<3 {
+            var values: [Double] = []
+            for n in 0..<4 { for i in 0..<5 { for j in 0..<5 { values.append(Double(x[n, c, i, j])) } } }
+            let mu = values.reduce(0, +) / Double(values.count)
+            let biased = values.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(values.count)
+            #expect(abs(Double(mean[c]) - mu) < 1e-5 && abs(Double(variance[c]) - biased) < 1e-4)
+        }
+    }
+}
