@@ -1,0 +1,17 @@
+/// Why a dataset cannot be loaded; every case names the file.
+public enum DatasetError: Error, Equatable, CustomStringConvertible {
+    case missingFile(String)
+    case unreadable(String, String)
+    case malformed(String, String)
+    case invalidSplit(String)
+
+    public var description: String {
+        switch self {
+        case let .missingFile(path):
+            "\(path): no such file (Fashion-MNIST comes from the Debian package dataset-fashion-mnist; set dataset.path to use another copy)"
+        case let .unreadable(path, why): "\(path): cannot read: \(why)"
+        case let .malformed(path, why): "\(path): not a valid IDX file: \(why)"
+        case let .invalidSplit(why): "invalid split: \(why)"
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// The training, validation and test sets of one experiment.
+public struct DatasetSplits: Sendable {
+    public var training: ImageDataset
+    public var validation: ImageDataset
+    public var test: ImageDataset
+
+    public init(training: ImageDataset, validation: ImageDataset, test: ImageDataset) {
+        self.training = training
+        self.validation = validation
+        self.test = test
+    }
+}
+
+/// A dataset kind as written in an experiment file (`dataset: {type: …}`).
+public protocol DatasetSource: Codable, Sendable {
+    static var kind: String { get }
+    /// The shape of one sample, known without loading, so models can be checked before a run.
+    var sampleShape: [Int] { get }
+    var classCount: Int { get }
+    /// Per-channel normalisation the model applies to its [0, 1] input, if any.
+    var normalization: (mean: [Float], std: [Float])? { get }
+    /// Messages for parameters out of range (empty when valid).
+    func problems() -> [String]
+    func load() throws(DatasetError) -> DatasetSplits
+}
+
+/// `normalize: {mean: [...], std: [...]}` in a dataset entry.
+public struct NormalizationParameters: Codable, Sendable, Equatable {
+    public var mean: [Float]
+    public var std: [Float]
+    public init(mean: [Float], std: [Float]) {
+        self.mean = mean
+        self.std = std
+    }
+
+    func problems(channels: Int) -> [String] {
+        var found: [String] = []
+        if mean.count != channels || std.count != channels {
+            found.append("normalize needs \(channels) mean and std value(s), one per channel")
+        }
+        if std.contains(where: { !($0 > 0) }) { found.append("normalize.std values must be > 0") }
+        return found
+    }
+}

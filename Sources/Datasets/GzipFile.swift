@@ -1,0 +1,26 @@
+import CZlib
+import Foundation
+
+/// Reads a whole file, inflating it if it is gzip-compressed (zlib's `gzread` reads plain
+/// files unchanged, so one path serves both).
+enum GzipFile {
+    static func contents(of path: String) throws(DatasetError) -> [UInt8] {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missingFile(path) }
+        guard let file = gzopen(path, "rb") else { throw .unreadable(path, "cannot open") }
+        defer { gzclose(file) }
+        gzbuffer(file, 1 << 18)
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let read = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
+            if read < 0 {
+                var code: Int32 = 0
+                let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
+                throw .unreadable(path, "corrupt gzip stream (\(message))")
+            }
+            if read == 0 { break }
+            bytes.append(contentsOf: chunk[0..<Int(read)])
+        }
+        return bytes
+    }
+}

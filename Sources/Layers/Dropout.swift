@@ -1,0 +1,45 @@
+import Tensors
+
+/// Inverted dropout (Srivastava et al., 2014; PyTorch's `nn.Dropout`): each element is zeroed
+/// with probability `p` and the survivors scaled by `1/(1−p)`.
+///
+/// Active in `.training` and `.monteCarloDropout` modes, the identity in `.inference`. Masks come
+/// from the forward context's seeded generator.
+public struct DropoutSpec: LayerSpec, Equatable {
+    public static let kind = "dropout"
+    /// Drop probability in [0, 1) (default 0.5, as PyTorch).
+    public var p: Float = 0.5
+
+    public init(p: Float = 0.5) { self.p = p }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        if let p = try c.decodeIfPresent(Float.self, forKey: .p) { self.p = p }
+    }
+
+    public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] {
+        guard p >= 0, p < 1 else { throw .invalidParameter(layer: Self.kind, message: "p must be in [0, 1), got \(p)") }
+        return inputShape
+    }
+
+    public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer {
+        _ = try outputShape(for: inputShape)
+        return Dropout(p: p)
+    }
+}
+
+public final class Dropout: Layer {
+    public let p: Float
+    public init(p: Float) { self.p = p }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
+
+    public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+        guard context.mode != .inference, p > 0 else { return input }
+        let keep = 1 / (1 - p)
+        var mask = Tensor(shape: input.shape)
+        for i in 0..<mask.count { mask.scalars[i] = context.rng.nextUnitFloat() < p ? 0 : keep }
+        return input.masked(by: mask)
+    }
+}

@@ -1,0 +1,111 @@
+import Tensors
+
+/// A trainable tensor with its gradient from the last backward pass.
+public final class Parameter {
+    /// The state-dict suffix of this parameter inside its layer (`weight`, `bias`, …).
+    public let name: String
+    public var value: Tensor
+    public var gradient: Tensor?
+
+    public init(name: String, value: Tensor) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// Which behaviour stochastic and batch-dependent layers have in a forward pass.
+public enum ForwardMode: String, Sendable, Codable, CaseIterable {
+    /// Dropout on; batch norm uses batch statistics and updates its running estimates.
+    case training
+    /// Dropout off; batch norm uses its running estimates. Deterministic.
+    case inference
+    /// Dropout on, batch norm frozen: one stochastic pass of MC dropout (Gal & Ghahramani, 2016).
+    case monteCarloDropout
+}
+
+/// What a forward pass needs besides its input: the tape, the mode, randomness, and what to record.
+public struct ForwardContext {
+    public let tape: Tape
+    public var mode: ForwardMode
+    /// The generator dropout masks are drawn from.
+    public var rng: RandomSource
+    /// Whether parameters become gradient-requiring leaves (training) or constants (attacks, evaluation).
+    public var parametersRequireGradients: Bool
+    /// Layer names whose outputs are recorded into `activations`.
+    public var recordedLayers: Set<String>
+    /// The outputs of the recorded layers, by layer name; their gradients are on the tape.
+    public var activations: [String: Variable] = [:]
+    /// The parameter leaves created in this pass, so gradients can be collected after `backward`.
+    public private(set) var parameterLeaves: [(Parameter, Variable)] = []
+
+    public init(tape: Tape, mode: ForwardMode, rng: RandomSource, parametersRequireGradients: Bool = false,
+                recordedLayers: Set<String> = []) {
+        self.tape = tape
+        self.mode = mode
+        self.rng = rng
+        self.parametersRequireGradients = parametersRequireGradients
+        self.recordedLayers = recordedLayers
+    }
+
+    /// The tape variable of a parameter for this pass.
+    public mutating func variable(for parameter: Parameter) -> Variable {
+        let leaf = tape.leaf(parameter.value, requiresGradient: parametersRequireGradients)
+        if parametersRequireGradients { parameterLeaves.append((parameter, leaf)) }
+        return leaf
+    }
+}
+
+/// A layer of a sequential model: parameters, buffers, a forward pass and its shape contract.
+public protocol Layer: AnyObject {
+    /// The trainable parameters, in state-dict order.
+    var parameters: [Parameter] { get }
+    /// Non-trainable state (running statistics, counters), by state-dict suffix.
+    var buffers: [(name: String, value: Tensor)] { get }
+    /// Restores one buffer from a state dict.
+    func setBuffer(_ name: String, to value: Tensor) throws
+    /// The output shape (batch axis included) for an input shape.
+    func outputShape(for inputShape: [Int]) -> [Int]
+    /// Multiply-accumulate operations of one forward pass for one sample.
+    func multiplyAccumulates(for inputShape: [Int]) -> Int
+    func forward(_ input: Variable, context: inout ForwardContext) -> Variable
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+    public var buffers: [(name: String, value: Tensor)] { [] }
+    public func setBuffer(_ name: String, to value: Tensor) throws {
+        throw ModelError.unknownStateKey(name)
+    }
+    public func multiplyAccumulates(for inputShape: [Int]) -> Int { 0 }
+}
+
+/// The typed parameters of one layer kind as written in an experiment file; it checks the
+/// input shape and builds the layer. Conformers are decoded by the `Catalog` registry.
+public protocol LayerSpec: Codable, Sendable {
+    /// The `type:` name of this kind in experiment files.
+    static var kind: String { get }
+    /// The output shape for an input shape (batch axis first), or an error saying why the input does not fit.
+    func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int]
+    /// A layer with freshly initialised parameters (PyTorch's defaults).
+    func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer
+}
+
+/// Why a model cannot be built, run or restored.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    case incompatibleInput(layer: String, expected: String, got: [Int])
+    case invalidParameter(layer: String, message: String)
+    case unknownStateKey(String)
+    case missingStateKey(String)
+    case stateShapeMismatch(key: String, expected: [Int], got: [Int])
+
+    public var description: String {
+        switch self {
+        case let .incompatibleInput(layer, expected, got):
+            "layer \(layer) expects \(expected), got input shape \(got.dropFirst().map(String.init).joined(separator: "×"))"
+        case let .invalidParameter(layer, message): "layer \(layer): \(message)"
+        case let .unknownStateKey(key): "unknown state-dict key '\(key)'"
+        case let .missingStateKey(key): "state dict lacks key '\(key)'"
+        case let .stateShapeMismatch(key, expected, got): "state-dict key '\(key)' has shape \(got), expected \(expected)"
+        }
+    }
+}

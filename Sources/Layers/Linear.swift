@@ -1,0 +1,61 @@
+import Tensors
+
+/// A fully connected layer, `y = x Wᵀ + b` (PyTorch's `nn.Linear`).
+///
+/// The input feature count is inferred from the input shape `[N, in]`.
+/// Initialisation as PyTorch: W and b uniform in `±1/√in` (Kaiming-uniform with `a = √5`).
+public struct LinearSpec: LayerSpec, Equatable {
+    public static let kind = "linear"
+    /// Output features, at least 1.
+    public var outFeatures: Int
+    /// Whether the layer adds a bias (default true).
+    public var bias: Bool = true
+
+    public init(outFeatures: Int, bias: Bool = true) {
+        self.outFeatures = outFeatures
+        self.bias = bias
+    }
+
+    /// Decodes `out_features` (required) and `bias` (optional, default above).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(outFeatures: try c.decode(Int.self, forKey: .outFeatures))
+        if let bias = try c.decodeIfPresent(Bool.self, forKey: .bias) { self.bias = bias }
+    }
+
+    public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] {
+        guard inputShape.count == 2 else {
+            throw .incompatibleInput(layer: Self.kind, expected: "[features] (add a flatten layer before it)", got: inputShape)
+        }
+        guard outFeatures >= 1 else { throw .invalidParameter(layer: Self.kind, message: "out_features must be at least 1") }
+        return [inputShape[0], outFeatures]
+    }
+
+    public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer {
+        _ = try outputShape(for: inputShape)
+        return Linear(inFeatures: inputShape[1], outFeatures: outFeatures, bias: bias, rng: &rng)
+    }
+}
+
+public final class Linear: Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(inFeatures: Int, outFeatures: Int, bias: Bool, rng: inout RandomSource) {
+        let bound = 1 / Float(inFeatures).squareRoot()
+        weight = Parameter(name: "weight", value: .uniform(shape: [outFeatures, inFeatures], low: -bound, high: bound, using: &rng))
+        self.bias = bias ? Parameter(name: "bias", value: .uniform(shape: [outFeatures], low: -bound, high: bound, using: &rng)) : nil
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], weight.value.shape[0]] }
+
+    public func multiplyAccumulates(for inputShape: [Int]) -> Int { weight.value.count }
+
+    public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+        let w = context.variable(for: weight)
+        let b = bias.map { context.variable(for: $0) }
+        return input.linear(weight: w, bias: b)
+    }
+}

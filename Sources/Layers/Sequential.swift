@@ -1,0 +1,152 @@
+import Tensors
+
+/// Per-channel input normalisation `(x − mean) / std`, applied inside the model so that
+/// attacks and corruptions work on [0, 1] pixels while the layers see normalised values.
+public struct InputNormalization: Codable, Sendable, Equatable {
+    public var mean: [Float]
+    public var std: [Float]
+    public init(mean: [Float], std: [Float]) {
+        self.mean = mean
+        self.std = std
+    }
+}
+
+/// One row of a model summary.
+public struct LayerSummary: Sendable, Equatable {
+    public var name: String
+    public var kind: String
+    /// Output shape for one sample (batch axis dropped).
+    public var outputShape: [Int]
+    public var parameterCount: Int
+    /// Multiply-accumulates of one forward pass for one sample.
+    public var multiplyAccumulates: Int
+}
+
+/// A model as an ordered list of named layers (PyTorch's `nn.Sequential`).
+///
+/// State-dict keys are `<layer name>.<suffix>`; unnamed layers are named by their index, so a
+/// model declared as a list gets PyTorch's `0.weight`, `3.running_mean`, … keys.
+public final class Sequential {
+    /// The shape of one input sample, for example `[1, 28, 28]`.
+    public let inputShape: [Int]
+    public let normalization: InputNormalization?
+    public let layers: [(name: String, kind: String, layer: any Layer)]
+
+    /// Builds the layers in order, inferring each layer's input size from the previous output.
+    public init(
+        layers specs: [(name: String, spec: any LayerSpec)], inputShape: [Int],
+        normalization: InputNormalization? = nil, rng: inout RandomSource
+    ) throws(ModelError) {
+        if let normalization, normalization.mean.count != inputShape.first || normalization.std.count != inputShape.first
+            || normalization.std.contains(where: { $0 <= 0 }) {
+            throw .invalidParameter(layer: "normalization", message: "needs one mean and one positive std per input channel (\(inputShape.first ?? 0))")
+        }
+        self.inputShape = inputShape
+        self.normalization = normalization
+        var shape = [1] + inputShape
+        var built: [(String, String, any Layer)] = []
+        for (name, spec) in specs {
+            let kind = type(of: spec).kind
+            do {
+                let layer = try spec.makeLayer(inputShape: shape, rng: &rng)
+                shape = try spec.outputShape(for: shape)
+                built.append((name, kind, layer))
+            } catch {
+                throw error.naming(layer: "'\(name)' (\(kind))")
+            }
+        }
+        self.layers = built
+    }
+
+    /// The shape of one output sample.
+    public var outputShape: [Int] {
+        Array(layers.reduce([1] + inputShape) { $1.layer.outputShape(for: $0) }.dropFirst())
+    }
+
+    /// Runs every layer in order. Outputs of layers named in `context.recordedLayers` are kept in
+    /// `context.activations` (the name `input` records the normalised input).
+    public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+        var x = input
+        if let normalization {
+            x = x.channelAffine(scale: normalization.std.map { 1 / $0 },
+                                shift: zip(normalization.mean, normalization.std).map { -$0 / $1 })
+        }
+        if context.recordedLayers.contains("input") { context.activations["input"] = x }
+        for (name, _, layer) in layers {
+            x = layer.forward(x, context: &context)
+            if context.recordedLayers.contains(name) { context.activations[name] = x }
+        }
+        return x
+    }
+
+    /// Logits for a batch without recording gradients.
+    public func logits(_ images: Tensor, mode: ForwardMode = .inference, rng: RandomSource = RandomSource(seed: 0)) -> Tensor {
+        let tape = Tape()
+        var context = ForwardContext(tape: tape, mode: mode, rng: rng)
+        return forward(tape.leaf(images), context: &context).value
+    }
+
+    /// Copies the gradients of the parameter leaves of `context` into the parameters.
+    public func collectGradients(from context: ForwardContext) {
+        for (parameter, leaf) in context.parameterLeaves {
+            parameter.gradient = context.tape.gradient(of: leaf)
+        }
+    }
+
+    /// Every trainable parameter with its state-dict key.
+    public var namedParameters: [(key: String, parameter: Parameter)] {
+        layers.flatMap { name, _, layer in layer.parameters.map { ("\(name).\($0.name)", $0) } }
+    }
+
+    /// Parameters and buffers by PyTorch state-dict key, in layer order.
+    public func stateDict() -> [(key: String, value: Tensor)] {
+        layers.flatMap { name, _, layer in
+            layer.parameters.map { ("\(name).\($0.name)", $0.value) } + layer.buffers.map { ("\(name).\($0.name)", $0.value) }
+        }
+    }
+
+    /// Restores parameters and buffers; every key must be present with its shape, and no other.
+    public func loadStateDict(_ state: [String: Tensor]) throws(ModelError) {
+        let expected = stateDict()
+        if let extra = state.keys.sorted().first(where: { key in !expected.contains { $0.key == key } }) {
+            throw .unknownStateKey(extra)
+        }
+        for (key, current) in expected {
+            guard let value = state[key] else { throw .missingStateKey(key) }
+            guard value.shape == current.shape else { throw .stateShapeMismatch(key: key, expected: current.shape, got: value.shape) }
+        }
+        for (name, _, layer) in layers {
+            for parameter in layer.parameters { parameter.value = state["\(name).\(parameter.name)"]! }
+            for buffer in layer.buffers {
+                do { try layer.setBuffer(buffer.name, to: state["\(name).\(buffer.name)"]!) } catch {
+                    throw .unknownStateKey("\(name).\(buffer.name)")
+                }
+            }
+        }
+    }
+
+    /// Layers, output shapes, parameter counts and multiply-accumulates per sample.
+    public func summary() -> [LayerSummary] {
+        var shape = [1] + inputShape
+        return layers.map { name, kind, layer in
+            let macs = layer.multiplyAccumulates(for: shape)
+            shape = layer.outputShape(for: shape)
+            return LayerSummary(name: name, kind: kind, outputShape: Array(shape.dropFirst()),
+                                parameterCount: layer.parameters.reduce(0) { $0 + $1.value.count }, multiplyAccumulates: macs)
+        }
+    }
+
+    /// The total number of trainable scalars.
+    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.value.count } }
+}
+
+extension ModelError {
+    /// The same error with the layer described by its name and kind.
+    func naming(layer: String) -> ModelError {
+        switch self {
+        case let .incompatibleInput(_, expected, got): .incompatibleInput(layer: layer, expected: expected, got: got)
+        case let .invalidParameter(_, message): .invalidParameter(layer: layer, message: message)
+        default: self
+        }
+    }
+}
