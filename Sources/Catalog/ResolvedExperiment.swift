@@ -1,0 +1,95 @@
+import Datasets
+import Layers
+import Perturbations
+import Spec
+import Tensors
+
+/// A model's layers decoded into their kinds and checked against the dataset's shapes.
+public struct ResolvedModel: Sendable {
+    public var name: String
+    public var layers: [(name: String, spec: any LayerSpec)]
+    /// The model declaration as canonical JSON.
+    public var canonical: String
+
+    /// A freshly initialised model (PyTorch default initialisation from `rng`).
+    public func build(inputShape: [Int], normalization: InputNormalization?, rng: inout RandomSource) throws(ModelError) -> Sequential {
+        try Sequential(layers: layers, inputShape: inputShape, normalization: normalization, rng: &rng)
+    }
+}
+
+/// An experiment whose every component is decoded, range-checked and shape-checked: nothing
+/// in it can fail for a reason the file could have told before the run.
+public struct ResolvedExperiment: Sendable {
+    public var spec: ExperimentSpec
+    public var document: SpecDocument
+    public var dataset: any DatasetSource
+    public var models: [ResolvedModel]
+    public var optimizer: any OptimizerSpec
+    public var corruptions: [any Corruption]
+    public var attacks: [any Attack]
+
+    public var normalization: InputNormalization? {
+        dataset.normalization.map { InputNormalization(mean: $0.mean, std: $0.std) }
+    }
+
+    /// Parses and resolves an experiment file, collecting every problem of the file into one error.
+    public static func load(_ file: String) throws(SpecErrors) -> ResolvedExperiment {
+        let document = try SpecDocument.load(file)
+        return try resolve(document)
+    }
+
+    public static func resolve(_ document: SpecDocument) throws(SpecErrors) -> ResolvedExperiment {
+        let spec = try document.decode(ExperimentSpec.self)
+        var issues: [SpecIssue] = []
+        func collect<T>(_ body: () throws(SpecErrors) -> T) -> T? {
+            do { return try body() } catch { issues += error.issues; return nil }
+        }
+        let dataset = collect { () throws(SpecErrors) in try Catalog.datasets.decode(spec.dataset) }
+        let optimizer = collect { () throws(SpecErrors) in try Catalog.optimizers.decode(spec.training.optimizer) }
+        let corruptions = spec.noise.compactMap { c in collect { () throws(SpecErrors) in try Catalog.corruptions.decode(c) } }
+        let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Catalog.attacks.decode(c) } }
+        var models: [ResolvedModel] = []
+        for model in spec.models {
+            var layers: [(String, any LayerSpec)] = []
+            var complete = true
+            for (index, component) in model.layers.enumerated() {
+                if let layer = collect({ () throws(SpecErrors) in try Catalog.layers.decode(component) }) {
+                    layers.append((component.name ?? String(index), layer))
+                } else {
+                    complete = false
+                }
+            }
+            let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical)
+            if complete, let dataset {
+                issues += shapeIssues(resolved, spec: model, dataset: dataset)
+            }
+            models.append(resolved)
+        }
+        guard issues.isEmpty, let dataset, let optimizer else { throw SpecErrors(issues) }
+        return ResolvedExperiment(spec: spec, document: document, dataset: dataset, models: models,
+                                  optimizer: optimizer, corruptions: corruptions, attacks: attacks)
+    }
+
+    /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per class.
+    static func shapeIssues(_ model: ResolvedModel, spec: ModelSpec, dataset: any DatasetSource) -> [SpecIssue] {
+        var shape = [1] + dataset.sampleShape
+        var names: Set<String> = []
+        for (index, (name, layer)) in model.layers.enumerated() {
+            let component = spec.layers[index]
+            if !names.insert(name).inserted {
+                return [component.issue("duplicate layer name '\(name)'", key: "name")]
+            }
+            do {
+                shape = try layer.outputShape(for: shape)
+            } catch {
+                return [component.issue(error.description)]
+            }
+        }
+        if shape != [1, dataset.classCount] {
+            let got = shape.dropFirst().map(String.init).joined(separator: "×")
+            return [SpecIssue(location: spec.location, keyPath: "models.\(model.name).layers",
+                              message: "the model outputs \(got) values per sample; the dataset has \(dataset.classCount) classes, so the last layer needs \(dataset.classCount) outputs")]
+        }
+        return []
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Tensors
+
+/// The `gauntlet` command: puts neural networks through a declared gauntlet of tests.
+public struct Gauntlet: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gauntlet",
+        abstract: "Train and test neural networks as declared in a YAML experiment file.",
+        version: "0.1.0",
+        subcommands: [Run.self, Validate.self, List.self])
+
+    public init() {}
+
+    /// The program's entry point: selects the fastest safe BLAS kernels, then parses and runs.
+    public static func entry() {
+        BLAS.reexecutingWithFastestKernels()
+        main()
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Tensors
+
+/// Where and how a run happened, stored with its results.
+public struct Provenance: Sendable {
+    public static let toolVersion = "0.1.0"
+
+    public var toolVersion = Provenance.toolVersion
+    /// The git commit of the repository holding the experiment file (`+dirty` when it has
+    /// uncommitted changes), or `unknown` outside a repository.
+    public var gitCommit: String
+    public var host: String
+    public var created: String
+    public var blasCore: String
+    public var blasConfiguration: String
+    public var blasThreads: Int
+    public var operatingSystem: String
+
+    public static func current(specFile: String) -> Provenance {
+        let directory = URL(fileURLWithPath: specFile).deletingLastPathComponent().path
+        var commit = git(["rev-parse", "HEAD"], in: directory) ?? "unknown"
+        if commit != "unknown", let status = git(["status", "--porcelain", "--untracked-files=no"], in: directory), !status.isEmpty {
+            commit += "+dirty"
+        }
+        let formatter = ISO8601DateFormatter()
+        return Provenance(
+            gitCommit: commit, host: ProcessInfo.processInfo.hostName, created: formatter.string(from: Date()),
+            blasCore: BLAS.coreName, blasConfiguration: BLAS.configuration, blasThreads: BLAS.threadCount,
+            operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString)
+    }
+
+    private static func git(_ arguments: [String], in directory: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,93 @@
+import Catalog
+import Datasets
+import Grid
+import Layers
+import Spec
+import Foundation
+import Storage
+import Tensors
+
+/// Writes an experiment's results as one HDF5 file (layout `format_version` 1, documented in
+/// `schemas/results-format.md`), atomically: nothing appears under the final name unless every
+/// write succeeded.
+public enum ResultsWriter {
+    public static let formatVersion: Int64 = 1
+
+    public static func write(
+        _ outcomes: [TrialOutcome], experiment: ResolvedExperiment, testLabels: [Int],
+        provenance: Provenance, to destination: String
+    ) throws {
+        try AtomicFile.write(to: destination) { temporary in
+            let file = try HDF5File.create(temporary)
+            defer { file.close() }
+            try file.setAttribute("format_version", .integer(formatVersion))
+            try file.setAttribute("gauntlet_version", .string(provenance.toolVersion))
+            try file.setAttribute("experiment", .string(experiment.spec.name))
+            try file.setAttribute("spec_file", .string(experiment.document.file))
+            try file.setAttribute("seed", .integer(Int64(bitPattern: experiment.spec.seed)))
+            try file.setAttribute("created", .string(provenance.created))
+            try file.setAttribute("git_commit", .string(provenance.gitCommit))
+            try file.setAttribute("host", .string(provenance.host))
+            try file.setAttribute("os", .string(provenance.operatingSystem))
+            try file.setAttribute("blas_core", .string(provenance.blasCore))
+            try file.setAttribute("blas_config", .string(provenance.blasConfiguration))
+            try file.setAttribute("blas_threads", .integer(Int64(provenance.blasThreads)))
+            try file.write("/spec", strings: [experiment.document.text], scalar: true)
+            try file.write("/dataset/test_labels", integers: testLabels.map(Int64.init), shape: [testLabels.count])
+            try file.setAttribute("kind", .string(type(of: experiment.dataset).kind), on: "/dataset")
+            for outcome in outcomes { try writeTrial(outcome, to: file) }
+        }
+    }
+
+    static func writeTrial(_ outcome: TrialOutcome, to file: HDF5File) throws {
+        let group = "/trials/\(outcome.trial.modelName)"
+        try file.createGroup(group)
+        try file.setAttribute("trial_id", .string(outcome.trial.id), on: group)
+        try file.setAttribute("seed", .integer(Int64(bitPattern: outcome.trial.seed)), on: group)
+        switch outcome.status {
+        case .completed:
+            try file.setAttribute("status", .string("completed"), on: group)
+        case .failed(let message):
+            try file.setAttribute("status", .string("failed"), on: group)
+            try file.setAttribute("message", .string(message), on: group)
+        }
+        try file.setAttribute("training_seconds", .real(outcome.trainingSeconds), on: group)
+        try file.setAttribute("evaluation_seconds", .real(outcome.evaluationSeconds), on: group)
+
+        let evaluations = outcome.evaluations
+        if !evaluations.isEmpty {
+            let n = evaluations.count
+            try file.write("\(group)/metrics/evaluation", strings: evaluations.map(\.name))
+            try file.write("\(group)/metrics/kind", strings: evaluations.map(\.kind.rawValue))
+            try file.write("\(group)/metrics/accuracy", doubles: evaluations.map(\.accuracy), shape: [n])
+            try file.write("\(group)/metrics/loss", doubles: evaluations.map(\.loss), shape: [n])
+            try file.write("\(group)/metrics/seconds", doubles: evaluations.map(\.seconds), shape: [n])
+            let samples = evaluations[0].predictions.count
+            try file.write("\(group)/predictions", integers: evaluations.flatMap { $0.predictions.map(Int64.init) }, shape: [n, samples])
+        }
+        let curve = outcome.learningCurve
+        if !curve.isEmpty {
+            let n = curve.count
+            try file.write("\(group)/learning_curve/epoch", integers: curve.map { Int64($0.epoch) }, shape: [n])
+            try file.write("\(group)/learning_curve/train_loss", doubles: curve.map(\.trainLoss), shape: [n])
+            try file.write("\(group)/learning_curve/validation_loss", doubles: curve.map(\.validationLoss), shape: [n])
+            try file.write("\(group)/learning_curve/validation_accuracy", doubles: curve.map(\.validationAccuracy), shape: [n])
+            try file.write("\(group)/learning_curve/seconds", doubles: curve.map(\.seconds), shape: [n])
+        }
+        for (key, value) in outcome.stateDict {
+            if key.hasSuffix(".num_batches_tracked") {
+                try file.write("\(group)/state_dict/\(key)", integers: value.scalars.map { Int64($0) }, shape: [])
+            } else {
+                try file.write("\(group)/state_dict/\(key)", floats: value.scalars, shape: value.shape)
+            }
+        }
+        let summary = outcome.summary
+        if !summary.isEmpty {
+            try file.write("\(group)/summary/layer", strings: summary.map(\.name))
+            try file.write("\(group)/summary/kind", strings: summary.map(\.kind))
+            try file.write("\(group)/summary/output_shape", strings: summary.map { $0.outputShape.map(String.init).joined(separator: "x") })
+            try file.write("\(group)/summary/parameters", integers: summary.map { Int64($0.parameterCount) }, shape: [summary.count])
+            try file.write("\(group)/summary/multiply_accumulates", integers: summary.map { Int64($0.multiplyAccumulates) }, shape: [summary.count])
+        }
+    }
+}

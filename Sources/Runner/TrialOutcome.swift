@@ -1,0 +1,49 @@
+import Grid
+import Layers
+import Tensors
+
+/// One evaluation of a trained model: clean, under a corruption, or under an attack.
+public struct EvaluationRecord: Sendable {
+    public enum Kind: String, Sendable { case clean, corruption, attack }
+    /// A label with parameters, for example `fgsm(epsilon=0.1)`.
+    public var name: String
+    public var kind: Kind
+    public var accuracy: Double
+    /// Mean cross-entropy (natural log) over the test samples.
+    public var loss: Double
+    /// Predicted class per test sample.
+    public var predictions: [Int]
+    public var seconds: Double
+}
+
+/// Training progress at the end of one epoch.
+public struct EpochRecord: Sendable {
+    public var epoch: Int
+    /// Mean of the per-batch training losses of the epoch.
+    public var trainLoss: Double
+    public var validationLoss: Double
+    public var validationAccuracy: Double
+    public var seconds: Double
+}
+
+/// Everything one trial produced; a failed trial keeps what it had when it failed.
+public struct TrialOutcome: Sendable {
+    public enum Status: Sendable, Equatable {
+        case completed
+        case failed(String)
+    }
+
+    public var trial: Trial
+    public var status: Status
+    public var learningCurve: [EpochRecord] = []
+    public var evaluations: [EvaluationRecord] = []
+    public var stateDict: [(key: String, value: Tensor)] = []
+    public var summary: [LayerSummary] = []
+    public var trainingSeconds = 0.0
+    public var evaluationSeconds = 0.0
+
+    public init(trial: Trial, status: Status) {
+        self.trial = trial
+        self.status = status
+    }
+}

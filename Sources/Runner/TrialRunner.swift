@@ -1,0 +1,107 @@
+import Catalog
+import Spec
+import Datasets
+import Evaluation
+import Foundation
+import Grid
+import Layers
+import Perturbations
+import Tensors
+
+/// Why a trial stopped early.
+public struct TrialFailure: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Trains one model and evaluates it clean, under every corruption and under every attack.
+///
+/// Random streams derive from the trial seed by purpose (`init`, `shuffle`, `dropout`,
+/// `noise-<i>`, `attack-<i>`), so adding an evaluation never changes another's numbers.
+public struct TrialRunner {
+    public var experiment: ResolvedExperiment
+    public var data: DatasetSplits
+    /// Receives one human-readable line per step worth reporting.
+    public var log: (String) -> Void
+
+    public init(experiment: ResolvedExperiment, data: DatasetSplits, log: @escaping (String) -> Void) {
+        self.experiment = experiment
+        self.data = data
+        self.log = log
+    }
+
+    public func run(_ trial: Trial) -> TrialOutcome {
+        var outcome = TrialOutcome(trial: trial, status: .completed)
+        do {
+            try execute(trial, into: &outcome)
+        } catch let failure as TrialFailure {
+            outcome.status = .failed(failure.description)
+        } catch {
+            outcome.status = .failed("\(error)")
+        }
+        return outcome
+    }
+
+    private func execute(_ trial: Trial, into outcome: inout TrialOutcome) throws {
+        let root = RandomSource(seed: trial.seed)
+        let resolved = experiment.models[trial.modelIndex]
+        var initRNG = root.derived("init/\(resolved.name)")
+        let model = try resolved.build(inputShape: data.training.sampleShape, normalization: experiment.normalization, rng: &initRNG)
+        outcome.summary = model.summary()
+        let training = experiment.spec.training
+        let optimizer = experiment.optimizer.makeOptimizer()
+        var shuffleRNG = root.derived("shuffle")
+        var dropoutRNG = root.derived("dropout")
+        let evaluationBatch = experiment.spec.evaluation.batchSize
+        let started = Date()
+        for epoch in stride(from: 1, through: training.epochs, by: 1) {
+            let epochStart = Date()
+            var order: RandomSource? = training.shuffle ? shuffleRNG : nil
+            let batches = data.training.batches(size: training.batchSize, shuffledWith: &order)
+            if let order { shuffleRNG = order }
+            var lossSum = 0.0
+            for (step, batch) in batches.enumerated() {
+                let loss = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &dropoutRNG)
+                guard loss.isFinite else {
+                    throw TrialFailure(description: "training diverged: loss is \(loss) at epoch \(epoch), step \(step + 1) of \(batches.count)")
+                }
+                lossSum += Double(loss)
+            }
+            let validation = ClassificationEvaluation.evaluate(model: model, images: data.validation.images,
+                                                               labels: data.validation.labels, batchSize: evaluationBatch)
+            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(1, batches.count)),
+                                     validationLoss: validation.meanLoss, validationAccuracy: validation.accuracy,
+                                     seconds: Date().timeIntervalSince(epochStart))
+            outcome.learningCurve.append(record)
+            log("[\(trial.modelName)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), validation accuracy \(fmt(record.validationAccuracy)) (\(fmt(record.seconds, 1)) s)")
+        }
+        outcome.trainingSeconds = Date().timeIntervalSince(started)
+        outcome.stateDict = model.stateDict()
+
+        let evaluationStart = Date()
+        let test = data.test
+        func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, transform: ((Tensor, [Int]) -> Tensor)?) {
+            let start = Date()
+            let result = ClassificationEvaluation.evaluate(model: model, images: test.images, labels: test.labels,
+                                                           batchSize: evaluationBatch, transform: transform)
+            outcome.evaluations.append(EvaluationRecord(name: name, kind: kind, accuracy: result.accuracy, loss: result.meanLoss,
+                                                        predictions: result.predictions, seconds: Date().timeIntervalSince(start)))
+        }
+        evaluate("clean", .clean, transform: nil)
+        for (index, corruption) in experiment.corruptions.enumerated() {
+            var rng = root.derived("noise-\(index)")
+            evaluate(corruption.label, .corruption) { images, _ in corruption.apply(to: images, rng: &rng) }
+        }
+        for (index, attack) in experiment.attacks.enumerated() {
+            var rng = root.derived("attack-\(index)")
+            evaluate(attack.label, .attack) { images, labels in attack.perturb(images: images, labels: labels, model: model, rng: &rng) }
+        }
+        outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
+        if let broken = outcome.evaluations.first(where: { !$0.loss.isFinite }) {
+            throw TrialFailure(description: "evaluation '\(broken.name)' produced a non-finite loss (the model outputs NaN or Inf)")
+        }
+    }
+}
+
+func fmt(_ value: Double, _ decimals: Int = 4) -> String {
+    String(format: "%.\(decimals)f", value)
+}

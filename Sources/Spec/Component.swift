@@ -1,0 +1,68 @@
+import Yams
+
+/// One `{type: kind, ...parameters}` entry of an experiment file, kept undecoded until the
+/// registry of its extension point (in `Catalog`) knows which typed kind to decode it into.
+public struct Component: Decodable, Sendable {
+    /// The kind name, for example `fgsm`.
+    public var type: String
+    /// An optional user-given name (for example a layer name that becomes a state-dict prefix).
+    public var name: String?
+    /// Where the component sits in its file.
+    public var keyPath: String
+    public var location: SourceLocation?
+    let file: String
+    let path: [String]
+    nonisolated(unsafe) let node: Node
+
+    private enum CodingKeys: String, CodingKey { case type, name }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decode(String.self, forKey: .type)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        guard let (node, file) = SpecDecoder.source(of: decoder) else {
+            throw SpecIssue(location: nil, keyPath: KeyPathText.render(decoder.codingPath), message: "components decode only from experiment files")
+        }
+        self.node = node
+        self.file = file
+        self.path = decoder.codingPath.map { $0.intValue.map { "#\($0)" } ?? $0.stringValue }
+        keyPath = KeyPathText.render(decoder.codingPath)
+        location = node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
+        // The parameters are checked when the component is decoded into its kind.
+        if let mapping = node.mapping {
+            let context = decoderContext(decoder)
+            context?.markUsed(Set(mapping.keys.compactMap(\.string)), at: keyPath, node: node)
+        }
+    }
+
+    /// Decodes the parameters into a typed kind; unknown parameters are errors naming this component.
+    public func decode<T: Decodable>(as kind: T.Type) throws(SpecErrors) -> T {
+        let codingPath: [any CodingKey] = path.map { step in
+            step.hasPrefix("#") ? IndexKey(Int(step.dropFirst())!) as any CodingKey : NameKey(step)
+        }
+        return try SpecDecoder.decode(kind, from: node, file: file, path: codingPath, ignoredKeys: ["type", "name"])
+    }
+
+    /// An error about this component as a whole (an unknown kind, a failed range check).
+    public func issue(_ message: String, key: String? = nil) -> SpecIssue {
+        var location = self.location
+        var keyPath = self.keyPath
+        if let key, let value = node.mapping?[key] {
+            location = value.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
+            keyPath += ".\(key)"
+        } else if key == nil, let typeNode = node.mapping?["type"], message.hasPrefix("unknown") {
+            location = typeNode.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
+            keyPath += ".type"
+        }
+        return SpecIssue(location: location, keyPath: keyPath, message: message)
+    }
+
+    /// The parameters as canonical JSON (sorted keys, `name` excluded), for content hashes.
+    public var canonicalParameters: String {
+        CanonicalJSON.render(node)
+    }
+}
+
+private func decoderContext(_ decoder: any Decoder) -> DecodingContext? {
+    (decoder as? NodeDecoding)?.context
+}

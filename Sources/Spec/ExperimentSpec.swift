@@ -1,0 +1,120 @@
+import Yams
+
+/// The typed form of an experiment file (`schema_version: 1`).
+///
+/// Components (`dataset`, layers, `optimizer`, `noise`, `attacks`) stay `Component`s here and
+/// are decoded into their kinds by the `Catalog` registries, so adding a kind never touches
+/// this decoder. The file's format is documented in `schemas/experiment.md`.
+public struct ExperimentSpec: Decodable, Sendable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    /// The experiment's name; results go to `results/<name>/`. Letters, digits, `_`, `-`, `.`.
+    public var name: String
+    public var description: String?
+    /// The root seed every random stream of every trial derives from (default 0).
+    public var seed: UInt64
+    public var dataset: Component
+    /// The models to train and evaluate; each is one trial.
+    public var models: [ModelSpec]
+    public var training: TrainingSpec
+    /// Corruptions to evaluate under, each in its own evaluation (default none).
+    public var noise: [Component]
+    /// Attacks to evaluate under, each in its own evaluation (default none).
+    public var attacks: [Component]
+    public var evaluation: EvaluationSpec
+
+    private enum CodingKeys: String, CodingKey {
+        case schemaVersion, name, description, seed, dataset, models, training, noise, attacks, evaluation
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try c.decode(Int.self, forKey: .schemaVersion)
+        guard schemaVersion == Self.currentSchemaVersion else {
+            throw SpecDecoder.issue(try c.superDecoder(forKey: .schemaVersion),
+                                    "unsupported schema_version \(schemaVersion); this gauntlet reads version \(Self.currentSchemaVersion)")
+        }
+        name = try c.decode(String.self, forKey: .name)
+        if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0) }) || name.hasPrefix(".") {
+            throw SpecDecoder.issue(try c.superDecoder(forKey: .name),
+                                    "name '\(name)' must be letters, digits, '_', '-' or '.' (it names the results folder)")
+        }
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
+        dataset = try c.decode(Component.self, forKey: .dataset)
+        models = try c.decode([ModelSpec].self, forKey: .models)
+        if models.isEmpty { throw SpecDecoder.issue(try c.superDecoder(forKey: .models), "at least one model is needed") }
+        var seen: Set<String> = []
+        for (index, model) in models.enumerated() where !seen.insert(model.name).inserted {
+            throw SpecIssue(location: model.location, keyPath: "models[\(index)].name", message: "duplicate model name '\(model.name)'")
+        }
+        training = try c.decode(TrainingSpec.self, forKey: .training)
+        noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
+        attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
+        evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
+    }
+}
+
+/// A model declared as a list of layers.
+public struct ModelSpec: Decodable, Sendable {
+    /// The model's name, unique in the file; it names the trial.
+    public var name: String
+    public var layers: [Component]
+    public var location: SourceLocation?
+    /// The declaration as canonical JSON (for trial identifiers).
+    public var canonical: String
+
+    private enum CodingKeys: String, CodingKey { case name, layers }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        layers = try c.decode([Component].self, forKey: .layers)
+        if layers.isEmpty { throw SpecDecoder.issue(try c.superDecoder(forKey: .layers), "a model needs at least one layer") }
+        let source = SpecDecoder.source(of: decoder)
+        location = source.flatMap { node, file in node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) } }
+        canonical = source.map { CanonicalJSON.render($0.node) } ?? name
+    }
+}
+
+/// How models are trained.
+public struct TrainingSpec: Decodable, Sendable {
+    public var optimizer: Component
+    /// Passes over the training split, ≥ 0 (0 evaluates the initialised model).
+    public var epochs: Int
+    /// Samples per optimisation step, ≥ 1.
+    public var batchSize: Int
+    /// Whether each epoch visits the training samples in a new seeded order (default true).
+    public var shuffle: Bool
+    public var canonical: String
+
+    private enum CodingKeys: String, CodingKey { case optimizer, epochs, batchSize, shuffle }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        optimizer = try c.decode(Component.self, forKey: .optimizer)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        if epochs < 0 { throw SpecDecoder.issue(try c.superDecoder(forKey: .epochs), "epochs must be ≥ 0, got \(epochs)") }
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        if batchSize < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .batchSize), "batch_size must be ≥ 1, got \(batchSize)") }
+        shuffle = try c.decodeIfPresent(Bool.self, forKey: .shuffle) ?? true
+        canonical = SpecDecoder.source(of: decoder).map { CanonicalJSON.render($0.node) } ?? ""
+    }
+}
+
+/// How evaluations run.
+public struct EvaluationSpec: Decodable, Sendable {
+    /// Samples per forward pass during evaluation (default 500); it changes speed and memory, not results.
+    public var batchSize: Int = 500
+
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey { case batchSize }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 500
+        if batchSize < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .batchSize), "batch_size must be ≥ 1, got \(batchSize)") }
+    }
+}

@@ -1,0 +1,3 @@
+import GauntletCLI
+
+Gauntlet.entry()
