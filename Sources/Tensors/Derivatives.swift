@@ -66,13 +66,11 @@ extension Variable {
                                outChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
                                stride: stride, padding: padding)
         precondition(g.isValid, "conv2d: kernel \(w.shape[2])×\(w.shape[3]) does not fit input \(x.shape) with padding \(padding)")
-        let (y, columns) = Kernels.conv2d(x, weight: w, bias: bias?.value, geometry: g)
+        let y = Kernels.conv2d(x, weight: w, bias: bias?.value, geometry: g)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-        let keep = tape.requiresGradient(weight) || (bias.map { tape.requiresGradient($0) } ?? false)
-        let saved = keep ? columns : []
         return tape.record(y, inputs: inputs) { dy, needed in
             let parameters = needed[1] || (needed.count == 3 && needed[2])
-            let grads = Kernels.conv2dBackward(dy, columns: saved, weight: w, geometry: g,
+            let grads = Kernels.conv2dBackward(dy, input: x, weight: w, geometry: g,
                                                needInput: needed[0], needParameters: parameters)
             return needed.count == 3 ? [grads.input, grads.weight, grads.bias] : [grads.input, grads.weight]
         }
@@ -112,7 +110,9 @@ extension Variable {
     public func relu() -> Variable {
         let x = value
         var y = x
-        for i in 0..<y.count where y.scalars[i] < 0 { y.scalars[i] = 0 }
+        y.scalars.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] = max(p[i], 0) }
+        }
         return tape.record(y, inputs: [self]) { dy, _ in
             var dx = dy
             dx.scalars.withUnsafeMutableBufferPointer { p in

@@ -36,26 +36,37 @@ extension Kernels {
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                     let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * columns
+                    let (lo, hi) = validOutputRange(offset: j - g.padding, stride: g.stride, input: g.width, output: ow)
                     for n in 0..<g.batch {
                         let image = x + (n * g.inChannels + c) * g.height * g.width
-                        let out = row + n * plane
                         for y in 0..<oh {
                             let iy = y * g.stride - g.padding + i
-                            let dst = out + y * ow
-                            if iy < 0 || iy >= g.height {
+                            let dst = row + n * plane + y * ow
+                            if iy < 0 || iy >= g.height || lo >= hi {
                                 dst.update(repeating: 0, count: ow)
                                 continue
                             }
-                            let src = image + iy * g.width
-                            for xo in 0..<ow {
-                                let ix = xo * g.stride - g.padding + j
-                                dst[xo] = (ix >= 0 && ix < g.width) ? src[ix] : 0
+                            if lo > 0 { dst.update(repeating: 0, count: lo) }
+                            if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
+                            let src = image + iy * g.width + j - g.padding
+                            if g.stride == 1 {
+                                (dst + lo).update(from: src + lo, count: hi - lo)
+                            } else {
+                                for xo in lo..<hi { dst[xo] = src[xo * g.stride] }
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The output positions `lo..<hi` whose input index `o·stride + offset` lies in `0..<input`.
+    @inline(__always)
+    static func validOutputRange(offset: Int, stride: Int, input: Int, output: Int) -> (Int, Int) {
+        let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let hi = input - 1 - offset < 0 ? 0 : min(output, (input - 1 - offset) / stride + 1)
+        return (min(lo, output), hi)
     }
 
     /// The adjoint of `im2col`: adds every patch column back onto the image it came from.
@@ -65,17 +76,16 @@ extension Kernels {
             for i in 0..<g.kernelHeight {
                 for j in 0..<g.kernelWidth {
                     let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * columns
+                    let (lo, hi) = validOutputRange(offset: j - g.padding, stride: g.stride, input: g.width, output: ow)
+                    if lo >= hi { continue }
                     for n in 0..<g.batch {
                         let image = dx + (n * g.inChannels + c) * g.height * g.width
-                        let src = row + n * plane
                         for y in 0..<oh {
                             let iy = y * g.stride - g.padding + i
                             if iy < 0 || iy >= g.height { continue }
-                            let dst = image + iy * g.width
-                            for xo in 0..<ow {
-                                let ix = xo * g.stride - g.padding + j
-                                if ix >= 0 && ix < g.width { dst[ix] += src[y * ow + xo] }
-                            }
+                            let src = row + n * plane + y * ow
+                            let dst = image + iy * g.width + j - g.padding
+                            for xo in lo..<hi { dst[xo * g.stride] += src[xo] }
                         }
                     }
                 }
@@ -83,106 +93,126 @@ extension Kernels {
         }
     }
 
-    /// 2-D cross-correlation (PyTorch's `conv2d`) by im2col and one `sgemm`.
-    /// Returns the output `[N, O, Ho, Wo]` and the patch columns (kept for the backward pass).
-    public static func conv2d(_ x: Tensor, weight w: Tensor, bias b: Tensor?, geometry g: Conv2dGeometry) -> (output: Tensor, columns: [Float]) {
-        let plane = g.outHeight * g.outWidth, columns = g.batch * plane
-        var cols = [Float](repeating: 0, count: g.patchSize * columns)
-        var product = [Float](repeating: 0, count: g.outChannels * columns)
-        x.scalars.withUnsafeBufferPointer { px in
-            cols.withUnsafeMutableBufferPointer { pc in im2col(px.baseAddress!, g, into: pc.baseAddress!) }
-        }
-        w.scalars.withUnsafeBufferPointer { pw in
-            cols.withUnsafeBufferPointer { pc in
-                product.withUnsafeMutableBufferPointer { pp in
-                    BLAS.sgemm(
-                        transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.patchSize,
-                        a: pw.baseAddress!, lda: g.patchSize, b: pc.baseAddress!, ldb: columns,
-                        c: pp.baseAddress!, ldc: columns)
-                }
-            }
-        }
+    /// Images per im2col chunk: the chunk's patch columns stay near 4 MiB (about L2 size × a
+    /// few), large enough for an efficient `sgemm` and small enough never to page.
+    static func imagesPerChunk(_ g: Conv2dGeometry) -> Int {
+        let perImage = max(1, g.patchSize * g.outHeight * g.outWidth)
+        return max(1, min(g.batch, (1 << 20) / perImage))
+    }
+
+    /// 2-D cross-correlation (PyTorch's `conv2d`): im2col over chunks of images, then one
+    /// `sgemm` per chunk, `product[O, n·Ho·Wo] = W[O, C·kh·kw] × cols`, scattered into NCHW.
+    public static func conv2d(_ x: Tensor, weight w: Tensor, bias b: Tensor?, geometry g: Conv2dGeometry) -> Tensor {
+        let plane = g.outHeight * g.outWidth, chunk = imagesPerChunk(g)
+        let inputStride = g.inChannels * g.height * g.width
+        var cols = uninitializedFloats(g.patchSize * chunk * plane)
+        var product = uninitializedFloats(g.outChannels * chunk * plane)
         var y = Tensor(shape: g.outputShape)
-        let biasValues = b?.scalars
-        y.scalars.withUnsafeMutableBufferPointer { py in
-            product.withUnsafeBufferPointer { pp in
-                for o in 0..<g.outChannels {
-                    let shift = biasValues?[o] ?? 0
-                    for n in 0..<g.batch {
-                        let src = pp.baseAddress! + o * columns + n * plane
-                        let dst = py.baseAddress! + (n * g.outChannels + o) * plane
-                        for k in 0..<plane { dst[k] = src[k] + shift }
+        let biasValues = b?.scalars ?? [Float](repeating: 0, count: g.outChannels)
+        x.scalars.withUnsafeBufferPointer { px in
+            w.scalars.withUnsafeBufferPointer { pw in
+                y.scalars.withUnsafeMutableBufferPointer { py in
+                    cols.withUnsafeMutableBufferPointer { pc in
+                        product.withUnsafeMutableBufferPointer { pp in
+                            for start in stride(from: 0, to: g.batch, by: chunk) {
+                                var sub = g
+                                sub.batch = min(chunk, g.batch - start)
+                                let columns = sub.batch * plane
+                                im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
+                                BLAS.sgemm(
+                                    transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.patchSize,
+                                    a: pw.baseAddress!, lda: g.patchSize, b: pc.baseAddress!, ldb: columns,
+                                    c: pp.baseAddress!, ldc: columns)
+                                for i in 0..<sub.batch {
+                                    for o in 0..<g.outChannels {
+                                        let src = pp.baseAddress! + o * columns + i * plane
+                                        let dst = py.baseAddress! + ((start + i) * g.outChannels + o) * plane
+                                        let shift = biasValues[o]
+                                        for k in 0..<plane { dst[k] = src[k] + shift }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        return (y, cols)
+        return y
     }
 
     /// Gradients of `conv2d` from the output gradient `dy` `[N, O, Ho, Wo]`: with respect to
-    /// the input (if `needInput`), the weight and the bias (if `needParameters`).
+    /// the input (if `needInput`), the weight and the bias (if `needParameters`). Patch
+    /// columns are recomputed from `x` chunk by chunk rather than kept from the forward pass.
     public static func conv2dBackward(
-        _ dy: Tensor, columns cols: [Float], weight w: Tensor, geometry g: Conv2dGeometry,
+        _ dy: Tensor, input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry,
         needInput: Bool, needParameters: Bool
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
-        let plane = g.outHeight * g.outWidth, columns = g.batch * plane
-        // Gather dy as [O, N·Ho·Wo], the layout of the forward product.
-        var dProduct = [Float](repeating: 0, count: g.outChannels * columns)
-        dy.scalars.withUnsafeBufferPointer { pdy in
-            dProduct.withUnsafeMutableBufferPointer { pp in
+        let plane = g.outHeight * g.outWidth, chunk = imagesPerChunk(g)
+        let inputStride = g.inChannels * g.height * g.width
+        var dProduct = uninitializedFloats(g.outChannels * chunk * plane)
+        var cols = uninitializedFloats(needParameters || needInput ? g.patchSize * chunk * plane : 0)
+        var dw = needParameters ? Tensor(shape: g.weightShape) : nil
+        var dx = needInput ? Tensor(shape: g.inputShape) : nil
+        var db: Tensor?
+        if needParameters {
+            var gradB = Tensor(shape: [g.outChannels])
+            dy.scalars.withUnsafeBufferPointer { pdy in
                 for n in 0..<g.batch {
                     for o in 0..<g.outChannels {
-                        (pp.baseAddress! + o * columns + n * plane)
-                            .update(from: pdy.baseAddress! + (n * g.outChannels + o) * plane, count: plane)
+                        let row = pdy.baseAddress! + (n * g.outChannels + o) * plane
+                        var s: Float = 0
+                        for k in 0..<plane { s += row[k] }
+                        gradB.scalars[o] += s
                     }
                 }
             }
+            db = gradB
         }
-        var dw: Tensor?
-        var db: Tensor?
-        if needParameters {
-            var gradW = Tensor(shape: g.weightShape)
-            dProduct.withUnsafeBufferPointer { pp in
-                cols.withUnsafeBufferPointer { pc in
-                    gradW.scalars.withUnsafeMutableBufferPointer { pw in
+        x.scalars.withUnsafeBufferPointer { px in
+        dy.scalars.withUnsafeBufferPointer { pdy in
+        w.scalars.withUnsafeBufferPointer { pw in
+        dProduct.withUnsafeMutableBufferPointer { pp in
+        cols.withUnsafeMutableBufferPointer { pc in
+            for start in stride(from: 0, to: g.batch, by: chunk) {
+                var sub = g
+                sub.batch = min(chunk, g.batch - start)
+                let columns = sub.batch * plane
+                // dy of the chunk as [O, n·Ho·Wo], the layout of the forward product.
+                for i in 0..<sub.batch {
+                    for o in 0..<g.outChannels {
+                        (pp.baseAddress! + o * columns + i * plane)
+                            .update(from: pdy.baseAddress! + ((start + i) * g.outChannels + o) * plane, count: plane)
+                    }
+                }
+                if needParameters {
+                    im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
+                    dw!.scalars.withUnsafeMutableBufferPointer { pdw in
                         BLAS.sgemm(
                             transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
                             a: pp.baseAddress!, lda: columns, b: pc.baseAddress!, ldb: columns,
-                            c: pw.baseAddress!, ldc: g.patchSize)
+                            beta: 1, c: pdw.baseAddress!, ldc: g.patchSize)
+                    }
+                }
+                if needInput {
+                    BLAS.sgemm(
+                        transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
+                        a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
+                        c: pc.baseAddress!, ldc: columns)
+                    dx!.scalars.withUnsafeMutableBufferPointer { pdx in
+                        col2imAdd(pc.baseAddress!, sub, into: pdx.baseAddress! + start * inputStride)
                     }
                 }
             }
-            var gradB = Tensor(shape: [g.outChannels])
-            dProduct.withUnsafeBufferPointer { pp in
-                for o in 0..<g.outChannels {
-                    var s: Float = 0
-                    let row = pp.baseAddress! + o * columns
-                    for k in 0..<columns { s += row[k] }
-                    gradB.scalars[o] = s
-                }
-            }
-            dw = gradW
-            db = gradB
         }
-        var dx: Tensor?
-        if needInput {
-            var dCols = [Float](repeating: 0, count: g.patchSize * columns)
-            w.scalars.withUnsafeBufferPointer { pw in
-                dProduct.withUnsafeBufferPointer { pp in
-                    dCols.withUnsafeMutableBufferPointer { pc in
-                        BLAS.sgemm(
-                            transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
-                            a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
-                            c: pc.baseAddress!, ldc: columns)
-                    }
-                }
-            }
-            var gradX = Tensor(shape: g.inputShape)
-            dCols.withUnsafeBufferPointer { pc in
-                gradX.scalars.withUnsafeMutableBufferPointer { px in col2imAdd(pc.baseAddress!, g, into: px.baseAddress!) }
-            }
-            dx = gradX
+        }
+        }
+        }
         }
         return (dx, dw, db)
+    }
+
+    /// A scratch array whose contents are unspecified (every element is written before it is read).
+    static func uninitializedFloats(_ count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 }

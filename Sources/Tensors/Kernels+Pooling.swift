@@ -5,6 +5,7 @@ extension Kernels {
         let oh = g.outHeight, ow = g.outWidth
         var y = Tensor(shape: [g.batch, g.inChannels, oh, ow])
         var arg = [Int32](repeating: 0, count: y.count)
+        let tiled = g.padding == 0 && g.stride == g.kernelWidth && g.kernelWidth == g.kernelHeight
         x.scalars.withUnsafeBufferPointer { px in
             y.scalars.withUnsafeMutableBufferPointer { py in
                 arg.withUnsafeMutableBufferPointer { pa in
@@ -13,21 +14,33 @@ extension Kernels {
                         let base = plane * g.height * g.width
                         for yo in 0..<oh {
                             let y0 = yo * g.stride - g.padding
+                            let rows = max(0, y0)..<min(g.height, y0 + g.kernelHeight)
                             for xo in 0..<ow {
                                 let x0 = xo * g.stride - g.padding
-                                var best = -Float.infinity
-                                var bestIndex = -1
-                                for i in max(0, y0)..<min(g.height, y0 + g.kernelHeight) {
-                                    for j in max(0, x0)..<min(g.width, x0 + g.kernelWidth) {
-                                        let index = base + i * g.width + j
-                                        if px[index] > best || bestIndex < 0 {
-                                            best = px[index]
-                                            bestIndex = index
+                                var bestIndex = base + rows.lowerBound * g.width + max(0, x0)
+                                var best = px[bestIndex]
+                                if tiled {
+                                    // Non-overlapping windows inside the image: no bounds to clip.
+                                    for i in rows {
+                                        let rowStart = base + i * g.width + x0
+                                        for j in 0..<g.kernelWidth where px[rowStart + j] > best {
+                                            best = px[rowStart + j]
+                                            bestIndex = rowStart + j
+                                        }
+                                    }
+                                } else {
+                                    for i in rows {
+                                        for j in max(0, x0)..<min(g.width, x0 + g.kernelWidth) {
+                                            let index = base + i * g.width + j
+                                            if px[index] > best {
+                                                best = px[index]
+                                                bestIndex = index
+                                            }
                                         }
                                     }
                                 }
                                 py[out] = best
-                                pa[out] = Int32(bestIndex)
+                                pa[out] = Int32(truncatingIfNeeded: bestIndex)
                                 out += 1
                             }
                         }
