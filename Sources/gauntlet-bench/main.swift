@@ -1,0 +1,166 @@
+// Release-mode benchmark: the machine's sgemm peak, OpenBLAS kernel families compared, and the
+// training and inference throughput of the quickstart models as a fraction of that peak.
+//
+//   gauntlet-bench [--experiment experiments/quickstart.yaml] [--steps N]
+//
+// All ratios are measured in the same run. Not a test: run it with `make bench`.
+import Catalog
+import Datasets
+import Foundation
+import Layers
+import Spec
+import Tensors
+
+struct Options {
+    var experiment = "experiments/quickstart.yaml"
+    var steps = 30
+    var sgemmOnly = false
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--experiment": experiment = iterator.next() ?? experiment
+            case "--steps": steps = Int(iterator.next() ?? "") ?? steps
+            case "--sgemm-only": sgemmOnly = true
+            default:
+                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only]\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+/// Best-of-`repeats` GFLOP/s of a square sgemm of side `n`.
+func sgemmGFLOPS(n: Int = 1024, repeats: Int = 20) -> Double {
+    var rng = RandomSource(seed: 1)
+    let a = Tensor.uniform(shape: [n, n], using: &rng), b = Tensor.uniform(shape: [n, n], using: &rng)
+    var c = [Float](repeating: 0, count: n * n)
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: n, n: n, k: n, a: pa.baseAddress!, lda: n,
+                               b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return 2 * Double(n * n * n) / best / 1e9
+}
+
+/// Runs this program again with `--sgemm-only` under a given core type; returns its GFLOP/s.
+func sgemmInChild(coreType: String) -> Double? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+    process.arguments = ["--sgemm-only"]
+    var environment = ProcessInfo.processInfo.environment
+    environment["OPENBLAS_CORETYPE"] = coreType
+    environment["GAUNTLET_BLAS_AUTOSELECT"] = "0"
+    process.environment = environment
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    guard (try? process.run()) != nil else { return nil }
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    let fields = output.split(separator: " ")
+    guard fields.count == 2, fields[0] == coreType || fields[0].lowercased() == coreType.lowercased() else {
+        return nil   // OpenBLAS did not accept the core type
+    }
+    return Double(fields[1].trimmingCharacters(in: .whitespacesAndNewlines))
+}
+
+/// FLOPs of one training step per sample: forward, weight gradient, and input gradient for all
+/// but the first layer (the data needs no gradient): 2·MAC each.
+func trainingFLOPs(_ summary: [LayerSummary]) -> Double {
+    var total = 0.0
+    var first = true
+    for layer in summary where layer.multiplyAccumulates > 0 {
+        total += 2 * Double(layer.multiplyAccumulates) * (first ? 2 : 3)
+        first = false
+    }
+    return total
+}
+
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+func benchmark() throws {
+    let options = Options(CommandLine.arguments)
+    if options.sgemmOnly {
+        print("\(BLAS.coreName) \(sgemmGFLOPS())")
+        return
+    }
+    BLAS.reexecutingWithFastestKernels()
+
+    print("OpenBLAS: \(BLAS.configuration)")
+    print("kernels in use: \(BLAS.coreName), \(BLAS.threadCount) thread(s); CPU has AVX-512: \(BLAS.cpuSupportsAVX512)")
+    print("\nsgemm 1024×1024×1024, best of 20, per OpenBLAS core type (each in a fresh process):")
+    var families = ["Haswell"]
+    if BLAS.cpuSupportsAVX512 { families.append("SkylakeX") }
+    var byFamily: [String: Double] = [:]
+    for family in families {
+        if let gflops = sgemmInChild(coreType: family) {
+            byFamily[family] = gflops
+            print("  \(pad(family, 10)) \(String(format: "%7.1f", gflops)) GFLOP/s")
+        } else {
+            print("  \(pad(family, 10)) not available")
+        }
+    }
+    if let avx2 = byFamily["Haswell"], let avx512 = byFamily["SkylakeX"] {
+        print("  SkylakeX / Haswell = \(String(format: "%.2f", avx512 / avx2))×")
+    }
+    let peak = sgemmGFLOPS()
+    print("  this process (\(BLAS.coreName)): \(String(format: "%.1f", peak)) GFLOP/s  ← the peak used below")
+
+    let experiment = try ResolvedExperiment.load(options.experiment)
+    let sampleShape = experiment.dataset.sampleShape
+    let classes = experiment.dataset.classCount
+    let batch = experiment.spec.training.batchSize
+    print("\nmodels of \(options.experiment), batch \(batch), \(options.steps) timed steps after 3 warm-up steps:")
+    print("  model  phase      samples/s   GFLOP/s   of sgemm peak")
+    for resolved in experiment.models {
+        var rng = RandomSource(seed: 0)
+        let model = try resolved.build(inputShape: sampleShape, normalization: experiment.normalization, rng: &rng)
+        let images = Tensor.uniform(shape: [batch] + sampleShape, using: &rng)
+        let labels = (0..<batch).map { $0 % classes }
+        let optimizer = experiment.optimizer.makeOptimizer()
+        let forward = 2 * Double(model.summary().reduce(0) { $0 + $1.multiplyAccumulates })
+        let training = trainingFLOPs(model.summary())
+
+        for _ in 0..<3 { _ = model.trainStep(images: images, labels: labels, optimizer: optimizer, rng: &rng) }
+        let trainTime = seconds {
+            for _ in 0..<options.steps { _ = model.trainStep(images: images, labels: labels, optimizer: optimizer, rng: &rng) }
+        }
+        let evalBatch = Tensor.uniform(shape: [experiment.spec.evaluation.batchSize] + sampleShape, using: &rng)
+        _ = model.logits(evalBatch)
+        let evalSteps = max(3, options.steps / 5)
+        let evalTime = seconds { for _ in 0..<evalSteps { _ = model.logits(evalBatch) } }
+
+        for (phase, samples, flopsPerSample, time) in [
+            ("training", Double(batch * options.steps), training, trainTime),
+            ("inference", Double(evalBatch.shape[0] * evalSteps), forward, evalTime),
+        ] {
+            let rate = samples / time
+            let gflops = rate * flopsPerSample / 1e9
+            print("  \(pad(resolved.name, 5))  \(pad(phase, 9))  \(String(format: "%9.0f", rate))  \(String(format: "%8.1f", gflops))   \(String(format: "%5.1f", 100 * gflops / peak)) %")
+        }
+    }
+}
+
+do {
+    try benchmark()
+} catch {
+    FileHandle.standardError.write(Data("gauntlet-bench: \(error)\n".utf8))
+    exit(1)
+}
