@@ -26,8 +26,8 @@ public enum FashionMNIST {
 public enum MNISTFamily {
     public static func load(prefix: String, directory: String, classCount: Int) throws(DatasetError) -> ImageDataset {
         let imagesPath = try locate("\(directory)/\(prefix)-images-idx3-ubyte")
-        let labelsPath = try locate("\(directory)/\(prefix)-labels-idx1-ubyte")
         let images = try IDXFile.read(imagesPath)
+        let labelsPath = try locate("\(directory)/\(prefix)-labels-idx1-ubyte")
         let labels = try IDXFile.read(labelsPath)
         guard images.shape.count == 3 else { throw .malformed(imagesPath, "expected 3 axes (count, rows, columns), got \(images.shape.count)") }
         guard labels.shape.count == 1 else { throw .malformed(labelsPath, "expected 1 axis, got \(labels.shape.count)") }

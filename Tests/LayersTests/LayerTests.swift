@@ -1,0 +1,168 @@
+import Layers
+import Tensors
+import Testing
+
+@Suite struct LayerTests {
+    @Test func linearUsesPyTorchInitialisationAndMatchesReference() throws {
+        var rng = RandomSource(seed: 1)
+        let layer = try LinearSpec(outFeatures: 64).makeLayer(inputShape: [1, 100], rng: &rng) as! Linear
+        let bound: Float = 1 / 10   // 1/√100
+        let weights = layer.weight.value.scalars
+        #expect(weights.allSatisfy { abs($0) <= bound })
+        #expect(weights.max()! > 0.95 * bound && weights.min()! < -0.95 * bound)   // spans the interval
+        #expect(layer.bias!.value.scalars.allSatisfy { abs($0) <= bound })
+
+        let x = Tensor.normal(shape: [3, 100], using: &rng)
+        let tape = Tape()
+        var context = ForwardContext(tape: tape, mode: .inference, rng: rng)
+        let y = layer.forward(tape.leaf(x), context: &context).value
+        #expect(y.maxAbsDifference(ReferenceKernels.linear(x, weight: layer.weight.value, bias: layer.bias!.value)) < 1e-5)
+    }
+
+    @Test func conv2dInitialisationBoundUsesFanIn() throws {
+        var rng = RandomSource(seed: 2)
+        let layer = try Conv2dSpec(outChannels: 8, kernelSize: 3).makeLayer(inputShape: [1, 4, 6, 6], rng: &rng) as! Conv2d
+        let bound = 1 / Float(4 * 9).squareRoot()
+        #expect(layer.weight.value.shape == [8, 4, 3, 3])
+        #expect(layer.weight.value.scalars.allSatisfy { abs($0) <= bound })
+        #expect(layer.weight.value.scalars.max()! > 0.9 * bound)
+    }
+
+    @Test func dropoutModes() {
+        let dropout = Dropout(p: 0.25)
+        let x = Tensor(shape: [100, 100], repeating: 1)
+        func run(_ mode: ForwardMode, seed: UInt64) -> Tensor {
+            let tape = Tape()
+            var context = ForwardContext(tape: tape, mode: mode, rng: RandomSource(seed: seed))
+            return dropout.forward(tape.leaf(x), context: &context).value
+        }
+        #expect(run(.inference, seed: 1) == x)
+        for mode in [ForwardMode.training, .monteCarloDropout] {
+            let y = run(mode, seed: 1)
+            let zeros = y.scalars.filter { $0 == 0 }.count
+            #expect(abs(Double(zeros) / 10000 - 0.25) < 0.02)
+            #expect(y.scalars.allSatisfy { $0 == 0 || abs($0 - 4 / 3) < 1e-6 })   // survivors scaled by 1/(1−p)
+            #expect(run(mode, seed: 1) == y)          // seeded
+            #expect(run(mode, seed: 2) != y)
+        }
+    }
+
+    @Test func batchNormRunningStatisticsFollowPyTorch() {
+        let bn = BatchNorm2d(channels: 1, spec: BatchNorm2dSpec(momentum: 0.1))
+        // One channel, 4 values: mean 2.5, biased variance 1.25, unbiased 5/3.
+        let x = Tensor(shape: [2, 1, 1, 2], scalars: [1, 2, 3, 4])
+        let tape = Tape()
+        var context = ForwardContext(tape: tape, mode: .training, rng: RandomSource(seed: 0))
+        let y = bn.forward(tape.leaf(x), context: &context).value
+        let invStd = 1 / (1.25 + 1e-5 as Float).squareRoot()
+        #expect(y.maxAbsDifference(Tensor(shape: [2, 1, 1, 2], scalars: [-1.5, -0.5, 0.5, 1.5].map { $0 * invStd })) < 1e-5)
+        #expect(abs(bn.runningMean.scalars[0] - 0.25) < 1e-6)                       // 0.9·0 + 0.1·2.5
+        #expect(abs(bn.runningVariance.scalars[0] - (0.9 + 0.1 * 5 / 3)) < 1e-6)    // unbiased variance
+        #expect(bn.batchesTracked == 1)
+
+        var inference = ForwardContext(tape: tape, mode: .inference, rng: RandomSource(seed: 0))
+        let z = bn.forward(tape.leaf(x), context: &inference).value
+        let expected = x.scalars.map { ($0 - 0.25) / (bn.runningVariance.scalars[0] + 1e-5).squareRoot() }
+        #expect(z.maxAbsDifference(Tensor(shape: x.shape, scalars: expected)) < 1e-5)
+    }
+
+    @Test func shapeErrorsNameTheLayer() {
+        var rng = RandomSource(seed: 0)
+        #expect(throws: ModelError.self) {
+            try Sequential(layers: [("0", LinearSpec(outFeatures: 10))], inputShape: [1, 28, 28], rng: &rng)
+        }
+        do {
+            _ = try Sequential(layers: [("stem", Conv2dSpec(outChannels: 4, kernelSize: 9))], inputShape: [1, 5, 5], rng: &rng)
+            Issue.record("a 9×9 kernel on a 5×5 image must not build")
+        } catch {
+            #expect(error.description.contains("'stem' (conv2d)"))
+        }
+    }
+}
+
+@Suite struct SequentialTests {
+    static func smallCNN(seed: UInt64 = 3) throws -> Sequential {
+        var rng = RandomSource(seed: seed)
+        return try Sequential(layers: [
+            ("0", Conv2dSpec(outChannels: 3, kernelSize: 3, padding: 1)),
+            ("1", BatchNorm2dSpec()),
+            ("2", ReLUSpec()),
+            ("3", MaxPool2dSpec(kernelSize: 2)),
+            ("4", FlattenSpec()),
+            ("head", LinearSpec(outFeatures: 4)),
+        ], inputShape: [1, 6, 6], normalization: InputNormalization(mean: [0.5], std: [0.25]), rng: &rng)
+    }
+
+    @Test func stateDictUsesPyTorchKeysAndRoundTrips() throws {
+        let model = try Self.smallCNN()
+        #expect(model.stateDict().map(\.key) == [
+            "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
+            "head.weight", "head.bias",
+        ])
+        let other = try Self.smallCNN(seed: 99)
+        try other.loadStateDict(Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.key, $0.value) }))
+        var rng = RandomSource(seed: 4)
+        let x = Tensor.uniform(shape: [2, 1, 6, 6], using: &rng)
+        #expect(other.logits(x) == model.logits(x))
+        #expect(throws: ModelError.missingStateKey("head.bias")) {
+            try other.loadStateDict(Dictionary(uniqueKeysWithValues: model.stateDict().dropLast().map { ($0.key, $0.value) }))
+        }
+    }
+
+    @Test func summaryCountsParametersAndMultiplyAccumulates() throws {
+        let summary = try Self.smallCNN().summary()
+        #expect(summary[0].parameterCount == 3 * 9 + 3 && summary[0].multiplyAccumulates == 3 * 36 * 9)
+        #expect(summary[3].outputShape == [3, 3, 3])
+        #expect(summary[5].parameterCount == 27 * 4 + 4 && summary[5].multiplyAccumulates == 27 * 4)
+    }
+
+    @Test func inputGradientOfWholeModelMatchesFiniteDifferences() throws {
+        let model = try Self.smallCNN()
+        var rng = RandomSource(seed: 5)
+        let x = Tensor.uniform(shape: [2, 1, 6, 6], using: &rng)
+        let labels = [1, 3]
+        let analytic = model.inputGradient(images: x, labels: labels).gradient
+        func loss(_ images: Tensor) -> Double {
+            let logits = Kernels.logSoftmax(model.logits(images))
+            return zip(0..., labels).reduce(0.0) { $0 - Double(logits[$1.0, $1.1]) }
+        }
+        let h: Float = 2e-3
+        var worst: Float = 0
+        for i in 0..<x.count {
+            var plus = x, minus = x
+            plus.scalars[i] += h
+            minus.scalars[i] -= h
+            let numeric = Float((loss(plus) - loss(minus)) / Double(2 * h))
+            worst = max(worst, abs(numeric - analytic.scalars[i]) / max(1, abs(numeric)))
+        }
+        #expect(worst < 2e-2, "largest relative error \(worst)")
+    }
+
+    @Test func trainingLearnsASeparableProblem() throws {
+        // Two classes: bright left half vs bright right half, with noise.
+        var rng = RandomSource(seed: 6)
+        var images = Tensor(shape: [256, 1, 4, 4])
+        var labels: [Int] = []
+        for n in 0..<256 {
+            let label = n % 2
+            labels.append(label)
+            for i in 0..<4 { for j in 0..<4 {
+                images[n, 0, i, j] = ((j < 2) == (label == 0) ? 0.8 : 0.2) + 0.1 * rng.normal()
+            } }
+        }
+        var initRNG = RandomSource(seed: 7)
+        let model = try Sequential(layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 8)), ("2", ReLUSpec()),
+                                            ("3", LinearSpec(outFeatures: 2))], inputShape: [1, 4, 4], rng: &initRNG)
+        let optimizer = AdamSpec(lr: 0.01).makeOptimizer()
+        var losses: [Float] = []
+        for step in 0..<60 {
+            let batch = (0..<32).map { (step * 32 + $0) % 256 }
+            losses.append(model.trainStep(images: images.gathering(rows: batch), labels: batch.map { labels[$0] },
+                                          optimizer: optimizer, rng: &rng))
+        }
+        let predictions = model.logits(images).argMax(axis: 1)
+        let accuracy = Double(zip(predictions, labels).filter { $0 == $1 }.count) / 256
+        #expect(losses.last! < losses.first! / 4)
+        #expect(accuracy > 0.97)
+    }
+}

@@ -1,0 +1,55 @@
+import Layers
+import Tensors
+import Testing
+
+/// Optimizer updates against hand-computed sequences of PyTorch's update rules.
+@Suite struct OptimizerTests {
+    func parameter(_ values: [Float], gradient: [Float]) -> Parameter {
+        let p = Parameter(name: "w", value: Tensor(shape: [values.count], scalars: values))
+        p.gradient = Tensor(shape: [gradient.count], scalars: gradient)
+        return p
+    }
+
+    @Test func sgdWithMomentumAndWeightDecay() {
+        let p = parameter([1], gradient: [0.5])
+        let sgd = SGDSpec(lr: 0.1, momentum: 0.9, weightDecay: 0.01).makeOptimizer()
+        // step 1: g = 0.5 + 0.01·1 = 0.51; b = g; θ = 1 − 0.1·0.51 = 0.949
+        sgd.step([p])
+        #expect(abs(p.value.scalars[0] - 0.949) < 1e-6)
+        // step 2: g = 0.5 + 0.01·0.949 = 0.50949; b = 0.9·0.51 + 0.50949 = 0.96849; θ = 0.949 − 0.096849
+        sgd.step([p])
+        #expect(abs(p.value.scalars[0] - (0.949 - 0.096849)) < 1e-6)
+    }
+
+    @Test func nesterovUsesLookAhead() {
+        let p = parameter([0], gradient: [1])
+        let sgd = SGDSpec(lr: 1, momentum: 0.5, nesterov: true).makeOptimizer()
+        sgd.step([p])   // b = 1; update g + μb = 1.5
+        #expect(p.value.scalars[0] == -1.5)
+        sgd.step([p])   // b = 0.5 + 1 = 1.5; update 1 + 0.75 = 1.75
+        #expect(p.value.scalars[0] == -3.25)
+    }
+
+    @Test func adamBiasCorrection() {
+        // With bias correction the first step is lr · g / (|g| + ε), whatever the betas.
+        let p = parameter([1, -2], gradient: [0.3, -4])
+        let adam = AdamSpec(lr: 0.01).makeOptimizer()
+        adam.step([p])
+        #expect(abs(p.value.scalars[0] - (1 - 0.01)) < 1e-6)
+        #expect(abs(p.value.scalars[1] - (-2 + 0.01)) < 1e-6)
+        // Second step with gradient 0.1 for the first element:
+        // m = 0.9·0.03 + 0.1·0.1 = 0.037 → m̂ = 0.037/0.19; v = 0.999·9e-5 + 0.001·0.01 = 1.0e-4 → v̂ = v/(1−0.999²)
+        p.gradient = Tensor(shape: [2], scalars: [0.1, -4])
+        adam.step([p])
+        let mHat = 0.037 / 0.19, vHat = (0.999 * 9e-5 + 0.001 * 0.01) / (1 - 0.999 * 0.999)
+        let expected = 0.99 - 0.01 * mHat / (vHat.squareRoot() + 1e-8)
+        #expect(abs(Double(p.value.scalars[0]) - expected) < 1e-6)
+    }
+
+    @Test func rangesAreChecked() {
+        #expect(SGDSpec(lr: 0).problems().count == 1)
+        #expect(SGDSpec(lr: 0.1, nesterov: true).problems() == ["nesterov needs momentum > 0"])
+        #expect(AdamSpec(beta1: 1).problems().count == 1)
+        #expect(AdamSpec().problems().isEmpty)
+    }
+}
