@@ -76,7 +76,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
-        .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
+        .testTarget(name: "SpecTests", dependencies: ["Spec", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: swiftSettings),

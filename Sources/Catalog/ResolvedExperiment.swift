@@ -39,8 +39,8 @@ public struct ResolvedExperiment: Sendable {
     }
 
     public static func resolve(_ document: SpecDocument) throws(SpecErrors) -> ResolvedExperiment {
-        let spec = try document.decode(ExperimentSpec.self)
         var issues: [SpecIssue] = []
+        let spec = try document.decode(ExperimentSpec.self, unknownKeys: &issues)
         func collect<T>(_ body: () throws(SpecErrors) -> T) -> T? {
             do { return try body() } catch { issues += error.issues; return nil }
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A plain-text table for terminals: a header row, a rule, and columns padded to their
 /// widest cell (numbers right-aligned, text left-aligned).
 public struct TextTable: Sendable, Equatable {
@@ -33,20 +35,8 @@ public struct TextTable: Sendable, Equatable {
 
     /// Formats a number with a fixed count of decimals (`nan` when not finite).
     public static func number(_ value: Double, decimals: Int = 4) -> String {
-        guard value.isFinite else { return "nan" }
-        let scale = pow10(decimals)
-        let rounded = (value * scale).rounded() / scale
-        var text = String(rounded)
-        if let dot = text.firstIndex(of: ".") {
-            let have = text.distance(from: dot, to: text.endIndex) - 1
-            if have < decimals { text += String(repeating: "0", count: decimals - have) }
-        } else if decimals > 0 {
-            text += "." + String(repeating: "0", count: decimals)
-        }
-        return text
+        value.isFinite ? String(format: "%.\(decimals)f", value) : "nan"
     }
-
-    private static func pow10(_ n: Int) -> Double { (0..<n).reduce(1.0) { acc, _ in acc * 10 } }
 }
 
 extension String {

@@ -24,7 +24,7 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var attacks: [Component]
     public var evaluation: EvaluationSpec
 
-    private enum CodingKeys: String, CodingKey {
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case schemaVersion, name, description, seed, dataset, models, training, noise, attacks, evaluation
     }
 
@@ -65,7 +65,7 @@ public struct ModelSpec: Decodable, Sendable {
     /// The declaration as canonical JSON (for trial identifiers).
     public var canonical: String
 
-    private enum CodingKeys: String, CodingKey { case name, layers }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -89,7 +89,7 @@ public struct TrainingSpec: Decodable, Sendable {
     public var shuffle: Bool
     public var canonical: String
 
-    private enum CodingKeys: String, CodingKey { case optimizer, epochs, batchSize, shuffle }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, epochs, batchSize, shuffle }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -110,7 +110,7 @@ public struct EvaluationSpec: Decodable, Sendable {
 
     public init() {}
 
-    private enum CodingKeys: String, CodingKey { case batchSize }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case batchSize }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

@@ -9,8 +9,21 @@ import Yams
 public struct SpecDecoder {
     /// Decodes `type` from `node`; `path` is the key path of `node` inside `file`, and
     /// `ignoredKeys` are keys of the top mapping that the caller handles itself (`type`, `name`).
+    /// Unknown keys are errors.
     public static func decode<T: Decodable>(
         _ type: T.Type, from node: Node, file: String, path: [any CodingKey] = [], ignoredKeys: Set<String> = []
+    ) throws(SpecErrors) -> T {
+        var unknown: [SpecIssue] = []
+        let value = try decode(type, from: node, file: file, path: path, ignoredKeys: ignoredKeys, unknownKeys: &unknown)
+        if !unknown.isEmpty { throw SpecErrors(unknown) }
+        return value
+    }
+
+    /// Like `decode`, but a value that decoded is returned even when the file has unknown keys;
+    /// those are appended to `unknownKeys`, so callers can go on checking and report everything at once.
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from node: Node, file: String, path: [any CodingKey] = [], ignoredKeys: Set<String> = [],
+        unknownKeys: inout [SpecIssue]
     ) throws(SpecErrors) -> T {
         let context = DecodingContext(file: file)
         if !ignoredKeys.isEmpty { context.markUsed(ignoredKeys, at: KeyPathText.render(path), node: node) }
@@ -26,8 +39,7 @@ public struct SpecDecoder {
             throw SpecErrors(context.unknownKeyIssues(excludingAncestorsOf: keyPath)
                              + [SpecIssue(location: context.location(node), keyPath: keyPath, message: "\(error)")])
         }
-        let unknown = context.unknownKeyIssues()
-        if !unknown.isEmpty { throw SpecErrors(unknown) }
+        unknownKeys += context.unknownKeyIssues()
         return value
     }
 
@@ -59,6 +71,15 @@ final class DecodingContext {
         node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
     }
 
+    /// Mappings whose every valid key is declared (their type's `CodingKeys` are `CaseIterable`):
+    /// their unknown keys are reported even when decoding stopped early.
+    private var declared: Set<String> = []
+
+    func declareAllKeys(_ keys: [String], at path: String, node: Node) {
+        markUsed(Set(keys), at: path, node: node)
+        declared.insert(path)
+    }
+
     func register(mapping node: Node, at path: String) {
         if mappings[path] == nil { order.append(path) }
         mappings[path] = node
@@ -74,7 +95,7 @@ final class DecodingContext {
     func unknownKeyIssues(excludingAncestorsOf failedPath: String? = nil) -> [SpecIssue] {
         var issues: [SpecIssue] = []
         for path in order {
-            if let failedPath, Self.isAncestor(path, of: failedPath) { continue }
+            if let failedPath, !declared.contains(path), Self.isAncestor(path, of: failedPath) { continue }
             guard let mapping = mappings[path]?.mapping else { continue }
             let known = asked[path] ?? []
             for (key, _) in mapping {
@@ -111,7 +132,9 @@ struct NodeDecoding: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard let mapping = node.mapping else { throw issue("expected a mapping of keys to values, found \(node.kindName)") }
-        context.register(mapping: node, at: KeyPathText.render(codingPath))
+        let path = KeyPathText.render(codingPath)
+        context.register(mapping: node, at: path)
+        if let keys = Self.declaredKeys(Key.self) { context.declareAllKeys(keys, at: path, node: node) }
         return KeyedDecodingContainer(KeyedNodeContainer<Key>(decoder: self, mapping: mapping))
     }
 
@@ -121,6 +144,15 @@ struct NodeDecoding: Decoder {
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleNodeContainer(decoder: self) }
+
+    /// Every file key of a `CaseIterable` coding-key type; nil when the type does not list them.
+    static func declaredKeys<Key: CodingKey>(_ type: Key.Type) -> [String]? {
+        guard let all = type as? any CaseIterable.Type else { return nil }
+        func names<C: CaseIterable>(_ c: C.Type) -> [String] {
+            C.allCases.compactMap { ($0 as? any CodingKey).map { KeyPathText.yamlName($0.stringValue) } }
+        }
+        return names(all)
+    }
 
     /// Decodes a value of `type` from this decoder's node.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {

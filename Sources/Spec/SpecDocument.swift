@@ -41,9 +41,15 @@ public struct SpecDocument: Sendable {
         return SpecDocument(file: file, text: text, root: root)
     }
 
-    /// Decodes the whole document into `type`.
+    /// Decodes the whole document into `type`; unknown keys are errors.
     public func decode<T: Decodable>(_ type: T.Type) throws(SpecErrors) -> T {
         try SpecDecoder.decode(type, from: root, file: file)
+    }
+
+    /// Decodes the whole document, returning the value even when there are unknown keys
+    /// (appended to `unknownKeys`) so that the rest of the file can still be checked.
+    public func decode<T: Decodable>(_ type: T.Type, unknownKeys: inout [SpecIssue]) throws(SpecErrors) -> T {
+        try SpecDecoder.decode(type, from: root, file: file, unknownKeys: &unknownKeys)
     }
 
     static func issue(for error: YamlError, file: String) -> SpecIssue {

@@ -1,0 +1,180 @@
+import Catalog
+import Datasets
+import Foundation
+import Layers
+import Perturbations
+import Spec
+import Tensors
+import Testing
+
+/// One fixture per registered kind: parameters as written in an experiment file. A kind added
+/// to a registry without a fixture here fails `everyKindHasAFixture`.
+let fixtures: [String: [String: String]] = [
+    "layer": [
+        "linear": "{type: linear, out_features: 5}",
+        "conv2d": "{type: conv2d, out_channels: 2, kernel_size: 3, stride: 2, padding: 1}",
+        "maxpool2d": "{type: maxpool2d, kernel_size: 2}",
+        "avgpool2d": "{type: avgpool2d, kernel_size: 3, stride: 1, padding: 1}",
+        "relu": "{type: relu}",
+        "dropout": "{type: dropout, p: 0.3}",
+        "flatten": "{type: flatten}",
+        "batchnorm2d": "{type: batchnorm2d, momentum: 0.2}",
+    ],
+    "optimizer": ["sgd": "{type: sgd, lr: 0.1, momentum: 0.9}", "adam": "{type: adam, lr: 0.01}"],
+    "dataset": ["fashion_mnist": "{type: fashion_mnist, test_limit: 10}", "synthetic": "{type: synthetic, train: 20, validation: 5, test: 5}"],
+    "corruption": ["gaussian_noise": "{type: gaussian_noise, std: 0.2}"],
+    "attack": ["fgsm": "{type: fgsm, epsilon: 0.05}"],
+]
+
+/// Decodes one fixture through the registry as a component of a list in a small document.
+func component(_ text: String) throws -> Component {
+    struct Holder: Decodable { var items: [Component] }
+    return try SpecDocument.parse("items:\n  - \(text)\n", file: "fixture.yaml").decode(Holder.self).items[0]
+}
+
+func canonicalJSON(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// Encodes a kind to JSON (valid YAML) and decodes it back through the strict decoder.
+func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
+    let json = try canonicalJSON(value)
+    let text = json == "{}" ? "{type: \(kind)}" : "{type: \(kind), " + json.dropFirst()
+    return try canonicalJSON(try component(text).decode(as: T.self))
+}
+
+@Suite struct RegistryConformanceTests {
+    @Test func everyKindHasAFixture() {
+        for (point, kinds) in Catalog.listing {
+            #expect(Set(kinds) == Set(fixtures[point]?.keys.map { $0 } ?? []), "fixtures for \(point)")
+        }
+    }
+
+    @Test func layersKeepShapesAndRoundTrip() throws {
+        for (name, text) in fixtures["layer"]! {
+            let spec = try Catalog.layers.decode(try component(text))
+            #expect(type(of: spec).kind == name)
+            let input = name == "linear" ? [2, 12] : [2, 3, 8, 8]
+            var rng = RandomSource(seed: 1)
+            let layer = try spec.makeLayer(inputShape: input, rng: &rng)
+            let tape = Tape()
+            var context = ForwardContext(tape: tape, mode: .training, rng: rng)
+            let output = layer.forward(tape.leaf(Tensor.uniform(shape: input, using: &rng)), context: &context)
+            #expect(output.shape == (try spec.outputShape(for: input)), "\(name)")
+            func open<T: LayerSpec>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
+            #expect(try open(spec), "\(name) round trip")
+        }
+    }
+
+    @Test func corruptionsAreSeededAndStayInRange() throws {
+        for (name, text) in fixtures["corruption"]! {
+            let corruption = try Catalog.corruptions.decode(try component(text))
+            var rng = RandomSource(seed: 2)
+            let images = Tensor.uniform(shape: [3, 1, 6, 6], using: &rng)
+            var a = RandomSource(seed: 5), b = RandomSource(seed: 5)
+            let out = corruption.apply(to: images, rng: &a)
+            #expect(out.shape == images.shape && out == corruption.apply(to: images, rng: &b), "\(name)")
+            #expect(out.scalars.allSatisfy { (0...1).contains($0) })
+            func open<T: Corruption>(_ c: T) throws -> Bool { try roundTrip(c, kind: name) == canonicalJSON(c) }
+            #expect(try open(corruption))
+        }
+    }
+
+    @Test func attacksAreSeededStayInRangeAndRoundTrip() throws {
+        var rng = RandomSource(seed: 3)
+        let model = try Sequential(layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 3))], inputShape: [1, 4, 4], rng: &rng)
+        for (name, text) in fixtures["attack"]! {
+            let attack = try Catalog.attacks.decode(try component(text))
+            let images = Tensor.uniform(shape: [2, 1, 4, 4], using: &rng)
+            var a = RandomSource(seed: 6), b = RandomSource(seed: 6)
+            let out = attack.perturb(images: images, labels: [0, 2], model: model, rng: &a)
+            #expect(out == attack.perturb(images: images, labels: [0, 2], model: model, rng: &b), "\(name)")
+            #expect(out.shape == images.shape && out.scalars.allSatisfy { (0...1).contains($0) })
+            func open<T: Attack>(_ k: T) throws -> Bool { try roundTrip(k, kind: name) == canonicalJSON(k) }
+            #expect(try open(attack))
+        }
+    }
+
+    @Test func optimizersAndDatasetsDecodeAndRoundTrip() throws {
+        for (name, text) in fixtures["optimizer"]! {
+            let optimizer = try Catalog.optimizers.decode(try component(text))
+            #expect(optimizer.problems().isEmpty)
+            func open<T: OptimizerSpec>(_ o: T) throws -> Bool { try roundTrip(o, kind: name) == canonicalJSON(o) }
+            #expect(try open(optimizer))
+        }
+        for (name, text) in fixtures["dataset"]! {
+            let dataset = try Catalog.datasets.decode(try component(text))
+            #expect(dataset.sampleShape.count == 3 && dataset.classCount > 1)
+            func open<T: DatasetSource>(_ d: T) throws -> Bool { try roundTrip(d, kind: name) == canonicalJSON(d) }
+            #expect(try open(dataset))
+        }
+    }
+
+    @Test func unknownKindsAndBadRangesAreReportedWithPositions() throws {
+        do {
+            _ = try Catalog.attacks.decode(try component("{type: fgms, epsilon: 0.1}"))
+            Issue.record("accepted an unknown kind")
+        } catch {
+            #expect("\(error)" == "fixture.yaml:2:12: items[0].type: unknown attack 'fgms' (did you mean 'fgsm'?); known: fgsm")
+        }
+        do {
+            _ = try Catalog.attacks.decode(try component("{type: fgsm, epsilon: 8}"))
+            Issue.record("accepted epsilon 8")
+        } catch {
+            #expect("\(error)" == "fixture.yaml:2:27: items[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got 8.0")
+        }
+    }
+}
+
+@Suite struct ResolvedExperimentTests {
+    static let base = """
+        schema_version: 1
+        name: r
+        dataset: {type: synthetic, side: 8}
+        models:
+          - name: m
+            layers:
+              - {type: flatten}
+              - {type: linear, out_features: 10}
+        training: {optimizer: {type: adam}, epochs: 1, batch_size: 8}
+        noise: [{type: gaussian_noise, std: 0.1}]
+        attacks: [{type: fgsm, epsilon: 0.1}]
+        """
+
+    func problems(_ text: String) -> [String] {
+        do {
+            _ = try ResolvedExperiment.resolve(try SpecDocument.parse(text, file: "r.yaml"))
+            return []
+        } catch {
+            return error.issues.map(\.description)
+        }
+    }
+
+    @Test func aValidFileResolves() throws {
+        let resolved = try ResolvedExperiment.resolve(try SpecDocument.parse(Self.base, file: "r.yaml"))
+        #expect(resolved.models[0].layers.map(\.name) == ["0", "1"])
+        #expect(resolved.corruptions.count == 1 && resolved.attacks.count == 1)
+    }
+
+    @Test func everyProblemOfTheFileIsReportedTogether() {
+        let text = Self.base
+            .replacingOccurrences(of: "{type: gaussian_noise, std: 0.1}", with: "{type: gausian_noise, std: 0.1}")
+            .replacingOccurrences(of: "epsilon: 0.1", with: "epsilon: -1")
+            .replacingOccurrences(of: "{type: linear, out_features: 10}", with: "{type: linear, out_feature: 10}")
+        #expect(problems(text) == [
+            "r.yaml:10:16: noise[0].type: unknown corruption 'gausian_noise' (did you mean 'gaussian_noise'?); known: gaussian_noise",
+            "r.yaml:11:33: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got -1.0",
+            "r.yaml:8:9: models[0].layers[1]: missing required key 'out_features'",
+        ])
+    }
+
+    @Test func modelShapesAreCheckedAgainstTheDataset() {
+        let wrongClasses = Self.base.replacingOccurrences(of: "out_features: 10", with: "out_features: 7")
+        #expect(problems(wrongClasses) == ["r.yaml:5:5: models.m.layers: the model outputs 7 values per sample; the dataset has 10 classes, so the last layer needs 10 outputs"])
+        let noFlatten = Self.base.replacingOccurrences(of: "- {type: flatten}\n", with: "- {type: relu}\n")
+        #expect(problems(noFlatten).first?.contains("layers[1]: layer linear expects [features] (add a flatten layer before it)") == true)
+    }
+}

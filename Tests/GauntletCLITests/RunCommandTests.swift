@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import GauntletCLI
+import Storage
+import Testing
+
+/// A temporary folder holding one experiment file.
+struct Workspace {
+    let directory: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = "\(directory)/\(name)"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+let syntheticExperiment = """
+    schema_version: 1
+    name: synthetic_smoke
+    seed: 1
+    dataset: {type: synthetic, train: 300, validation: 60, test: 120, classes: 4, side: 8, noise: 0.6}
+    models:
+      - name: mlp
+        layers:
+          - {type: flatten}
+          - {type: linear, out_features: 32}
+          - {type: relu}
+          - {type: dropout, p: 0.1}
+          - {type: linear, out_features: 4}
+      - name: cnn
+        layers:
+          - {type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+          - {type: batchnorm2d}
+          - {type: relu}
+          - {type: maxpool2d, kernel_size: 2}
+          - {type: flatten}
+          - {type: linear, out_features: 4}
+    training: {optimizer: {type: adam, lr: 0.01}, epochs: 3, batch_size: 32}
+    noise: [{type: gaussian_noise, std: 0.2}]
+    attacks: [{type: fgsm, epsilon: 0.1}]
+    evaluation: {batch_size: 50}
+    """
+
+@Suite struct RunCommandTests {
+    @Test func runTrainsEvaluatesAndWritesTheResultsFile() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("smoke.yaml", syntheticExperiment)
+        var command = try Gauntlet.parseAsRoot(["run", spec, "--output", "\(workspace.directory)/results", "--quiet"])
+        try command.run()
+
+        let file = try HDF5File.open("\(workspace.directory)/results/synthetic_smoke/synthetic_smoke.h5")
+        #expect(try file.attribute("format_version") == .integer(1))
+        #expect(try file.attribute("experiment") == .string("synthetic_smoke"))
+        #expect(try file.readStrings("/spec") == [syntheticExperiment])
+        #expect(try file.members(of: "/trials") == ["cnn", "mlp"])
+        for model in ["mlp", "cnn"] {
+            let group = "/trials/\(model)"
+            #expect(try file.attribute("status", on: group) == .string("completed"))
+            #expect(try file.readStrings("\(group)/metrics/evaluation") == ["clean", "gaussian_noise(std=0.2)", "fgsm(epsilon=0.1)"])
+            let accuracy = try file.readDoubles("\(group)/metrics/accuracy").values
+            #expect(accuracy[0] > 0.8, "\(model) clean accuracy \(accuracy[0])")
+            #expect(accuracy[2] < accuracy[0], "FGSM must lower \(model)'s accuracy")
+            #expect(try file.shape(of: "\(group)/predictions") == [3, 120])
+            #expect(try file.readIntegers("\(group)/learning_curve/epoch").values == [1, 2, 3])
+        }
+        #expect(try file.members(of: "/trials/cnn/state_dict") == [
+            "0.bias", "0.weight", "1.bias", "1.num_batches_tracked", "1.running_mean", "1.running_var", "1.weight", "5.bias", "5.weight",
+        ])
+        #expect(try file.readIntegers("/trials/cnn/state_dict/1.num_batches_tracked").values == [30])   // 3 epochs × 10 batches
+        #expect(try file.shape(of: "/trials/mlp/state_dict/1.weight") == [32, 64])
+    }
+
+    @Test func aDivergingTrialIsRecordedAndTheOthersKept() throws {
+        let workspace = try Workspace()
+        let text = syntheticExperiment
+            .replacingOccurrences(of: "{type: adam, lr: 0.01}", with: "{type: sgd, lr: 1.0e+12}")
+            .replacingOccurrences(of: "name: synthetic_smoke", with: "name: diverging")
+        let spec = try workspace.write("diverging.yaml", text)
+        var command = try Gauntlet.parseAsRoot(["run", spec, "--output", workspace.directory, "--quiet"])
+        #expect(throws: ExitCode.failure) { try command.run() }
+
+        // The MLP's loss overflows to a non-finite value; the batch-normalised CNN stays finite
+        // (its logits grow but do not overflow), completes, and keeps its results.
+        let file = try HDF5File.open("\(workspace.directory)/diverging/diverging.h5")
+        #expect(try file.attribute("status", on: "/trials/mlp") == .string("failed"))
+        guard case .string(let message)? = try file.attribute("message", on: "/trials/mlp") else {
+            Issue.record("no failure message")
+            return
+        }
+        #expect(message.hasPrefix("training diverged: loss is "), "\(message)")
+        #expect(message.contains("at epoch 1, step "))
+        #expect(try file.attribute("status", on: "/trials/cnn") == .string("completed"))
+        #expect(try file.readDoubles("/trials/cnn/metrics/accuracy").values.count == 3)
+        #expect(try file.readStrings("/spec") == [text])
+    }
+
+    @Test func validateAndListNeedNoData() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("v.yaml", syntheticExperiment)
+        var validate = try Gauntlet.parseAsRoot(["validate", spec])
+        try validate.run()
+        var list = try Gauntlet.parseAsRoot(["list"])
+        try list.run()
+        let bad = try workspace.write("bad.yaml", syntheticExperiment.replacingOccurrences(of: "epsilon: 0.1", with: "epsilon: 2"))
+        var invalid = try Gauntlet.parseAsRoot(["validate", bad])
+        #expect(throws: ExitCode(2)) { try invalid.run() }
+    }
+}
