@@ -58,7 +58,7 @@ let package = Package(
             name: "GauntletCLI",
             dependencies: ["Spec", "Grid", "Catalog", "Runner", "Reporting", "Tensors",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: swiftSettings),
+            exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: - Executables
         .executableTarget(name: "gauntlet", dependencies: ["GauntletCLI"], swiftSettings: swiftSettings),
@@ -78,6 +78,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "SpecTests", dependencies: ["Spec", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Grid", "Catalog", "Spec", "Datasets"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: swiftSettings),
         .testTarget(

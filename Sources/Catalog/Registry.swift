@@ -32,7 +32,7 @@ public struct Registry<Kind>: Sendable {
         guard let entry = entries.first(where: { $0.name == component.type }) else {
             let hint = Suggestion.hint(for: component.type, among: names)
             throw SpecErrors([component.issue(
-                "unknown \(extensionPoint) '\(component.type)'\(hint); known: \(names.joined(separator: ", "))")])
+                "unknown \(extensionPoint) '\(component.type)'\(hint); known: \(names.joined(separator: ", "))", key: "type")])
         }
         let kind = try entry.decode(component)
         let problems = entry.problems(kind)
@@ -42,7 +42,9 @@ public struct Registry<Kind>: Sendable {
         return kind
     }
 
-    /// The parameter a range message is about: its first word when that names a key.
+    /// The parameter a range message is about: by convention every `problems()` message starts
+    /// with the parameter's file name (`epsilon must be …`); `issue(_:key:)` falls back to the
+    /// component's position when the first word is not one of its keys.
     static func key(in message: String) -> String? {
         message.split(separator: " ").first.map(String.init)
     }

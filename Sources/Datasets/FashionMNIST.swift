@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017): 28×28 grayscale images of 10 clothing classes,
@@ -42,7 +43,7 @@ public enum MNISTFamily {
 
     /// Prefers the compressed file, falls back to the plain one.
     static func locate(_ base: String) throws(DatasetError) -> String {
-        for candidate in [base + ".gz", base] where FileManagerShim.exists(candidate) { return candidate }
+        for candidate in [base + ".gz", base] where FileManager.default.fileExists(atPath: candidate) { return candidate }
         throw .missingFile(base + ".gz")
     }
 

@@ -43,18 +43,14 @@ public struct Component: Decodable, Sendable {
         return try SpecDecoder.decode(kind, from: node, file: file, path: codingPath, ignoredKeys: ["type", "name"])
     }
 
-    /// An error about this component as a whole (an unknown kind, a failed range check).
+    /// An error about this component: at the value of `key` when the component has that key
+    /// (`type` for an unknown kind, a parameter for a failed range check), else at the component.
     public func issue(_ message: String, key: String? = nil) -> SpecIssue {
-        var location = self.location
-        var keyPath = self.keyPath
-        if let key, let value = node.mapping?[key] {
-            location = value.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
-            keyPath += ".\(key)"
-        } else if key == nil, let typeNode = node.mapping?["type"], message.hasPrefix("unknown") {
-            location = typeNode.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
-            keyPath += ".type"
+        guard let key, let value = node.mapping?[key] else {
+            return SpecIssue(location: location, keyPath: keyPath, message: message)
         }
-        return SpecIssue(location: location, keyPath: keyPath, message: message)
+        return SpecIssue(location: value.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) },
+                         keyPath: "\(keyPath).\(key)", message: message)
     }
 
     /// The parameters as canonical JSON (sorted keys, `name` excluded), for content hashes.

@@ -1,0 +1,56 @@
+import Foundation
+import Catalog
+import Datasets
+import Grid
+import Runner
+import Spec
+import Testing
+
+@Suite struct TrialRunnerTests {
+    static let text = """
+        schema_version: 1
+        name: runner
+        seed: 5
+        dataset: {type: synthetic, train: 64, validation: 16, test: 32, classes: 3, side: 6}
+        models:
+          - {name: linear, layers: [{type: flatten}, {type: linear, out_features: 3}]}
+        training: {optimizer: {type: sgd, lr: 0.1}, epochs: 2, batch_size: 16}
+        noise: [{type: gaussian_noise, std: 0.1}]
+        """
+
+    func run(_ text: String) throws -> TrialOutcome {
+        let experiment = try ResolvedExperiment.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
+        let runner = TrialRunner(experiment: experiment, data: try experiment.dataset.load()) { _ in }
+        return runner.run(GridExpansion.trials(for: experiment.spec)[0])
+    }
+
+    @Test func sameSeedSameResultsAndEveryEvaluationRecorded() throws {
+        let first = try run(Self.text), second = try run(Self.text)
+        #expect(first.status == .completed)
+        #expect(first.evaluations.map(\.name) == ["clean", "gaussian_noise(std=0.1)"])
+        #expect(first.evaluations.map(\.predictions) == second.evaluations.map(\.predictions))
+        #expect(first.learningCurve.map(\.trainLoss) == second.learningCurve.map(\.trainLoss))
+        #expect(first.stateDict.map(\.value) == second.stateDict.map(\.value))
+        let reseeded = try run(Self.text.replacingOccurrences(of: "seed: 5", with: "seed: 6"))
+        #expect(reseeded.stateDict.map(\.value) != first.stateDict.map(\.value))
+    }
+
+    @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
+        let outcome = try run(Self.text.replacingOccurrences(of: "epochs: 2", with: "epochs: 0"))
+        #expect(outcome.status == .completed && outcome.learningCurve.isEmpty && outcome.evaluations.count == 2)
+    }
+
+    @Test func divergenceIsAFailureThatSaysWhere() throws {
+        // Two layers: products of exploding weights overflow to Inf, and Inf − Inf gives NaN.
+        let outcome = try run(Self.text
+            .replacingOccurrences(of: "lr: 0.1", with: "lr: 1.0e+30")
+            .replacingOccurrences(of: "{type: linear, out_features: 3}", with: "{type: linear, out_features: 8}, {type: relu}, {type: linear, out_features: 3}"))
+        guard case .failed(let message) = outcome.status else {
+            Issue.record("a diverging run completed")
+            return
+        }
+        #expect(message.hasPrefix("training diverged: loss is "))
+        #expect(message.contains(" of 4"))   // 64 samples / batch 16
+        #expect(ExperimentRunner.table([outcome]).contains("linear  FAILED: training diverged"))
+    }
+}
