@@ -47,7 +47,7 @@ let package = Package(
         // MARK: - Composition
         .target(
             name: "Catalog",
-            dependencies: ["Spec", "Tensors", "Layers", "Datasets", "Perturbations", "Evaluation"],
+            dependencies: ["Spec", "Grid", "Tensors", "Layers", "Datasets", "Perturbations", "Evaluation"],
             exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "Runner",
@@ -76,7 +76,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
-        .testTarget(name: "SpecTests", dependencies: ["Spec", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Grid", "Catalog", "Spec", "Datasets"], swiftSettings: swiftSettings),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors"], swiftSettings: swiftSettings),

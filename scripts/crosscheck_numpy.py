@@ -79,8 +79,11 @@ def main(path):
         mean, std = dataset["normalize"]["mean"][0], dataset["normalize"]["std"][0]
         images = (images - np.float32(mean)) / np.float32(std)
     worst = 0
-    for model in spec["models"]:
-        group = f["trials"][model["name"]]
+    models = {model["name"]: model for model in spec["models"]}
+    for trial_id, group in f["trials"].items():
+        model = models[group.attrs["model"]]
+        if group.attrs["status"] != "completed":
+            continue
         state = {k: v[()] for k, v in group["state_dict"].items()}
         logits = np.concatenate([forward(model["layers"], state, images[i:i + 1000]) for i in range(0, len(images), 1000)])
         ours = logits.argmax(axis=1)
@@ -88,7 +91,7 @@ def main(path):
         agree = (ours == stored).mean()
         accuracy = (ours == labels).mean()
         stored_accuracy = group["metrics/accuracy"][0]
-        print(f"{model['name']}: numpy accuracy {accuracy:.4f}, gauntlet {stored_accuracy:.4f}, "
+        print(f"{model['name']} [{trial_id}]: numpy accuracy {accuracy:.4f}, gauntlet {stored_accuracy:.4f}, "
               f"predictions agree on {agree * 100:.2f}% of {len(labels)} images")
         worst = max(worst, abs(accuracy - stored_accuracy))
     if worst > 1e-3:

@@ -11,17 +11,27 @@ public struct ResolvedModel: Sendable {
     /// The model declaration as canonical JSON.
     public var canonical: String
 
+    /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
+    public func multiplyAccumulates(inputShape: [Int]) -> Int {
+        var shape = [1] + inputShape
+        var total = 0
+        for (_, layer) in layers {
+            total += layer.multiplyAccumulates(for: shape)
+            shape = (try? layer.outputShape(for: shape)) ?? shape
+        }
+        return total
+    }
+
     /// A freshly initialised model (PyTorch default initialisation from `rng`).
     public func build(inputShape: [Int], normalization: InputNormalization?, rng: inout RandomSource) throws(ModelError) -> Sequential {
         try Sequential(layers: layers, inputShape: inputShape, normalization: normalization, rng: &rng)
     }
 }
 
-/// An experiment whose every component is decoded, range-checked and shape-checked: nothing
-/// in it can fail for a reason the file could have told before the run.
+/// One cell's spec with every component decoded, range-checked and shape-checked: nothing in
+/// it can fail for a reason the file could have told before the run.
 public struct ResolvedExperiment: Sendable {
     public var spec: ExperimentSpec
-    public var document: SpecDocument
     public var dataset: any DatasetSource
     public var models: [ResolvedModel]
     public var optimizer: any OptimizerSpec
@@ -32,15 +42,9 @@ public struct ResolvedExperiment: Sendable {
         dataset.normalization.map { InputNormalization(mean: $0.mean, std: $0.std) }
     }
 
-    /// Parses and resolves an experiment file, collecting every problem of the file into one error.
-    public static func load(_ file: String) throws(SpecErrors) -> ResolvedExperiment {
-        let document = try SpecDocument.load(file)
-        return try resolve(document)
-    }
-
-    public static func resolve(_ document: SpecDocument) throws(SpecErrors) -> ResolvedExperiment {
+    /// Decodes every component of a cell's spec through the registries, collecting every problem.
+    public static func resolve(_ spec: ExperimentSpec) throws(SpecErrors) -> ResolvedExperiment {
         var issues: [SpecIssue] = []
-        let spec = try document.decode(ExperimentSpec.self, unknownKeys: &issues)
         func collect<T>(_ body: () throws(SpecErrors) -> T) -> T? {
             do { return try body() } catch { issues += error.issues; return nil }
         }
@@ -66,7 +70,7 @@ public struct ResolvedExperiment: Sendable {
             models.append(resolved)
         }
         guard issues.isEmpty, let dataset, let optimizer else { throw SpecErrors(issues) }
-        return ResolvedExperiment(spec: spec, document: document, dataset: dataset, models: models,
+        return ResolvedExperiment(spec: spec, dataset: dataset, models: models,
                                   optimizer: optimizer, corruptions: corruptions, attacks: attacks)
     }
 

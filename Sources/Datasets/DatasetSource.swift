@@ -17,6 +17,8 @@ public protocol DatasetSource: Codable, Sendable {
     /// The shape of one sample, known without loading, so models can be checked before a run.
     var sampleShape: [Int] { get }
     var classCount: Int { get }
+    /// Sizes of the training, validation and test sets, known without loading.
+    var sampleCounts: (training: Int, validation: Int, test: Int) { get }
     /// Per-channel normalisation the model applies to its [0, 1] input, if any.
     var normalization: (mean: [Float], std: [Float])? { get }
     /// Messages for parameters out of range (empty when valid).

@@ -42,6 +42,9 @@ public struct FashionMNISTSource: DatasetSource, Equatable {
 
     public var sampleShape: [Int] { [1, 28, 28] }
     public var classCount: Int { 10 }
+    public var sampleCounts: (training: Int, validation: Int, test: Int) {
+        (min(60000 - validation, trainLimit ?? .max), validation, min(10000, testLimit ?? .max))
+    }
     public var normalization: (mean: [Float], std: [Float])? { normalize.map { ($0.mean, $0.std) } }
 
     public func problems() -> [String] {

@@ -46,6 +46,7 @@ public struct SyntheticSource: DatasetSource, Equatable {
 
     public var sampleShape: [Int] { [1, side, side] }
     public var classCount: Int { classes }
+    public var sampleCounts: (training: Int, validation: Int, test: Int) { (train, validation, test) }
     public var normalization: (mean: [Float], std: [Float])? { normalize.map { ($0.mean, $0.std) } }
 
     public func problems() -> [String] {

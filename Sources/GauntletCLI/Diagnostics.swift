@@ -9,10 +9,10 @@ enum Diagnostics {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    /// Resolves an experiment file or prints every problem in it and exits with status 2.
-    static func resolve(_ file: String) throws -> ResolvedExperiment {
+    /// Resolves an experiment file (with overrides) or prints every problem in it and exits with status 2.
+    static func resolve(_ file: String, overrides: [String]) throws -> ResolvedGrid {
         do {
-            return try ResolvedExperiment.load(file)
+            return try ResolvedGrid.load(file, overrides: overrides)
         } catch {
             for issue in error.issues { printError("error: \(issue)") }
             if error.issues.count > 1 { printError("\(file): \(error.issues.count) problems") }

@@ -2,17 +2,29 @@ import ArgumentParser
 import Catalog
 import Grid
 
-/// `gauntlet validate FILE`: check a file completely without running anything.
+/// `gauntlet validate FILE...`: check files completely without running anything.
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check an experiment file (keys, kinds, ranges, model shapes) without running it.")
+        abstract: "Check experiment files (keys, kinds, ranges, sweeps, model shapes) without running them.",
+        discussion: "Every problem of every file is printed; the exit status is 2 if any file has one.")
 
-    @Argument(help: "The experiment file (YAML).")
-    var file: String
+    @Argument(help: "The experiment files (YAML).")
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one experiment file") }
+    }
 
     func run() throws {
-        let experiment = try Diagnostics.resolve(file)
-        let trials = GridExpansion.trials(for: experiment.spec)
-        print("\(file): valid; \(trials.count) trial(s): \(trials.map { "\($0.modelName) [\($0.id)]" }.joined(separator: ", "))")
+        var invalid = 0
+        for file in files {
+            do {
+                let grid = try Diagnostics.resolve(file, overrides: [])
+                print("\(file): valid; \(grid.trials.count) trial(s)")
+            } catch {
+                invalid += 1
+            }
+        }
+        if invalid > 0 { throw ExitCode(2) }
     }
 }

@@ -1,42 +1,43 @@
 import Spec
 
-/// One cell of an experiment's grid: what to train and evaluate, with its seed and stable id.
-public struct Trial: Sendable, Equatable {
+/// One cell of an experiment's grid: its own decoded spec, the model it trains, its seed and
+/// a stable identifier.
+public struct Trial: Sendable {
     /// Position in the grid, from 0.
     public var index: Int
-    /// The model this trial trains (its index in `models`).
+    /// The cell's spec: the file with this cell's value substituted for every sweep.
+    public var spec: ExperimentSpec
+    /// The model this trial trains (its index in `spec.models`).
     public var modelIndex: Int
     public var modelName: String
-    /// The root seed of every random stream in this trial.
+    /// Which repeat this is, from 0 (`repeats:` in the file).
+    public var repeatIndex: Int
+    /// The root seed of every random stream in this trial: the spec's seed for repeat 0, and a
+    /// seed derived from it by SHA-256 for later repeats.
     public var seed: UInt64
-    /// A content hash of everything that determines the trial's results (16 hex digits).
+    /// The first 16 hex digits of the SHA-256 of `{"cell":…,"model":…,"seed":…}`: the cell's
+    /// settings as canonical JSON (without the model list, name, description and comments), the
+    /// chosen model's declaration and the seed: everything that determines the trial's results.
     public var id: String
+    /// The swept values of this cell, by axis, in grid order (`attacks[0].epsilon` → `0.05`).
+    public var parameters: [(axis: String, value: String)]
+    /// The canonical settings of the whole cell except its seed: trials with equal keys resolve
+    /// to the same components.
+    public var cellKey: String
 }
 
-/// Expands an experiment into trials. Today: one trial per declared model, all with the
-/// experiment's seed.
-public enum GridExpansion {
-    public static func trials(for spec: ExperimentSpec) -> [Trial] {
-        let shared = [spec.dataset.canonicalParameters, spec.training.canonical,
-                      spec.noise.map(\.canonicalParameters).joined(separator: ","),
-                      spec.attacks.map(\.canonicalParameters).joined(separator: ",")]
-        return spec.models.enumerated().map { index, model in
-            let content = (shared + [model.canonical, "seed=\(spec.seed)"]).joined(separator: "|")
-            return Trial(index: index, modelIndex: index, modelName: model.name, seed: spec.seed, id: TrialID.hash(content))
-        }
+/// Seeds for repeats, derived the same way in every process and on every machine.
+public enum TrialSeed {
+    public static func seed(base: UInt64, repeatIndex: Int) -> UInt64 {
+        guard repeatIndex > 0 else { return base }
+        let digest = SHA256.digest(Array("gauntlet-seed:\(base)/repeat:\(repeatIndex)".utf8))
+        return digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 }
 
-/// Stable identifiers: 64-bit FNV-1a over UTF-8 text, printed as 16 hex digits.
-/// Independent of Swift's per-process `Hasher`, so identical across runs and machines.
-public enum TrialID {
-    public static func hash(_ text: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            h ^= UInt64(byte)
-            h = h &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+extension Trial {
+    /// `model` alone, or `model` with the swept values (`cnn attacks[0].epsilon=0.05 repeat=1`).
+    public var label: String {
+        ([modelName] + parameters.filter { $0.axis != "model" }.map { "\($0.axis)=\($0.value)" }).joined(separator: " ")
     }
 }

@@ -54,6 +54,11 @@ public struct Conv2dSpec: LayerSpec, Equatable {
                        kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, padding: padding)
     }
 
+    public func multiplyAccumulates(for inputShape: [Int]) -> Int {
+        let g = geometry(inputShape)
+        return g.outChannels * g.outHeight * g.outWidth * g.patchSize
+    }
+
     public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer {
         _ = try outputShape(for: inputShape)
         return Conv2d(spec: self, inChannels: inputShape[1], rng: &rng)
@@ -77,10 +82,7 @@ public final class Conv2d: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { spec.geometry(inputShape).outputShape }
 
-    public func multiplyAccumulates(for inputShape: [Int]) -> Int {
-        let g = spec.geometry(inputShape)
-        return g.outChannels * g.outHeight * g.outWidth * g.patchSize
-    }
+    public func multiplyAccumulates(for inputShape: [Int]) -> Int { spec.multiplyAccumulates(for: inputShape) }
 
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         let w = context.variable(for: weight)

@@ -88,6 +88,12 @@ public protocol LayerSpec: Codable, Sendable {
     func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int]
     /// A layer with freshly initialised parameters (PyTorch's defaults).
     func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer
+    /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
+    func multiplyAccumulates(for inputShape: [Int]) -> Int
+}
+
+extension LayerSpec {
+    public func multiplyAccumulates(for inputShape: [Int]) -> Int { 0 }
 }
 
 /// Why a model cannot be built, run or restored.

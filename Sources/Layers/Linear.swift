@@ -31,6 +31,8 @@ public struct LinearSpec: LayerSpec, Equatable {
         return [inputShape[0], outFeatures]
     }
 
+    public func multiplyAccumulates(for inputShape: [Int]) -> Int { inputShape[1] * outFeatures }
+
     public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer {
         _ = try outputShape(for: inputShape)
         return Linear(inFeatures: inputShape[1], outFeatures: outFeatures, bias: bias, rng: &rng)
@@ -52,6 +54,7 @@ public final class Linear: Layer {
     public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], weight.value.shape[0]] }
 
     public func multiplyAccumulates(for inputShape: [Int]) -> Int { weight.value.count }
+
 
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         let w = context.variable(for: weight)

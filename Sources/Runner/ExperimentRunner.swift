@@ -5,23 +5,23 @@ import Grid
 import Reporting
 import Spec
 
-/// Runs a resolved experiment: loads its data, runs every trial (a failing trial is recorded
-/// and the others go on), writes the results file, and renders the summary table.
+/// Runs a resolved grid: loads each distinct dataset once, runs every trial (a failing trial is
+/// recorded and the others go on), writes the results file, and renders the summary table.
 public struct ExperimentRunner {
-    public var experiment: ResolvedExperiment
+    public var grid: ResolvedGrid
     /// The folder under which `<experiment name>/` is written.
     public var outputDirectory: String
     public var log: (String) -> Void
 
-    public init(experiment: ResolvedExperiment, outputDirectory: String, log: @escaping (String) -> Void) {
-        self.experiment = experiment
+    public init(grid: ResolvedGrid, outputDirectory: String, log: @escaping (String) -> Void) {
+        self.grid = grid
         self.outputDirectory = outputDirectory
         self.log = log
     }
 
     /// Where the results file of this experiment goes.
     public var resultsPath: String {
-        "\(outputDirectory)/\(experiment.spec.name)/\(experiment.spec.name).h5"
+        "\(outputDirectory)/\(grid.name)/\(grid.name).h5"
     }
 
     public struct Report: Sendable {
@@ -32,31 +32,47 @@ public struct ExperimentRunner {
     }
 
     public func run() throws -> Report {
-        let provenance = Provenance.current(specFile: experiment.document.file)
-        log("gauntlet \(provenance.toolVersion): experiment '\(experiment.spec.name)', BLAS \(provenance.blasCore) × \(provenance.blasThreads) threads")
-        let loadStart = Date()
-        let data = try experiment.dataset.load()
-        log("dataset \(type(of: experiment.dataset).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(loadStart), 1)) s)")
-        let runner = TrialRunner(experiment: experiment, data: data, log: log)
-        let outcomes = GridExpansion.trials(for: experiment.spec).map { trial in
-            let outcome = runner.run(trial)
-            if case .failed(let message) = outcome.status { log("[\(trial.modelName)] FAILED: \(message)") }
-            return outcome
+        let provenance = Provenance.current(specFile: grid.document.file)
+        log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s), BLAS \(provenance.blasCore) × \(provenance.blasThreads) threads")
+        var datasets: [String: DatasetSplits] = [:]
+        var outcomes: [TrialOutcome] = []
+        let runner = TrialRunner(log: log)
+        var testLabels: [Int] = []
+        for resolved in grid.trials {
+            let key = resolved.trial.spec.dataset.canonicalParameters
+            if datasets[key] == nil {
+                let start = Date()
+                let data = try resolved.experiment.dataset.load()
+                log("dataset \(type(of: resolved.experiment.dataset).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(start), 1)) s)")
+                datasets[key] = data
+            }
+            let data = datasets[key]!
+            if testLabels.isEmpty { testLabels = data.test.labels }
+            let outcome = runner.run(resolved, data: data)
+            if case .failed(let message) = outcome.status { log("[\(resolved.trial.label)] FAILED: \(message)") }
+            outcomes.append(outcome)
         }
-        try ResultsWriter.write(outcomes, experiment: experiment, testLabels: data.test.labels, provenance: provenance, to: resultsPath)
+        try ResultsWriter.write(outcomes, grid: grid, testLabels: testLabels, provenance: provenance, to: resultsPath)
         return Report(outcomes: outcomes, resultsPath: resultsPath, table: Self.table(outcomes))
     }
 
-    /// Model × evaluation table of accuracy and loss; failed trials show their message.
+    /// One row per trial and evaluation: the model, every swept value, accuracy and loss;
+    /// failed trials show their message.
     public static func table(_ outcomes: [TrialOutcome]) -> String {
-        var table = TextTable(headers: ["model", "evaluation", "accuracy", "loss"], alignments: [.left, .left, .right, .right])
+        var axes: [String] = []
         for outcome in outcomes {
+            for (axis, _) in outcome.trial.parameters where axis != "model" && !axes.contains(axis) { axes.append(axis) }
+        }
+        var table = TextTable(headers: ["model"] + axes + ["evaluation", "accuracy", "loss"],
+                              alignments: [.left] + axes.map { _ in .right } + [.left, .right, .right])
+        for outcome in outcomes {
+            let values = axes.map { axis in outcome.trial.parameters.first { $0.axis == axis }?.value ?? "" }
             if case .failed(let message) = outcome.status {
-                table.append([outcome.trial.modelName, "FAILED: \(message)", "", ""])
+                table.append([outcome.trial.modelName] + values + ["FAILED: \(message)", "", ""])
                 continue
             }
             for record in outcome.evaluations {
-                table.append([outcome.trial.modelName, record.name, TextTable.number(record.accuracy), TextTable.number(record.loss)])
+                table.append([outcome.trial.modelName] + values + [record.name, TextTable.number(record.accuracy), TextTable.number(record.loss)])
             }
         }
         return table.render()

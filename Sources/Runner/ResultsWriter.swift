@@ -14,7 +14,7 @@ public enum ResultsWriter {
     public static let formatVersion: Int64 = 1
 
     public static func write(
-        _ outcomes: [TrialOutcome], experiment: ResolvedExperiment, testLabels: [Int],
+        _ outcomes: [TrialOutcome], grid: ResolvedGrid, testLabels: [Int],
         provenance: Provenance, to destination: String
     ) throws {
         try AtomicFile.write(to: destination) { temporary in
@@ -22,9 +22,9 @@ public enum ResultsWriter {
             defer { file.close() }
             try file.setAttribute("format_version", .integer(formatVersion))
             try file.setAttribute("gauntlet_version", .string(provenance.toolVersion))
-            try file.setAttribute("experiment", .string(experiment.spec.name))
-            try file.setAttribute("spec_file", .string(experiment.document.file))
-            try file.setAttribute("seed", .integer(Int64(bitPattern: experiment.spec.seed)))
+            try file.setAttribute("experiment", .string(grid.name))
+            try file.setAttribute("spec_file", .string(grid.document.file))
+            try file.setAttribute("trial_count", .integer(Int64(outcomes.count)))
             try file.setAttribute("created", .string(provenance.created))
             try file.setAttribute("git_commit", .string(provenance.gitCommit))
             try file.setAttribute("host", .string(provenance.host))
@@ -32,18 +32,28 @@ public enum ResultsWriter {
             try file.setAttribute("blas_core", .string(provenance.blasCore))
             try file.setAttribute("blas_config", .string(provenance.blasConfiguration))
             try file.setAttribute("blas_threads", .integer(Int64(provenance.blasThreads)))
-            try file.write("/spec", strings: [experiment.document.text], scalar: true)
+            try file.write("/spec", strings: [grid.document.text], scalar: true)
+            try file.write("/spec_sources/path", strings: grid.document.sources.map(\.path))
+            try file.write("/spec_sources/text", strings: grid.document.sources.map(\.text))
             try file.write("/dataset/test_labels", integers: testLabels.map(Int64.init), shape: [testLabels.count])
-            try file.setAttribute("kind", .string(type(of: experiment.dataset).kind), on: "/dataset")
+            if let first = grid.trials.first {
+                try file.setAttribute("kind", .string(type(of: first.experiment.dataset).kind), on: "/dataset")
+            }
             for outcome in outcomes { try writeTrial(outcome, to: file) }
         }
     }
 
     static func writeTrial(_ outcome: TrialOutcome, to file: HDF5File) throws {
-        let group = "/trials/\(outcome.trial.modelName)"
+        let trial = outcome.trial
+        let group = "/trials/\(trial.id)"
         try file.createGroup(group)
-        try file.setAttribute("trial_id", .string(outcome.trial.id), on: group)
-        try file.setAttribute("seed", .integer(Int64(bitPattern: outcome.trial.seed)), on: group)
+        try file.setAttribute("trial_id", .string(trial.id), on: group)
+        try file.setAttribute("index", .integer(Int64(trial.index)), on: group)
+        try file.setAttribute("model", .string(trial.modelName), on: group)
+        try file.setAttribute("repeat", .integer(Int64(trial.repeatIndex)), on: group)
+        try file.setAttribute("seed", .integer(Int64(bitPattern: trial.seed)), on: group)
+        let parameters = trial.parameters.map { "\(CanonicalJSON.quote($0.axis)):\(CanonicalJSON.quote($0.value))" }
+        try file.setAttribute("parameters", .string("{" + parameters.joined(separator: ",") + "}"), on: group)
         switch outcome.status {
         case .completed:
             try file.setAttribute("status", .string("completed"), on: group)

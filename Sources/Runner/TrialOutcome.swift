@@ -1,4 +1,5 @@
 import Grid
+import Spec
 import Layers
 import Tensors
 

@@ -18,21 +18,18 @@ public struct TrialFailure: Error, CustomStringConvertible {
 /// Random streams derive from the trial seed by purpose (`init`, `shuffle`, `dropout`,
 /// `noise-<i>`, `attack-<i>`), so adding an evaluation never changes another's numbers.
 public struct TrialRunner {
-    public var experiment: ResolvedExperiment
-    public var data: DatasetSplits
     /// Receives one human-readable line per step worth reporting.
     public var log: (String) -> Void
 
-    public init(experiment: ResolvedExperiment, data: DatasetSplits, log: @escaping (String) -> Void) {
-        self.experiment = experiment
-        self.data = data
+    public init(log: @escaping (String) -> Void) {
         self.log = log
     }
 
-    public func run(_ trial: Trial) -> TrialOutcome {
-        var outcome = TrialOutcome(trial: trial, status: .completed)
+    /// Runs one trial on its cell's data; failures are recorded in the outcome, never thrown.
+    public func run(_ resolved: ResolvedTrial, data: DatasetSplits) -> TrialOutcome {
+        var outcome = TrialOutcome(trial: resolved.trial, status: .completed)
         do {
-            try execute(trial, into: &outcome)
+            try execute(resolved, data: data, into: &outcome)
         } catch let failure as TrialFailure {
             outcome.status = .failed(failure.description)
         } catch {
@@ -41,9 +38,11 @@ public struct TrialRunner {
         return outcome
     }
 
-    private func execute(_ trial: Trial, into outcome: inout TrialOutcome) throws {
+    private func execute(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, into outcome: inout TrialOutcome) throws {
+        let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
         let root = RandomSource(seed: trial.seed)
-        let resolved = experiment.models[trial.modelIndex]
+        let resolved = resolvedTrial.model
+        let label = trial.label
         var initRNG = root.derived("init/\(resolved.name)")
         let model = try resolved.build(inputShape: data.training.sampleShape, normalization: experiment.normalization, rng: &initRNG)
         outcome.summary = model.summary()
@@ -72,7 +71,7 @@ public struct TrialRunner {
                                      validationLoss: validation.meanLoss, validationAccuracy: validation.accuracy,
                                      seconds: Date().timeIntervalSince(epochStart))
             outcome.learningCurve.append(record)
-            log("[\(trial.modelName)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), validation accuracy \(fmt(record.validationAccuracy)) (\(fmt(record.seconds, 1)) s)")
+            log("[\(label)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), validation accuracy \(fmt(record.validationAccuracy)) (\(fmt(record.seconds, 1)) s)")
         }
         outcome.trainingSeconds = Date().timeIntervalSince(started)
         outcome.stateDict = model.stateDict()

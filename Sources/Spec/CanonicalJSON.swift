@@ -1,29 +1,23 @@
 import Foundation
-import Yams
 
-/// A canonical JSON rendering of a YAML node: mapping keys sorted, scalars typed (integers,
+/// A canonical JSON rendering of a spec node: mapping keys sorted, scalars typed (integers,
 /// numbers, booleans, null, strings) and printed one way. Equal meaning gives equal text, so
 /// the text can be hashed into stable identifiers.
 public enum CanonicalJSON {
-    public static func render(_ node: Node) -> String {
+    public static func render(_ node: SpecNode) -> String {
         switch node {
-        case .scalar(let scalar):
-            if scalar.style == .plain || scalar.style == .any {
-                if ["", "~", "null", "Null", "NULL"].contains(scalar.string) { return "null" }
-                if let bool = Bool.construct(from: scalar) { return bool ? "true" : "false" }
-                if let int = Int.construct(from: scalar) { return String(int) }
-                if let double = Double.construct(from: scalar), double.isFinite { return number(double) }
+        case .scalar(let text, let quoted, _):
+            if !quoted {
+                if node.isNull { return "null" }
+                if let bool = node.scalarValue(Bool.self) { return bool ? "true" : "false" }
+                if let int = node.scalarValue(Int.self) { return String(int) }
+                if let double = node.scalarValue(Double.self), double.isFinite { return number(double) }
             }
-            return quote(scalar.string)
-        case .mapping(let mapping):
-            let pairs = mapping.map { (key: $0.key.string ?? render($0.key), value: $0.value) }
-                .sorted { $0.key < $1.key }
-                .map { "\(quote($0.key)):\(render($0.value))" }
-            return "{" + pairs.joined(separator: ",") + "}"
-        case .sequence(let sequence):
-            return "[" + sequence.map(render).joined(separator: ",") + "]"
-        case .alias:
-            return "null"
+            return quote(text)
+        case .mapping(let entries, _):
+            return "{" + entries.sorted { $0.key < $1.key }.map { "\(quote($0.key)):\(render($0.value))" }.joined(separator: ",") + "}"
+        case .sequence(let elements, _):
+            return "[" + elements.map(render).joined(separator: ",") + "]"
         }
     }
 

@@ -1,5 +1,3 @@
-import Yams
-
 /// One `{type: kind, ...parameters}` entry of an experiment file, kept undecoded until the
 /// registry of its extension point (in `Catalog`) knows which typed kind to decode it into.
 public struct Component: Decodable, Sendable {
@@ -7,12 +5,12 @@ public struct Component: Decodable, Sendable {
     public var type: String
     /// An optional user-given name (for example a layer name that becomes a state-dict prefix).
     public var name: String?
-    /// Where the component sits in its file.
+    /// Where the component sits in its document.
     public var keyPath: String
     public var location: SourceLocation?
-    let file: String
+    /// The entry as written (after includes and overrides).
+    public let node: SpecNode
     let path: [String]
-    nonisolated(unsafe) let node: Node
 
     private enum CodingKeys: String, CodingKey { case type, name }
 
@@ -20,18 +18,16 @@ public struct Component: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(String.self, forKey: .type)
         name = try container.decodeIfPresent(String.self, forKey: .name)
-        guard let (node, file) = SpecDecoder.source(of: decoder) else {
+        guard let node = SpecDecoder.source(of: decoder) else {
             throw SpecIssue(location: nil, keyPath: KeyPathText.render(decoder.codingPath), message: "components decode only from experiment files")
         }
         self.node = node
-        self.file = file
         self.path = decoder.codingPath.map { $0.intValue.map { "#\($0)" } ?? $0.stringValue }
         keyPath = KeyPathText.render(decoder.codingPath)
-        location = node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
+        location = node.location
         // The parameters are checked when the component is decoded into its kind.
-        if let mapping = node.mapping {
-            let context = decoderContext(decoder)
-            context?.markUsed(Set(mapping.keys.compactMap(\.string)), at: keyPath, node: node)
+        if let entries = node.entries, let context = (decoder as? NodeDecoding)?.context {
+            context.markUsed(Set(entries.map(\.key)), at: keyPath, node: node)
         }
     }
 
@@ -40,25 +36,18 @@ public struct Component: Decodable, Sendable {
         let codingPath: [any CodingKey] = path.map { step in
             step.hasPrefix("#") ? IndexKey(Int(step.dropFirst())!) as any CodingKey : NameKey(step)
         }
-        return try SpecDecoder.decode(kind, from: node, file: file, path: codingPath, ignoredKeys: ["type", "name"])
+        return try SpecDecoder.decode(kind, from: node, path: codingPath, ignoredKeys: ["type", "name"])
     }
 
     /// An error about this component: at the value of `key` when the component has that key
     /// (`type` for an unknown kind, a parameter for a failed range check), else at the component.
     public func issue(_ message: String, key: String? = nil) -> SpecIssue {
-        guard let key, let value = node.mapping?[key] else {
+        guard let key, let value = node[key] else {
             return SpecIssue(location: location, keyPath: keyPath, message: message)
         }
-        return SpecIssue(location: value.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) },
-                         keyPath: "\(keyPath).\(key)", message: message)
+        return SpecIssue(location: value.location, keyPath: "\(keyPath).\(key)", message: message)
     }
 
-    /// The parameters as canonical JSON (sorted keys, `name` excluded), for content hashes.
-    public var canonicalParameters: String {
-        CanonicalJSON.render(node)
-    }
-}
-
-private func decoderContext(_ decoder: any Decoder) -> DecodingContext? {
-    (decoder as? NodeDecoding)?.context
+    /// The entry as canonical JSON (sorted keys), for content hashes.
+    public var canonicalParameters: String { CanonicalJSON.render(node) }
 }

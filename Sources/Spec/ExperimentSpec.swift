@@ -1,5 +1,3 @@
-import Yams
-
 /// The typed form of an experiment file (`schema_version: 1`).
 ///
 /// Components (`dataset`, layers, `optimizer`, `noise`, `attacks`) stay `Component`s here and
@@ -14,6 +12,8 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var description: String?
     /// The root seed every random stream of every trial derives from (default 0).
     public var seed: UInt64
+    /// How many times each cell runs, with seeds derived from `seed` (default 1).
+    public var repeats: Int
     public var dataset: Component
     /// The models to train and evaluate; each is one trial.
     public var models: [ModelSpec]
@@ -25,7 +25,7 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var evaluation: EvaluationSpec
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case schemaVersion, name, description, seed, dataset, models, training, noise, attacks, evaluation
+        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, evaluation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +42,8 @@ public struct ExperimentSpec: Decodable, Sendable {
         }
         description = try c.decodeIfPresent(String.self, forKey: .description)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
+        repeats = try c.decodeIfPresent(Int.self, forKey: .repeats) ?? 1
+        if repeats < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .repeats), "repeats must be ≥ 1, got \(repeats)") }
         dataset = try c.decode(Component.self, forKey: .dataset)
         models = try c.decode([ModelSpec].self, forKey: .models)
         if models.isEmpty { throw SpecDecoder.issue(try c.superDecoder(forKey: .models), "at least one model is needed") }
@@ -62,8 +64,10 @@ public struct ModelSpec: Decodable, Sendable {
     public var name: String
     public var layers: [Component]
     public var location: SourceLocation?
+    /// The declaration as written.
+    public var node: SpecNode?
     /// The declaration as canonical JSON (for trial identifiers).
-    public var canonical: String
+    public var canonical: String { node.map(CanonicalJSON.render) ?? name }
 
     private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers }
 
@@ -72,9 +76,8 @@ public struct ModelSpec: Decodable, Sendable {
         name = try c.decode(String.self, forKey: .name)
         layers = try c.decode([Component].self, forKey: .layers)
         if layers.isEmpty { throw SpecDecoder.issue(try c.superDecoder(forKey: .layers), "a model needs at least one layer") }
-        let source = SpecDecoder.source(of: decoder)
-        location = source.flatMap { node, file in node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) } }
-        canonical = source.map { CanonicalJSON.render($0.node) } ?? name
+        node = SpecDecoder.source(of: decoder)
+        location = node?.location
     }
 }
 
@@ -87,7 +90,9 @@ public struct TrainingSpec: Decodable, Sendable {
     public var batchSize: Int
     /// Whether each epoch visits the training samples in a new seeded order (default true).
     public var shuffle: Bool
-    public var canonical: String
+    /// The section as written.
+    public var node: SpecNode?
+    public var canonical: String { node.map(CanonicalJSON.render) ?? "" }
 
     private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, epochs, batchSize, shuffle }
 
@@ -99,7 +104,7 @@ public struct TrainingSpec: Decodable, Sendable {
         batchSize = try c.decode(Int.self, forKey: .batchSize)
         if batchSize < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .batchSize), "batch_size must be ≥ 1, got \(batchSize)") }
         shuffle = try c.decodeIfPresent(Bool.self, forKey: .shuffle) ?? true
-        canonical = SpecDecoder.source(of: decoder).map { CanonicalJSON.render($0.node) } ?? ""
+        node = SpecDecoder.source(of: decoder)
     }
 }
 

@@ -15,6 +15,7 @@ enum KeyPathText {
 
     /// Swift property names are camelCase; experiment files use snake_case (`outFeatures` → `out_features`).
     static func yamlName(_ swiftName: String) -> String {
+        guard swiftName.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return swiftName }
         var out = ""
         for character in swiftName {
             if character.isUppercase {

@@ -1,5 +1,3 @@
-import Yams
-
 /// A strict `Decoder` over a composed YAML node tree.
 ///
 /// Unlike a plain Codable decoder it knows where every value is: each error carries the file,
@@ -7,14 +5,14 @@ import Yams
 /// camelCase in Swift. Keys the target type never asks for are errors (with a did-you-mean
 /// among the keys it did ask for), and every such key in the document is reported at once.
 public struct SpecDecoder {
-    /// Decodes `type` from `node`; `path` is the key path of `node` inside `file`, and
+    /// Decodes `type` from `node`; `path` is the key path of `node` in its document, and
     /// `ignoredKeys` are keys of the top mapping that the caller handles itself (`type`, `name`).
     /// Unknown keys are errors.
     public static func decode<T: Decodable>(
-        _ type: T.Type, from node: Node, file: String, path: [any CodingKey] = [], ignoredKeys: Set<String> = []
+        _ type: T.Type, from node: SpecNode, path: [any CodingKey] = [], ignoredKeys: Set<String> = []
     ) throws(SpecErrors) -> T {
         var unknown: [SpecIssue] = []
-        let value = try decode(type, from: node, file: file, path: path, ignoredKeys: ignoredKeys, unknownKeys: &unknown)
+        let value = try decode(type, from: node, path: path, ignoredKeys: ignoredKeys, unknownKeys: &unknown)
         if !unknown.isEmpty { throw SpecErrors(unknown) }
         return value
     }
@@ -22,10 +20,10 @@ public struct SpecDecoder {
     /// Like `decode`, but a value that decoded is returned even when the file has unknown keys;
     /// those are appended to `unknownKeys`, so callers can go on checking and report everything at once.
     public static func decode<T: Decodable>(
-        _ type: T.Type, from node: Node, file: String, path: [any CodingKey] = [], ignoredKeys: Set<String> = [],
+        _ type: T.Type, from node: SpecNode, path: [any CodingKey] = [], ignoredKeys: Set<String> = [],
         unknownKeys: inout [SpecIssue]
     ) throws(SpecErrors) -> T {
-        let context = DecodingContext(file: file)
+        let context = DecodingContext()
         if !ignoredKeys.isEmpty { context.markUsed(ignoredKeys, at: KeyPathText.render(path), node: node) }
         let value: T
         do {
@@ -37,7 +35,7 @@ public struct SpecDecoder {
         } catch {
             let keyPath = KeyPathText.render(path)
             throw SpecErrors(context.unknownKeyIssues(excludingAncestorsOf: keyPath)
-                             + [SpecIssue(location: context.location(node), keyPath: keyPath, message: "\(error)")])
+                             + [SpecIssue(location: node.location, keyPath: keyPath, message: "\(error)")])
         }
         unknownKeys += context.unknownKeyIssues()
         return value
@@ -47,45 +45,38 @@ public struct SpecDecoder {
     /// `throw SpecDecoder.issue(decoder, "must be positive")`.
     public static func issue(_ decoder: any Decoder, _ message: String) -> SpecIssue {
         if let decoding = decoder as? NodeDecoding {
-            return SpecIssue(location: decoding.context.location(decoding.node), keyPath: KeyPathText.render(decoding.codingPath), message: message)
+            return SpecIssue(location: decoding.node.location, keyPath: KeyPathText.render(decoding.codingPath), message: message)
         }
         return SpecIssue(location: nil, keyPath: KeyPathText.render(decoder.codingPath), message: message)
     }
 
-    /// The YAML node and file behind a decoder, when it is a `SpecDecoder` (for components).
-    static func source(of decoder: any Decoder) -> (node: Node, file: String)? {
-        (decoder as? NodeDecoding).map { ($0.node, $0.context.file) }
+    /// The node behind a decoder, when it is a `SpecDecoder` (for components).
+    static func source(of decoder: any Decoder) -> SpecNode? {
+        (decoder as? NodeDecoding)?.node
     }
 }
 
 /// Book-keeping shared by all containers of one decode: which mapping keys were asked for.
 final class DecodingContext {
-    let file: String
-    private var mappings: [String: Node] = [:]
+    private var mappings: [String: SpecNode] = [:]
     private var asked: [String: Set<String>] = [:]
     private var order: [String] = []
-
-    init(file: String) { self.file = file }
-
-    func location(_ node: Node) -> SourceLocation? {
-        node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
-    }
 
     /// Mappings whose every valid key is declared (their type's `CodingKeys` are `CaseIterable`):
     /// their unknown keys are reported even when decoding stopped early.
     private var declared: Set<String> = []
 
-    func declareAllKeys(_ keys: [String], at path: String, node: Node) {
+    func declareAllKeys(_ keys: [String], at path: String, node: SpecNode) {
         markUsed(Set(keys), at: path, node: node)
         declared.insert(path)
     }
 
-    func register(mapping node: Node, at path: String) {
+    func register(mapping node: SpecNode, at path: String) {
         if mappings[path] == nil { order.append(path) }
         mappings[path] = node
     }
 
-    func markUsed(_ keys: Set<String>, at path: String, node: Node) {
+    func markUsed(_ keys: Set<String>, at path: String, node: SpecNode) {
         register(mapping: node, at: path)
         asked[path, default: []].formUnion(keys)
     }
@@ -96,13 +87,14 @@ final class DecodingContext {
         var issues: [SpecIssue] = []
         for path in order {
             if let failedPath, !declared.contains(path), Self.isAncestor(path, of: failedPath) { continue }
-            guard let mapping = mappings[path]?.mapping else { continue }
+            guard let entries = mappings[path]?.entries else { continue }
             let known = asked[path] ?? []
-            for (key, _) in mapping {
-                guard let name = key.string, !known.contains(name) else { continue }
+            for entry in entries {
+                let name = entry.key
+                guard !known.contains(name) else { continue }
                 let keyPath = path.isEmpty ? name : "\(path).\(name)"
                 let expected = known.isEmpty ? "" : "; expected one of: \(known.sorted().joined(separator: ", "))"
-                issues.append(SpecIssue(location: location(key), keyPath: keyPath,
+                issues.append(SpecIssue(location: entry.keyLocation, keyPath: keyPath,
                                         message: "unknown key '\(name)'\(Suggestion.hint(for: name, among: known))\(expected)"))
             }
         }
@@ -115,32 +107,32 @@ final class DecodingContext {
 }
 
 struct NodeDecoding: Decoder {
-    let node: Node
+    let node: SpecNode
     let codingPath: [any CodingKey]
     let context: DecodingContext
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(node: Node, path: [any CodingKey], context: DecodingContext) {
+    init(node: SpecNode, path: [any CodingKey], context: DecodingContext) {
         self.node = node
         self.codingPath = path
         self.context = context
     }
 
-    func issue(_ message: String, at node: Node? = nil) -> SpecIssue {
-        SpecIssue(location: context.location(node ?? self.node), keyPath: KeyPathText.render(codingPath), message: message)
+    func issue(_ message: String) -> SpecIssue {
+        SpecIssue(location: node.location, keyPath: KeyPathText.render(codingPath), message: message)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        guard let mapping = node.mapping else { throw issue("expected a mapping of keys to values, found \(node.kindName)") }
+        guard let entries = node.entries else { throw issue("expected a mapping of keys to values, found \(node.kindName)") }
         let path = KeyPathText.render(codingPath)
         context.register(mapping: node, at: path)
         if let keys = Self.declaredKeys(Key.self) { context.declareAllKeys(keys, at: path, node: node) }
-        return KeyedDecodingContainer(KeyedNodeContainer<Key>(decoder: self, mapping: mapping))
+        return KeyedDecodingContainer(KeyedNodeContainer<Key>(decoder: self, entries: entries))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        guard let sequence = node.sequence else { throw issue("expected a list, found \(node.kindName)") }
-        return UnkeyedNodeContainer(decoder: self, elements: Array(sequence))
+        guard let elements = node.elements else { throw issue("expected a list, found \(node.kindName)") }
+        return UnkeyedNodeContainer(decoder: self, elements: elements)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleNodeContainer(decoder: self) }
@@ -156,21 +148,21 @@ struct NodeDecoding: Decoder {
 
     /// Decodes a value of `type` from this decoder's node.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
-        if let scalarType = T.self as? any ScalarConstructible.Type {
-            guard let scalar = node.scalar else { throw issue("expected \(Self.describe(T.self)), found \(node.kindName)") }
+        if SpecNode.isScalarType(T.self) {
+            guard case .scalar(let text, let quoted, _) = node else { throw issue("expected \(Self.describe(T.self)), found \(node.kindName)") }
             if isNull, T.self != String.self { throw issue("expected \(Self.describe(T.self)), found null") }
-            guard let value = scalarType.construct(from: scalar) as? T else {
-                throw issue("expected \(Self.describe(T.self)), found '\(scalar.string)'")
+            if quoted, T.self != String.self {
+                throw issue("expected \(Self.describe(T.self)), found the string \"\(text)\" (remove the quotes)")
+            }
+            guard let value = node.scalarValue(T.self) else {
+                throw issue("expected \(Self.describe(T.self)), found '\(text)'")
             }
             return value
         }
         return try T(from: self)
     }
 
-    var isNull: Bool {
-        guard let scalar = node.scalar else { return false }
-        return scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
-    }
+    var isNull: Bool { node.isNull }
 
     static func describe(_ type: Any.Type) -> String {
         switch type {
@@ -184,29 +176,18 @@ struct NodeDecoding: Decoder {
     }
 }
 
-extension Node {
-    var kindName: String {
-        switch self {
-        case .scalar(let s): "the scalar '\(s.string)'"
-        case .mapping: "a mapping"
-        case .sequence: "a list"
-        case .alias: "an alias"
-        }
-    }
-}
-
 struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: NodeDecoding
-    let mapping: Node.Mapping
+    let entries: [SpecNode.Entry]
     var codingPath: [any CodingKey] { decoder.codingPath }
-    var allKeys: [Key] { mapping.keys.compactMap { $0.string }.compactMap { Key(stringValue: $0) } }
+    var allKeys: [Key] { entries.compactMap { Key(stringValue: $0.key) } }
 
     private var path: String { KeyPathText.render(codingPath) }
 
-    private func lookup(_ key: Key) -> Node? {
+    private func lookup(_ key: Key) -> SpecNode? {
         let name = KeyPathText.yamlName(key.stringValue)
         decoder.context.markUsed([name], at: path, node: decoder.node)
-        return mapping[name]
+        return entries.first { $0.key == name }?.value
     }
 
     private func child(_ key: Key) throws -> NodeDecoding {
@@ -247,7 +228,7 @@ struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
 struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
     let decoder: NodeDecoding
-    let elements: [Node]
+    let elements: [SpecNode]
     var currentIndex = 0
     var codingPath: [any CodingKey] { decoder.codingPath }
     var count: Int? { elements.count }

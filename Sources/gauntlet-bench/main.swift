@@ -123,13 +123,17 @@ func benchmark() throws {
     let peak = sgemmGFLOPS()
     print("  this process (\(BLAS.coreName)): \(String(format: "%.1f", peak)) GFLOP/s  ← the peak used below")
 
-    let experiment = try ResolvedExperiment.load(options.experiment)
+    // One trial per model of the experiment (sweeps, if any, are ignored: the first cell is used).
+    let grid = try ResolvedGrid.load(options.experiment)
+    var seenModels: Set<String> = []
+    let cells = grid.trials.filter { seenModels.insert($0.model.name).inserted }
+    guard let experiment = cells.first?.experiment else { throw CocoaError(.featureUnsupported) }
     let sampleShape = experiment.dataset.sampleShape
     let classes = experiment.dataset.classCount
     let batch = experiment.spec.training.batchSize
     print("\nmodels of \(options.experiment), batch \(batch), \(options.steps) timed steps after 3 warm-up steps:")
     print("  model  phase      samples/s   GFLOP/s   of sgemm peak")
-    for resolved in experiment.models {
+    for resolved in cells.map(\.model) {
         var rng = RandomSource(seed: 0)
         let model = try resolved.build(inputShape: sampleShape, normalization: experiment.normalization, rng: &rng)
         let images = Tensor.uniform(shape: [batch] + sampleShape, using: &rng)

@@ -146,7 +146,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
 
     func problems(_ text: String) -> [String] {
         do {
-            _ = try ResolvedExperiment.resolve(try SpecDocument.parse(text, file: "r.yaml"))
+            _ = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "r.yaml"))
             return []
         } catch {
             return error.issues.map(\.description)
@@ -154,20 +154,28 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
     }
 
     @Test func aValidFileResolves() throws {
-        let resolved = try ResolvedExperiment.resolve(try SpecDocument.parse(Self.base, file: "r.yaml"))
+        let grid = try ResolvedGrid.resolve(try SpecDocument.parse(Self.base, file: "r.yaml"))
+        let resolved = grid.trials[0].experiment
+        #expect(grid.trials.count == 1 && grid.name == "r")
         #expect(resolved.models[0].layers.map(\.name) == ["0", "1"])
         #expect(resolved.corruptions.count == 1 && resolved.attacks.count == 1)
+        // 1 epoch of 600 samples × 3 (forward + two backward products) + 100 validation, then
+        // clean + noise + 3 × FGSM on 200 test samples; forward = 2 × 64 × 10 FLOP.
+        let forward = 2.0 * 64 * 10
+        #expect(grid.trials[0].estimatedFLOPs == 1 * (3 * forward * 600 + forward * 100) + 5 * forward * 200)
     }
 
     @Test func everyProblemOfTheFileIsReportedTogether() {
         let text = Self.base
             .replacingOccurrences(of: "{type: gaussian_noise, std: 0.1}", with: "{type: gausian_noise, std: 0.1}")
-            .replacingOccurrences(of: "epsilon: 0.1", with: "epsilon: -1")
+            .replacingOccurrences(of: "epsilon: 0.1", with: "epsilon: {sweep: [0.1, -1, 2]}")
             .replacingOccurrences(of: "{type: linear, out_features: 10}", with: "{type: linear, out_feature: 10}")
+        // Each problem once, although every cell of the epsilon sweep has the first two.
         #expect(problems(text) == [
             "r.yaml:10:16: noise[0].type: unknown corruption 'gausian_noise' (did you mean 'gaussian_noise'?); known: gaussian_noise",
-            "r.yaml:11:33: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got -1.0",
             "r.yaml:8:9: models[0].layers[1]: missing required key 'out_features'",
+            "r.yaml:11:47: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got -1.0",
+            "r.yaml:11:51: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got 2.0",
         ])
     }
 

@@ -5,6 +5,14 @@ import Storage
 import Testing
 
 /// A temporary folder holding one experiment file.
+/// The results group of the trial that trained `model` (groups are named by trial id).
+func trialGroup(_ model: String, in file: HDF5File) throws -> String {
+    for id in try file.members(of: "/trials") where try file.attribute("model", on: "/trials/\(id)") == .string(model) {
+        return "/trials/\(id)"
+    }
+    throw StorageError.missing(file: file.path, object: "trial of model \(model)")
+}
+
 struct Workspace {
     let directory: String
 
@@ -58,9 +66,10 @@ let syntheticExperiment = """
         #expect(try file.attribute("format_version") == .integer(1))
         #expect(try file.attribute("experiment") == .string("synthetic_smoke"))
         #expect(try file.readStrings("/spec") == [syntheticExperiment])
-        #expect(try file.members(of: "/trials") == ["cnn", "mlp"])
+        #expect(try file.members(of: "/trials").count == 2)
         for model in ["mlp", "cnn"] {
-            let group = "/trials/\(model)"
+            let group = try trialGroup(model, in: file)
+            #expect(try file.attribute("trial_id", on: group) == .string(String(group.dropFirst("/trials/".count))))
             #expect(try file.attribute("status", on: group) == .string("completed"))
             #expect(try file.readStrings("\(group)/metrics/evaluation") == ["clean", "gaussian_noise(std=0.2)", "fgsm(epsilon=0.1)"])
             let accuracy = try file.readDoubles("\(group)/metrics/accuracy").values
@@ -69,11 +78,12 @@ let syntheticExperiment = """
             #expect(try file.shape(of: "\(group)/predictions") == [3, 120])
             #expect(try file.readIntegers("\(group)/learning_curve/epoch").values == [1, 2, 3])
         }
-        #expect(try file.members(of: "/trials/cnn/state_dict") == [
+        let cnn = try trialGroup("cnn", in: file), mlp = try trialGroup("mlp", in: file)
+        #expect(try file.members(of: "\(cnn)/state_dict") == [
             "0.bias", "0.weight", "1.bias", "1.num_batches_tracked", "1.running_mean", "1.running_var", "1.weight", "5.bias", "5.weight",
         ])
-        #expect(try file.readIntegers("/trials/cnn/state_dict/1.num_batches_tracked").values == [30])   // 3 epochs × 10 batches
-        #expect(try file.shape(of: "/trials/mlp/state_dict/1.weight") == [32, 64])
+        #expect(try file.readIntegers("\(cnn)/state_dict/1.num_batches_tracked").values == [30])   // 3 epochs × 10 batches
+        #expect(try file.shape(of: "\(mlp)/state_dict/1.weight") == [32, 64])
     }
 
     @Test func aDivergingTrialIsRecordedAndTheOthersKept() throws {
@@ -88,15 +98,16 @@ let syntheticExperiment = """
         // The MLP's loss overflows to a non-finite value; the batch-normalised CNN stays finite
         // (its logits grow but do not overflow), completes, and keeps its results.
         let file = try HDF5File.open("\(workspace.directory)/diverging/diverging.h5")
-        #expect(try file.attribute("status", on: "/trials/mlp") == .string("failed"))
-        guard case .string(let message)? = try file.attribute("message", on: "/trials/mlp") else {
+        let mlp = try trialGroup("mlp", in: file), cnn = try trialGroup("cnn", in: file)
+        #expect(try file.attribute("status", on: mlp) == .string("failed"))
+        guard case .string(let message)? = try file.attribute("message", on: mlp) else {
             Issue.record("no failure message")
             return
         }
         #expect(message.hasPrefix("training diverged: loss is "), "\(message)")
         #expect(message.contains("at epoch 1, step "))
-        #expect(try file.attribute("status", on: "/trials/cnn") == .string("completed"))
-        #expect(try file.readDoubles("/trials/cnn/metrics/accuracy").values.count == 3)
+        #expect(try file.attribute("status", on: cnn) == .string("completed"))
+        #expect(try file.readDoubles("\(cnn)/metrics/accuracy").values.count == 3)
         #expect(try file.readStrings("/spec") == [text])
     }
 

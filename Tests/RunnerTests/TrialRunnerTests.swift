@@ -19,9 +19,9 @@ import Testing
         """
 
     func run(_ text: String) throws -> TrialOutcome {
-        let experiment = try ResolvedExperiment.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
-        let runner = TrialRunner(experiment: experiment, data: try experiment.dataset.load()) { _ in }
-        return runner.run(GridExpansion.trials(for: experiment.spec)[0])
+        let grid = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
+        let trial = grid.trials[0]
+        return TrialRunner { _ in }.run(trial, data: try trial.experiment.dataset.load())
     }
 
     @Test func sameSeedSameResultsAndEveryEvaluationRecorded() throws {

@@ -1,0 +1,65 @@
+import Datasets
+import Grid
+import Spec
+
+/// A trial with its cell resolved.
+public struct ResolvedTrial: Sendable {
+    public var trial: Trial
+    public var experiment: ResolvedExperiment
+    public var model: ResolvedModel { experiment.models[trial.modelIndex] }
+
+    /// Floating-point operations the trial will take, from shapes and sizes alone: training is
+    /// forward + two backward products (3 × 2 MACs per sample per epoch, plus a validation
+    /// pass); each evaluation is one forward pass over the test set, and each gradient attack
+    /// step adds a forward and an input-gradient pass.
+    public var estimatedFLOPs: Double {
+        let counts = experiment.dataset.sampleCounts
+        let forward = 2 * Double(model.multiplyAccumulates(inputShape: experiment.dataset.sampleShape))
+        let epochs = Double(trial.spec.training.epochs)
+        let training = epochs * (3 * forward * Double(counts.training) + forward * Double(counts.validation))
+        let evaluations = Double(1 + experiment.corruptions.count) + 3 * Double(experiment.attacks.count)
+        return training + evaluations * forward * Double(counts.test)
+    }
+}
+
+/// An experiment file expanded into its grid, every cell resolved and checked before anything
+/// runs; every problem of every cell is reported once, at the place it was written.
+public struct ResolvedGrid: Sendable {
+    public var document: SpecDocument
+    public var trials: [ResolvedTrial]
+
+    /// The experiment's name (results go to `results/<name>/`).
+    public var name: String { trials.first?.trial.spec.name ?? "experiment" }
+
+    /// Reads, composes, expands and resolves an experiment file with command-line overrides.
+    public static func load(_ file: String, overrides: [String] = []) throws(SpecErrors) -> ResolvedGrid {
+        try resolve(try SpecDocument.load(file, overrides: overrides))
+    }
+
+    public static func resolve(_ document: SpecDocument) throws(SpecErrors) -> ResolvedGrid {
+        let (trials, expansionIssues) = try GridExpansion.expand(document)
+        var cache: [String: ResolvedExperiment] = [:]
+        var failed: Set<String> = []
+        var issues = expansionIssues
+        var seen = Set(issues.map(\.description))
+        var resolved: [ResolvedTrial] = []
+        for trial in trials {
+            let key = trial.cellKey
+            if failed.contains(key) { continue }
+            if let experiment = cache[key] {
+                resolved.append(ResolvedTrial(trial: trial, experiment: experiment))
+                continue
+            }
+            do {
+                let experiment = try ResolvedExperiment.resolve(trial.spec)
+                cache[key] = experiment
+                resolved.append(ResolvedTrial(trial: trial, experiment: experiment))
+            } catch {
+                failed.insert(key)
+                for issue in error.issues where seen.insert(issue.description).inserted { issues.append(issue) }
+            }
+        }
+        guard issues.isEmpty else { throw SpecErrors(issues) }
+        return ResolvedGrid(document: document, trials: resolved)
+    }
+}
