@@ -58,6 +58,13 @@ public enum GridExpansion {
         var issues: [SpecIssue] = []
         var seen: Set<String> = []
         for (base, axes) in plans {
+            // Cells differ only inside the top-level sections that hold a sweep: the first cell is
+            // decoded and rendered whole, the others re-decode and re-render only those sections.
+            let affected = Set(axes.flatMap { axis in axis.steps.compactMap { steps -> String? in
+                if case .key(let key)? = steps.first { return key }
+                return nil
+            } })
+            var first: Decoded?
             var odometer = [Int](repeating: 0, count: axes.count)
             repeat {
                 var cell = base
@@ -72,9 +79,21 @@ public enum GridExpansion {
                 }
                 do {
                     var unknown: [SpecIssue] = []
-                    let spec = try SpecDecoder.decode(ExperimentSpec.self, from: cell, unknownKeys: &unknown)
+                    let decoded: Decoded
+                    if let first {
+                        var sections = first.sections
+                        for key in affected { sections[key] = cell[key].map(CanonicalJSON.render) }
+                        let spec = try first.spec.updating(affected, from: cell, unknownKeys: &unknown)
+                        decoded = Decoded(spec: spec, sections: sections,
+                                          models: affected.contains("models") ? spec.models.map(\.canonical) : first.models)
+                    } else {
+                        let spec = try SpecDecoder.decode(ExperimentSpec.self, from: cell, unknownKeys: &unknown)
+                        let sections = Dictionary((cell.entries ?? []).map { ($0.key, CanonicalJSON.render($0.value)) }) { $1 }
+                        decoded = Decoded(spec: spec, sections: sections, models: spec.models.map(\.canonical))
+                        first = decoded
+                    }
                     for issue in unknown where seen.insert(issue.description).inserted { issues.append(issue) }
-                    trials += expand(spec, cell: cell, parameters: parameters, startIndex: trials.count)
+                    trials += expand(decoded, parameters: parameters, startIndex: trials.count)
                 } catch {
                     for issue in error.issues where seen.insert(issue.description).inserted { issues.append(issue) }
                 }
@@ -91,19 +110,29 @@ public enum GridExpansion {
         return (trials, issues)
     }
 
-    /// The trials of one decoded cell: one per model and repeat. The cell's settings other than
-    /// the models are rendered once; a trial's id hashes them with its own model and seed, so
-    /// adding a model to the list leaves the other models' ids unchanged.
-    static func expand(_ spec: ExperimentSpec, cell: SpecNode, parameters: [(String, String)], startIndex: Int) -> [Trial] {
-        let shared = CanonicalJSON.render(cell.removing("name").removing("description").removing("repeats")
-            .removing("models").removing("seed"))
-        let models = spec.models.map(\.canonical)
-        let cellKey = ([shared] + models).joined(separator: "\n")
+    /// A decoded cell with its top-level sections and models rendered as canonical JSON.
+    struct Decoded {
+        var spec: ExperimentSpec
+        var sections: [String: String]
+        var models: [String]
+    }
+
+    /// Sections that do not determine results, or that a trial's id covers separately.
+    static let unidentifying: Set<String> = ["name", "description", "repeats", "models", "seed"]
+
+    /// The trials of one decoded cell: one per model and repeat. A trial's id hashes the cell's
+    /// other settings with its own model and seed, so adding a model to the list leaves the other
+    /// models' ids unchanged.
+    static func expand(_ cell: Decoded, parameters: [(String, String)], startIndex: Int) -> [Trial] {
+        let spec = cell.spec
+        let shared = "{" + cell.sections.filter { !unidentifying.contains($0.key) }.sorted { $0.key < $1.key }
+            .map { CanonicalJSON.quote($0.key) + ":" + $0.value }.joined(separator: ",") + "}"
+        let cellKey = ([shared] + cell.models).joined(separator: "\n")
         var trials: [Trial] = []
         for (modelIndex, model) in spec.models.enumerated() {
             for repeatIndex in 0..<spec.repeats {
                 let seed = TrialSeed.seed(base: spec.seed, repeatIndex: repeatIndex)
-                let identity = #"{"cell":"# + shared + #","model":"# + models[modelIndex] + #","seed":"# + String(seed) + "}"
+                let identity = #"{"cell":"# + shared + #","model":"# + cell.models[modelIndex] + #","seed":"# + String(seed) + "}"
                 var cellParameters = parameters
                 if spec.models.count > 1 { cellParameters.insert(("model", model.name), at: 0) }
                 if spec.repeats > 1 { cellParameters.append(("repeat", String(repeatIndex))) }

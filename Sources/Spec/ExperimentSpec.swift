@@ -30,31 +30,76 @@ public struct ExperimentSpec: Decodable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        schemaVersion = try c.decode(Int.self, forKey: .schemaVersion)
-        guard schemaVersion == Self.currentSchemaVersion else {
-            throw SpecDecoder.issue(try c.superDecoder(forKey: .schemaVersion),
-                                    "unsupported schema_version \(schemaVersion); this gauntlet reads version \(Self.currentSchemaVersion)")
+        schemaVersion = try Self.schemaVersion(c)
+        name = try Self.name(c)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
+        repeats = try Self.repeats(c)
+        dataset = try c.decode(Component.self, forKey: .dataset)
+        models = try Self.models(c)
+        training = try c.decode(TrainingSpec.self, forKey: .training)
+        noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
+        attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
+        evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
+    }
+
+    /// This spec with the top-level `sections` decoded again from `root`, the rest kept: a grid
+    /// cell differs from its neighbours only where a sweep is, so only those sections are decoded.
+    public func updating(_ sections: Set<String>, from root: SpecNode, unknownKeys: inout [SpecIssue]) throws(SpecErrors) -> ExperimentSpec {
+        try SpecDecoder.decodeSections(CodingKeys.self, from: root, unknownKeys: &unknownKeys) { c in
+            var spec = self
+            for key in CodingKeys.allCases where sections.contains(KeyPathText.yamlName(key.rawValue)) {
+                switch key {
+                case .schemaVersion: spec.schemaVersion = try Self.schemaVersion(c)
+                case .name: spec.name = try Self.name(c)
+                case .description: spec.description = try c.decodeIfPresent(String.self, forKey: .description)
+                case .seed: spec.seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
+                case .repeats: spec.repeats = try Self.repeats(c)
+                case .dataset: spec.dataset = try c.decode(Component.self, forKey: .dataset)
+                case .models: spec.models = try Self.models(c)
+                case .training: spec.training = try c.decode(TrainingSpec.self, forKey: .training)
+                case .noise: spec.noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
+                case .attacks: spec.attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
+                case .evaluation: spec.evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
+                }
+            }
+            return spec
         }
-        name = try c.decode(String.self, forKey: .name)
-        if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0) }) || name.hasPrefix(".") {
+    }
+
+    private static func schemaVersion(_ c: KeyedDecodingContainer<CodingKeys>) throws -> Int {
+        let version = try c.decode(Int.self, forKey: .schemaVersion)
+        guard version == currentSchemaVersion else {
+            throw SpecDecoder.issue(try c.superDecoder(forKey: .schemaVersion),
+                                    "unsupported schema_version \(version); this gauntlet reads version \(currentSchemaVersion)")
+        }
+        return version
+    }
+
+    private static func name(_ c: KeyedDecodingContainer<CodingKeys>) throws -> String {
+        let name = try c.decode(String.self, forKey: .name)
+        if name.isEmpty || name.hasPrefix(".")
+            || !name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0) }) {
             throw SpecDecoder.issue(try c.superDecoder(forKey: .name),
                                     "name '\(name)' must be letters, digits, '_', '-' or '.' (it names the results folder)")
         }
-        description = try c.decodeIfPresent(String.self, forKey: .description)
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
-        repeats = try c.decodeIfPresent(Int.self, forKey: .repeats) ?? 1
+        return name
+    }
+
+    private static func repeats(_ c: KeyedDecodingContainer<CodingKeys>) throws -> Int {
+        let repeats = try c.decodeIfPresent(Int.self, forKey: .repeats) ?? 1
         if repeats < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .repeats), "repeats must be ≥ 1, got \(repeats)") }
-        dataset = try c.decode(Component.self, forKey: .dataset)
-        models = try c.decode([ModelSpec].self, forKey: .models)
+        return repeats
+    }
+
+    private static func models(_ c: KeyedDecodingContainer<CodingKeys>) throws -> [ModelSpec] {
+        let models = try c.decode([ModelSpec].self, forKey: .models)
         if models.isEmpty { throw SpecDecoder.issue(try c.superDecoder(forKey: .models), "at least one model is needed") }
         var seen: Set<String> = []
         for (index, model) in models.enumerated() where !seen.insert(model.name).inserted {
             throw SpecIssue(location: model.location, keyPath: "models[\(index)].name", message: "duplicate model name '\(model.name)'")
         }
-        training = try c.decode(TrainingSpec.self, forKey: .training)
-        noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
-        attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
-        evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
+        return models
     }
 }
 

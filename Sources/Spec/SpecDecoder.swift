@@ -23,11 +23,28 @@ public struct SpecDecoder {
         _ type: T.Type, from node: SpecNode, path: [any CodingKey] = [], ignoredKeys: Set<String> = [],
         unknownKeys: inout [SpecIssue]
     ) throws(SpecErrors) -> T {
+        try run(on: node, path: path, ignoredKeys: ignoredKeys, unknownKeys: &unknownKeys) { decoder in try T(from: decoder) }
+    }
+
+    /// Decodes some keys of a mapping with `body`, for types that re-decode only the sections
+    /// of a document that changed. `Key` should be `CaseIterable`, so that the keys `body` does
+    /// not ask for are still known.
+    public static func decodeSections<Key: CodingKey, T>(
+        _ keys: Key.Type, from node: SpecNode, unknownKeys: inout [SpecIssue],
+        _ body: (KeyedDecodingContainer<Key>) throws -> T
+    ) throws(SpecErrors) -> T {
+        try run(on: node, path: [], ignoredKeys: [], unknownKeys: &unknownKeys) { decoder in try body(try decoder.container(keyedBy: Key.self)) }
+    }
+
+    private static func run<T>(
+        on node: SpecNode, path: [any CodingKey], ignoredKeys: Set<String>, unknownKeys: inout [SpecIssue],
+        _ body: (NodeDecoding) throws -> T
+    ) throws(SpecErrors) -> T {
         let context = DecodingContext()
         if !ignoredKeys.isEmpty { context.markUsed(ignoredKeys, at: KeyPathText.render(path), node: node) }
         let value: T
         do {
-            value = try T(from: NodeDecoding(node: node, path: path, context: context))
+            value = try body(NodeDecoding(node: node, path: path, context: context))
         } catch let issue as SpecIssue {
             throw SpecErrors(context.unknownKeyIssues(excludingAncestorsOf: issue.keyPath) + [issue])
         } catch let errors as SpecErrors {
@@ -81,6 +98,11 @@ final class DecodingContext {
         asked[path, default: []].formUnion(keys)
     }
 
+    /// Records one asked key of a mapping already registered by its container.
+    func markUsed(_ key: String, at path: String) {
+        asked[path, default: []].insert(key)
+    }
+
     /// Keys present but never asked for. When a decode failed at `failedPath`, the mappings
     /// enclosing it stopped asking early, so their unasked keys are not reported (they may be valid).
     func unknownKeyIssues(excludingAncestorsOf failedPath: String? = nil) -> [SpecIssue] {
@@ -127,7 +149,7 @@ struct NodeDecoding: Decoder {
         let path = KeyPathText.render(codingPath)
         context.register(mapping: node, at: path)
         if let keys = Self.declaredKeys(Key.self) { context.declareAllKeys(keys, at: path, node: node) }
-        return KeyedDecodingContainer(KeyedNodeContainer<Key>(decoder: self, entries: entries))
+        return KeyedDecodingContainer(KeyedNodeContainer<Key>(decoder: self, entries: entries, path: path))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -179,14 +201,14 @@ struct NodeDecoding: Decoder {
 struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: NodeDecoding
     let entries: [SpecNode.Entry]
+    /// The rendered key path of this mapping (computed once per container).
+    let path: String
     var codingPath: [any CodingKey] { decoder.codingPath }
     var allKeys: [Key] { entries.compactMap { Key(stringValue: $0.key) } }
 
-    private var path: String { KeyPathText.render(codingPath) }
-
     private func lookup(_ key: Key) -> SpecNode? {
         let name = KeyPathText.yamlName(key.stringValue)
-        decoder.context.markUsed([name], at: path, node: decoder.node)
+        decoder.context.markUsed(name, at: path)
         return entries.first { $0.key == name }?.value
     }
 
