@@ -8,6 +8,8 @@ packages=(
   libhdf5-dev           # results files
   zlib1g-dev            # gzip-compressed IDX files
   hdf5-tools            # h5dump / h5ls, used by tests to read results back
+  python3-jsonschema    # tests: validate experiments/ against the JSON Schema independently
+  python3-yaml          # tests: read experiment files for that validator
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist
 )
 

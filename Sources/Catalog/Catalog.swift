@@ -34,31 +34,50 @@ public enum Catalog {
         attack(FGSM.self),
     ])
 
-    /// Every registry's name and kind names, for `gauntlet list`.
+    /// Every registry's name and kind names.
     public static var listing: [(extensionPoint: String, kinds: [String])] {
-        [("dataset", datasets.names), ("layer", layers.names), ("optimizer", optimizers.names),
-         ("corruption", corruptions.names), ("attack", attacks.names)]
+        extensionPoints.map { ($0.name, $0.kinds.map(\.name)) }
+    }
+
+    /// Every extension point: its name, where its components sit in a file (key path patterns
+    /// as `ParameterProbe` reports them), and its kinds.
+    public static var extensionPoints: [(name: String, slot: String, kinds: [KindDescription])] {
+        [("dataset", "dataset", datasets.kinds),
+         ("layer", "models[].layers[]", layers.kinds),
+         ("optimizer", "training.optimizer", optimizers.kinds),
+         ("corruption", "noise[]", corruptions.kinds),
+         ("attack", "attacks[]", attacks.kinds)]
     }
 
     // MARK: - Entry builders (one per extension-point protocol)
 
     static func layer<T: LayerSpec>(_ type: T.Type) -> Registry<any LayerSpec>.Entry {
-        .init(name: T.kind, typeName: "\(T.self)", decode: { c throws(SpecErrors) in try c.decode(as: T.self) }, problems: { _ in [] })
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { _ in [] })
     }
 
     static func optimizer<T: OptimizerSpec>(_ type: T.Type) -> Registry<any OptimizerSpec>.Entry {
-        .init(name: T.kind, typeName: "\(T.self)", decode: { c throws(SpecErrors) in try c.decode(as: T.self) }, problems: { $0.problems() })
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
     }
 
     static func dataset<T: DatasetSource>(_ type: T.Type) -> Registry<any DatasetSource>.Entry {
-        .init(name: T.kind, typeName: "\(T.self)", decode: { c throws(SpecErrors) in try c.decode(as: T.self) }, problems: { $0.problems() })
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
     }
 
     static func corruption<T: Corruption>(_ type: T.Type) -> Registry<any Corruption>.Entry {
-        .init(name: T.kind, typeName: "\(T.self)", decode: { c throws(SpecErrors) in try c.decode(as: T.self) }, problems: { $0.problems() })
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
     }
 
     static func attack<T: Attack>(_ type: T.Type) -> Registry<any Attack>.Entry {
-        .init(name: T.kind, typeName: "\(T.self)", decode: { c throws(SpecErrors) in try c.decode(as: T.self) }, problems: { $0.problems() })
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
+    }
+
+    /// A registry entry for a concrete kind `T`, seen by the registry as `Kind`.
+    static func entry<Kind, T: Decodable>(
+        _ type: T.Type, kind: String, summary: String,
+        erase: @escaping @Sendable (T) -> Kind, problems: @escaping @Sendable (T) -> [String]
+    ) -> Registry<Kind>.Entry {
+        .init(name: kind, typeName: "\(T.self)", summary: summary, parameters: ParameterProbe.parameters(of: T.self),
+              decode: { c throws(SpecErrors) in erase(try c.decode(as: T.self)) },
+              problems: { kind in (kind as? T).map(problems) ?? [] })
     }
 }

@@ -13,6 +13,10 @@ public struct Registry<Kind>: Sendable {
         public let name: String
         /// The Swift type of the kind, for listings.
         public let typeName: String
+        /// One line describing the kind.
+        public let summary: String
+        /// The parameters its decoder reads (from `ParameterProbe`).
+        public let parameters: [ParameterProbe.Parameter]
         let decode: @Sendable (Component) throws(SpecErrors) -> Kind
         let problems: @Sendable (Kind) -> [String]
     }
@@ -25,6 +29,11 @@ public struct Registry<Kind>: Sendable {
     }
 
     public var names: [String] { entries.map(\.name) }
+
+    /// Every kind with its summary and parameters, for listings and the schema.
+    public var kinds: [KindDescription] {
+        entries.map { KindDescription(name: $0.name, summary: $0.summary, parameters: $0.parameters) }
+    }
 
     /// Decodes a component into its kind and checks its parameter ranges; every problem is
     /// reported with the component's position.
@@ -48,4 +57,11 @@ public struct Registry<Kind>: Sendable {
     static func key(in message: String) -> String? {
         message.split(separator: " ").first.map(String.init)
     }
+}
+
+/// A kind as listings and the JSON Schema describe it.
+public struct KindDescription: Sendable {
+    public var name: String
+    public var summary: String
+    public var parameters: [ParameterProbe.Parameter]
 }

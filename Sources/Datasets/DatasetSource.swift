@@ -14,6 +14,8 @@ public struct DatasetSplits: Sendable {
 /// A dataset kind as written in an experiment file (`dataset: {type: …}`).
 public protocol DatasetSource: Codable, Sendable {
     static var kind: String { get }
+    /// One line for `gauntlet list` and the JSON Schema.
+    static var summary: String { get }
     /// The shape of one sample, known without loading, so models can be checked before a run.
     var sampleShape: [Int] { get }
     var classCount: Int { get }

@@ -5,6 +5,7 @@
 /// images are the test set. `train_limit` / `test_limit` keep only the first images (quick runs).
 public struct FashionMNISTSource: DatasetSource, Equatable {
     public static let kind = "fashion_mnist"
+    public static let summary = "Fashion-MNIST 28×28 grayscale, 10 classes, from Debian's dataset-fashion-mnist; seeded validation split."
     /// Directory with the four IDX files (default: where Debian's `dataset-fashion-mnist` puts them).
     public var path: String
     /// Training images held out for validation, in [0, 60000) (default 5000).

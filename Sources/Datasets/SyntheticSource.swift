@@ -2,6 +2,7 @@
 /// (`type: synthetic`); for tests and demos that need no download.
 public struct SyntheticSource: DatasetSource, Equatable {
     public static let kind = "synthetic"
+    public static let summary = "Synthetic noisy class templates, for tests and demos without a download."
     /// Training, validation and test sizes (each ≥ 1; defaults 600, 100, 200).
     public var train: Int
     public var validation: Int

@@ -4,6 +4,7 @@ import Tensors
 /// `count_include_pad=True`: padded positions count as zeros in every window's mean).
 public struct AvgPool2dSpec: LayerSpec, Equatable {
     public static let kind = "avgpool2d"
+    public static let summary = "Average pooling over square windows, padding counted (PyTorch nn.AvgPool2d)."
     public var kernelSize: Int
     public var stride: Int?
     public var padding: Int = 0

@@ -9,6 +9,7 @@ import Tensors
 /// Initialisation: γ = 1, β = 0, running mean 0, running variance 1.
 public struct BatchNorm2dSpec: LayerSpec, Equatable {
     public static let kind = "batchnorm2d"
+    public static let summary = "Batch normalisation over channels with running statistics (PyTorch nn.BatchNorm2d)."
     /// Added to the variance for stability (default 1e-5).
     public var eps: Float = 1e-5
     /// Weight of the newest batch in the running estimates, in (0, 1] (default 0.1).

@@ -7,6 +7,7 @@ import Tensors
 /// uniform in `±1/√(in·k·k)`.
 public struct Conv2dSpec: LayerSpec, Equatable {
     public static let kind = "conv2d"
+    public static let summary = "2-D convolution with a square kernel, stride and zero padding (PyTorch nn.Conv2d); input channels inferred."
     /// Output channels, at least 1.
     public var outChannels: Int
     /// Side of the square kernel, at least 1.

@@ -3,6 +3,7 @@ import Tensors
 /// Flattens every axis after the batch axis into one (PyTorch's `nn.Flatten`). No parameters.
 public struct FlattenSpec: LayerSpec, Equatable {
     public static let kind = "flatten"
+    public static let summary = "Flattens every axis after the batch axis."
     public init() {}
     public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] {
         [inputShape[0], inputShape.dropFirst().reduce(1, *)]

@@ -84,6 +84,8 @@ extension Layer {
 public protocol LayerSpec: Codable, Sendable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
+    /// One line for `gauntlet list` and the JSON Schema.
+    static var summary: String { get }
     /// The output shape for an input shape (batch axis first), or an error saying why the input does not fit.
     func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int]
     /// A layer with freshly initialised parameters (PyTorch's defaults).

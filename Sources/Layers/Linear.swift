@@ -6,6 +6,7 @@ import Tensors
 /// Initialisation as PyTorch: W and b uniform in `±1/√in` (Kaiming-uniform with `a = √5`).
 public struct LinearSpec: LayerSpec, Equatable {
     public static let kind = "linear"
+    public static let summary = "Fully connected layer y = x Wᵀ + b (PyTorch nn.Linear); input features inferred."
     /// Output features, at least 1.
     public var outFeatures: Int
     /// Whether the layer adds a bias (default true).

@@ -4,6 +4,7 @@ import Tensors
 /// kernel size, padding at most half the kernel).
 public struct MaxPool2dSpec: LayerSpec, Equatable {
     public static let kind = "maxpool2d"
+    public static let summary = "Max pooling over square windows (PyTorch nn.MaxPool2d)."
     public var kernelSize: Int
     public var stride: Int?
     public var padding: Int = 0

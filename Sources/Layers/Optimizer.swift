@@ -11,6 +11,8 @@ public protocol Optimizer: AnyObject {
 public protocol OptimizerSpec: Codable, Sendable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
+    /// One line for `gauntlet list` and the JSON Schema.
+    static var summary: String { get }
     /// Checks the settings; returns messages for the ones out of range.
     func problems() -> [String]
     func makeOptimizer() -> any Optimizer

@@ -5,6 +5,7 @@ import Tensors
 /// `θ ← θ − lr·(nesterov ? g + μb : b)`.
 public struct SGDSpec: OptimizerSpec, Equatable {
     public static let kind = "sgd"
+    public static let summary = "Stochastic gradient descent with momentum, Nesterov and L2 weight decay (PyTorch rule)."
     /// Learning rate, > 0.
     public var lr: Float
     /// Momentum μ in [0, 1) (default 0).

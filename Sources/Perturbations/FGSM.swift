@@ -7,6 +7,7 @@ import Tensors
 /// `epsilon` is in [0, 1] pixel units, whatever normalisation the model applies inside.
 public struct FGSM: Attack, Equatable {
     public static let kind = "fgsm"
+    public static let summary = "Fast gradient sign method, L∞ budget epsilon in pixel units (Goodfellow et al. 2015)."
     /// L∞ budget in [0, 1] pixel units.
     public var epsilon: Float
 

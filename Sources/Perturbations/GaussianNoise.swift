@@ -7,6 +7,7 @@ import Tensors
 /// in pixel units; it must be in (0, 1].
 public struct GaussianNoise: Corruption, Equatable {
     public static let kind = "gaussian_noise"
+    public static let summary = "Additive Gaussian noise with standard deviation std in pixel units, clipped to [0, 1]."
     /// Standard deviation of the noise in [0, 1] pixel units, in (0, 1].
     public var std: Float
 

@@ -6,6 +6,8 @@ import Tensors
 public protocol Corruption: Codable, Sendable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
+    /// One line for `gauntlet list` and the JSON Schema.
+    static var summary: String { get }
     /// Messages for parameters out of their documented range (empty when valid).
     func problems() -> [String]
     /// A short label for tables, with the parameters (`gaussian_noise(std=0.1)`).
@@ -17,6 +19,8 @@ public protocol Corruption: Codable, Sendable {
 /// Inputs and outputs are pixels in [0, 1]; budgets are stated in pixel units.
 public protocol Attack: Codable, Sendable {
     static var kind: String { get }
+    /// One line for `gauntlet list` and the JSON Schema.
+    static var summary: String { get }
     func problems() -> [String]
     var label: String { get }
     func perturb(images: Tensor, labels: [Int], model: Sequential, rng: inout RandomSource) -> Tensor

@@ -14,6 +14,16 @@ public struct Component: Decodable, Sendable {
 
     private enum CodingKeys: String, CodingKey { case type, name }
 
+    /// A stand-in used by `ParameterProbe`, which records components as registry slots.
+    static let placeholder = Component(type: "", node: .mapping([], at: nil))
+
+    private init(type: String, node: SpecNode) {
+        self.type = type
+        self.node = node
+        keyPath = ""
+        path = []
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(String.self, forKey: .type)
