@@ -79,7 +79,9 @@ let package = Package(
         .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Grid", "Catalog", "Spec", "Datasets"], swiftSettings: swiftSettings),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors"], exclude: ["BrokenSpecs"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GauntletCLITests", dependencies: ["GauntletCLI", "Runner", "Storage", "Spec"],

@@ -53,7 +53,7 @@ public struct ResolvedExperiment: Sendable {
         let corruptions = spec.noise.compactMap { c in collect { () throws(SpecErrors) in try Catalog.corruptions.decode(c) } }
         let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Catalog.attacks.decode(c) } }
         var models: [ResolvedModel] = []
-        for model in spec.models {
+        for (modelIndex, model) in spec.models.enumerated() {
             var layers: [(String, any LayerSpec)] = []
             var complete = true
             for (index, component) in model.layers.enumerated() {
@@ -65,7 +65,7 @@ public struct ResolvedExperiment: Sendable {
             }
             let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical)
             if complete, let dataset {
-                issues += shapeIssues(resolved, spec: model, dataset: dataset)
+                issues += shapeIssues(resolved, spec: model, index: modelIndex, dataset: dataset)
             }
             models.append(resolved)
         }
@@ -75,7 +75,7 @@ public struct ResolvedExperiment: Sendable {
     }
 
     /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per class.
-    static func shapeIssues(_ model: ResolvedModel, spec: ModelSpec, dataset: any DatasetSource) -> [SpecIssue] {
+    static func shapeIssues(_ model: ResolvedModel, spec: ModelSpec, index: Int, dataset: any DatasetSource) -> [SpecIssue] {
         var shape = [1] + dataset.sampleShape
         var names: Set<String> = []
         for (index, (name, layer)) in model.layers.enumerated() {
@@ -91,7 +91,7 @@ public struct ResolvedExperiment: Sendable {
         }
         if shape != [1, dataset.classCount] {
             let got = shape.dropFirst().map(String.init).joined(separator: "×")
-            return [SpecIssue(location: spec.location, keyPath: "models.\(model.name).layers",
+            return [SpecIssue(location: spec.location, keyPath: "models[\(index)].layers",
                               message: "the model outputs \(got) values per sample; the dataset has \(dataset.classCount) classes, so the last layer needs \(dataset.classCount) outputs")]
         }
         return []

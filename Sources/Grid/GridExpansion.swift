@@ -30,6 +30,7 @@ public enum GridExpansion {
     /// the same run; problems that stop decoding (a wrong type, a bad sweep) are thrown.
     public static func expand(_ document: SpecDocument) throws(SpecErrors) -> (trials: [Trial], issues: [SpecIssue]) {
         var root = document.root
+        let gridLocation = root.entries?.first { $0.key == "grid" }?.keyLocation ?? root.location
         var zips: [[String]] = []
         var members: [SpecNode.Entry] = []
         if let grid = root["grid"] {
@@ -102,7 +103,7 @@ public enum GridExpansion {
         var firstWithID: [String: Trial] = [:]
         for trial in trials {
             if let earlier = firstWithID[trial.id] {
-                throw SpecErrors([SpecIssue(location: document.root.location, keyPath: "grid",
+                throw SpecErrors([SpecIssue(location: gridLocation, keyPath: "grid",
                                             message: "cells \(earlier.index) (\(earlier.label)) and \(trial.index) (\(trial.label)) are identical; remove one (check grid.union)")])
             }
             firstWithID[trial.id] = trial

@@ -181,7 +181,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
 
     @Test func modelShapesAreCheckedAgainstTheDataset() {
         let wrongClasses = Self.base.replacingOccurrences(of: "out_features: 10", with: "out_features: 7")
-        #expect(problems(wrongClasses) == ["r.yaml:5:5: models.m.layers: the model outputs 7 values per sample; the dataset has 10 classes, so the last layer needs 10 outputs"])
+        #expect(problems(wrongClasses) == ["r.yaml:5:5: models[0].layers: the model outputs 7 values per sample; the dataset has 10 classes, so the last layer needs 10 outputs"])
         let noFlatten = Self.base.replacingOccurrences(of: "- {type: flatten}\n", with: "- {type: relu}\n")
         #expect(problems(noFlatten).first?.contains("layers[1]: layer linear expects [features] (add a flatten layer before it)") == true)
     }
