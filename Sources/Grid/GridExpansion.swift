@@ -6,7 +6,8 @@ import Spec
 /// Axes combine as a product, in the order they appear (models first, repeats last), except:
 /// - `grid.zip: [[path, path, …], …]`: the listed sweep axes advance together (equal lengths);
 /// - `grid.union: [{path: value, …}, …]`: the grid is the concatenation of one grid per entry,
-///   each entry setting paths (to values or sweeps) on top of the file.
+///   each entry setting paths (to values or sweeps) on top of the file; a trial's `union`
+///   parameter says which entry it comes from.
 /// Every cell is decoded on its own, so a value that is wrong in one cell is reported at the
 /// place it was written.
 public enum GridExpansion {
@@ -42,9 +43,9 @@ public enum GridExpansion {
             bases = try members.map { member throws(SpecErrors) in try applyUnionMember(member.value, to: root) }
         }
         // Count first, so a runaway grid fails before anything is materialised.
-        var plans: [(base: SpecNode, axes: [Axis])] = []
+        var plans: [(base: SpecNode, axes: [Axis], union: Int?)] = []
         var total = 0
-        for base in bases {
+        for (member, base) in bases.enumerated() {
             let axes = try collectAxes(base, zips: zips)
             let cells = axes.reduce(1) { $0.multipliedReportingOverflow(by: $1.count).partialValue }
             total += cells
@@ -52,13 +53,13 @@ public enum GridExpansion {
                 throw SpecErrors([SpecIssue(location: document.root.location, keyPath: "grid",
                                             message: "the grid has more than \(SpecLimits.maximumCells) cells")])
             }
-            plans.append((base, axes))
+            plans.append((base, axes, members.isEmpty ? nil : member))
         }
 
         var trials: [Trial] = []
         var issues: [SpecIssue] = []
         var seen: Set<String> = []
-        for (base, axes) in plans {
+        for (base, axes, union) in plans {
             // Cells differ only inside the top-level sections that hold a sweep: the first cell is
             // decoded and rendered whole, the others re-decode and re-render only those sections.
             let affected = Set(axes.flatMap { axis in axis.steps.compactMap { steps -> String? in
@@ -69,7 +70,7 @@ public enum GridExpansion {
             var odometer = [Int](repeating: 0, count: axes.count)
             repeat {
                 var cell = base
-                var parameters: [(String, String)] = []
+                var parameters: [(String, String)] = union.map { [("union", String($0))] } ?? []
                 for (axis, position) in zip(axes, odometer) {
                     for (steps, values) in zip(axis.steps, axis.values) {
                         cell = substitute(values[position], at: steps, in: cell)

@@ -64,6 +64,15 @@ struct Binary {
         #expect(syntax.stderr.hasPrefix("error: \(broken):3:1: invalid YAML: "), "\(syntax.stderr)")
     }
 
+    @Test func everyCheckedInExperimentValidates() throws {
+        let directory = "\(Binary.packageRoot)/experiments"
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count >= 4)
+        let result = try Binary.run(["validate"] + files.map { "\(directory)/\($0)" })
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == files.count)
+    }
+
     @Test func validateReportsEveryProblemAndSucceedsOnAGoodFile() throws {
         let workspace = try Workspace()
         let good = try workspace.write("good.yaml", syntheticExperiment)

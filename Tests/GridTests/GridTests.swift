@@ -119,6 +119,7 @@ func problems(_ text: String, overrides: [String] = []) -> [String] {
         let unioned = try trials(union)
         #expect(unioned.filter { $0.modelName == "a" }.map(\.spec.training.epochs) == [1, 2, 3])
         #expect(unioned.filter { $0.modelName == "a" }.map { $0.spec.attacks[0].canonicalParameters.contains("0.3") } == [false, true, true])
+        #expect(values(unioned, "union") == ["0", "1", "1"])
     }
 
     @Test func commandLineOverridesSetValuesAndAddAxes() throws {
