@@ -55,6 +55,12 @@ public enum ExperimentSchema {
             ("additionalProperties", .bool(false)),
         ])))
         members[index].1 = .object(properties)
+        // A file that includes a base may leave the required keys to it.
+        if let required = members.firstIndex(where: { $0.0 == "required" }) {
+            let keys = members.remove(at: required).1
+            members.append(("if", .object([("required", .array([.string("include")]))])))
+            members.append(("else", .object([("required", keys)])))
+        }
         members.insert(("$schema", .string("http://json-schema.org/draft-07/schema#")), at: 0)
         members.insert(("title", .string("Gauntlet experiment (schema_version 1)")), at: 1)
         members.append(("definitions", .object([("sweep", sweepSchema)])))
