@@ -84,7 +84,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "GauntletCLITests", dependencies: ["GauntletCLI", "Runner", "Storage", "Spec"],
-            swiftSettings: swiftSettings),
+            name: "GauntletCLITests", dependencies: ["GauntletCLI", "Runner", "Storage", "Spec", "Catalog",
+                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["Golden"], swiftSettings: swiftSettings),
     ]
 )

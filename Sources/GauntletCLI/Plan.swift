@@ -25,7 +25,7 @@ struct Plan: ParsableCommand {
         for resolved in grid.trials {
             for (axis, _) in resolved.trial.parameters where axis != "model" && !axes.contains(axis) { axes.append(axis) }
         }
-        var table = TextTable(headers: ["cell", "trial id", "model"] + axes + ["seed", "GFLOP"],
+        var table = TextTable(headers: ["cell", "trial id", "model"] + axes + ["trial seed", "GFLOP"],
                               alignments: [.right, .left, .left] + axes.map { _ in .right } + [.right, .right])
         var total = 0.0
         for resolved in grid.trials {
