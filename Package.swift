@@ -80,7 +80,8 @@ let package = Package(
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "Grid", "Catalog", "Spec", "Datasets"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors"], exclude: ["BrokenSpecs"],
+            name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors", "Evaluation", "Datasets", "Perturbations"],
+            exclude: ["BrokenSpecs"],
             swiftSettings: swiftSettings),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,4 +1,5 @@
 import Datasets
+import Evaluation
 import Layers
 import Perturbations
 import Spec
@@ -34,6 +35,12 @@ public enum Catalog {
         attack(FGSM.self),
     ])
 
+    public static let metrics = Registry<any Metric>("metric", [
+        metric(Accuracy.self),
+        metric(TopKAccuracy.self),
+        metric(CrossEntropy.self),
+    ])
+
     /// Every registry's name and kind names.
     public static var listing: [(extensionPoint: String, kinds: [String])] {
         extensionPoints.map { ($0.name, $0.kinds.map(\.name)) }
@@ -46,7 +53,8 @@ public enum Catalog {
          ("layer", "models[].layers[]", layers.kinds),
          ("optimizer", "training.optimizer", optimizers.kinds),
          ("corruption", "noise[]", corruptions.kinds),
-         ("attack", "attacks[]", attacks.kinds)]
+         ("attack", "attacks[]", attacks.kinds),
+         ("metric", "metrics[]", metrics.kinds)]
     }
 
     // MARK: - Entry builders (one per extension-point protocol)
@@ -69,6 +77,10 @@ public enum Catalog {
 
     static func attack<T: Attack>(_ type: T.Type) -> Registry<any Attack>.Entry {
         entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
+    }
+
+    static func metric<T: Metric>(_ type: T.Type) -> Registry<any Metric>.Entry {
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { _ in [] })
     }
 
     /// A registry entry for a concrete kind `T`, seen by the registry as `Kind`.

@@ -1,4 +1,5 @@
 import Datasets
+import Evaluation
 import Layers
 import Perturbations
 import Spec
@@ -37,6 +38,8 @@ public struct ResolvedExperiment: Sendable {
     public var optimizer: any OptimizerSpec
     public var corruptions: [any Corruption]
     public var attacks: [any Attack]
+    /// The metrics of every evaluation, in order; accuracy and cross-entropy when the file names none.
+    public var metrics: [any Metric]
 
     public var normalization: InputNormalization? {
         dataset.normalization.map { InputNormalization(mean: $0.mean, std: $0.std) }
@@ -52,6 +55,17 @@ public struct ResolvedExperiment: Sendable {
         let optimizer = collect { () throws(SpecErrors) in try Catalog.optimizers.decode(spec.training.optimizer) }
         let corruptions = spec.noise.compactMap { c in collect { () throws(SpecErrors) in try Catalog.corruptions.decode(c) } }
         let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Catalog.attacks.decode(c) } }
+        var metrics: [any Metric] = []
+        for component in spec.metrics {
+            guard let metric = collect({ () throws(SpecErrors) in try Catalog.metrics.decode(component) }) else { continue }
+            let problems = dataset.map { metric.problems(classCount: $0.classCount) } ?? []
+            issues += problems.map { component.issue($0, key: Registry<any Metric>.key(in: $0)) }
+            if metrics.contains(where: { $0.name == metric.name }) {
+                issues.append(component.issue("metric '\(metric.name)' is listed twice"))
+            }
+            metrics.append(metric)
+        }
+        if spec.metrics.isEmpty { metrics = [Accuracy(), CrossEntropy()] }
         var models: [ResolvedModel] = []
         for (modelIndex, model) in spec.models.enumerated() {
             var layers: [(String, any LayerSpec)] = []
@@ -70,8 +84,8 @@ public struct ResolvedExperiment: Sendable {
             models.append(resolved)
         }
         guard issues.isEmpty, let dataset, let optimizer else { throw SpecErrors(issues) }
-        return ResolvedExperiment(spec: spec, dataset: dataset, models: models,
-                                  optimizer: optimizer, corruptions: corruptions, attacks: attacks)
+        return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer,
+                                  corruptions: corruptions, attacks: attacks, metrics: metrics)
     }
 
     /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per class.

@@ -41,18 +41,27 @@ public struct ClassificationAccumulator: Sendable, Equatable {
 /// Runs a model in inference mode over a dataset, batch by batch, with an optional
 /// transformation of each batch (a corruption or an attack) before the forward pass.
 public enum ClassificationEvaluation {
+    /// Accuracy, mean cross-entropy and predictions (`summary`), and the value of every metric.
+    public struct Result: Sendable {
+        public var summary: ClassificationAccumulator
+        public var metrics: [Double]
+    }
+
     public static func evaluate(
-        model: Sequential, images: Tensor, labels: [Int], batchSize: Int,
+        model: Sequential, images: Tensor, labels: [Int], batchSize: Int, metrics: [any Metric] = [],
         transform: ((Tensor, [Int]) -> Tensor)? = nil
-    ) -> ClassificationAccumulator {
-        var accumulator = ClassificationAccumulator()
+    ) -> Result {
+        var summary = ClassificationAccumulator()
+        var accumulators = metrics.map { $0.makeAccumulator() }
         for start in stride(from: 0, to: labels.count, by: batchSize) {
             let range = start..<min(start + batchSize, labels.count)
             let batchLabels = Array(labels[range])
             var batch = images.slice(range)
             if let transform { batch = transform(batch, batchLabels) }
-            accumulator.add(logits: model.logits(batch), labels: batchLabels)
+            let logits = model.logits(batch)
+            summary.add(logits: logits, labels: batchLabels)
+            for index in accumulators.indices { accumulators[index].add(logits: logits, labels: batchLabels) }
         }
-        return accumulator
+        return Result(summary: summary, metrics: accumulators.map(\.value))
     }
 }

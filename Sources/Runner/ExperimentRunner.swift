@@ -56,23 +56,30 @@ public struct ExperimentRunner {
         return Report(outcomes: outcomes, resultsPath: resultsPath, table: Self.table(outcomes))
     }
 
-    /// One row per trial and evaluation: the model, every swept value, accuracy and loss;
+    /// One row per trial and evaluation: the model, every swept value, and every metric;
     /// failed trials show their message.
     public static func table(_ outcomes: [TrialOutcome]) -> String {
         var axes: [String] = []
         for outcome in outcomes {
             for (axis, _) in outcome.trial.parameters where axis != "model" && !axes.contains(axis) { axes.append(axis) }
         }
-        var table = TextTable(headers: ["model"] + axes + ["evaluation", "accuracy", "loss"],
-                              alignments: [.left] + axes.map { _ in .right } + [.left, .right, .right])
+        var metrics: [String] = []
+        for outcome in outcomes {
+            for record in outcome.evaluations {
+                for (name, _) in record.metrics where !metrics.contains(name) { metrics.append(name) }
+            }
+        }
+        var table = TextTable(headers: ["model"] + axes + ["evaluation"] + metrics,
+                              alignments: [.left] + axes.map { _ in .right } + [.left] + metrics.map { _ in .right })
         for outcome in outcomes {
             let values = axes.map { axis in outcome.trial.parameters.first { $0.axis == axis }?.value ?? "" }
             if case .failed(let message) = outcome.status {
-                table.append([outcome.trial.modelName] + values + ["FAILED: \(message)", "", ""])
+                table.append([outcome.trial.modelName] + values + ["FAILED: \(message)"] + metrics.map { _ in "" })
                 continue
             }
             for record in outcome.evaluations {
-                table.append([outcome.trial.modelName] + values + [record.name, TextTable.number(record.accuracy), TextTable.number(record.loss)])
+                let cells = metrics.map { name in record.metrics.first { $0.name == name }.map { TextTable.number($0.value) } ?? "" }
+                table.append([outcome.trial.modelName] + values + [record.name] + cells)
             }
         }
         return table.render()

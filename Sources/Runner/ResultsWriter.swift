@@ -69,8 +69,9 @@ public enum ResultsWriter {
             let n = evaluations.count
             try file.write("\(group)/metrics/evaluation", strings: evaluations.map(\.name))
             try file.write("\(group)/metrics/kind", strings: evaluations.map(\.kind.rawValue))
-            try file.write("\(group)/metrics/accuracy", doubles: evaluations.map(\.accuracy), shape: [n])
-            try file.write("\(group)/metrics/loss", doubles: evaluations.map(\.loss), shape: [n])
+            for (index, metric) in evaluations[0].metrics.enumerated() {
+                try file.write("\(group)/metrics/\(metric.name)", doubles: evaluations.map { $0.metrics[index].value }, shape: [n])
+            }
             try file.write("\(group)/metrics/seconds", doubles: evaluations.map(\.seconds), shape: [n])
             let samples = evaluations[0].predictions.count
             try file.write("\(group)/predictions", integers: evaluations.flatMap { $0.predictions.map(Int64.init) }, shape: [n, samples])

@@ -9,9 +9,8 @@ public struct EvaluationRecord: Sendable {
     /// A label with parameters, for example `fgsm(epsilon=0.1)`.
     public var name: String
     public var kind: Kind
-    public var accuracy: Double
-    /// Mean cross-entropy (natural log) over the test samples.
-    public var loss: Double
+    /// The value of every metric of the experiment, by metric name, in the experiment's order.
+    public var metrics: [(name: String, value: Double)]
     /// Predicted class per test sample.
     public var predictions: [Int]
     public var seconds: Double

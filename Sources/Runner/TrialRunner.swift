@@ -66,7 +66,7 @@ public struct TrialRunner {
                 lossSum += Double(loss)
             }
             let validation = ClassificationEvaluation.evaluate(model: model, images: data.validation.images,
-                                                               labels: data.validation.labels, batchSize: evaluationBatch)
+                                                               labels: data.validation.labels, batchSize: evaluationBatch).summary
             let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(1, batches.count)),
                                      validationLoss: validation.meanLoss, validationAccuracy: validation.accuracy,
                                      seconds: Date().timeIntervalSince(epochStart))
@@ -78,12 +78,15 @@ public struct TrialRunner {
 
         let evaluationStart = Date()
         let test = data.test
+        var nonFinite: String?
         func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, transform: ((Tensor, [Int]) -> Tensor)?) {
             let start = Date()
             let result = ClassificationEvaluation.evaluate(model: model, images: test.images, labels: test.labels,
-                                                           batchSize: evaluationBatch, transform: transform)
-            outcome.evaluations.append(EvaluationRecord(name: name, kind: kind, accuracy: result.accuracy, loss: result.meanLoss,
-                                                        predictions: result.predictions, seconds: Date().timeIntervalSince(start)))
+                                                           batchSize: evaluationBatch, metrics: experiment.metrics, transform: transform)
+            if !result.summary.meanLoss.isFinite { nonFinite = nonFinite ?? name }
+            outcome.evaluations.append(EvaluationRecord(
+                name: name, kind: kind, metrics: zip(experiment.metrics, result.metrics).map { ($0.name, $1) },
+                predictions: result.summary.predictions, seconds: Date().timeIntervalSince(start)))
         }
         evaluate("clean", .clean, transform: nil)
         for (index, corruption) in experiment.corruptions.enumerated() {
@@ -95,8 +98,8 @@ public struct TrialRunner {
             evaluate(attack.label, .attack) { images, labels in attack.perturb(images: images, labels: labels, model: model, rng: &rng) }
         }
         outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
-        if let broken = outcome.evaluations.first(where: { !$0.loss.isFinite }) {
-            throw TrialFailure(description: "evaluation '\(broken.name)' produced a non-finite loss (the model outputs NaN or Inf)")
+        if let broken = nonFinite {
+            throw TrialFailure(description: "evaluation '\(broken)' produced a non-finite loss (the model outputs NaN or Inf)")
         }
     }
 }

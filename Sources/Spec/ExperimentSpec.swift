@@ -22,10 +22,12 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var noise: [Component]
     /// Attacks to evaluate under, each in its own evaluation (default none).
     public var attacks: [Component]
+    /// Metrics computed for every evaluation (default: accuracy and cross-entropy).
+    public var metrics: [Component]
     public var evaluation: EvaluationSpec
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, evaluation
+        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, evaluation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,6 +42,7 @@ public struct ExperimentSpec: Decodable, Sendable {
         training = try c.decode(TrainingSpec.self, forKey: .training)
         noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
         attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
+        metrics = try c.decodeIfPresent([Component].self, forKey: .metrics) ?? []
         evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
     }
 
@@ -60,6 +63,7 @@ public struct ExperimentSpec: Decodable, Sendable {
                 case .training: spec.training = try c.decode(TrainingSpec.self, forKey: .training)
                 case .noise: spec.noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
                 case .attacks: spec.attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
+                case .metrics: spec.metrics = try c.decodeIfPresent([Component].self, forKey: .metrics) ?? []
                 case .evaluation: spec.evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
                 }
             }

@@ -1,5 +1,6 @@
 import Catalog
 import Datasets
+import Evaluation
 import Foundation
 import Layers
 import Perturbations
@@ -24,6 +25,7 @@ let fixtures: [String: [String: String]] = [
     "dataset": ["fashion_mnist": "{type: fashion_mnist, test_limit: 10}", "synthetic": "{type: synthetic, train: 20, validation: 5, test: 5}"],
     "corruption": ["gaussian_noise": "{type: gaussian_noise, std: 0.2}"],
     "attack": ["fgsm": "{type: fgsm, epsilon: 0.05}"],
+    "metric": ["accuracy": "{type: accuracy}", "top_k_accuracy": "{type: top_k_accuracy, k: 3}", "cross_entropy": "{type: cross_entropy}"],
 ]
 
 /// Decodes one fixture through the registry as a component of a list in a small document.
@@ -110,6 +112,18 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             #expect(dataset.sampleShape.count == 3 && dataset.classCount > 1)
             func open<T: DatasetSource>(_ d: T) throws -> Bool { try roundTrip(d, kind: name) == canonicalJSON(d) }
             #expect(try open(dataset))
+        }
+    }
+
+    @Test func metricsDecodeRoundTripAndComputeOnLogits() throws {
+        for (name, text) in fixtures["metric"]! {
+            let metric = try Catalog.metrics.decode(try component(text))
+            #expect(metric.problems(classCount: 10).isEmpty)
+            var accumulator = metric.makeAccumulator()
+            accumulator.add(logits: Tensor(shape: [2, 10], scalars: (0..<20).map { Float($0 % 7) }), labels: [6, 0])
+            #expect(accumulator.value.isFinite, "\(name)")
+            func open<T: Metric>(_ m: T) throws -> Bool { try roundTrip(m, kind: name) == canonicalJSON(m) }
+            #expect(try open(metric))
         }
     }
 

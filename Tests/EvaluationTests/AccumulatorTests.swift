@@ -32,3 +32,49 @@ import Testing
         #expect(ClassificationAccumulator().accuracy.isNaN)
     }
 }
+
+@Suite struct MetricTests {
+    // Three samples, four classes; labels 0, 2, 3.
+    // Row 0: label's logit 0.9 is highest → top-1 and top-2 hit.
+    // Row 1: label's logit 0.5 is second (0.7 higher) → top-2 hit only.
+    // Row 2: label's logit 0.1 ties with one competitor and is below two → no hit up to top-2,
+    //        top-3 also misses (three competitors ≥ 0.1).
+    let logits = Tensor(shape: [3, 4], scalars: [0.9, 0.1, 0.2, 0.3,
+                                                 0.1, 0.7, 0.5, 0.0,
+                                                 0.6, 0.1, 0.4, 0.1])
+    let labels = [0, 2, 3]
+
+    func value(_ metric: any Metric) -> Double {
+        var accumulator = metric.makeAccumulator()
+        accumulator.add(logits: logits, labels: labels)
+        return accumulator.value
+    }
+
+    @Test func topKInClosedForm() {
+        #expect(value(Accuracy()) == 1.0 / 3)
+        #expect(value(TopKAccuracy(k: 1)) == 1.0 / 3)
+        #expect(value(TopKAccuracy(k: 2)) == 2.0 / 3)
+        #expect(value(TopKAccuracy(k: 3)) == 2.0 / 3)
+        #expect(TopKAccuracy(k: 2).name == "top_2_accuracy")
+        #expect(TopKAccuracy(k: 10).problems(classCount: 10).first?.contains("below the number of classes (10)") == true)
+        #expect(TopKAccuracy(k: 0).problems(classCount: 10) == ["k must be ≥ 1, got 0"])
+    }
+
+    @Test func crossEntropyMatchesTheReferenceLogSoftmax() {
+        let reference = ReferenceKernels.logSoftmax(logits)
+        let expected = -(Double(reference[0, 0]) + Double(reference[1, 2]) + Double(reference[2, 3])) / 3
+        #expect(abs(value(CrossEntropy()) - expected) < 1e-6)
+        #expect(!CrossEntropy().higherIsBetter && Accuracy().higherIsBetter)
+    }
+
+    @Test func accumulatorsMergeExactly() {
+        for metric in [Accuracy(), TopKAccuracy(k: 2), CrossEntropy()] as [any Metric] {
+            var first = metric.makeAccumulator(), second = metric.makeAccumulator()
+            first.add(logits: logits.slice(0..<1), labels: [0])
+            second.add(logits: logits.slice(1..<3), labels: [2, 3])
+            first.merge(second)
+            #expect(abs(first.value - value(metric)) < 1e-12, "\(metric.name)")
+            #expect(metric.makeAccumulator().value.isNaN)
+        }
+    }
+}

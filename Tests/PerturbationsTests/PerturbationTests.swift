@@ -53,7 +53,7 @@ import Testing
             for batch in train.batches(size: 50) { _ = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &rng) }
         }
         func accuracy(_ transform: ((Tensor, [Int]) -> Tensor)?) -> Double {
-            ClassificationEvaluation.evaluate(model: model, images: test.images, labels: test.labels, batchSize: 64, transform: transform).accuracy
+            ClassificationEvaluation.evaluate(model: model, images: test.images, labels: test.labels, batchSize: 64, transform: transform).summary.accuracy
         }
         let clean = accuracy(nil)
         var attackRNG = RandomSource(seed: 5)
