@@ -22,6 +22,8 @@ public enum ExperimentSchema {
         "noise": "Corruptions, each evaluated on the test split.",
         "attacks": "Attacks, each evaluated on the test split.",
         "evaluation": "How evaluations run.",
+        "metrics": "Metrics computed for every evaluation (default: accuracy and cross_entropy).",
+        "store": "Which tensors the results file keeps: predictions, logits, weights, and the first N inputs of every evaluation.",
         "include": "A base file (or list of files, merged in order) that this file overrides; paths are relative to this file.",
         "grid": "How sweep axes combine: zip pairs axes, union concatenates grids. Without it axes form a product.",
     ]

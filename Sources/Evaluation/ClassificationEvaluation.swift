@@ -45,23 +45,36 @@ public enum ClassificationEvaluation {
     public struct Result: Sendable {
         public var summary: ClassificationAccumulator
         public var metrics: [Double]
+        /// Every sample's logits `[N, classes]`, when asked for.
+        public var logits: Tensor?
+        /// The first inputs as the model saw them (after `transform`), when asked for.
+        public var examples: Tensor?
     }
 
     public static func evaluate(
         model: Sequential, images: Tensor, labels: [Int], batchSize: Int, metrics: [any Metric] = [],
-        transform: ((Tensor, [Int]) -> Tensor)? = nil
+        keepLogits: Bool = false, keepExamples: Int = 0, transform: ((Tensor, [Int]) -> Tensor)? = nil
     ) -> Result {
         var summary = ClassificationAccumulator()
         var accumulators = metrics.map { $0.makeAccumulator() }
+        var logitRows: [Float] = []
+        var exampleRows: [Float] = []
+        let exampleCount = min(keepExamples, labels.count)
         for start in stride(from: 0, to: labels.count, by: batchSize) {
             let range = start..<min(start + batchSize, labels.count)
             let batchLabels = Array(labels[range])
             var batch = images.slice(range)
             if let transform { batch = transform(batch, batchLabels) }
+            if start < exampleCount { exampleRows += batch.slice(0..<min(batch.shape[0], exampleCount - start)).scalars }
             let logits = model.logits(batch)
+            if keepLogits { logitRows += logits.scalars }
             summary.add(logits: logits, labels: batchLabels)
             for index in accumulators.indices { accumulators[index].add(logits: logits, labels: batchLabels) }
         }
-        return Result(summary: summary, metrics: accumulators.map(\.value))
+        let classes = logitRows.count / max(1, labels.count)
+        return Result(
+            summary: summary, metrics: accumulators.map(\.value),
+            logits: keepLogits ? Tensor(shape: [labels.count, classes], scalars: logitRows) : nil,
+            examples: exampleCount > 0 ? Tensor(shape: [exampleCount] + Array(images.shape.dropFirst()), scalars: exampleRows) : nil)
     }
 }

@@ -73,8 +73,17 @@ public enum ResultsWriter {
                 try file.write("\(group)/metrics/\(metric.name)", doubles: evaluations.map { $0.metrics[index].value }, shape: [n])
             }
             try file.write("\(group)/metrics/seconds", doubles: evaluations.map(\.seconds), shape: [n])
-            let samples = evaluations[0].predictions.count
-            try file.write("\(group)/predictions", integers: evaluations.flatMap { $0.predictions.map(Int64.init) }, shape: [n, samples])
+            let store = trial.spec.store
+            if store.predictions {
+                let samples = evaluations[0].predictions.count
+                try file.write("\(group)/predictions", integers: evaluations.flatMap { $0.predictions.map(Int64.init) }, shape: [n, samples])
+            }
+            if let first = evaluations[0].logits {
+                try file.write("\(group)/logits", floats: evaluations.flatMap { $0.logits?.scalars ?? [] }, shape: [n] + first.shape)
+            }
+            if let first = evaluations[0].examples {
+                try file.write("\(group)/examples", floats: evaluations.flatMap { $0.examples?.scalars ?? [] }, shape: [n] + first.shape)
+            }
         }
         let curve = outcome.learningCurve
         if !curve.isEmpty {
@@ -85,7 +94,7 @@ public enum ResultsWriter {
             try file.write("\(group)/learning_curve/validation_accuracy", doubles: curve.map(\.validationAccuracy), shape: [n])
             try file.write("\(group)/learning_curve/seconds", doubles: curve.map(\.seconds), shape: [n])
         }
-        for (key, value) in outcome.stateDict {
+        for (key, value) in outcome.stateDict where trial.spec.store.weights {
             if key.hasSuffix(".num_batches_tracked") {
                 try file.write("\(group)/state_dict/\(key)", integers: value.scalars.map { Int64($0) }, shape: [])
             } else {

@@ -13,6 +13,10 @@ public struct EvaluationRecord: Sendable {
     public var metrics: [(name: String, value: Double)]
     /// Predicted class per test sample.
     public var predictions: [Int]
+    /// Logits per test sample `[N, classes]` (when the spec stores them).
+    public var logits: Tensor?
+    /// The first test inputs as the model saw them (when the spec stores them).
+    public var examples: Tensor?
     public var seconds: Double
 }
 

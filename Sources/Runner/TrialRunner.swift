@@ -78,15 +78,18 @@ public struct TrialRunner {
 
         let evaluationStart = Date()
         let test = data.test
+        let store = trial.spec.store
         var nonFinite: String?
         func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, transform: ((Tensor, [Int]) -> Tensor)?) {
             let start = Date()
             let result = ClassificationEvaluation.evaluate(model: model, images: test.images, labels: test.labels,
-                                                           batchSize: evaluationBatch, metrics: experiment.metrics, transform: transform)
+                                                           batchSize: evaluationBatch, metrics: experiment.metrics,
+                                                           keepLogits: store.logits, keepExamples: store.examples, transform: transform)
             if !result.summary.meanLoss.isFinite { nonFinite = nonFinite ?? name }
             outcome.evaluations.append(EvaluationRecord(
                 name: name, kind: kind, metrics: zip(experiment.metrics, result.metrics).map { ($0.name, $1) },
-                predictions: result.summary.predictions, seconds: Date().timeIntervalSince(start)))
+                predictions: result.summary.predictions, logits: result.logits, examples: result.examples,
+                seconds: Date().timeIntervalSince(start)))
         }
         evaluate("clean", .clean, transform: nil)
         for (index, corruption) in experiment.corruptions.enumerated() {

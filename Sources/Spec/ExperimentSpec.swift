@@ -24,10 +24,12 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var attacks: [Component]
     /// Metrics computed for every evaluation (default: accuracy and cross-entropy).
     public var metrics: [Component]
+    /// Which tensors the results file keeps.
+    public var store: StoreSpec
     public var evaluation: EvaluationSpec
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, evaluation
+        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, store, evaluation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -43,6 +45,7 @@ public struct ExperimentSpec: Decodable, Sendable {
         noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
         attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
         metrics = try c.decodeIfPresent([Component].self, forKey: .metrics) ?? []
+        store = try c.decodeIfPresent(StoreSpec.self, forKey: .store) ?? StoreSpec()
         evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
     }
 
@@ -64,6 +67,7 @@ public struct ExperimentSpec: Decodable, Sendable {
                 case .noise: spec.noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
                 case .attacks: spec.attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
                 case .metrics: spec.metrics = try c.decodeIfPresent([Component].self, forKey: .metrics) ?? []
+                case .store: spec.store = try c.decodeIfPresent(StoreSpec.self, forKey: .store) ?? StoreSpec()
                 case .evaluation: spec.evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
                 }
             }
@@ -170,5 +174,34 @@ public struct EvaluationSpec: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 500
         if batchSize < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .batchSize), "batch_size must be ≥ 1, got \(batchSize)") }
+    }
+}
+
+/// Which tensors a run keeps in its results file (metrics, learning curves and provenance are
+/// always kept).
+public struct StoreSpec: Decodable, Sendable, Equatable {
+    /// The predicted class of every test sample under every evaluation (default true).
+    public var predictions = true
+    /// The logits of every test sample under every evaluation, float32 `[E, N, classes]` (default false).
+    public var logits = false
+    /// The trained weights under PyTorch state-dict keys (default true).
+    public var weights = true
+    /// The first `examples` test inputs of every evaluation as the model saw them (corrupted or
+    /// adversarial), float32 `[E, n, C, H, W]` in [0, 1] pixels; at most the test set (default 0).
+    public var examples = 0
+
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case predictions, logits, weights, examples }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let value = try c.decodeIfPresent(Bool.self, forKey: .predictions) { predictions = value }
+        if let value = try c.decodeIfPresent(Bool.self, forKey: .logits) { logits = value }
+        if let value = try c.decodeIfPresent(Bool.self, forKey: .weights) { weights = value }
+        if let value = try c.decodeIfPresent(Int.self, forKey: .examples) {
+            guard value >= 0 else { throw SpecDecoder.issue(try c.superDecoder(forKey: .examples), "examples must be ≥ 0, got \(value)") }
+            examples = value
+        }
     }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import GauntletCLI
 import Storage
+import Tensors
 import Testing
 
 /// A temporary folder holding one experiment file.
@@ -84,6 +86,36 @@ let syntheticExperiment = """
         ])
         #expect(try file.readIntegers("\(cnn)/state_dict/1.num_batches_tracked").values == [30])   // 3 epochs × 10 batches
         #expect(try file.shape(of: "\(mlp)/state_dict/1.weight") == [32, 64])
+    }
+
+    @Test func storeChoosesTheTensorsKept() throws {
+        let workspace = try Workspace()
+        let text = syntheticExperiment
+            .replacingOccurrences(of: "name: synthetic_smoke", with: "name: stored")
+            .replacingOccurrences(of: "evaluation: {batch_size: 50}", with: "evaluation: {batch_size: 50}\nstore: {predictions: false, logits: true, weights: false, examples: 70}")
+        let spec = try workspace.write("stored.yaml", text)
+        var command = try Gauntlet.parseAsRoot(["run", spec, "--output", workspace.directory, "--quiet"])
+        try command.run()
+        let file = try HDF5File.open("\(workspace.directory)/stored/stored.h5")
+        let group = try trialGroup("mlp", in: file)
+        #expect(!file.exists("\(group)/predictions") && !file.exists("\(group)/state_dict"))
+        let logits = try file.readFloats("\(group)/logits")
+        #expect(logits.shape == [3, 120, 4])
+        // Examples span two evaluation batches of 50; clean ones are the test images themselves.
+        let examples = try file.readFloats("\(group)/examples")
+        #expect(examples.shape == [3, 70, 1, 8, 8])
+        let plane = 70 * 64
+        let clean = Array(examples.values[0..<plane]), noisy = Array(examples.values[plane..<(2 * plane)])
+        let adversarial = Array(examples.values[(2 * plane)..<(3 * plane)])
+        let test = try SyntheticSource(train: 300, validation: 60, test: 120, classes: 4, side: 8, noise: 0.6).load().test
+        #expect(clean == Array(test.images.scalars[0..<plane]))
+        #expect(noisy != clean && adversarial.allSatisfy { (0...1).contains($0) })
+        #expect(zip(adversarial, clean).allSatisfy { abs($0 - $1) <= 0.1 + 1e-6 })
+        // The stored logits reproduce the stored accuracy.
+        let classes = 4
+        let predicted = (0..<120).map { row in (0..<classes).max { logits.values[row * classes + $0] < logits.values[row * classes + $1] }! }
+        let accuracy = Double(zip(predicted, test.labels).filter { $0 == $1 }.count) / 120
+        #expect(abs(accuracy - (try file.readDoubles("\(group)/metrics/accuracy").values[0])) < 1e-12)
     }
 
     @Test func aDivergingTrialIsRecordedAndTheOthersKept() throws {
