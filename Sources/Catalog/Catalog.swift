@@ -22,6 +22,13 @@ public enum Catalog {
         optimizer(AdamSpec.self),
     ])
 
+    public static let schedules = Registry<any LearningRateSchedule>("schedule", [
+        schedule(ConstantSchedule.self),
+        schedule(StepSchedule.self),
+        schedule(ExponentialSchedule.self),
+        schedule(CosineSchedule.self),
+    ])
+
     public static let datasets = Registry<any DatasetSource>("dataset", [
         dataset(FashionMNISTSource.self),
         dataset(SyntheticSource.self),
@@ -52,6 +59,7 @@ public enum Catalog {
         [("dataset", "dataset", datasets.kinds),
          ("layer", "models[].layers[]", layers.kinds),
          ("optimizer", "training.optimizer", optimizers.kinds),
+         ("schedule", "training.schedule", schedules.kinds),
          ("corruption", "noise[]", corruptions.kinds),
          ("attack", "attacks[]", attacks.kinds),
          ("metric", "metrics[]", metrics.kinds)]
@@ -64,6 +72,10 @@ public enum Catalog {
     }
 
     static func optimizer<T: OptimizerSpec>(_ type: T.Type) -> Registry<any OptimizerSpec>.Entry {
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
+    }
+
+    static func schedule<T: LearningRateSchedule>(_ type: T.Type) -> Registry<any LearningRateSchedule>.Entry {
         entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
     }
 

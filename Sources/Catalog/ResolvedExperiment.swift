@@ -36,6 +36,7 @@ public struct ResolvedExperiment: Sendable {
     public var dataset: any DatasetSource
     public var models: [ResolvedModel]
     public var optimizer: any OptimizerSpec
+    public var schedule: any LearningRateSchedule
     public var corruptions: [any Corruption]
     public var attacks: [any Attack]
     /// The metrics of every evaluation, in order; accuracy and cross-entropy when the file names none.
@@ -53,6 +54,9 @@ public struct ResolvedExperiment: Sendable {
         }
         let dataset = collect { () throws(SpecErrors) in try Catalog.datasets.decode(spec.dataset) }
         let optimizer = collect { () throws(SpecErrors) in try Catalog.optimizers.decode(spec.training.optimizer) }
+        let schedule: (any LearningRateSchedule)? = spec.training.schedule.map { c in
+            collect { () throws(SpecErrors) in try Catalog.schedules.decode(c) }
+        } ?? ConstantSchedule()
         let corruptions = spec.noise.compactMap { c in collect { () throws(SpecErrors) in try Catalog.corruptions.decode(c) } }
         let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Catalog.attacks.decode(c) } }
         var metrics: [any Metric] = []
@@ -83,8 +87,8 @@ public struct ResolvedExperiment: Sendable {
             }
             models.append(resolved)
         }
-        guard issues.isEmpty, let dataset, let optimizer else { throw SpecErrors(issues) }
-        return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer,
+        guard issues.isEmpty, let dataset, let optimizer, let schedule else { throw SpecErrors(issues) }
+        return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
                                   corruptions: corruptions, attacks: attacks, metrics: metrics)
     }
 

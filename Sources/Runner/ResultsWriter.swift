@@ -89,6 +89,7 @@ public enum ResultsWriter {
         if !curve.isEmpty {
             let n = curve.count
             try file.write("\(group)/learning_curve/epoch", integers: curve.map { Int64($0.epoch) }, shape: [n])
+            try file.write("\(group)/learning_curve/learning_rate", doubles: curve.map(\.learningRate), shape: [n])
             try file.write("\(group)/learning_curve/train_loss", doubles: curve.map(\.trainLoss), shape: [n])
             try file.write("\(group)/learning_curve/validation_loss", doubles: curve.map(\.validationLoss), shape: [n])
             try file.write("\(group)/learning_curve/validation_accuracy", doubles: curve.map(\.validationAccuracy), shape: [n])

@@ -23,6 +23,8 @@ public struct EvaluationRecord: Sendable {
 /// Training progress at the end of one epoch.
 public struct EpochRecord: Sendable {
     public var epoch: Int
+    /// The learning rate used during the epoch.
+    public var learningRate: Double
     /// Mean of the per-batch training losses of the epoch.
     public var trainLoss: Double
     public var validationLoss: Double

@@ -52,8 +52,10 @@ public struct TrialRunner {
         var dropoutRNG = root.derived("dropout")
         let evaluationBatch = experiment.spec.evaluation.batchSize
         let started = Date()
+        let baseRate = optimizer.learningRate
         for epoch in stride(from: 1, through: training.epochs, by: 1) {
             let epochStart = Date()
+            optimizer.learningRate = experiment.schedule.rate(base: baseRate, epoch: epoch - 1, epochs: training.epochs)
             var order: RandomSource? = training.shuffle ? shuffleRNG : nil
             let batches = data.training.batches(size: training.batchSize, shuffledWith: &order)
             if let order { shuffleRNG = order }
@@ -67,7 +69,7 @@ public struct TrialRunner {
             }
             let validation = ClassificationEvaluation.evaluate(model: model, images: data.validation.images,
                                                                labels: data.validation.labels, batchSize: evaluationBatch).summary
-            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(1, batches.count)),
+            let record = EpochRecord(epoch: epoch, learningRate: Double(optimizer.learningRate), trainLoss: lossSum / Double(max(1, batches.count)),
                                      validationLoss: validation.meanLoss, validationAccuracy: validation.accuracy,
                                      seconds: Date().timeIntervalSince(epochStart))
             outcome.learningCurve.append(record)

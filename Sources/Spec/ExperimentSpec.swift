@@ -137,6 +137,8 @@ public struct ModelSpec: Decodable, Sendable {
 /// How models are trained.
 public struct TrainingSpec: Decodable, Sendable {
     public var optimizer: Component
+    /// How the learning rate changes per epoch (default: constant).
+    public var schedule: Component?
     /// Passes over the training split, ≥ 0 (0 evaluates the initialised model).
     public var epochs: Int
     /// Samples per optimisation step, ≥ 1.
@@ -147,11 +149,12 @@ public struct TrainingSpec: Decodable, Sendable {
     public var node: SpecNode?
     public var canonical: String { node.map(CanonicalJSON.render) ?? "" }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, epochs, batchSize, shuffle }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, schedule, epochs, batchSize, shuffle }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         optimizer = try c.decode(Component.self, forKey: .optimizer)
+        schedule = try c.decodeIfPresent(Component.self, forKey: .schedule)
         epochs = try c.decode(Int.self, forKey: .epochs)
         if epochs < 0 { throw SpecDecoder.issue(try c.superDecoder(forKey: .epochs), "epochs must be ≥ 0, got \(epochs)") }
         batchSize = try c.decode(Int.self, forKey: .batchSize)

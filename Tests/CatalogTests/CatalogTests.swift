@@ -22,6 +22,8 @@ let fixtures: [String: [String: String]] = [
         "batchnorm2d": "{type: batchnorm2d, momentum: 0.2}",
     ],
     "optimizer": ["sgd": "{type: sgd, lr: 0.1, momentum: 0.9}", "adam": "{type: adam, lr: 0.01}"],
+    "schedule": ["constant": "{type: constant}", "step": "{type: step, step_size: 2}", "exponential": "{type: exponential, gamma: 0.9}",
+                 "cosine": "{type: cosine, eta_min: 0.0001}"],
     "dataset": ["fashion_mnist": "{type: fashion_mnist, test_limit: 10}", "synthetic": "{type: synthetic, train: 20, validation: 5, test: 5}"],
     "corruption": ["gaussian_noise": "{type: gaussian_noise, std: 0.2}"],
     "attack": ["fgsm": "{type: fgsm, epsilon: 0.05}"],
@@ -106,6 +108,12 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             #expect(optimizer.problems().isEmpty)
             func open<T: OptimizerSpec>(_ o: T) throws -> Bool { try roundTrip(o, kind: name) == canonicalJSON(o) }
             #expect(try open(optimizer))
+        }
+        for (name, text) in fixtures["schedule"]! {
+            let schedule = try Catalog.schedules.decode(try component(text))
+            #expect(schedule.problems().isEmpty && schedule.rate(base: 0.1, epoch: 0, epochs: 3) == 0.1, "\(name)")
+            func open<T: LearningRateSchedule>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
+            #expect(try open(schedule))
         }
         for (name, text) in fixtures["dataset"]! {
             let dataset = try Catalog.datasets.decode(try component(text))

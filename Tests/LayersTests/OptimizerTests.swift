@@ -53,3 +53,19 @@ import Testing
         #expect(AdamSpec().problems().isEmpty)
     }
 }
+
+@Suite struct ScheduleTests {
+    @Test func ratesFollowPyTorchsFormulas() {
+        #expect((0..<3).map { ConstantSchedule().rate(base: 0.1, epoch: $0, epochs: 3) } == [0.1, 0.1, 0.1])
+        let step = (0..<5).map { StepSchedule(stepSize: 2, gamma: 0.5).rate(base: 0.4, epoch: $0, epochs: 5) }
+        #expect(step == [0.4, 0.4, 0.2, 0.2, 0.1])
+        let exponential = (0..<3).map { ExponentialSchedule(gamma: 0.5).rate(base: 1, epoch: $0, epochs: 3) }
+        #expect(exponential == [1, 0.5, 0.25])
+        // Cosine over 4 epochs from 1 to 0: (1 + cos(π e/4)) / 2 for e = 0…3.
+        let cosine = (0..<4).map { CosineSchedule().rate(base: 1, epoch: $0, epochs: 4) }
+        let expected: [Float] = [1, 0.8535534, 0.5, 0.14644662]
+        #expect(zip(cosine, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(abs(CosineSchedule(etaMin: 0.1).rate(base: 1, epoch: 2, epochs: 4) - 0.55) < 1e-6)
+        #expect(StepSchedule(stepSize: 0, gamma: 2).problems().count == 2)
+    }
+}

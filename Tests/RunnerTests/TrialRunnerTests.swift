@@ -35,6 +35,14 @@ import Testing
         #expect(reseeded.stateDict.map(\.value) != first.stateDict.map(\.value))
     }
 
+    @Test func theScheduleSetsEachEpochsLearningRate() throws {
+        let outcome = try run(Self.text.replacingOccurrences(
+            of: "training: {optimizer: {type: sgd, lr: 0.1}, epochs: 2, batch_size: 16}",
+            with: "training: {optimizer: {type: sgd, lr: 0.1}, schedule: {type: step, step_size: 1, gamma: 0.5}, epochs: 3, batch_size: 16}"))
+        #expect(outcome.learningCurve.map(\.learningRate).map { Float($0) } == [0.1, 0.05, 0.025])
+        #expect(try run(Self.text).learningCurve.map(\.learningRate).map { Float($0) } == [0.1, 0.1])
+    }
+
     @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
         let outcome = try run(Self.text.replacingOccurrences(of: "epochs: 2", with: "epochs: 0"))
         #expect(outcome.status == .completed && outcome.learningCurve.isEmpty && outcome.evaluations.count == 2)
