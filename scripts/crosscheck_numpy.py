@@ -74,16 +74,17 @@ def main(path):
     directory = dataset.get("path", "/usr/share/datasets/fashion-mnist")
     images = read_idx(f"{directory}/t10k-images-idx3-ubyte.gz").astype(np.float32)[:, None] / 255
     labels = read_idx(f"{directory}/t10k-labels-idx1-ubyte.gz").astype(np.int64)
-    assert (labels == f["dataset/test_labels"][:]).all(), "test labels differ"
+
     if "normalize" in dataset:
         mean, std = dataset["normalize"]["mean"][0], dataset["normalize"]["std"][0]
         images = (images - np.float32(mean)) / np.float32(std)
     worst = 0
     models = {model["name"]: model for model in spec["models"]}
-    for trial_id, group in f["trials"].items():
+    for trial_id, group in f["cells"].items():
         model = models[group.attrs["model"]]
         if group.attrs["status"] != "completed":
             continue
+        assert (labels == group["test_labels"][:]).all(), "test labels differ"
         state = {k: v[()] for k, v in group["state_dict"].items()}
         logits = np.concatenate([forward(model["layers"], state, images[i:i + 1000]) for i in range(0, len(images), 1000)])
         ours = logits.argmax(axis=1)

@@ -17,10 +17,18 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print only the results table.")
     var quiet = false
 
-    /// Resolves the grid, runs it, prints the table; a failed trial makes the exit status 1.
+    @Option(help: "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N. Join shards with `gauntlet merge`.")
+    var shard: String?
+
+    func validate() throws {
+        if let shard, Shard(shard) == nil { throw ValidationError("--shard takes i/N with 0 ≤ i < N, got '\(shard)'") }
+    }
+
+    /// Resolves the grid, runs what is not complete yet, prints the table; a failed trial makes
+    /// the exit status 1.
     func execute() throws {
         let grid = try Diagnostics.resolve(file, overrides: overrides)
-        let runner = ExperimentRunner(grid: grid, outputDirectory: output) { line in
+        let runner = ExperimentRunner(grid: grid, outputDirectory: output, shard: shard.flatMap(Shard.init) ?? .all) { line in
             if !quiet { Diagnostics.printError(line) }
         }
         let report: ExperimentRunner.Report
@@ -30,12 +38,36 @@ struct RunOptions: ParsableArguments {
             Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
         }
-        print(report.table, terminator: "")
-        print("results: \(report.resultsPath)")
-        if report.failedCount > 0 {
-            Diagnostics.printError("error: \(report.failedCount) of \(report.outcomes.count) trial(s) failed; their messages are in the table and in \(report.resultsPath)")
+        try Diagnostics.conclude(report, sharded: shard != nil)
+    }
+}
+
+/// `gauntlet merge FILE [key=value ...]`: rebuild the index of an experiment from its cell files.
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild an experiment's index from its cell files (after sharded runs), without running anything.",
+        discussion: "Give the same file and overrides as the runs. Exit status 1 when cells are missing or failed.")
+
+    @Argument(help: "The experiment file (YAML).")
+    var file: String
+
+    @Argument(help: "Overrides, as for `gauntlet run`.")
+    var overrides: [String] = []
+
+    @Option(name: .shortAndLong, help: "The folder that holds <experiment name>/.")
+    var output = "results"
+
+    func run() throws {
+        let grid = try Diagnostics.resolve(file, overrides: overrides)
+        let runner = ExperimentRunner(grid: grid, outputDirectory: output) { Diagnostics.printError($0) }
+        let report: ExperimentRunner.Report
+        do {
+            report = try runner.rebuildIndex()
+        } catch {
+            Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
         }
+        try Diagnostics.conclude(report)
     }
 }
 

@@ -140,7 +140,7 @@ public enum GridExpansion {
                 if spec.repeats > 1 { cellParameters.append(("repeat", String(repeatIndex))) }
                 trials.append(Trial(index: startIndex + trials.count, spec: spec, modelIndex: modelIndex, modelName: model.name,
                                     repeatIndex: repeatIndex, seed: seed, id: String(SHA256.hex(identity).prefix(16)),
-                                    parameters: cellParameters, cellKey: cellKey))
+                                    parameters: cellParameters, resolvedSpec: identity, cellKey: cellKey))
             }
         }
         return trials

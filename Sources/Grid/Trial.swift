@@ -21,6 +21,8 @@ public struct Trial: Sendable {
     public var id: String
     /// The swept values of this cell, by axis, in grid order (`attacks[0].epsilon` → `0.05`).
     public var parameters: [(axis: String, value: String)]
+    /// The canonical JSON whose SHA-256 is `id` (stored with the results).
+    public var resolvedSpec: String
     /// The canonical settings of the whole cell except its seed: trials with equal keys resolve
     /// to the same components.
     public var cellKey: String

@@ -5,41 +5,78 @@ import Grid
 import Reporting
 import Spec
 
-/// Runs a resolved grid: loads each distinct dataset once, runs every trial (a failing trial is
-/// recorded and the others go on), writes the results file, and renders the summary table.
+/// Which part of a grid one process runs: trials whose index is `index` modulo `count`.
+public struct Shard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    public static let all = Shard(index: 0, count: 1)
+
+    /// Parses `i/N` with 0 ≤ i < N.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (0..<n).contains(i) else { return nil }
+        self.init(index: i, count: n)
+    }
+
+    public func contains(_ trialIndex: Int) -> Bool { trialIndex % count == index }
+}
+
+/// Runs a resolved grid: every trial of its shard whose cell file is not already complete (so a
+/// rerun resumes), each written to `cells/<id>.h5` as soon as it ends; then rebuilds the index
+/// from the cell files and renders the summary table. A failing trial is recorded and the
+/// others go on.
 public struct ExperimentRunner {
     public var grid: ResolvedGrid
     /// The folder under which `<experiment name>/` is written.
     public var outputDirectory: String
+    public var shard: Shard
     public var log: (String) -> Void
 
-    public init(grid: ResolvedGrid, outputDirectory: String, log: @escaping (String) -> Void) {
+    public init(grid: ResolvedGrid, outputDirectory: String, shard: Shard = .all, log: @escaping (String) -> Void) {
         self.grid = grid
         self.outputDirectory = outputDirectory
+        self.shard = shard
         self.log = log
     }
 
-    /// Where the results file of this experiment goes.
-    public var resultsPath: String {
-        "\(outputDirectory)/\(grid.name)/\(grid.name).h5"
-    }
+    public var experimentDirectory: String { "\(outputDirectory)/\(grid.name)" }
+    /// The index file of this experiment.
+    public var resultsPath: String { "\(experimentDirectory)/\(grid.name).h5" }
+    public func cellPath(_ trial: Trial) -> String { "\(experimentDirectory)/cells/\(trial.id).h5" }
 
     public struct Report: Sendable {
-        public var outcomes: [TrialOutcome]
+        /// Trials this run executed (complete cells found on disk are not rerun).
+        public var ran: Int
+        public var skipped: Int
+        /// Every trial of the grid with its cell, if present.
+        public var cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)]
         public var resultsPath: String
         public var table: String
-        public var failedCount: Int { outcomes.filter { $0.status != .completed }.count }
+        public var failedCount: Int { cells.filter { if case .failed? = $0.summary?.status { true } else { false } }.count }
+        public var missingCount: Int { cells.filter { $0.summary == nil }.count }
     }
 
     public func run() throws -> Report {
         let provenance = Provenance.current(specFile: grid.document.file)
-        log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s), BLAS \(provenance.blasCore) × \(provenance.blasThreads) threads")
+        let mine = grid.trials.filter { shard.contains($0.trial.index) }
+        let shardText = shard == .all ? "" : ", shard \(shard.index)/\(shard.count): \(mine.count) of them"
+        log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText), BLAS \(provenance.blasCore) × \(provenance.blasThreads) threads")
         var datasets: [String: DatasetSplits] = [:]
-        var outcomes: [TrialOutcome] = []
         let runner = TrialRunner(log: log)
-        var testLabels: [Int] = []
-        for resolved in grid.trials {
-            let key = resolved.trial.spec.dataset.canonicalParameters
+        var ran = 0, skipped = 0
+        for resolved in mine {
+            let trial = resolved.trial
+            if let existing = CellFile.summary(at: cellPath(trial), trialID: trial.id), existing.status == .completed {
+                skipped += 1
+                continue
+            }
+            let key = trial.spec.dataset.canonicalParameters
             if datasets[key] == nil {
                 let start = Date()
                 let data = try resolved.experiment.dataset.load()
@@ -47,39 +84,58 @@ public struct ExperimentRunner {
                 datasets[key] = data
             }
             let data = datasets[key]!
-            if testLabels.isEmpty { testLabels = data.test.labels }
+            let started = Date()
             let outcome = runner.run(resolved, data: data)
-            if case .failed(let message) = outcome.status { log("[\(resolved.trial.label)] FAILED: \(message)") }
-            outcomes.append(outcome)
+            if case .failed(let message) = outcome.status { log("[\(trial.label)] FAILED: \(message)") }
+            try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: data.test.labels, provenance: provenance,
+                               started: started, to: cellPath(trial))
+            ran += 1
         }
-        try ResultsWriter.write(outcomes, grid: grid, testLabels: testLabels, provenance: provenance, to: resultsPath)
-        return Report(outcomes: outcomes, resultsPath: resultsPath, table: Self.table(outcomes))
+        if skipped > 0 { log("\(skipped) trial(s) already complete in \(experimentDirectory)/cells, not rerun") }
+        let report = try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)
+        return report
+    }
+
+    /// Rebuilds the index from the cell files of the current grid (`gauntlet merge`).
+    public func rebuildIndex(provenance: Provenance? = nil, ran: Int = 0, skipped: Int = 0) throws -> Report {
+        let provenance = provenance ?? Provenance.current(specFile: grid.document.file)
+        let cells = grid.trials.map { ($0, CellFile.summary(at: cellPath($0.trial), trialID: $0.trial.id)) }
+        let known = Set(grid.trials.map { "\($0.trial.id).h5" })
+        let stale = ((try? FileManager.default.contentsOfDirectory(atPath: "\(experimentDirectory)/cells")) ?? [])
+            .filter { $0.hasSuffix(".h5") && !known.contains($0) }
+        if !stale.isEmpty {
+            log("\(stale.count) cell file(s) in \(experimentDirectory)/cells belong to another version of the spec; they are not part of this index")
+        }
+        try IndexFile.write(grid: grid, cells: cells, provenance: provenance, to: resultsPath)
+        return Report(ran: ran, skipped: skipped, cells: cells, resultsPath: resultsPath, table: Self.table(cells))
     }
 
     /// One row per trial and evaluation: the model, every swept value, and every metric;
-    /// failed trials show their message.
-    public static func table(_ outcomes: [TrialOutcome]) -> String {
+    /// failed trials show their message, missing ones say so.
+    public static func table(_ cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)]) -> String {
         var axes: [String] = []
-        for outcome in outcomes {
-            for (axis, _) in outcome.trial.parameters where axis != "model" && !axes.contains(axis) { axes.append(axis) }
-        }
         var metrics: [String] = []
-        for outcome in outcomes {
-            for record in outcome.evaluations {
-                for (name, _) in record.metrics where !metrics.contains(name) { metrics.append(name) }
-            }
+        for (resolved, summary) in cells {
+            for (axis, _) in resolved.trial.parameters where axis != "model" && !axes.contains(axis) { axes.append(axis) }
+            for (name, _) in summary?.metrics ?? [] where !metrics.contains(name) { metrics.append(name) }
         }
         var table = TextTable(headers: ["model"] + axes + ["evaluation"] + metrics,
                               alignments: [.left] + axes.map { _ in .right } + [.left] + metrics.map { _ in .right })
-        for outcome in outcomes {
-            let values = axes.map { axis in outcome.trial.parameters.first { $0.axis == axis }?.value ?? "" }
-            if case .failed(let message) = outcome.status {
-                table.append([outcome.trial.modelName] + values + ["FAILED: \(message)"] + metrics.map { _ in "" })
+        for (resolved, summary) in cells {
+            let trial = resolved.trial
+            let values = axes.map { axis in trial.parameters.first { $0.axis == axis }?.value ?? "" }
+            let blank = metrics.map { _ in "" }
+            guard let summary else {
+                table.append([trial.modelName] + values + ["missing (not run yet)"] + blank)
                 continue
             }
-            for record in outcome.evaluations {
-                let cells = metrics.map { name in record.metrics.first { $0.name == name }.map { TextTable.number($0.value) } ?? "" }
-                table.append([outcome.trial.modelName] + values + [record.name] + cells)
+            if case .failed(let message) = summary.status {
+                table.append([trial.modelName] + values + ["FAILED: \(message)"] + blank)
+                continue
+            }
+            for (index, evaluation) in summary.evaluations.enumerated() {
+                let cells = metrics.map { name in summary.metrics.first { $0.name == name }.map { TextTable.number($0.values[index]) } ?? "" }
+                table.append([trial.modelName] + values + [evaluation.name] + cells)
             }
         }
         return table.render()

@@ -157,6 +157,15 @@ public final class HDF5File {
         guard status >= 0 else { throw .failed(file: path, operation: "attribute write", object: "\(object)@\(name)") }
     }
 
+    /// Creates an external link at `name` to the object `object` of the file `file` (a path
+    /// relative to this file's directory is resolved there by HDF5 and h5py).
+    public func linkExternal(_ name: String, file: String, object: String = "/") throws(StorageError) {
+        try ensureParent(of: name)
+        guard H5Lcreate_external(file, object, id, name, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)) >= 0 else {
+            throw .failed(file: path, operation: "external link", object: name)
+        }
+    }
+
     // MARK: - Reading
 
     /// Whether a link with this path exists (every parent must exist too).

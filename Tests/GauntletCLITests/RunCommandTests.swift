@@ -7,10 +7,10 @@ import Tensors
 import Testing
 
 /// A temporary folder holding one experiment file.
-/// The results group of the trial that trained `model` (groups are named by trial id).
+/// The cell of the trial that trained `model`, reached through the index's external links.
 func trialGroup(_ model: String, in file: HDF5File) throws -> String {
-    for id in try file.members(of: "/trials") where try file.attribute("model", on: "/trials/\(id)") == .string(model) {
-        return "/trials/\(id)"
+    for id in try file.members(of: "/cells") where try file.attribute("model", on: "/cells/\(id)") == .string(model) {
+        return "/cells/\(id)"
     }
     throw StorageError.missing(file: file.path, object: "trial of model \(model)")
 }
@@ -65,15 +65,20 @@ let syntheticExperiment = """
         try command.run()
 
         let file = try HDF5File.open("\(workspace.directory)/results/synthetic_smoke/synthetic_smoke.h5")
-        #expect(try file.attribute("format_version") == .integer(1))
+        #expect(try file.attribute("format_version") == .integer(2))
         #expect(try file.attribute("experiment") == .string("synthetic_smoke"))
+        #expect(try file.attribute("complete") == .integer(2))
         #expect(try file.readStrings("/spec") == [syntheticExperiment])
-        #expect(try file.members(of: "/trials").count == 2)
+        #expect(try file.members(of: "/cells").count == 2)
+        #expect(try file.readStrings("/trials/status") == ["completed", "completed"])
+        #expect(try file.readStrings("/table/evaluation").count == 6)
         for model in ["mlp", "cnn"] {
             let group = try trialGroup(model, in: file)
-            #expect(try file.attribute("trial_id", on: group) == .string(String(group.dropFirst("/trials/".count))))
+            #expect(try file.attribute("trial_id", on: group) == .string(String(group.dropFirst("/cells/".count))))
+            #expect(try file.readStrings("\(group)/spec") == [syntheticExperiment])
             #expect(try file.attribute("status", on: group) == .string("completed"))
             #expect(try file.readStrings("\(group)/metrics/evaluation") == ["clean", "gaussian_noise(std=0.2)", "fgsm(epsilon=0.1)"])
+            #expect(try file.readIntegers("\(group)/test_labels").values.count == 120)
             let accuracy = try file.readDoubles("\(group)/metrics/accuracy").values
             #expect(accuracy[0] > 0.8, "\(model) clean accuracy \(accuracy[0])")
             #expect(accuracy[2] < accuracy[0], "FGSM must lower \(model)'s accuracy")

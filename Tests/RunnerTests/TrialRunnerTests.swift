@@ -19,9 +19,13 @@ import Testing
         """
 
     func run(_ text: String) throws -> TrialOutcome {
+        try runInGrid(text).outcome
+    }
+
+    func runInGrid(_ text: String) throws -> (grid: ResolvedGrid, outcome: TrialOutcome) {
         let grid = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
         let trial = grid.trials[0]
-        return TrialRunner { _ in }.run(trial, data: try trial.experiment.dataset.load())
+        return (grid, TrialRunner { _ in }.run(trial, data: try trial.experiment.dataset.load()))
     }
 
     @Test func sameSeedSameResultsAndEveryEvaluationRecorded() throws {
@@ -50,7 +54,7 @@ import Testing
 
     @Test func divergenceIsAFailureThatSaysWhere() throws {
         // Two layers: products of exploding weights overflow to Inf, and Inf − Inf gives NaN.
-        let outcome = try run(Self.text
+        let (grid, outcome) = try runInGrid(Self.text
             .replacingOccurrences(of: "lr: 0.1", with: "lr: 1.0e+30")
             .replacingOccurrences(of: "{type: linear, out_features: 3}", with: "{type: linear, out_features: 8}, {type: relu}, {type: linear, out_features: 3}"))
         guard case .failed(let message) = outcome.status else {
@@ -59,6 +63,13 @@ import Testing
         }
         #expect(message.hasPrefix("training diverged: loss is "))
         #expect(message.contains(" of 4"))   // 64 samples / batch 16
-        #expect(ExperimentRunner.table([outcome]).contains("linear  FAILED: training diverged"))
+        // The failure survives the round trip through its cell file, and the table shows it.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cell-\(UUID().uuidString).h5").path
+        try CellFile.write(outcome, trial: grid.trials[0], grid: grid, testLabels: [], provenance: .current(specFile: "runner.yaml"),
+                           started: Date(), to: path)
+        let summary = try #require(CellFile.summary(at: path, trialID: outcome.trial.id))
+        #expect(summary.status == outcome.status && summary.model == "linear" && summary.seed == 5)
+        #expect(CellFile.summary(at: path, trialID: "another-trial") == nil)
+        #expect(ExperimentRunner.table([(grid.trials[0], summary)]).contains("linear  FAILED: training diverged"))
     }
 }

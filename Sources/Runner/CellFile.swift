@@ -1,0 +1,161 @@
+import Catalog
+import Datasets
+import Foundation
+import Grid
+import Layers
+import Spec
+import Storage
+import Tensors
+
+/// One trial's results as one HDF5 file, `cells/<trial id>.h5` (layout `format_version` 2,
+/// documented in `schemas/results-format.md`). Written under a temporary name and renamed when
+/// complete, right after the trial ends: a killed run loses at most the trial in flight.
+public enum CellFile {
+    public static let formatVersion: Int64 = 2
+
+    /// What the index and the summary table need of a cell, read back from its file.
+    public struct Summary: Sendable {
+        public var trialID: String
+        public var model: String
+        public var repeatIndex: Int
+        public var seed: UInt64
+        public var parameters: [(axis: String, value: String)]
+        public var status: TrialOutcome.Status
+        /// Evaluation names and kinds, and every metric's values (one per evaluation).
+        public var evaluations: [(name: String, kind: String)]
+        public var metrics: [(name: String, values: [Double])]
+    }
+
+    public static func write(_ outcome: TrialOutcome, trial resolved: ResolvedTrial, grid: ResolvedGrid,
+                             testLabels: [Int], provenance: Provenance, started: Date, to destination: String) throws {
+        let trial = outcome.trial
+        try AtomicFile.write(to: destination) { temporary in
+            let file = try HDF5File.create(temporary)
+            defer { file.close() }
+            let formatter = ISO8601DateFormatter()
+            let attributes: [(String, AttributeValue)] = [
+                ("format_version", .integer(formatVersion)),
+                ("gauntlet_version", .string(provenance.toolVersion)),
+                ("experiment", .string(grid.name)),
+                ("trial_id", .string(trial.id)),
+                ("model", .string(trial.modelName)),
+                ("repeat", .integer(Int64(trial.repeatIndex))),
+                ("seed", .integer(Int64(bitPattern: trial.seed))),
+                ("parameters", .string(parametersJSON(trial.parameters))),
+                ("status", .string(outcome.status == .completed ? "completed" : "failed")),
+                ("started", .string(formatter.string(from: started))),
+                ("finished", .string(formatter.string(from: Date()))),
+                ("training_seconds", .real(outcome.trainingSeconds)),
+                ("evaluation_seconds", .real(outcome.evaluationSeconds)),
+                ("spec_file", .string(grid.document.file)),
+                ("git_commit", .string(provenance.gitCommit)),
+                ("host", .string(provenance.host)),
+                ("os", .string(provenance.operatingSystem)),
+                ("blas_core", .string(provenance.blasCore)),
+                ("blas_config", .string(provenance.blasConfiguration)),
+                ("blas_threads", .integer(Int64(provenance.blasThreads))),
+            ]
+            for (name, value) in attributes { try file.setAttribute(name, value) }
+            if case .failed(let message) = outcome.status { try file.setAttribute("message", .string(message)) }
+            try file.write("/spec", strings: [grid.document.text], scalar: true)
+            try file.write("/resolved_spec", strings: [trial.resolvedSpec], scalar: true)
+            try file.write("/spec_sources/path", strings: grid.document.sources.map(\.path))
+            try file.write("/spec_sources/text", strings: grid.document.sources.map(\.text))
+            try file.write("/test_labels", integers: testLabels.map(Int64.init), shape: [testLabels.count])
+            try file.setAttribute("dataset", .string(type(of: resolved.experiment.dataset).kind))
+            try writeResults(outcome, store: trial.spec.store, to: file)
+        }
+    }
+
+    static func writeResults(_ outcome: TrialOutcome, store: StoreSpec, to file: HDF5File) throws {
+        let evaluations = outcome.evaluations
+        if !evaluations.isEmpty {
+            let n = evaluations.count
+            try file.write("/metrics/evaluation", strings: evaluations.map(\.name))
+            try file.write("/metrics/kind", strings: evaluations.map(\.kind.rawValue))
+            try file.write("/metrics/seconds", doubles: evaluations.map(\.seconds), shape: [n])
+            for (index, metric) in evaluations[0].metrics.enumerated() {
+                try file.write("/metrics/\(metric.name)", doubles: evaluations.map { $0.metrics[index].value }, shape: [n])
+            }
+            if store.predictions {
+                let samples = evaluations[0].predictions.count
+                try file.write("/predictions", integers: evaluations.flatMap { $0.predictions.map(Int64.init) }, shape: [n, samples])
+            }
+            if let first = evaluations[0].logits {
+                try file.write("/logits", floats: evaluations.flatMap { $0.logits?.scalars ?? [] }, shape: [n] + first.shape)
+            }
+            if let first = evaluations[0].examples {
+                try file.write("/examples", floats: evaluations.flatMap { $0.examples?.scalars ?? [] }, shape: [n] + first.shape)
+            }
+        }
+        let curve = outcome.learningCurve
+        if !curve.isEmpty {
+            let n = curve.count
+            try file.write("/learning_curve/epoch", integers: curve.map { Int64($0.epoch) }, shape: [n])
+            try file.write("/learning_curve/learning_rate", doubles: curve.map(\.learningRate), shape: [n])
+            try file.write("/learning_curve/train_loss", doubles: curve.map(\.trainLoss), shape: [n])
+            try file.write("/learning_curve/validation_loss", doubles: curve.map(\.validationLoss), shape: [n])
+            try file.write("/learning_curve/validation_accuracy", doubles: curve.map(\.validationAccuracy), shape: [n])
+            try file.write("/learning_curve/seconds", doubles: curve.map(\.seconds), shape: [n])
+        }
+        for (key, value) in outcome.stateDict where store.weights {
+            if key.hasSuffix(".num_batches_tracked") {
+                try file.write("/state_dict/\(key)", integers: value.scalars.map { Int64($0) }, shape: [])
+            } else {
+                try file.write("/state_dict/\(key)", floats: value.scalars, shape: value.shape)
+            }
+        }
+        let summary = outcome.summary
+        if !summary.isEmpty {
+            try file.write("/summary/layer", strings: summary.map(\.name))
+            try file.write("/summary/kind", strings: summary.map(\.kind))
+            try file.write("/summary/output_shape", strings: summary.map { $0.outputShape.map(String.init).joined(separator: "x") })
+            try file.write("/summary/parameters", integers: summary.map { Int64($0.parameterCount) }, shape: [summary.count])
+            try file.write("/summary/multiply_accumulates", integers: summary.map { Int64($0.multiplyAccumulates) }, shape: [summary.count])
+        }
+    }
+
+    /// The summary of a cell file, or nil when it is missing, unreadable, of another format or
+    /// of another trial (a stale or half-copied file counts as missing, and the trial reruns).
+    public static func summary(at path: String, trialID: String) -> Summary? {
+        guard FileManager.default.fileExists(atPath: path), let file = try? HDF5File.open(path) else { return nil }
+        defer { file.close() }
+        guard (try? file.attribute("format_version")) == .integer(formatVersion),
+              (try? file.attribute("trial_id")) == .string(trialID),
+              case .string(let model)?? = try? file.attribute("model"),
+              case .string(let status)?? = try? file.attribute("status"),
+              case .integer(let repeatIndex)?? = try? file.attribute("repeat"),
+              case .integer(let seed)?? = try? file.attribute("seed"),
+              case .string(let parameters)?? = try? file.attribute("parameters") else { return nil }
+        var outcomeStatus = TrialOutcome.Status.completed
+        if status != "completed" {
+            let message: String
+            if case .string(let text)?? = try? file.attribute("message") { message = text } else { message = "failed" }
+            outcomeStatus = .failed(message)
+        }
+        var evaluations: [(String, String)] = []
+        var metrics: [(String, [Double])] = []
+        if file.exists("/metrics/evaluation"), let names = try? file.readStrings("/metrics/evaluation"),
+           let kinds = try? file.readStrings("/metrics/kind"), let members = try? file.members(of: "/metrics") {
+            evaluations = Array(zip(names, kinds))
+            for member in members where !["evaluation", "kind", "seconds"].contains(member) {
+                if let values = try? file.readDoubles("/metrics/\(member)").values { metrics.append((member, values)) }
+            }
+        }
+        return Summary(trialID: trialID, model: model, repeatIndex: Int(repeatIndex), seed: UInt64(bitPattern: seed),
+                       parameters: parseParameters(parameters), status: outcomeStatus, evaluations: evaluations, metrics: metrics)
+    }
+
+    static func parametersJSON(_ parameters: [(axis: String, value: String)]) -> String {
+        "{" + parameters.map { "\(CanonicalJSON.quote($0.axis)):\(CanonicalJSON.quote($0.value))" }.joined(separator: ",") + "}"
+    }
+
+    /// Reads back `parametersJSON` (an object of strings, in order).
+    static func parseParameters(_ text: String) -> [(axis: String, value: String)] {
+        guard let data = text.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] else { return [] }
+        // JSONSerialization loses key order; restore it from the text.
+        return object.keys.sorted { (text.range(of: CanonicalJSON.quote($0))?.lowerBound ?? text.endIndex) < (text.range(of: CanonicalJSON.quote($1))?.lowerBound ?? text.endIndex) }
+            .map { ($0, object[$0]!) }
+    }
+}
