@@ -10,6 +10,7 @@ packages=(
   hdf5-tools            # h5dump / h5ls, used by tests to read results back
   python3-jsonschema    # tests: validate experiments/ against the JSON Schema independently
   python3-yaml          # tests: read experiment files for that validator
+  python3-h5py          # tests: read results back with h5py and check the documented layout
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist
 )
 

@@ -4,6 +4,7 @@ import Foundation
 import Grid
 import Reporting
 import Spec
+import Storage
 
 /// Which part of a grid one process runs: trials whose index is `index` modulo `count`.
 public struct Shard: Sendable, Equatable {
@@ -67,6 +68,8 @@ public struct ExperimentRunner {
         let mine = grid.trials.filter { shard.contains($0.trial.index) }
         let shardText = shard == .all ? "" : ", shard \(shard.index)/\(shard.count): \(mine.count) of them"
         log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText), BLAS \(provenance.blasCore) × \(provenance.blasThreads) threads")
+        let abandoned = AtomicFile.removeAbandoned(in: "\(experimentDirectory)/cells")
+        if !abandoned.isEmpty { log("removed \(abandoned.count) temporary file(s) of an interrupted run") }
         var datasets: [String: DatasetSplits] = [:]
         let runner = TrialRunner(log: log)
         var ran = 0, skipped = 0

@@ -1,0 +1,131 @@
+import Foundation
+import Storage
+import Testing
+
+/// A sweep of six synthetic cells, slow enough (in a debug build) to be killed midway.
+let resumableExperiment = """
+    schema_version: 1
+    name: resumable
+    seed: 3
+    dataset: {type: synthetic, train: 1500, validation: 100, test: 200, classes: 4, side: 12, noise: 0.5}
+    models:
+      - name: mlp
+        layers: [{type: flatten}, {type: linear, out_features: 64}, {type: relu}, {type: linear, out_features: 4}]
+    training: {optimizer: {type: adam, lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}}, epochs: 4, batch_size: 32}
+    attacks: [{type: fgsm, epsilon: 0.05}]
+    """
+
+@Suite(.serialized) struct ResumeTests {
+    init() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Binary.path), "build the executable first: swift build --build-tests")
+    }
+
+    func cellFiles(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".h5") && !$0.hasPrefix(".") }.sorted()
+    }
+
+    @Test func aKilledSweepResumesWithoutRerunningCompleteCells() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("resumable.yaml", resumableExperiment)
+        let cells = "\(workspace.directory)/resumable/cells"
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binary.path)
+        process.arguments = ["run", spec, "--quiet", "--output", workspace.directory]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while cellFiles(cells).count < 2, Date() < deadline, process.isRunning { usleep(20_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let survivors = cellFiles(cells)
+        try #require(survivors.count >= 2 && survivors.count < 6, "killed after \(survivors.count) of 6 cells")
+        // What the first run finished, with the time it finished.
+        var finished: [String: AttributeValue?] = [:]
+        for name in survivors { finished[name] = try HDF5File.open("\(cells)/\(name)").attribute("finished") }
+
+        let rerun = try Binary.run(["run", spec, "--output", workspace.directory])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(rerun.stderr.contains("\(survivors.count) trial(s) already complete"))
+        let all = cellFiles(cells)
+        #expect(all.count == 6)
+        for name in all {
+            let file = try HDF5File.open("\(cells)/\(name)")   // every file opens
+            #expect(try file.attribute("status") == .string("completed"))
+            if let before = finished[name] { #expect(try file.attribute("finished") == before, "\(name) ran twice") }
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: cells)) ?? []).allSatisfy { !$0.hasSuffix(".tmp") })
+        let index = try HDF5File.open("\(workspace.directory)/resumable/resumable.h5")
+        #expect(try index.attribute("complete") == .integer(6))
+    }
+
+    @Test func oneFailingCellIsRecordedAndTheOthersComplete() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("failing.yaml", resumableExperiment
+            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 1.0e+30, 0.003]}")
+            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        let result = try Binary.run(["run", spec, "--output", workspace.directory])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: 1 of 3 trial(s) failed"))
+        let index = try HDF5File.open("\(workspace.directory)/resumable/resumable.h5")
+        #expect(try index.readStrings("/trials/status") == ["completed", "failed", "completed"])
+        let message = try index.readStrings("/trials/message")[1]
+        #expect(message.hasPrefix("training diverged: loss is "), "\(message)")
+        #expect(message.contains(" at epoch 1, step ") && message.hasSuffix(" of 47"), "\(message)")
+        #expect(result.stdout.contains("FAILED: training diverged"))
+        // A rerun retries only the failed cell.
+        let again = try Binary.run(["run", spec, "--output", workspace.directory])
+        #expect(again.stderr.contains("2 trial(s) already complete"))
+    }
+
+    @Test func shardsMergedEqualOneRun() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("sharded.yaml", resumableExperiment.replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        for shard in 0..<3 {
+            let result = try Binary.run(["run", spec, "--quiet", "--shard", "\(shard)/3", "--output", "\(workspace.directory)/sharded"])
+            #expect(result.status == 0, "\(result.stderr)")
+            if shard == 0 {
+                // After the first shard the index shows its two cells and four missing ones.
+                let partial = try HDF5File.open("\(workspace.directory)/sharded/resumable/resumable.h5")
+                #expect(try partial.attribute("complete") == .integer(2) && partial.attribute("missing") == .integer(4))
+                #expect(result.stderr.contains("note: 4 of 6 trial(s) have no results yet"))
+            }
+        }
+        let merged = try Binary.run(["merge", spec, "--output", "\(workspace.directory)/sharded"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let single = try Binary.run(["run", spec, "--quiet", "--output", "\(workspace.directory)/single"])
+        #expect(single.status == 0)
+        #expect(merged.stdout.replacingOccurrences(of: "/sharded/", with: "/single/") == single.stdout)
+
+        let a = try HDF5File.open("\(workspace.directory)/sharded/resumable/resumable.h5")
+        let b = try HDF5File.open("\(workspace.directory)/single/resumable/resumable.h5")
+        #expect(try a.members(of: "/table") == b.members(of: "/table"))
+        for column in try a.members(of: "/table") {
+            if column == "accuracy" || column == "cross_entropy" || column == "repeat" || column == "seed" {
+                #expect(try a.readDoubles("/table/\(column)").values == b.readDoubles("/table/\(column)").values, "\(column)")
+            } else {
+                #expect(try a.readStrings("/table/\(column)") == b.readStrings("/table/\(column)"), "\(column)")
+            }
+        }
+    }
+
+    @Test func h5pyReadsTheDocumentedLayout() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("layout.yaml", resumableExperiment
+            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002]}")
+            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        #expect(try Binary.run(["run", spec, "--quiet", "--output", workspace.directory]).status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")   // Debian's python3-h5py, installed by make test
+        process.arguments = ["\(Binary.packageRoot)/scripts/check_results_layout.py", "\(workspace.directory)/resumable/resumable.h5"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("layout ok: 2 cells"), "\(output)")
+    }
+}

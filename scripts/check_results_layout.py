@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Checks a Gauntlet results index and its cells against schemas/results-format.md with h5py.
+
+Used by the test suite (Debian's python3-h5py); also useful by hand:
+    python3 scripts/check_results_layout.py results/quickstart/quickstart.h5
+"""
+import json
+import sys
+
+import h5py
+import numpy as np
+
+
+def fail(message):
+    print("layout error:", message)
+    sys.exit(1)
+
+
+def check(path):
+    index = h5py.File(path, "r")
+    if index.attrs["format_version"] != 2:
+        fail(f"index format_version {index.attrs['format_version']}")
+    for name in ["gauntlet_version", "experiment", "spec_file", "created", "git_commit", "host",
+                 "trial_count", "complete", "failed", "missing"]:
+        if name not in index.attrs:
+            fail(f"index lacks attribute {name}")
+    trials = index["trials"]
+    ids = [x.decode() for x in trials["trial_id"][:]]
+    statuses = [x.decode() for x in trials["status"][:]]
+    if len(ids) != index.attrs["trial_count"]:
+        fail("trial_count does not match /trials")
+    columns = json.loads(index["table"].attrs["columns"])
+    table = {c: index["table"][c][:] for c in columns}
+    rows = len(table["trial_id"])
+    if any(len(v) != rows for v in table.values()):
+        fail("table columns differ in length")
+    cells = 0
+    for trial_id, status in zip(ids, statuses):
+        if status == "missing":
+            continue
+        cell = index["cells"][trial_id]          # through the external link
+        cells += 1
+        attrs = cell.attrs
+        if attrs["trial_id"] != trial_id or attrs["format_version"] != 2:
+            fail(f"cell {trial_id} has the wrong id or format")
+        for name in ["gauntlet_version", "experiment", "model", "repeat", "seed", "parameters", "status", "started",
+                     "finished", "training_seconds", "evaluation_seconds", "dataset", "git_commit", "host", "os",
+                     "blas_core", "blas_config", "blas_threads"]:
+            if name not in attrs:
+                fail(f"cell {trial_id} lacks attribute {name}")
+        json.loads(attrs["parameters"])
+        for name in ["spec", "resolved_spec", "spec_sources/path", "spec_sources/text", "test_labels"]:
+            if name not in cell:
+                fail(f"cell {trial_id} lacks {name}")
+        if status != "completed":
+            continue
+        evaluations = cell["metrics/evaluation"][:]
+        e, n = len(evaluations), len(cell["test_labels"])
+        for metric in ["accuracy", "cross_entropy"]:
+            values = cell["metrics"][metric][:]
+            if values.shape != (e,) or not np.all(np.isfinite(values)):
+                fail(f"cell {trial_id} metric {metric} has shape {values.shape}")
+        if cell["predictions"].shape != (e, n):
+            fail(f"cell {trial_id} predictions have shape {cell['predictions'].shape}")
+        accuracy = (cell["predictions"][0] == cell["test_labels"][:]).mean()
+        if abs(accuracy - cell["metrics/accuracy"][0]) > 1e-12:
+            fail(f"cell {trial_id}: stored predictions give accuracy {accuracy}, stored metric {cell['metrics/accuracy'][0]}")
+        for key, dataset in cell["state_dict"].items():
+            if key.endswith("num_batches_tracked"):
+                continue
+            if dataset.dtype != np.float32:
+                fail(f"cell {trial_id} weight {key} is {dataset.dtype}")
+        rows_of_cell = sum(1 for t in table["trial_id"] if t.decode() == trial_id)
+        if rows_of_cell != e:
+            fail(f"table has {rows_of_cell} rows for cell {trial_id}, it has {e} evaluations")
+    print(f"layout ok: {cells} cells, {rows} table rows")
+
+
+if __name__ == "__main__":
+    check(sys.argv[1])
