@@ -73,26 +73,38 @@ public struct ExperimentRunner {
         var datasets: [String: DatasetSplits] = [:]
         let runner = TrialRunner(log: log)
         var ran = 0, skipped = 0
+        // Trials that differ only in evaluation share one training run.
+        var groups: [String: [ResolvedTrial]] = [:]
+        var order: [String] = []
         for resolved in mine {
-            let trial = resolved.trial
-            if let existing = CellFile.summary(at: cellPath(trial), trialID: trial.id), existing.status == .completed {
-                skipped += 1
-                continue
+            let key = TrialRunner.trainingKey(resolved)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(resolved)
+        }
+        for key in order {
+            let pending = groups[key]!.filter { resolved in
+                CellFile.summary(at: cellPath(resolved.trial), trialID: resolved.trial.id)?.status != .completed
             }
-            let key = trial.spec.dataset.canonicalParameters
-            if datasets[key] == nil {
+            skipped += groups[key]!.count - pending.count
+            guard let first = pending.first else { continue }
+            let datasetKey = first.trial.spec.dataset.canonicalParameters
+            if datasets[datasetKey] == nil {
                 let start = Date()
-                let data = try resolved.experiment.dataset.load()
-                log("dataset \(type(of: resolved.experiment.dataset).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(start), 1)) s)")
-                datasets[key] = data
+                let data = try first.experiment.dataset.load()
+                log("dataset \(type(of: first.experiment.dataset).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(start), 1)) s)")
+                datasets[datasetKey] = data
             }
-            let data = datasets[key]!
+            let data = datasets[datasetKey]!
             let started = Date()
-            let outcome = runner.run(resolved, data: data)
-            if case .failed(let message) = outcome.status { log("[\(trial.label)] FAILED: \(message)") }
-            try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: data.test.labels, provenance: provenance,
-                               started: started, to: cellPath(trial))
-            ran += 1
+            let training = runner.train(first, data: data)
+            if pending.count > 1 { log("[\(first.trial.modelName)] trained once for \(pending.count) trials that differ only in evaluation") }
+            for resolved in pending {
+                let outcome = runner.evaluate(resolved, after: training, data: data)
+                if case .failed(let message) = outcome.status { log("[\(resolved.trial.label)] FAILED: \(message)") }
+                try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: data.test.labels, provenance: provenance,
+                                   started: started, to: cellPath(resolved.trial))
+                ran += 1
+            }
         }
         if skipped > 0 { log("\(skipped) trial(s) already complete in \(experimentDirectory)/cells, not rerun") }
         let report = try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)

@@ -25,62 +25,53 @@ public struct TrialRunner {
         self.log = log
     }
 
-    /// Runs one trial on its cell's data; failures are recorded in the outcome, never thrown.
-    public func run(_ resolved: ResolvedTrial, data: DatasetSplits) -> TrialOutcome {
-        var outcome = TrialOutcome(trial: resolved.trial, status: .completed)
-        do {
-            try execute(resolved, data: data, into: &outcome)
-        } catch let failure as TrialFailure {
-            outcome.status = .failed(failure.description)
-        } catch {
-            outcome.status = .failed("\(error)")
-        }
-        return outcome
+    /// A trained model, or why training failed, with what training produced either way.
+    public struct Training {
+        public var model: Sequential?
+        public var failure: String?
+        public var learningCurve: [EpochRecord] = []
+        public var summary: [LayerSummary] = []
+        public var stateDict: [(key: String, value: Tensor)] = []
+        public var seconds = 0.0
     }
 
-    private func execute(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, into outcome: inout TrialOutcome) throws {
+    /// Runs one trial on its cell's data; failures are recorded in the outcome, never thrown.
+    public func run(_ resolved: ResolvedTrial, data: DatasetSplits) -> TrialOutcome {
+        evaluate(resolved, after: train(resolved, data: data), data: data)
+    }
+
+    /// Trains the trial's model. Trials with equal `trainingKey`s get identical results, so the
+    /// runner trains once for all of them.
+    public func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits) -> Training {
+        var training = Training()
+        do {
+            try train(resolvedTrial, data: data, into: &training)
+        } catch let failure as TrialFailure {
+            training.failure = failure.description
+        } catch {
+            training.failure = "\(error)"
+        }
+        if training.failure != nil { training.model = nil }
+        return training
+    }
+
+    /// Evaluates a trained model clean, under every corruption and every attack of the trial.
+    public func evaluate(_ resolvedTrial: ResolvedTrial, after training: Training, data: DatasetSplits) -> TrialOutcome {
+        var outcome = TrialOutcome(trial: resolvedTrial.trial, status: .completed)
+        outcome.learningCurve = training.learningCurve
+        outcome.summary = training.summary
+        outcome.stateDict = training.stateDict
+        outcome.trainingSeconds = training.seconds
+        guard let model = training.model else {
+            outcome.status = .failed(training.failure ?? "training failed")
+            return outcome
+        }
         let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
         let root = RandomSource(seed: trial.seed)
-        let resolved = resolvedTrial.model
-        let label = trial.label
-        var initRNG = root.derived("init/\(resolved.name)")
-        let model = try resolved.build(inputShape: data.training.sampleShape, normalization: experiment.normalization, rng: &initRNG)
-        outcome.summary = model.summary()
-        let training = experiment.spec.training
-        let optimizer = experiment.optimizer.makeOptimizer()
-        var shuffleRNG = root.derived("shuffle")
-        var dropoutRNG = root.derived("dropout")
-        let evaluationBatch = experiment.spec.evaluation.batchSize
-        let started = Date()
-        let baseRate = optimizer.learningRate
-        for epoch in stride(from: 1, through: training.epochs, by: 1) {
-            let epochStart = Date()
-            optimizer.learningRate = experiment.schedule.rate(base: baseRate, epoch: epoch - 1, epochs: training.epochs)
-            var order: RandomSource? = training.shuffle ? shuffleRNG : nil
-            let batches = data.training.batches(size: training.batchSize, shuffledWith: &order)
-            if let order { shuffleRNG = order }
-            var lossSum = 0.0
-            for (step, batch) in batches.enumerated() {
-                let loss = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &dropoutRNG)
-                guard loss.isFinite else {
-                    throw TrialFailure(description: "training diverged: loss is \(loss) at epoch \(epoch), step \(step + 1) of \(batches.count)")
-                }
-                lossSum += Double(loss)
-            }
-            let validation = ClassificationEvaluation.evaluate(model: model, images: data.validation.images,
-                                                               labels: data.validation.labels, batchSize: evaluationBatch).summary
-            let record = EpochRecord(epoch: epoch, learningRate: Double(optimizer.learningRate), trainLoss: lossSum / Double(max(1, batches.count)),
-                                     validationLoss: validation.meanLoss, validationAccuracy: validation.accuracy,
-                                     seconds: Date().timeIntervalSince(epochStart))
-            outcome.learningCurve.append(record)
-            log("[\(label)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), validation accuracy \(fmt(record.validationAccuracy)) (\(fmt(record.seconds, 1)) s)")
-        }
-        outcome.trainingSeconds = Date().timeIntervalSince(started)
-        outcome.stateDict = model.stateDict()
-
         let evaluationStart = Date()
         let test = data.test
         let store = trial.spec.store
+        let evaluationBatch = experiment.spec.evaluation.batchSize
         var nonFinite: String?
         func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, transform: ((Tensor, [Int]) -> Tensor)?) {
             let start = Date()
@@ -104,8 +95,59 @@ public struct TrialRunner {
         }
         outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
         if let broken = nonFinite {
-            throw TrialFailure(description: "evaluation '\(broken)' produced a non-finite loss (the model outputs NaN or Inf)")
+            outcome.status = .failed("evaluation '\(broken)' produced a non-finite loss (the model outputs NaN or Inf)")
         }
+        return outcome
+    }
+
+    private func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, into result: inout Training) throws {
+        let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
+        let root = RandomSource(seed: trial.seed)
+        let resolved = resolvedTrial.model
+        let label = trial.label
+        var initRNG = root.derived("init/\(resolved.name)")
+        let model = try resolved.build(inputShape: data.training.sampleShape, normalization: experiment.normalization, rng: &initRNG)
+        result.summary = model.summary()
+        let training = experiment.spec.training
+        let optimizer = experiment.optimizer.makeOptimizer()
+        var shuffleRNG = root.derived("shuffle")
+        var dropoutRNG = root.derived("dropout")
+        let evaluationBatch = experiment.spec.evaluation.batchSize
+        let started = Date()
+        defer { result.seconds = Date().timeIntervalSince(started) }
+        let baseRate = optimizer.learningRate
+        for epoch in stride(from: 1, through: training.epochs, by: 1) {
+            let epochStart = Date()
+            optimizer.learningRate = experiment.schedule.rate(base: baseRate, epoch: epoch - 1, epochs: training.epochs)
+            var order: RandomSource? = training.shuffle ? shuffleRNG : nil
+            let batches = data.training.batches(size: training.batchSize, shuffledWith: &order)
+            if let order { shuffleRNG = order }
+            var lossSum = 0.0
+            for (step, batch) in batches.enumerated() {
+                let loss = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &dropoutRNG)
+                guard loss.isFinite else {
+                    throw TrialFailure(description: "training diverged: loss is \(loss) at epoch \(epoch), step \(step + 1) of \(batches.count)")
+                }
+                lossSum += Double(loss)
+            }
+            let validation = ClassificationEvaluation.evaluate(model: model, images: data.validation.images,
+                                                               labels: data.validation.labels, batchSize: evaluationBatch).summary
+            let record = EpochRecord(epoch: epoch, learningRate: Double(optimizer.learningRate), trainLoss: lossSum / Double(max(1, batches.count)),
+                                     validationLoss: validation.meanLoss, validationAccuracy: validation.accuracy,
+                                     seconds: Date().timeIntervalSince(epochStart))
+            result.learningCurve.append(record)
+            log("[\(label)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), validation accuracy \(fmt(record.validationAccuracy)) (\(fmt(record.seconds, 1)) s)")
+        }
+        result.stateDict = model.stateDict()
+        result.model = model
+    }
+
+    /// What determines a trial's trained model: its dataset, model, training settings, evaluation
+    /// batch size (validation passes use it) and seed. Trials with equal keys train identically.
+    public static func trainingKey(_ resolved: ResolvedTrial) -> String {
+        let spec = resolved.trial.spec
+        return [spec.dataset.canonicalParameters, spec.models[resolved.trial.modelIndex].canonical, spec.training.canonical,
+                String(spec.evaluation.batchSize), String(resolved.trial.seed)].joined(separator: "\n")
     }
 }
 

@@ -110,6 +110,26 @@ let resumableExperiment = """
         }
     }
 
+    @Test func cellsDifferingOnlyInEvaluationTrainOnce() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("shared.yaml", resumableExperiment
+            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: 0.002")
+            .replacingOccurrences(of: "epochs: 4", with: "epochs: 2")
+            .replacingOccurrences(of: "epsilon: 0.05", with: "epsilon: {sweep: [0.02, 0.1]}"))
+        let result = try Binary.run(["run", spec, "--output", workspace.directory])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "] epoch ").count - 1 == 2, "one training run of two epochs")
+        #expect(result.stderr.contains("trained once for 2 trials that differ only in evaluation"))
+        let index = try HDF5File.open("\(workspace.directory)/resumable/resumable.h5")
+        let ids = try index.readStrings("/trials/trial_id")
+        #expect(ids.count == 2 && ids[0] != ids[1])
+        let first = "/cells/\(ids[0])", second = "/cells/\(ids[1])"
+        #expect(try index.readFloats("\(first)/state_dict/1.weight").values == index.readFloats("\(second)/state_dict/1.weight").values)
+        #expect(try index.readDoubles("\(first)/learning_curve/train_loss").values == index.readDoubles("\(second)/learning_curve/train_loss").values)
+        let fgsm = try [first, second].map { try index.readDoubles("\($0)/metrics/accuracy").values[1] }
+        #expect(fgsm[1] < fgsm[0], "a larger epsilon must not help: \(fgsm)")
+    }
+
     @Test func h5pyReadsTheDocumentedLayout() throws {
         let workspace = try Workspace()
         let spec = try workspace.write("layout.yaml", resumableExperiment
