@@ -17,18 +17,22 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print only the results table.")
     var quiet = false
 
+    @Option(name: .shortAndLong, help: "Trials trained at once, each with cores/jobs BLAS threads (default: one per core when there are at least two).")
+    var jobs: Int?
+
     @Option(help: "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N. Join shards with `gauntlet merge`.")
     var shard: String?
 
     func validate() throws {
         if let shard, Shard(shard) == nil { throw ValidationError("--shard takes i/N with 0 ≤ i < N, got '\(shard)'") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
     }
 
     /// Resolves the grid, runs what is not complete yet, prints the table; a failed trial makes
     /// the exit status 1.
     func execute() throws {
         let grid = try Diagnostics.resolve(file, overrides: overrides)
-        let runner = ExperimentRunner(grid: grid, outputDirectory: output, shard: shard.flatMap(Shard.init) ?? .all) { line in
+        let runner = ExperimentRunner(grid: grid, outputDirectory: output, shard: shard.flatMap(Shard.init) ?? .all, jobs: jobs) { line in
             if !quiet { Diagnostics.printError(line) }
         }
         let report: ExperimentRunner.Report

@@ -5,6 +5,7 @@ import Grid
 import Reporting
 import Spec
 import Storage
+import Tensors
 
 /// Which part of a grid one process runs: trials whose index is `index` modulo `count`.
 public struct Shard: Sendable, Equatable {
@@ -37,12 +38,15 @@ public struct ExperimentRunner {
     /// The folder under which `<experiment name>/` is written.
     public var outputDirectory: String
     public var shard: Shard
+    /// Trials trained at once (default: one per core when there are at least two to train).
+    public var jobs: Int?
     public var log: (String) -> Void
 
-    public init(grid: ResolvedGrid, outputDirectory: String, shard: Shard = .all, log: @escaping (String) -> Void) {
+    public init(grid: ResolvedGrid, outputDirectory: String, shard: Shard = .all, jobs: Int? = nil, log: @escaping (String) -> Void) {
         self.grid = grid
         self.outputDirectory = outputDirectory
         self.shard = shard
+        self.jobs = jobs
         self.log = log
     }
 
@@ -64,51 +68,66 @@ public struct ExperimentRunner {
     }
 
     public func run() throws -> Report {
-        let provenance = Provenance.current(specFile: grid.document.file)
         let mine = grid.trials.filter { shard.contains($0.trial.index) }
-        let shardText = shard == .all ? "" : ", shard \(shard.index)/\(shard.count): \(mine.count) of them"
-        log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText), BLAS \(provenance.blasCore) × \(provenance.blasThreads) threads")
         let abandoned = AtomicFile.removeAbandoned(in: "\(experimentDirectory)/cells")
         if !abandoned.isEmpty { log("removed \(abandoned.count) temporary file(s) of an interrupted run") }
-        var datasets: [String: DatasetSplits] = [:]
-        let runner = TrialRunner(log: log)
-        var ran = 0, skipped = 0
-        // Trials that differ only in evaluation share one training run.
+
+        // Trials that differ only in evaluation share one training run; complete cells are skipped.
         var groups: [String: [ResolvedTrial]] = [:]
         var order: [String] = []
+        var skipped = 0
         for resolved in mine {
+            if CellFile.summary(at: cellPath(resolved.trial), trialID: resolved.trial.id)?.status == .completed {
+                skipped += 1
+                continue
+            }
             let key = TrialRunner.trainingKey(resolved)
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(resolved)
         }
-        for key in order {
-            let pending = groups[key]!.filter { resolved in
-                CellFile.summary(at: cellPath(resolved.trial), trialID: resolved.trial.id)?.status != .completed
-            }
-            skipped += groups[key]!.count - pending.count
-            guard let first = pending.first else { continue }
-            let datasetKey = first.trial.spec.dataset.canonicalParameters
-            if datasets[datasetKey] == nil {
-                let start = Date()
-                let data = try first.experiment.dataset.load()
-                log("dataset \(type(of: first.experiment.dataset).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(start), 1)) s)")
-                datasets[datasetKey] = data
-            }
-            let data = datasets[datasetKey]!
+        let pending = order.map { groups[$0]! }
+
+        // Jobs × BLAS threads = cores: several trials at once, one BLAS thread each, is faster
+        // than one trial at a time with every core in BLAS (the non-BLAS work parallelises too).
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let jobs = max(1, jobs ?? (pending.count >= 2 ? cores : 1))
+        BLAS.setThreadCount(max(1, cores / jobs))
+        let provenance = Provenance.current(specFile: grid.document.file)
+        let shardText = shard == .all ? "" : ", shard \(shard.index)/\(shard.count): \(mine.count) of them"
+        log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText); \(jobs) job(s) × \(provenance.blasThreads) BLAS thread(s), \(provenance.blasCore) kernels")
+        if skipped > 0 { log("\(skipped) trial(s) already complete in \(experimentDirectory)/cells, not rerun") }
+
+        var datasets: [String: DatasetSplits] = [:]
+        for group in pending {
+            let key = group[0].trial.spec.dataset.canonicalParameters
+            guard datasets[key] == nil else { continue }
+            let start = Date()
+            let data = try group[0].experiment.dataset.load()
+            log("dataset \(type(of: group[0].experiment.dataset).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(start), 1)) s)")
+            datasets[key] = data
+        }
+
+        let loaded = datasets
+        let runner = TrialRunner(log: log)
+        let counter = NSLock()
+        nonisolated(unsafe) var ran = 0
+        try WorkerPool.run(pending, threads: jobs) { group in
+            let first = group[0]
+            let data = loaded[first.trial.spec.dataset.canonicalParameters]!
             let started = Date()
             let training = runner.train(first, data: data)
-            if pending.count > 1 { log("[\(first.trial.modelName)] trained once for \(pending.count) trials that differ only in evaluation") }
-            for resolved in pending {
+            if group.count > 1 { log("[\(first.trial.modelName)] trained once for \(group.count) trials that differ only in evaluation") }
+            for resolved in group {
                 let outcome = runner.evaluate(resolved, after: training, data: data)
                 if case .failed(let message) = outcome.status { log("[\(resolved.trial.label)] FAILED: \(message)") }
                 try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: data.test.labels, provenance: provenance,
                                    started: started, to: cellPath(resolved.trial))
+                counter.lock()
                 ran += 1
+                counter.unlock()
             }
         }
-        if skipped > 0 { log("\(skipped) trial(s) already complete in \(experimentDirectory)/cells, not rerun") }
-        let report = try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)
-        return report
+        return try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)
     }
 
     /// Rebuilds the index from the cell files of the current grid (`gauntlet merge`).

@@ -149,3 +149,33 @@ let resumableExperiment = """
         #expect(output.contains("layout ok: 2 cells"), "\(output)")
     }
 }
+
+@Suite(.serialized) struct DeterminismTests {
+    /// The same cells with the same seeds and the same thread layout give bit-identical metrics and
+    /// tensors, whether trained one after the other or two at a time.
+    @Test func sameSeedsAndThreadsGiveIdenticalBits() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("determinism.yaml", resumableExperiment
+            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.003, 0.005]}")
+            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        var files: [HDF5File] = []
+        for run in ["a", "b"] {
+            let result = try Binary.run(["run", spec, "--quiet", "--jobs", "2", "--output", "\(workspace.directory)/\(run)"])
+            #expect(result.status == 0, "\(result.stderr)")
+            files.append(try HDF5File.open("\(workspace.directory)/\(run)/resumable/resumable.h5"))
+        }
+        let ids = try files[0].readStrings("/trials/trial_id")
+        #expect(try files[1].readStrings("/trials/trial_id") == ids)
+        for id in ids {
+            let cell = "/cells/\(id)"
+            #expect(try files[0].attribute("blas_threads", on: cell) == .integer(1))
+            for path in ["metrics/accuracy", "metrics/cross_entropy", "learning_curve/train_loss"] {
+                #expect(try files[0].readDoubles("\(cell)/\(path)").values == files[1].readDoubles("\(cell)/\(path)").values, "\(path)")
+            }
+            for key in try files[0].members(of: "\(cell)/state_dict") {
+                #expect(try files[0].readFloats("\(cell)/state_dict/\(key)").values == files[1].readFloats("\(cell)/state_dict/\(key)").values)
+            }
+            #expect(try files[0].readIntegers("\(cell)/predictions").values == files[1].readIntegers("\(cell)/predictions").values)
+        }
+    }
+}
