@@ -10,6 +10,12 @@ import Storage
 /// trial and evaluation, for pandas and h5py users. Rebuilt from the cell files after every run
 /// and by `gauntlet merge`; cells of other specs in the folder are never included.
 public enum IndexFile {
+    /// Columns every table has; a swept axis with one of these names (`seed`, `repeat`) is
+    /// stored as `<name>_swept` (the `seed` column holds each trial's own, derived seed).
+    static let fixedColumns: Set<String> = ["trial_id", "model", "repeat", "seed", "evaluation", "kind"]
+
+    static func columnName(_ axis: String) -> String { fixedColumns.contains(axis) ? "\(axis)_swept" : axis }
+
     public static func write(grid: ResolvedGrid, cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)],
                              provenance: Provenance, to destination: String) throws {
         try AtomicFile.write(to: destination) { temporary in
@@ -69,14 +75,14 @@ public enum IndexFile {
             try file.write("/table/evaluation", strings: rows.map { $0.summary.evaluations[$0.evaluation].name })
             try file.write("/table/kind", strings: rows.map { $0.summary.evaluations[$0.evaluation].kind })
             for axis in axes where axis != "model" {
-                try file.write("/table/\(axis)", strings: rows.map { row in row.trial.parameters.first { $0.axis == axis }?.value ?? "" })
+                try file.write("/table/\(columnName(axis))", strings: rows.map { row in row.trial.parameters.first { $0.axis == axis }?.value ?? "" })
             }
             for metric in metrics {
                 try file.write("/table/\(metric)", doubles: rows.map { row in
                     row.summary.metrics.first { $0.name == metric }?.values[row.evaluation] ?? .nan
                 }, shape: [n])
             }
-            let columns = ["trial_id", "model"] + axes.filter { $0 != "model" } + ["repeat", "seed", "evaluation", "kind"] + metrics
+            let columns = ["trial_id", "model"] + axes.filter { $0 != "model" }.map(columnName) + ["repeat", "seed", "evaluation", "kind"] + metrics
             try file.setAttribute("columns", .string("[" + columns.map(CanonicalJSON.quote).joined(separator: ",") + "]"), on: "/table")
         }
     }

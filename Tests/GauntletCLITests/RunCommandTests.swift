@@ -93,6 +93,20 @@ let syntheticExperiment = """
         #expect(try file.shape(of: "\(mlp)/state_dict/1.weight") == [32, 64])
     }
 
+    @Test func sweepingTheSeedKeepsTheIndexTableConsistent() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("seeds.yaml", syntheticExperiment.replacingOccurrences(of: "name: synthetic_smoke", with: "name: seeds"))
+        var command = try Gauntlet.parseAsRoot(["run", spec, "seed=0,1", "repeats=2", "--output", workspace.directory, "--quiet"])
+        try command.run()
+        let index = try HDF5File.open("\(workspace.directory)/seeds/seeds.h5")
+        #expect(try index.attribute("complete") == .integer(8))   // 2 seeds × 2 models × 2 repeats
+        let swept = try index.readStrings("/table/seed_swept"), seeds = try index.readIntegers("/table/seed").values
+        let repeats = try index.readIntegers("/table/repeat").values
+        #expect(swept.count == 24 && Set(swept) == ["0", "1"])
+        for row in 0..<24 where repeats[row] == 0 { #expect(String(seeds[row]) == swept[row]) }
+        #expect(Set(seeds).count == 4)
+    }
+
     @Test func storeChoosesTheTensorsKept() throws {
         let workspace = try Workspace()
         let text = syntheticExperiment
