@@ -45,7 +45,7 @@ def check(path):
             fail(f"cell {trial_id} has the wrong id or format")
         for name in ["gauntlet_version", "experiment", "model", "repeat", "seed", "parameters", "status", "started",
                      "finished", "training_seconds", "evaluation_seconds", "dataset", "git_commit", "host", "os",
-                     "blas_core", "blas_config", "blas_threads"]:
+                     "blas_core", "blas_config", "blas_threads", "cpu_model", "cores", "peak_memory_mib"]:
             if name not in attrs:
                 fail(f"cell {trial_id} lacks attribute {name}")
         json.loads(attrs["parameters"])

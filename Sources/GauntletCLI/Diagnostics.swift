@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import Runner
 import Spec
+import Spec
 
 /// How the commands report problems: on standard error, one line per problem, and a non-zero exit.
 enum Diagnostics {
@@ -12,9 +13,13 @@ enum Diagnostics {
 
     /// Prints a run's table and where its results are; failed cells, and missing ones unless
     /// other shards will bring them, exit with status 1.
-    static func conclude(_ report: ExperimentRunner.Report, sharded: Bool = false) throws {
-        print(report.table, terminator: "")
-        print("results: \(report.resultsPath)")
+    static func conclude(_ report: ExperimentRunner.Report, experiment: String, sharded: Bool = false, json: Bool = false) throws {
+        if json {
+            print(ExperimentRunner.json(report, experiment: experiment).pretty())
+        } else {
+            print(report.table, terminator: "")
+            print("results: \(report.resultsPath)")
+        }
         let total = report.cells.count
         if report.failedCount > 0 {
             printError("error: \(report.failedCount) of \(total) trial(s) failed; their messages are in the table and in their cell files (cells/<trial id>.h5)")
@@ -22,7 +27,7 @@ enum Diagnostics {
         if report.missingCount > 0 {
             printError("note: \(report.missingCount) of \(total) trial(s) have no results yet (other shards, or not run)")
         }
-        if report.failedCount > 0 || (report.missingCount > 0 && !sharded) { throw ExitCode.failure }
+        if report.failedCount > 0 || (report.missingCount > 0 && !sharded) || report.stoppedEarly { throw ExitCode.failure }
     }
 
     /// Resolves an experiment file (with overrides) or prints every problem in it and exits with status 2.

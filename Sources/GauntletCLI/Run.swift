@@ -20,6 +20,12 @@ struct RunOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Trials trained at once, each with cores/jobs BLAS threads (default: one per core when there are at least two).")
     var jobs: Int?
 
+    @Flag(help: "Stop after the first failed trial (trials already running finish and are written).")
+    var failFast = false
+
+    @Flag(help: "Print a JSON summary of every trial on standard output instead of the table.")
+    var json = false
+
     @Option(help: "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N. Join shards with `gauntlet merge`.")
     var shard: String?
 
@@ -32,7 +38,8 @@ struct RunOptions: ParsableArguments {
     /// the exit status 1.
     func execute() throws {
         let grid = try Diagnostics.resolve(file, overrides: overrides)
-        let runner = ExperimentRunner(grid: grid, outputDirectory: output, shard: shard.flatMap(Shard.init) ?? .all, jobs: jobs) { line in
+        let runner = ExperimentRunner(grid: grid, outputDirectory: output, shard: shard.flatMap(Shard.init) ?? .all, jobs: jobs,
+                                      failFast: failFast) { line in
             if !quiet { Diagnostics.printError(line) }
         }
         let report: ExperimentRunner.Report
@@ -42,7 +49,7 @@ struct RunOptions: ParsableArguments {
             Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
         }
-        try Diagnostics.conclude(report, sharded: shard != nil)
+        try Diagnostics.conclude(report, experiment: grid.name, sharded: shard != nil, json: json)
     }
 }
 
@@ -71,7 +78,7 @@ struct Merge: ParsableCommand {
             Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
         }
-        try Diagnostics.conclude(report)
+        try Diagnostics.conclude(report, experiment: grid.name)
     }
 }
 

@@ -54,6 +54,9 @@ public enum CellFile {
                 ("blas_core", .string(provenance.blasCore)),
                 ("blas_config", .string(provenance.blasConfiguration)),
                 ("blas_threads", .integer(Int64(provenance.blasThreads))),
+                ("cpu_model", .string(provenance.cpuModel)),
+                ("cores", .integer(Int64(provenance.cores))),
+                ("peak_memory_mib", .real(Provenance.peakMemoryMiB)),
             ]
             for (name, value) in attributes { try file.setAttribute(name, value) }
             if case .failed(let message) = outcome.status { try file.setAttribute("message", .string(message)) }

@@ -40,15 +40,22 @@ public struct ExperimentRunner {
     public var shard: Shard
     /// Trials trained at once (default: one per core when there are at least two to train).
     public var jobs: Int?
+    /// Stop handing out trials after the first failure (trials in flight finish and are written).
+    public var failFast = false
     public var log: (String) -> Void
 
-    public init(grid: ResolvedGrid, outputDirectory: String, shard: Shard = .all, jobs: Int? = nil, log: @escaping (String) -> Void) {
+    public init(grid: ResolvedGrid, outputDirectory: String, shard: Shard = .all, jobs: Int? = nil, failFast: Bool = false,
+                log: @escaping (String) -> Void) {
         self.grid = grid
         self.outputDirectory = outputDirectory
         self.shard = shard
         self.jobs = jobs
+        self.failFast = failFast
         self.log = log
     }
+
+    /// Thrown inside the pool to stop it at the first failure under `failFast`.
+    struct StopAfterFailure: Error {}
 
     public var experimentDirectory: String { "\(outputDirectory)/\(grid.name)" }
     /// The index file of this experiment.
@@ -63,6 +70,8 @@ public struct ExperimentRunner {
         public var cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)]
         public var resultsPath: String
         public var table: String
+        /// Whether `failFast` stopped the run before every trial ran.
+        public var stoppedEarly = false
         public var failedCount: Int { cells.filter { if case .failed? = $0.summary?.status { true } else { false } }.count }
         public var missingCount: Int { cells.filter { $0.summary == nil }.count }
     }
@@ -111,6 +120,8 @@ public struct ExperimentRunner {
         let runner = TrialRunner(log: log)
         let counter = NSLock()
         nonisolated(unsafe) var ran = 0
+        var stopped = false
+        do {
         try WorkerPool.run(pending, threads: jobs) { group in
             let first = group[0]
             let data = loaded[first.trial.spec.dataset.canonicalParameters]!
@@ -125,9 +136,16 @@ public struct ExperimentRunner {
                 counter.lock()
                 ran += 1
                 counter.unlock()
+                if failFast, case .failed = outcome.status { throw StopAfterFailure() }
             }
         }
-        return try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)
+        } catch is StopAfterFailure {
+            stopped = true
+            log("stopped after the first failure (--fail-fast); the remaining trials did not run")
+        }
+        var report = try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)
+        report.stoppedEarly = stopped
+        return report
     }
 
     /// Rebuilds the index from the cell files of the current grid (`gauntlet merge`).
@@ -142,6 +160,33 @@ public struct ExperimentRunner {
         }
         try IndexFile.write(grid: grid, cells: cells, provenance: provenance, to: resultsPath)
         return Report(ran: ran, skipped: skipped, cells: cells, resultsPath: resultsPath, table: Self.table(cells))
+    }
+
+    /// A machine-readable summary of a run (`gauntlet run --json`).
+    public static func json(_ report: Report, experiment: String) -> JSONValue {
+        func state(_ summary: CellFile.Summary?) -> String {
+            switch summary?.status { case .completed?: "completed"; case .failed?: "failed"; case nil: "missing" }
+        }
+        let cells: [JSONValue] = report.cells.map { resolved, summary in
+            var members: [(String, JSONValue)] = [
+                ("trial_id", .string(resolved.trial.id)), ("model", .string(resolved.trial.modelName)),
+                ("seed", .string(String(resolved.trial.seed))), ("repeat", .integer(resolved.trial.repeatIndex)),
+                ("parameters", .object(resolved.trial.parameters.map { ($0.axis, .string($0.value)) })),
+                ("status", .string(state(summary))),
+            ]
+            if case .failed(let message)? = summary?.status { members.append(("message", .string(message))) }
+            if let summary {
+                members.append(("evaluations", .array(summary.evaluations.map { .string($0.name) })))
+                members.append(("metrics", .object(summary.metrics.map { ($0.name, .array($0.values.map { .number($0) })) })))
+            }
+            return .object(members)
+        }
+        return .object([
+            ("experiment", .string(experiment)), ("results", .string(report.resultsPath)),
+            ("trials", .integer(report.cells.count)), ("ran", .integer(report.ran)), ("skipped", .integer(report.skipped)),
+            ("failed", .integer(report.failedCount)), ("missing", .integer(report.missingCount)),
+            ("stopped_early", .bool(report.stoppedEarly)), ("cells", .array(cells)),
+        ])
     }
 
     /// One row per trial and evaluation: the model, every swept value, and every metric;

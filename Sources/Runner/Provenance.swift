@@ -15,6 +15,16 @@ public struct Provenance: Sendable {
     public var blasConfiguration: String
     public var blasThreads: Int
     public var operatingSystem: String
+    /// The CPU's model name (`/proc/cpuinfo`) and the cores this process may use.
+    public var cpuModel: String
+    public var cores: Int
+
+    /// The largest resident memory of this process so far, in MiB (Linux `ru_maxrss`).
+    public static var peakMemoryMiB: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
 
     public static func current(specFile: String) -> Provenance {
         let directory = URL(fileURLWithPath: specFile).deletingLastPathComponent().path
@@ -26,7 +36,15 @@ public struct Provenance: Sendable {
         return Provenance(
             gitCommit: commit, host: ProcessInfo.processInfo.hostName, created: formatter.string(from: Date()),
             blasCore: BLAS.coreName, blasConfiguration: BLAS.configuration, blasThreads: BLAS.threadCount,
-            operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString)
+            operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString,
+            cpuModel: cpuModelName, cores: ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    static var cpuModelName: String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let colon = line.firstIndex(of: ":") else { return "unknown" }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
 
     private static func git(_ arguments: [String], in directory: String) -> String? {

@@ -79,6 +79,28 @@ let resumableExperiment = """
         #expect(again.stderr.contains("2 trial(s) already complete"))
     }
 
+    @Test func failFastStopsAfterTheFirstFailureAndJSONSummarises() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("fast.yaml", resumableExperiment
+            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [1.0e+30, 0.001, 0.002]}")
+            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        let result = try Binary.run(["run", spec, "--jobs", "1", "--fail-fast", "--json", "--output", workspace.directory])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("stopped after the first failure (--fail-fast)"))
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(summary["trials"] as? Int == 3 && summary["failed"] as? Int == 1 && summary["missing"] as? Int == 2)
+        #expect(summary["stopped_early"] as? Bool == true)
+        let cells = try #require(summary["cells"] as? [[String: Any]])
+        #expect(cells.map { $0["status"] as? String } == ["failed", "missing", "missing"])
+        #expect((cells[0]["message"] as? String)?.hasPrefix("training diverged") == true)
+        #expect((cells[0]["parameters"] as? [String: String])?["training.optimizer.lr"] == "1.0e+30")
+
+        let rest = try Binary.run(["run", spec, "--quiet", "--json", "--output", workspace.directory, "training.optimizer.lr=0.001,0.002"])
+        let again = try #require(try JSONSerialization.jsonObject(with: Data(rest.stdout.utf8)) as? [String: Any])
+        let metrics = try #require((again["cells"] as? [[String: Any]])?.first?["metrics"] as? [String: [Double]])
+        #expect(metrics["accuracy"]?.count == 2 && metrics["cross_entropy"]?.count == 2)
+    }
+
     @Test func shardsMergedEqualOneRun() throws {
         let workspace = try Workspace()
         let spec = try workspace.write("sharded.yaml", resumableExperiment.replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
