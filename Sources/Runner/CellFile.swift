@@ -125,15 +125,15 @@ public enum CellFile {
         defer { file.close() }
         guard (try? file.attribute("format_version")) == .integer(formatVersion),
               (try? file.attribute("trial_id")) == .string(trialID),
-              case .string(let model)?? = try? file.attribute("model"),
-              case .string(let status)?? = try? file.attribute("status"),
-              case .integer(let repeatIndex)?? = try? file.attribute("repeat"),
-              case .integer(let seed)?? = try? file.attribute("seed"),
-              case .string(let parameters)?? = try? file.attribute("parameters") else { return nil }
+              case .string(let model)? = try? file.attribute("model"),
+              case .string(let status)? = try? file.attribute("status"),
+              case .integer(let repeatIndex)? = try? file.attribute("repeat"),
+              case .integer(let seed)? = try? file.attribute("seed"),
+              case .string(let parameters)? = try? file.attribute("parameters") else { return nil }
         var outcomeStatus = TrialOutcome.Status.completed
         if status != "completed" {
             let message: String
-            if case .string(let text)?? = try? file.attribute("message") { message = text } else { message = "failed" }
+            if case .string(let text)? = try? file.attribute("message") { message = text } else { message = "failed" }
             outcomeStatus = .failed(message)
         }
         var evaluations: [(String, String)] = []

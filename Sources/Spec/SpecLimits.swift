@@ -38,7 +38,8 @@ public enum SpecLimits {
             switch byte {
             case UInt8(ascii: "#") where previous == UInt8(ascii: " ") || previous == UInt8(ascii: "\t") || previous == UInt8(ascii: "\n"):
                 inComment = true
-            case UInt8(ascii: "\""), UInt8(ascii: "'") where separators.contains(previous): quote = byte
+            case UInt8(ascii: "\"") where separators.contains(previous), UInt8(ascii: "'") where separators.contains(previous):
+                quote = byte
             case UInt8(ascii: "["), UInt8(ascii: "{"): careful += 1
             case UInt8(ascii: "]"), UInt8(ascii: "}"): careful = max(0, careful - 1)
             default: break
