@@ -20,6 +20,9 @@ struct RunOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Trials trained at once, each with cores/jobs BLAS threads (default: one per core when there are at least two).")
     var jobs: Int?
 
+    @Option(help: "BLAS threads per job (default: cores / jobs). Results differ in their last bits between thread counts; each cell records its own.")
+    var blasThreads: Int?
+
     @Flag(help: "Stop after the first failed trial (trials already running finish and are written).")
     var failFast = false
 
@@ -32,16 +35,20 @@ struct RunOptions: ParsableArguments {
     func validate() throws {
         if let shard, Shard(shard) == nil { throw ValidationError("--shard takes i/N with 0 ≤ i < N, got '\(shard)'") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if let blasThreads, blasThreads < 1 { throw ValidationError("--blas-threads must be at least 1, got \(blasThreads)") }
     }
 
     /// Resolves the grid, runs what is not complete yet, prints the table; a failed trial makes
     /// the exit status 1.
     func execute() throws {
         let grid = try Diagnostics.resolve(file, overrides: overrides)
-        let runner = ExperimentRunner(grid: grid, outputDirectory: output, shard: shard.flatMap(Shard.init) ?? .all, jobs: jobs,
+        let display = ProgressDisplay()
+        var runner = ExperimentRunner(grid: grid, outputDirectory: output, shard: shard.flatMap(Shard.init) ?? .all, jobs: jobs,
                                       failFast: failFast) { line in
-            if !quiet { Diagnostics.printError(line) }
+            if !quiet { display.log(line) }
         }
+        runner.blasThreads = blasThreads
+        if !quiet { runner.progress = { display.update(finished: $0, failed: $1, total: $2) } }
         let report: ExperimentRunner.Report
         do {
             report = try runner.run()

@@ -40,8 +40,13 @@ public struct ExperimentRunner {
     public var shard: Shard
     /// Trials trained at once (default: one per core when there are at least two to train).
     public var jobs: Int?
+    /// BLAS threads per job (default: cores / jobs).
+    public var blasThreads: Int?
     /// Stop handing out trials after the first failure (trials in flight finish and are written).
     public var failFast = false
+    /// Called after every trial is written: trials finished and failed so far in this run, and
+    /// how many this run will run in all.
+    public var progress: ((_ finished: Int, _ failed: Int, _ total: Int) -> Void)?
     public var log: (String) -> Void
 
     public init(grid: ResolvedGrid, outputDirectory: String, shard: Shard = .all, jobs: Int? = nil, failFast: Bool = false,
@@ -100,7 +105,7 @@ public struct ExperimentRunner {
         // than one trial at a time with every core in BLAS (the non-BLAS work parallelises too).
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = max(1, jobs ?? (pending.count >= 2 ? cores : 1))
-        BLAS.setThreadCount(max(1, cores / jobs))
+        BLAS.setThreadCount(max(1, blasThreads ?? cores / jobs))
         let provenance = Provenance.current(specFile: grid.document.file)
         let shardText = shard == .all ? "" : ", shard \(shard.index)/\(shard.count): \(mine.count) of them"
         log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText); \(jobs) job(s) × \(provenance.blasThreads) BLAS thread(s), \(provenance.blasCore) kernels")
@@ -120,6 +125,8 @@ public struct ExperimentRunner {
         let runner = TrialRunner(log: log)
         let counter = NSLock()
         nonisolated(unsafe) var ran = 0
+        nonisolated(unsafe) var failures = 0
+        let total = pending.reduce(0) { $0 + $1.count }
         var stopped = false
         do {
         try WorkerPool.run(pending, threads: jobs) { group in
@@ -135,6 +142,8 @@ public struct ExperimentRunner {
                                    started: started, to: cellPath(resolved.trial))
                 counter.lock()
                 ran += 1
+                if case .failed = outcome.status { failures += 1 }
+                progress?(ran, failures, total)
                 counter.unlock()
                 if failFast, case .failed = outcome.status { throw StopAfterFailure() }
             }

@@ -74,6 +74,9 @@ let resumableExperiment = """
         #expect(message.hasPrefix("training diverged: loss is "), "\(message)")
         #expect(message.contains(" at epoch 1, step ") && message.hasSuffix(" of 47"), "\(message)")
         #expect(result.stdout.contains("FAILED: training diverged"))
+        // Not a terminal: one plain progress line per finished trial.
+        #expect(result.stderr.contains("progress: [1/3] ") && result.stderr.contains("progress: [2/3] "))
+        #expect(result.stderr.contains("progress: [3/3] 1 failed, 0 remaining, ETA 0s"))
         // A rerun retries only the failed cell.
         let again = try Binary.run(["run", spec, "--output", workspace.directory])
         #expect(again.stderr.contains("2 trial(s) already complete"))
