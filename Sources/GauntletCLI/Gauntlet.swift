@@ -14,6 +14,11 @@ public struct Gauntlet: ParsableCommand {
     /// The program's entry point: selects the fastest safe BLAS kernels, then parses and runs.
     public static func entry() {
         BLAS.reexecutingWithFastestKernels()
+        executable = "/proc/self/exe"
         main()
     }
+
+    /// This program, when it runs as the `gauntlet` executable (runs then isolate training groups
+    /// in child processes of it); nil when the commands are called in process (tests).
+    nonisolated(unsafe) static var executable: String?
 }

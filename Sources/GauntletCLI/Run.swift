@@ -29,6 +29,15 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Print a JSON summary of every trial on standard output instead of the table.")
     var json = false
 
+    @Flag(help: "Run trials in this process instead of one child process per training group (a crash then ends the whole run).")
+    var inProcess = false
+
+    @Option(help: ArgumentHelp("The trials of one child process (comma-separated ids).", visibility: .hidden))
+    var trials: String?
+
+    @Flag(help: ArgumentHelp("Leave the index to the parent process.", visibility: .hidden))
+    var noIndex = false
+
     @Option(help: "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N. Join shards with `gauntlet merge`.")
     var shard: String?
 
@@ -48,6 +57,13 @@ struct RunOptions: ParsableArguments {
             if !quiet { display.log(line) }
         }
         runner.blasThreads = blasThreads
+        if let trials {
+            runner.onlyTrials = Set(trials.split(separator: ",").map(String.init))
+            ParentWatch.exitWhenOrphaned()
+        } else if let executable = Gauntlet.executable, !inProcess {
+            runner.isolation = .init(executable: executable, arguments: [file] + overrides + ["--output", output])
+        }
+        runner.writesIndex = !noIndex
         if !quiet { runner.progress = { display.update(finished: $0, failed: $1, total: $2) } }
         let report: ExperimentRunner.Report
         do {
@@ -55,6 +71,10 @@ struct RunOptions: ParsableArguments {
         } catch {
             Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
+        }
+        if noIndex {
+            if report.failedCount > 0 { throw ExitCode.failure }
+            return
         }
         try Diagnostics.conclude(report, experiment: grid.name, sharded: shard != nil, json: json)
     }

@@ -62,6 +62,27 @@ public struct ExperimentRunner {
     /// Thrown inside the pool to stop it at the first failure under `failFast`.
     struct StopAfterFailure: Error {}
 
+    /// How each group of trials runs in a child process, so that a crash (a signal) fails only
+    /// that group's trials and the run goes on.
+    public struct Isolation: Sendable {
+        /// The gauntlet executable.
+        public var executable: String
+        /// Arguments that give the child this run's grid: the file, the overrides, `--output`.
+        public var arguments: [String]
+
+        public init(executable: String, arguments: [String]) {
+            self.executable = executable
+            self.arguments = arguments
+        }
+    }
+
+    /// Run groups in child processes (nil: in this process).
+    public var isolation: Isolation?
+    /// Run only the trials with these ids (how an isolated run's child is told its group).
+    public var onlyTrials: Set<String>?
+    /// Rebuild the index after running (a child leaves that to its parent).
+    public var writesIndex = true
+
     public var experimentDirectory: String { "\(outputDirectory)/\(grid.name)" }
     /// The index file of this experiment.
     public var resultsPath: String { "\(experimentDirectory)/\(grid.name).h5" }
@@ -77,12 +98,22 @@ public struct ExperimentRunner {
         public var table: String
         /// Whether `failFast` stopped the run before every trial ran.
         public var stoppedEarly = false
+
+        public init(ran: Int, skipped: Int, cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)], resultsPath: String,
+                    table: String, stoppedEarly: Bool = false) {
+            self.ran = ran
+            self.skipped = skipped
+            self.cells = cells
+            self.resultsPath = resultsPath
+            self.table = table
+            self.stoppedEarly = stoppedEarly
+        }
         public var failedCount: Int { cells.filter { if case .failed? = $0.summary?.status { true } else { false } }.count }
         public var missingCount: Int { cells.filter { $0.summary == nil }.count }
     }
 
     public func run() throws -> Report {
-        let mine = grid.trials.filter { shard.contains($0.trial.index) }
+        let mine = grid.trials.filter { shard.contains($0.trial.index) && (onlyTrials?.contains($0.trial.id) ?? true) }
         let abandoned = AtomicFile.removeAbandoned(in: "\(experimentDirectory)/cells")
         if !abandoned.isEmpty { log("removed \(abandoned.count) temporary file(s) of an interrupted run") }
 
@@ -105,7 +136,8 @@ public struct ExperimentRunner {
         // than one trial at a time with every core in BLAS (the non-BLAS work parallelises too).
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = max(1, jobs ?? (pending.count >= 2 ? cores : 1))
-        BLAS.setThreadCount(max(1, blasThreads ?? cores / jobs))
+        let threadsPerJob = max(1, blasThreads ?? cores / jobs)
+        BLAS.setThreadCount(threadsPerJob)
         let provenance = Provenance.current(specFile: grid.document.file)
         let shardText = shard == .all ? "" : ", shard \(shard.index)/\(shard.count): \(mine.count) of them"
         log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText); \(jobs) job(s) × \(provenance.blasThreads) BLAS thread(s), \(provenance.blasCore) kernels")
@@ -130,6 +162,17 @@ public struct ExperimentRunner {
         var stopped = false
         do {
         try WorkerPool.run(pending, threads: jobs) { group in
+            if let isolation {
+                for outcome in try runInChild(group, isolation: isolation, threads: threadsPerJob, provenance: provenance) {
+                    counter.lock()
+                    ran += 1
+                    if case .failed = outcome { failures += 1 }
+                    progress?(ran, failures, total)
+                    counter.unlock()
+                    if failFast, case .failed = outcome { throw StopAfterFailure() }
+                }
+                return
+            }
             let first = group[0]
             let data = loaded[first.trial.spec.dataset.canonicalParameters]!
             let started = Date()
@@ -152,9 +195,56 @@ public struct ExperimentRunner {
             stopped = true
             log("stopped after the first failure (--fail-fast); the remaining trials did not run")
         }
+        guard writesIndex else {
+            let cells = mine.map { ($0, CellFile.summary(at: cellPath($0.trial), trialID: $0.trial.id)) }
+            return Report(ran: ran, skipped: skipped, cells: cells, resultsPath: resultsPath, table: "", stoppedEarly: stopped)
+        }
         var report = try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)
         report.stoppedEarly = stopped
         return report
+    }
+
+    /// Runs one training group in a child `gauntlet` process, its standard error going to
+    /// `logs/<first trial id>.log`. Trials the child did not write (it crashed, was killed, or
+    /// exited early) are written here as failed, with the reason and the log's path.
+    func runInChild(_ group: [ResolvedTrial], isolation: Isolation, threads: Int, provenance: Provenance) throws -> [TrialOutcome.Status] {
+        let logs = "\(experimentDirectory)/logs"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let logName = "logs/\(group[0].trial.id).log"
+        let logPath = "\(experimentDirectory)/\(logName)"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard let logHandle = FileHandle(forWritingAtPath: logPath) else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: logPath]) }
+        defer { try? logHandle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: isolation.executable)
+        process.arguments = ["run"] + isolation.arguments + [
+            "--trials", group.map(\.trial.id).joined(separator: ","), "--no-index", "--jobs", "1", "--blas-threads", String(threads),
+        ]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = logHandle
+        let started = Date()
+        try process.run()
+        process.waitUntilExit()
+        let reason: String
+        switch (process.terminationReason, process.terminationStatus) {
+        case (.uncaughtSignal, let signal): reason = "crashed (signal \(signal)) while running this trial"
+        case (_, let status): reason = "the trial's process exited with status \(status) before writing it"
+        }
+        return try group.map { resolved in
+            if let summary = CellFile.summary(at: cellPath(resolved.trial), trialID: resolved.trial.id) {
+                switch summary.status {
+                case .failed(let message): log("[\(resolved.trial.label)] FAILED: \(message) (log: \(logName))")
+                case .completed: log("[\(resolved.trial.label)] completed (log: \(logName))")
+                }
+                return summary.status
+            }
+            let outcome = TrialOutcome(trial: resolved.trial, status: .failed("\(reason); log: \(logName)"))
+            log("[\(resolved.trial.label)] FAILED: \(reason); log: \(logPath)")
+            try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: [], provenance: provenance, started: started,
+                               to: cellPath(resolved.trial))
+            return outcome.status
+        }
     }
 
     /// Rebuilds the index from the cell files of the current grid (`gauntlet merge`).

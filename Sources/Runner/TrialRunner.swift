@@ -102,6 +102,11 @@ public struct TrialRunner {
 
     private func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, into result: inout Training) throws {
         let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
+        // Fault injection for the isolation tests: crash the process on this trial with a real
+        // invalid memory access (a raised signal can be survived; this cannot).
+        if ProcessInfo.processInfo.environment["GAUNTLET_CRASH_TRIAL"] == trial.id {
+            UnsafeMutablePointer<Int>(bitPattern: 8)!.pointee = 0
+        }
         let root = RandomSource(seed: trial.seed)
         let resolved = resolvedTrial.model
         let label = trial.label

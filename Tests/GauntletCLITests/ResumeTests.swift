@@ -104,6 +104,28 @@ let resumableExperiment = """
         #expect(metrics["accuracy"]?.count == 2 && metrics["cross_entropy"]?.count == 2)
     }
 
+    @Test func aCrashingCellIsRecordedAndTheSweepGoesOn() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("crash.yaml", resumableExperiment
+            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002, 0.003]}")
+            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        let plan = try Binary.run(["plan", spec])
+        let crashing = try #require(plan.stdout.split(separator: "\n").dropFirst(3).first?.split(separator: " ").dropFirst().first.map(String.init))
+        let result = try Binary.run(["run", spec, "--output", workspace.directory], environment: ["GAUNTLET_CRASH_TRIAL": crashing])
+        #expect(result.status == 1)
+        let index = try HDF5File.open("\(workspace.directory)/resumable/resumable.h5")
+        let ids = try index.readStrings("/trials/trial_id"), statuses = try index.readStrings("/trials/status")
+        let position = try #require(ids.firstIndex(of: crashing))
+        #expect(statuses[position] == "failed" && statuses.filter { $0 == "completed" }.count == 2)
+        let message = try index.readStrings("/trials/message")[position]
+        #expect(message == "crashed (signal 11) while running this trial; log: logs/\(crashing).log", "\(message)")
+        let log = try String(contentsOfFile: "\(workspace.directory)/resumable/logs/\(crashing).log", encoding: .utf8)
+        #expect(log.contains("experiment 'resumable'"))
+        #expect(result.stderr.contains("FAILED: crashed (signal 11)"))
+        // In process, the same crash would end the run: the option says so.
+        #expect(try Binary.run(["run", "--help"]).stdout.contains("--in-process"))
+    }
+
     @Test func shardsMergedEqualOneRun() throws {
         let workspace = try Workspace()
         let spec = try workspace.write("sharded.yaml", resumableExperiment.replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
@@ -143,11 +165,14 @@ let resumableExperiment = """
             .replacingOccurrences(of: "epsilon: 0.05", with: "epsilon: {sweep: [0.02, 0.1]}"))
         let result = try Binary.run(["run", spec, "--output", workspace.directory])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.components(separatedBy: "] epoch ").count - 1 == 2, "one training run of two epochs")
-        #expect(result.stderr.contains("trained once for 2 trials that differ only in evaluation"))
         let index = try HDF5File.open("\(workspace.directory)/resumable/resumable.h5")
         let ids = try index.readStrings("/trials/trial_id")
         #expect(ids.count == 2 && ids[0] != ids[1])
+        // Both trials ran in one child process, whose log shows a single two-epoch training run.
+        let log = try String(contentsOfFile: "\(workspace.directory)/resumable/logs/\(ids[0]).log", encoding: .utf8)
+        #expect(log.components(separatedBy: "] epoch ").count - 1 == 2, "one training run of two epochs")
+        #expect(log.contains("trained once for 2 trials that differ only in evaluation"))
+        #expect(!FileManager.default.fileExists(atPath: "\(workspace.directory)/resumable/logs/\(ids[1]).log"))
         let first = "/cells/\(ids[0])", second = "/cells/\(ids[1])"
         #expect(try index.readFloats("\(first)/state_dict/1.weight").values == index.readFloats("\(second)/state_dict/1.weight").values)
         #expect(try index.readDoubles("\(first)/learning_curve/train_loss").values == index.readDoubles("\(second)/learning_curve/train_loss").values)
