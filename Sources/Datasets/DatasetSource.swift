@@ -26,6 +26,13 @@ public protocol DatasetSource: Codable, Sendable {
     /// Messages for parameters out of range (empty when valid).
     func problems() -> [String]
     func load() throws(DatasetError) -> DatasetSplits
+    /// Checks cheaply that `load()` can start (files present, headers valid), so a run can report
+    /// a data problem before it hands trials to worker processes. By default: nothing to check.
+    func verify() throws(DatasetError)
+}
+
+extension DatasetSource {
+    public func verify() throws(DatasetError) {}
 }
 
 /// `normalize: {mean: [...], std: [...]}` in a dataset entry.

@@ -41,6 +41,16 @@ public enum MNISTFamily {
         return ImageDataset(images: pixels(images), labels: labels.bytes.map(Int.init), classCount: classCount)
     }
 
+    /// Checks that both files exist and start with a valid IDX header of the expected rank.
+    public static func verify(prefix: String, directory: String) throws(DatasetError) {
+        for (name, rank) in [("images-idx3-ubyte", 3), ("labels-idx1-ubyte", 1)] {
+            let path = try locate("\(directory)/\(prefix)-\(name)")
+            let header = try GzipFile.prefix(of: path, count: 4 + 4 * rank)
+            try IDXFile.checkHeader(header, path: path)
+            guard Int(header[3]) == rank else { throw .malformed(path, "expected \(rank) axes, got \(header[3])") }
+        }
+    }
+
     /// Prefers the compressed file, falls back to the plain one.
     static func locate(_ base: String) throws(DatasetError) -> String {
         for candidate in [base + ".gz", base] where FileManager.default.fileExists(atPath: candidate) { return candidate }

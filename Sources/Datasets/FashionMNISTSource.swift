@@ -56,6 +56,12 @@ public struct FashionMNISTSource: DatasetSource, Equatable {
         return found + (normalize?.problems(channels: 1) ?? [])
     }
 
+    public func verify() throws(DatasetError) {
+        for split in [FashionMNIST.Split.train, .test] {
+            try MNISTFamily.verify(prefix: split.rawValue, directory: path)
+        }
+    }
+
     public func load() throws(DatasetError) -> DatasetSplits {
         let train = try FashionMNIST.load(split: .train, directory: path)
         let test = try FashionMNIST.load(split: .test, directory: path)

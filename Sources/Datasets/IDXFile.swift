@@ -10,15 +10,20 @@ public struct IDXFile: Sendable {
         try parse(GzipFile.contents(of: path), path: path)
     }
 
-    /// Parses IDX bytes; `path` is only used in errors.
-    public static func parse(_ data: [UInt8], path: String) throws(DatasetError) -> IDXFile {
+    /// Checks the magic number, element type and rank at the start of IDX bytes.
+    static func checkHeader(_ data: [UInt8], path: String) throws(DatasetError) {
         guard data.count >= 4 else { throw .malformed(path, "only \(data.count) bytes, shorter than the header") }
         guard data[0] == 0, data[1] == 0 else { throw .malformed(path, "bad magic number (first two bytes must be zero)") }
         guard data[2] == 0x08 else {
             throw .malformed(path, "element type 0x\(String(data[2], radix: 16)) is not unsigned byte (0x08)")
         }
+        guard (1...4).contains(Int(data[3])) else { throw .malformed(path, "rank \(data[3]) outside 1…4") }
+    }
+
+    /// Parses IDX bytes; `path` is only used in errors.
+    public static func parse(_ data: [UInt8], path: String) throws(DatasetError) -> IDXFile {
+        try checkHeader(data, path: path)
         let rank = Int(data[3])
-        guard rank >= 1, rank <= 4 else { throw .malformed(path, "rank \(rank) outside 1…4") }
         let headerSize = 4 + 4 * rank
         guard data.count >= headerSize else { throw .malformed(path, "header truncated") }
         let shape = (0..<rank).map { axis in

@@ -38,6 +38,9 @@ struct RunOptions: ParsableArguments {
     @Flag(help: ArgumentHelp("Leave the index to the parent process.", visibility: .hidden))
     var noIndex = false
 
+    @Flag(help: ArgumentHelp("Serve a parent run: read lines of trial ids, run them, answer 'done'.", visibility: .hidden))
+    var serve = false
+
     @Option(help: "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N. Join shards with `gauntlet merge`.")
     var shard: String?
 
@@ -64,6 +67,16 @@ struct RunOptions: ParsableArguments {
             runner.isolation = .init(executable: executable, arguments: [file] + overrides + ["--output", output])
         }
         runner.writesIndex = !noIndex
+        if serve {
+            ParentWatch.exitWhenOrphaned()
+            runner.isolation = nil
+            while let line = readLine() {
+                runner.onlyTrials = Set(line.split(separator: ",").map(String.init))
+                do { _ = try runner.run() } catch { display.log("error: \(error)") }
+                FileHandle.standardOutput.write(Data("done\n".utf8))
+            }
+            return
+        }
         if !quiet { runner.progress = { display.update(finished: $0, failed: $1, total: $2) } }
         let report: ExperimentRunner.Report
         do {

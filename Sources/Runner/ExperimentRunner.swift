@@ -78,6 +78,8 @@ public struct ExperimentRunner {
 
     /// Run groups in child processes (nil: in this process).
     public var isolation: Isolation?
+    /// Datasets loaded by this runner, kept across `run()` calls (a serving child loads each once).
+    public let datasetCache = DatasetCache()
     /// Run only the trials with these ids (how an isolated run's child is told its group).
     public var onlyTrials: Set<String>?
     /// Rebuild the index after running (a child leaves that to its parent).
@@ -143,14 +145,17 @@ public struct ExperimentRunner {
         log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText); \(jobs) job(s) × \(provenance.blasThreads) BLAS thread(s), \(provenance.blasCore) kernels")
         if skipped > 0 { log("\(skipped) trial(s) already complete in \(experimentDirectory)/cells, not rerun") }
 
+        // Worker processes load their own data: here it is only checked, so that a missing or
+        // malformed file is one clear error before anything runs.
         var datasets: [String: DatasetSplits] = [:]
         for group in pending {
             let key = group[0].trial.spec.dataset.canonicalParameters
             guard datasets[key] == nil else { continue }
-            let start = Date()
-            let data = try group[0].experiment.dataset.load()
-            log("dataset \(type(of: group[0].experiment.dataset).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(start), 1)) s)")
-            datasets[key] = data
+            if isolation != nil {
+                try group[0].experiment.dataset.verify()
+            } else {
+                datasets[key] = try datasetCache.load(group[0].experiment.dataset, key: key, log: log)
+            }
         }
 
         let loaded = datasets
@@ -161,9 +166,12 @@ public struct ExperimentRunner {
         let total = pending.reduce(0) { $0 + $1.count }
         var stopped = false
         do {
+        let children = isolation.map { _ in ChildWorkerPool(count: jobs) }
+        if isolation != nil { signal(SIGPIPE, SIG_IGN) }   // a dead child must not kill us through its pipe
+        defer { children?.finishAll() }
         try WorkerPool.run(pending, threads: jobs) { group in
-            if let isolation {
-                for outcome in try runInChild(group, isolation: isolation, threads: threadsPerJob, provenance: provenance) {
+            if let isolation, let children {
+                for outcome in try runInChild(group, isolation: isolation, children: children, threads: threadsPerJob, provenance: provenance) {
                     counter.lock()
                     ran += 1
                     if case .failed = outcome { failures += 1 }
@@ -204,32 +212,32 @@ public struct ExperimentRunner {
         return report
     }
 
-    /// Runs one training group in a child `gauntlet` process, its standard error going to
-    /// `logs/<first trial id>.log`. Trials the child did not write (it crashed, was killed, or
-    /// exited early) are written here as failed, with the reason and the log's path.
-    func runInChild(_ group: [ResolvedTrial], isolation: Isolation, threads: Int, provenance: Provenance) throws -> [TrialOutcome.Status] {
-        let logs = "\(experimentDirectory)/logs"
-        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        let logName = "logs/\(group[0].trial.id).log"
+    /// Runs one training group in a child worker process (started on first use; its standard
+    /// error is appended to `logs/worker-<slot>.log`). Trials the child did not write because it
+    /// died (a crash, a kill) are written here as failed, with the reason and the log's path, and
+    /// the next group gets a new child.
+    func runInChild(_ group: [ResolvedTrial], isolation: Isolation, children: ChildWorkerPool, threads: Int,
+                    provenance: Provenance) throws -> [TrialOutcome.Status] {
+        let (slot, existing) = children.checkOut()
+        var worker = existing
+        defer { children.checkIn(slot, worker: worker) }
+        let logName = "logs/worker-\(slot).log"
         let logPath = "\(experimentDirectory)/\(logName)"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        guard let logHandle = FileHandle(forWritingAtPath: logPath) else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: logPath]) }
-        defer { try? logHandle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: isolation.executable)
-        process.arguments = ["run"] + isolation.arguments + [
-            "--trials", group.map(\.trial.id).joined(separator: ","), "--no-index", "--jobs", "1", "--blas-threads", String(threads),
-        ]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = logHandle
         let started = Date()
-        try process.run()
-        process.waitUntilExit()
-        let reason: String
-        switch (process.terminationReason, process.terminationStatus) {
-        case (.uncaughtSignal, let signal): reason = "crashed (signal \(signal)) while running this trial"
-        case (_, let status): reason = "the trial's process exited with status \(status) before writing it"
+        if worker == nil {
+            try FileManager.default.createDirectory(atPath: "\(experimentDirectory)/logs", withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+            guard let logHandle = FileHandle(forWritingAtPath: logPath) else {
+                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: logPath])
+            }
+            logHandle.seekToEndOfFile()
+            worker = try ChildWorker(isolation: isolation, threads: threads, log: logHandle)
+            try? logHandle.close()
+        }
+        var reason: String?
+        if worker?.run(group.map(\.trial.id)) != true {
+            reason = worker?.exitReason ?? "the worker process did not start"
+            worker = nil
         }
         return try group.map { resolved in
             if let summary = CellFile.summary(at: cellPath(resolved.trial), trialID: resolved.trial.id) {
@@ -239,11 +247,11 @@ public struct ExperimentRunner {
                 }
                 return summary.status
             }
-            let outcome = TrialOutcome(trial: resolved.trial, status: .failed("\(reason); log: \(logName)"))
-            log("[\(resolved.trial.label)] FAILED: \(reason); log: \(logPath)")
-            try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: [], provenance: provenance, started: started,
-                               to: cellPath(resolved.trial))
-            return outcome.status
+            let message = "\(reason ?? "the worker process did not write this trial"); log: \(logName)"
+            log("[\(resolved.trial.label)] FAILED: \(message)")
+            try CellFile.write(TrialOutcome(trial: resolved.trial, status: .failed(message)), trial: resolved, grid: grid,
+                               testLabels: [], provenance: provenance, started: started, to: cellPath(resolved.trial))
+            return .failed(message)
         }
     }
 

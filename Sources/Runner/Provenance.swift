@@ -28,9 +28,12 @@ public struct Provenance: Sendable {
 
     public static func current(specFile: String) -> Provenance {
         let directory = URL(fileURLWithPath: specFile).deletingLastPathComponent().path
-        var commit = git(["rev-parse", "HEAD"], in: directory) ?? "unknown"
-        if commit != "unknown", let status = git(["status", "--porcelain", "--untracked-files=no"], in: directory), !status.isEmpty {
-            commit += "+dirty"
+        let commit = commits.value(for: directory) {
+            var commit = git(["rev-parse", "HEAD"], in: directory) ?? "unknown"
+            if commit != "unknown", let status = git(["status", "--porcelain", "--untracked-files=no"], in: directory), !status.isEmpty {
+                commit += "+dirty"
+            }
+            return commit
         }
         let formatter = ISO8601DateFormatter()
         return Provenance(
@@ -59,5 +62,22 @@ public struct Provenance: Sendable {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// The git commit of a directory, asked once per process (a serving worker answers many requests).
+private let commits = Memo<String>()
+
+final class Memo<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: Value] = [:]
+
+    func value(for key: String, _ compute: () -> Value) -> Value {
+        lock.lock()
+        defer { lock.unlock() }
+        if let value = values[key] { return value }
+        let value = compute()
+        values[key] = value
+        return value
     }
 }

@@ -47,7 +47,11 @@ let resumableExperiment = """
 
         let rerun = try Binary.run(["run", spec, "--output", workspace.directory])
         #expect(rerun.status == 0, "\(rerun.stderr)")
-        #expect(rerun.stderr.contains("\(survivors.count) trial(s) already complete"))
+        // A worker may finish the cell it had in flight before it notices its parent is gone
+        // (it checks every 100 ms), so the rerun skips at least the cells seen at the kill.
+        let skippedText = rerun.stderr.split(separator: "\n").first { $0.contains("trial(s) already complete") }
+        let skipped = skippedText.flatMap { Int($0.split(separator: " ").first ?? "") } ?? 0
+        #expect(skipped >= survivors.count && skipped < 6, "\(rerun.stderr)")
         let all = cellFiles(cells)
         #expect(all.count == 6)
         for name in all {
@@ -118,9 +122,10 @@ let resumableExperiment = """
         let position = try #require(ids.firstIndex(of: crashing))
         #expect(statuses[position] == "failed" && statuses.filter { $0 == "completed" }.count == 2)
         let message = try index.readStrings("/trials/message")[position]
-        #expect(message == "crashed (signal 11) while running this trial; log: logs/\(crashing).log", "\(message)")
-        let log = try String(contentsOfFile: "\(workspace.directory)/resumable/logs/\(crashing).log", encoding: .utf8)
-        #expect(log.contains("experiment 'resumable'"))
+        #expect(message.hasPrefix("crashed (signal 11) while running this trial; log: logs/worker-"), "\(message)")
+        let logName = String(message.split(separator: " ").last ?? "")
+        let log = try String(contentsOfFile: "\(workspace.directory)/resumable/\(logName)", encoding: .utf8)
+        #expect(log.contains("experiment 'resumable'") && log.contains("Program crashed"), "\(log.prefix(400))")
         #expect(result.stderr.contains("FAILED: crashed (signal 11)"))
         // In process, the same crash would end the run: the option says so.
         #expect(try Binary.run(["run", "--help"]).stdout.contains("--in-process"))
@@ -168,11 +173,13 @@ let resumableExperiment = """
         let index = try HDF5File.open("\(workspace.directory)/resumable/resumable.h5")
         let ids = try index.readStrings("/trials/trial_id")
         #expect(ids.count == 2 && ids[0] != ids[1])
-        // Both trials ran in one child process, whose log shows a single two-epoch training run.
-        let log = try String(contentsOfFile: "\(workspace.directory)/resumable/logs/\(ids[0]).log", encoding: .utf8)
+        // The worker logs show a single two-epoch training run for both trials.
+        let logs = "\(workspace.directory)/resumable/logs"
+        let log = try FileManager.default.contentsOfDirectory(atPath: logs).map {
+            try String(contentsOfFile: "\(logs)/\($0)", encoding: .utf8)
+        }.joined()
         #expect(log.components(separatedBy: "] epoch ").count - 1 == 2, "one training run of two epochs")
         #expect(log.contains("trained once for 2 trials that differ only in evaluation"))
-        #expect(!FileManager.default.fileExists(atPath: "\(workspace.directory)/resumable/logs/\(ids[1]).log"))
         let first = "/cells/\(ids[0])", second = "/cells/\(ids[1])"
         #expect(try index.readFloats("\(first)/state_dict/1.weight").values == index.readFloats("\(second)/state_dict/1.weight").values)
         #expect(try index.readDoubles("\(first)/learning_curve/train_loss").values == index.readDoubles("\(second)/learning_curve/train_loss").values)

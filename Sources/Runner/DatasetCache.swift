@@ -1,0 +1,21 @@
+import Datasets
+import Foundation
+
+/// Datasets loaded once per process, by the canonical JSON of their spec entry.
+public final class DatasetCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var loaded: [String: DatasetSplits] = [:]
+
+    public init() {}
+
+    func load(_ source: any DatasetSource, key: String, log: (String) -> Void) throws -> DatasetSplits {
+        lock.lock()
+        defer { lock.unlock() }
+        if let data = loaded[key] { return data }
+        let start = Date()
+        let data = try source.load()
+        log("dataset \(type(of: source).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(start), 1)) s)")
+        loaded[key] = data
+        return data
+    }
+}
