@@ -29,16 +29,10 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Print a JSON summary of every trial on standard output instead of the table.")
     var json = false
 
-    @Flag(help: "Run trials in this process instead of one child process per training group (a crash then ends the whole run).")
+    @Flag(help: "Run trials in this process instead of in worker processes (a crash then ends the whole run).")
     var inProcess = false
 
-    @Option(help: ArgumentHelp("The trials of one child process (comma-separated ids).", visibility: .hidden))
-    var trials: String?
-
-    @Flag(help: ArgumentHelp("Leave the index to the parent process.", visibility: .hidden))
-    var noIndex = false
-
-    @Flag(help: ArgumentHelp("Serve a parent run: read lines of trial ids, run them, answer 'done'.", visibility: .hidden))
+    @Flag(help: ArgumentHelp("Serve a parent run as its worker: read lines of trial ids, run them, answer 'done'; the parent writes the index.", visibility: .hidden))
     var serve = false
 
     @Option(help: "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N. Join shards with `gauntlet merge`.")
@@ -60,22 +54,18 @@ struct RunOptions: ParsableArguments {
             if !quiet { display.log(line) }
         }
         runner.blasThreads = blasThreads
-        if let trials {
-            runner.onlyTrials = Set(trials.split(separator: ",").map(String.init))
-            ParentWatch.exitWhenOrphaned()
-        } else if let executable = Gauntlet.executable, !inProcess {
-            runner.isolation = .init(executable: executable, arguments: [file] + overrides + ["--output", output])
-        }
-        runner.writesIndex = !noIndex
         if serve {
             ParentWatch.exitWhenOrphaned()
-            runner.isolation = nil
+            runner.writesIndex = false
             while let line = readLine() {
                 runner.onlyTrials = Set(line.split(separator: ",").map(String.init))
                 do { _ = try runner.run() } catch { display.log("error: \(error)") }
                 FileHandle.standardOutput.write(Data("done\n".utf8))
             }
             return
+        }
+        if let executable = Gauntlet.executable, !inProcess {
+            runner.isolation = .init(executable: executable, arguments: [file] + overrides + ["--output", output])
         }
         if !quiet { runner.progress = { display.update(finished: $0, failed: $1, total: $2) } }
         let report: ExperimentRunner.Report
@@ -84,10 +74,6 @@ struct RunOptions: ParsableArguments {
         } catch {
             Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
-        }
-        if noIndex {
-            if report.failedCount > 0 { throw ExitCode.failure }
-            return
         }
         try Diagnostics.conclude(report, experiment: grid.name, sharded: shard != nil, json: json)
     }

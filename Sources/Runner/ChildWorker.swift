@@ -13,7 +13,7 @@ final class ChildWorker {
     init(isolation: ExperimentRunner.Isolation, threads: Int, log: FileHandle) throws {
         let stdin = Pipe(), stdout = Pipe()
         process.executableURL = URL(fileURLWithPath: isolation.executable)
-        process.arguments = ["run"] + isolation.arguments + ["--serve", "--no-index", "--jobs", "1", "--blas-threads", String(threads)]
+        process.arguments = ["run"] + isolation.arguments + ["--serve", "--jobs", "1", "--blas-threads", String(threads)]
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = log
