@@ -226,7 +226,7 @@ public struct ExperimentRunner {
         let started = Date()
         if worker == nil {
             try FileManager.default.createDirectory(atPath: "\(experimentDirectory)/logs", withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+            if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
             guard let logHandle = FileHandle(forWritingAtPath: logPath) else {
                 throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: logPath])
             }
