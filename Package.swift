@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
 
         // MARK: - Light modules (no C)
         .target(name: "Spec", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"], swiftSettings: swiftSettings),
@@ -39,7 +40,7 @@ let package = Package(
         // MARK: - Engine
         .target(name: "Tensors", dependencies: ["CBLAS"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Layers", dependencies: ["Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "Perturbations", dependencies: ["Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Perturbations", dependencies: ["Tensors", "Layers", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Evaluation", dependencies: ["Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Storage", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: swiftSettings),

@@ -18,7 +18,7 @@ def fail(message):
 
 def check(path):
     index = h5py.File(path, "r")
-    if index.attrs["format_version"] != 2:
+    if index.attrs["format_version"] != 3:
         fail(f"index format_version {index.attrs['format_version']}")
     for name in ["gauntlet_version", "experiment", "spec_file", "created", "git_commit", "host",
                  "trial_count", "complete", "failed", "missing"]:
@@ -41,7 +41,7 @@ def check(path):
         cell = index["cells"][trial_id]          # through the external link
         cells += 1
         attrs = cell.attrs
-        if attrs["trial_id"] != trial_id or attrs["format_version"] != 2:
+        if attrs["trial_id"] != trial_id or attrs["format_version"] != 3:
             fail(f"cell {trial_id} has the wrong id or format")
         for name in ["gauntlet_version", "experiment", "model", "repeat", "seed", "parameters", "status", "started",
                      "finished", "training_seconds", "evaluation_seconds", "dataset", "git_commit", "host", "os",
@@ -65,6 +65,20 @@ def check(path):
         accuracy = (cell["predictions"][0] == cell["test_labels"][:]).mean()
         if abs(accuracy - cell["metrics/accuracy"][0]) > 1e-12:
             fail(f"cell {trial_id}: stored predictions give accuracy {accuracy}, stored metric {cell['metrics/accuracy'][0]}")
+        for name in ["evaluations/type", "evaluations/severity", "evaluations/budget", "evaluations/family"]:
+            if cell[name].shape != (e,):
+                fail(f"cell {trial_id} {name} has shape {cell[name].shape}")
+        kinds = [k.decode() for k in cell["metrics/kind"][:]]
+        attacks = [i for i, k in enumerate(kinds) if k == "attack"]
+        if attacks:
+            success = cell["attacks/success"][:]
+            if success.shape != (len(attacks), n):
+                fail(f"cell {trial_id} attacks/success has shape {success.shape}")
+            fooled = cell["predictions"][attacks] != cell["test_labels"][:]
+            if not np.array_equal(success.astype(bool), fooled):
+                fail(f"cell {trial_id}: attacks/success disagrees with the stored predictions")
+            if cell["attacks/min_epsilon"].shape != (len(cell["attacks/families"]), n):
+                fail(f"cell {trial_id} attacks/min_epsilon has shape {cell['attacks/min_epsilon'].shape}")
         for key, dataset in cell["state_dict"].items():
             if key.endswith("num_batches_tracked"):
                 continue

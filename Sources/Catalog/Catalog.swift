@@ -36,10 +36,31 @@ public enum Catalog {
 
     public static let corruptions = Registry<any Corruption>("corruption", [
         corruption(GaussianNoise.self),
+        corruption(ShotNoise.self),
+        corruption(ImpulseNoise.self),
+        corruption(SpeckleNoise.self),
+        corruption(GaussianBlur.self),
+        corruption(DefocusBlur.self),
+        corruption(MotionBlur.self),
+        corruption(Contrast.self),
+        corruption(Brightness.self),
+        corruption(Saturate.self),
+        corruption(Invert.self),
+        corruption(Pixelate.self),
+        corruption(JPEGCompression.self),
+        corruption(ElasticTransform.self),
+        corruption(Occlusion.self),
+        corruption(FeatureOutliers.self),
+        corruption(Rotation.self),
+        corruption(Translation.self),
+        corruption(Scaling.self),
     ])
 
     public static let attacks = Registry<any Attack>("attack", [
         attack(FGSM.self),
+        attack(PGD.self),
+        attack(APGD.self),
+        attack(SquareAttack.self),
     ])
 
     public static let metrics = Registry<any Metric>("metric", [
@@ -96,7 +117,7 @@ public enum Catalog {
     }
 
     /// A registry entry for a concrete kind `T`, seen by the registry as `Kind`.
-    static func entry<Kind, T: Decodable>(
+    static func entry<Kind, T: Decodable & SendableMetatype>(
         _ type: T.Type, kind: String, summary: String,
         erase: @escaping @Sendable (T) -> Kind, problems: @escaping @Sendable (T) -> [String]
     ) -> Registry<Kind>.Entry {

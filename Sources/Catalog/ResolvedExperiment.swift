@@ -57,7 +57,11 @@ public struct ResolvedExperiment: Sendable {
         let schedule: (any LearningRateSchedule)? = spec.training.schedule.map { c in
             collect { () throws(SpecErrors) in try Catalog.schedules.decode(c) }
         } ?? ConstantSchedule()
-        let corruptions = spec.noise.compactMap { c in collect { () throws(SpecErrors) in try Catalog.corruptions.decode(c) } }
+        let corruptions = spec.noise.compactMap { c -> (any Corruption)? in
+            guard let corruption = collect({ () throws(SpecErrors) in try Catalog.corruptions.decode(c) }) else { return nil }
+            issues += dataset.map { corruption.problems(sampleShape: $0.sampleShape) }?.map { c.issue($0, key: "type") } ?? []
+            return corruption
+        }
         let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Catalog.attacks.decode(c) } }
         var metrics: [any Metric] = []
         for component in spec.metrics {

@@ -1,5 +1,6 @@
 import Datasets
 import Grid
+import Perturbations
 import Spec
 
 /// A trial with its cell resolved.
@@ -10,14 +11,14 @@ public struct ResolvedTrial: Sendable {
 
     /// Floating-point operations the trial will take, from shapes and sizes alone: training is
     /// forward + two backward products (3 × 2 MACs per sample per epoch, plus a validation
-    /// pass); each evaluation is one forward pass over the test set, and each gradient attack
-    /// step adds a forward and an input-gradient pass.
+    /// pass); each evaluation is one forward pass over the test set, and an attack costs what
+    /// its `forwardPasses` says (a gradient step is a forward and an input-gradient pass).
     public var estimatedFLOPs: Double {
         let counts = experiment.dataset.sampleCounts
         let forward = 2 * Double(model.multiplyAccumulates(inputShape: experiment.dataset.sampleShape))
         let epochs = Double(trial.spec.training.epochs)
         let training = epochs * (3 * forward * Double(counts.training) + forward * Double(counts.validation))
-        let evaluations = Double(1 + experiment.corruptions.count) + 3 * Double(experiment.attacks.count)
+        let evaluations = Double(1 + experiment.corruptions.count) + experiment.attacks.reduce(0) { $0 + $1.forwardPasses }
         return training + evaluations * forward * Double(counts.test)
     }
 }

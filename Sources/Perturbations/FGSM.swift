@@ -1,3 +1,4 @@
+import Foundation
 import Layers
 import Tensors
 
@@ -18,6 +19,9 @@ public struct FGSM: Attack, Equatable {
     }
 
     public var label: String { "\(Self.kind)(epsilon=\(formatParameter(epsilon)))" }
+
+    public var budget: Float? { epsilon }
+    public var forwardPasses: Double { 3 }
 
     public func perturb(images: Tensor, labels: [Int], model: Sequential, rng: inout RandomSource) -> Tensor {
         let gradient = model.inputGradient(images: images, labels: labels).gradient

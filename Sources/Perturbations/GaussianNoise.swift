@@ -1,29 +1,34 @@
 import Tensors
 
-/// Additive Gaussian noise, `x' = clip(x + 𝒩(0, std²), 0, 1)`, independent per pixel.
+/// Additive Gaussian noise, `x' = clip(x + 𝒩(0, std²), 0, 1)`, independent per value.
 ///
-/// Definition as in ImageNet-C / CIFAR-10-C (Hendrycks & Dietterich, ICLR 2019), where the
-/// CIFAR severities 1–5 use std 0.04, 0.06, 0.08, 0.09, 0.10. Here `std` is given directly,
-/// in pixel units; it must be in (0, 1].
+/// Hendrycks & Dietterich (ICLR 2019), "Gaussian noise". Severities 1–5, std in pixel units:
+/// CIFAR-10-C 0.04, 0.06, 0.08, 0.09, 0.10; ImageNet-C 0.08, 0.12, 0.18, 0.26, 0.38.
+/// `std` in (0, 1] replaces a severity.
 public struct GaussianNoise: Corruption, Equatable {
     public static let kind = "gaussian_noise"
-    public static let summary = "Additive Gaussian noise with standard deviation std in pixel units, clipped to [0, 1]."
+    public static let summary = "Additive Gaussian noise: severity 1–5 (CIFAR-10-C / ImageNet-C table by image size) or std in pixel units, clipped to [0, 1]."
+    public static let table = SeverityTable<Float>(cifar: [0.04, 0.06, 0.08, 0.09, 0.10], imagenet: [0.08, 0.12, 0.18, 0.26, 0.38])
+    /// Published severity 1–5.
+    public var severity: Int?
     /// Standard deviation of the noise in [0, 1] pixel units, in (0, 1].
-    public var std: Float
+    public var std: Float?
 
-    public init(std: Float) { self.std = std }
-
-    public func problems() -> [String] {
-        (std > 0 && std <= 1) ? [] : ["std must be in (0, 1] (pixel units), got \(std)"]
+    public init(severity: Int? = nil, std: Float? = nil) {
+        self.severity = severity
+        self.std = std
     }
 
-    public var label: String { "\(Self.kind)(std=\(formatParameter(std)))" }
+    public func problems() -> [String] {
+        var found = Strength.problems(severity: severity, explicit: [("std", std != nil)])
+        if let std, !(std > 0 && std <= 1) { found.append("std must be in (0, 1] (pixel units), got \(std)") }
+        return found
+    }
+
+    public var label: String { Strength.label(Self.kind, severity: severity, [("std", std)]) }
 
     public func apply(to images: Tensor, rng: inout RandomSource) -> Tensor {
-        var out = images
-        out.scalars.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = min(1, max(0, p[i] + std * rng.normal())) }
-        }
-        return out
+        let std = self.std ?? Self.table.value(severity ?? 1, imageShape: images.shape)
+        return images.mappingValues(&rng) { x, rng in clip01(x + std * rng.normal()) }
     }
 }

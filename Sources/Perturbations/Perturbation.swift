@@ -1,8 +1,12 @@
+import Foundation
 import Layers
 import Tensors
 
-/// A model-free change of the input images (noise, blur, …), applied batch by batch.
-/// Inputs and outputs are pixels in [0, 1].
+/// A model-free change of the input images (noise, blur, geometric shift, …), applied batch by
+/// batch. Inputs are pixels in [0, 1]; outputs too unless a kind says otherwise.
+///
+/// A kind draws its random numbers image by image in batch order, so its output does not depend
+/// on the evaluation batch size.
 public protocol Corruption: Codable, Sendable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
@@ -10,9 +14,29 @@ public protocol Corruption: Codable, Sendable {
     static var summary: String { get }
     /// Messages for parameters out of their documented range (empty when valid).
     func problems() -> [String]
-    /// A short label for tables, with the parameters (`gaussian_noise(std=0.1)`).
+    /// Messages when the kind cannot apply to samples of this shape (`[C, H, W]` for images);
+    /// checked when the dataset is known. Default: none.
+    func problems(sampleShape: [Int]) -> [String]
+    /// The published severity level (1–5) this instance uses, nil when parameters are explicit
+    /// or the kind has no severities.
+    var severity: Int? { get }
+    /// A short label for tables, with the parameters (`gaussian_noise(severity=3)`).
     var label: String { get }
     func apply(to images: Tensor, rng: inout RandomSource) -> Tensor
+}
+
+extension Corruption {
+    public func problems(sampleShape: [Int]) -> [String] { [] }
+    public var severity: Int? { nil }
+}
+
+/// Corruptions that work on images: samples must be `[C, H, W]`.
+protocol SpatialCorruption: Corruption {}
+
+extension SpatialCorruption {
+    public func problems(sampleShape: [Int]) -> [String] {
+        sampleShape.count == 3 ? [] : ["\(Self.kind) needs image samples [channels, height, width]; the dataset's samples are [\(sampleShape.map(String.init).joined(separator: ", "))]"]
+    }
 }
 
 /// A white- or black-box attack that perturbs images to change the model's prediction.
@@ -23,7 +47,21 @@ public protocol Attack: Codable, Sendable {
     static var summary: String { get }
     func problems() -> [String]
     var label: String { get }
+    /// The attack's budget in its norm, in pixel units (nil when it has none); results use it
+    /// for the smallest budget that fools the model on each sample.
+    var budget: Float? { get }
+    /// The attack's cost per sample in forward-pass equivalents, including the evaluation's own
+    /// forward pass (a forward plus an input-gradient pass counts 2), for run-time estimates.
+    var forwardPasses: Double { get }
     func perturb(images: Tensor, labels: [Int], model: Sequential, rng: inout RandomSource) -> Tensor
+}
+
+extension Attack {
+    /// The label without its budget: attacks of one family differ only in `epsilon`, and an
+    /// epsilon sweep within a family gives each sample's smallest fooling budget.
+    public var family: String {
+        label.replacingOccurrences(of: #"epsilon=[^,)]*,?"#, with: "", options: .regularExpression)
+    }
 }
 
 /// Formats a parameter value for labels without trailing zeros.

@@ -7,11 +7,11 @@ import Spec
 import Storage
 import Tensors
 
-/// One trial's results as one HDF5 file, `cells/<trial id>.h5` (layout `format_version` 2,
+/// One trial's results as one HDF5 file, `cells/<trial id>.h5` (layout `format_version` 3,
 /// documented in `schemas/results-format.md`). Written under a temporary name and renamed when
 /// complete, right after the trial ends: a killed run loses at most the trial in flight.
 public enum CellFile {
-    public static let formatVersion: Int64 = 2
+    public static let formatVersion: Int64 = 3
 
     /// What the index and the summary table need of a cell, read back from its file.
     public struct Summary: Sendable {
@@ -66,17 +66,22 @@ public enum CellFile {
             try file.write("/spec_sources/text", strings: grid.document.sources.map(\.text))
             try file.write("/test_labels", integers: testLabels.map(Int64.init), shape: [testLabels.count])
             try file.setAttribute("dataset", .string(type(of: resolved.experiment.dataset).kind))
-            try writeResults(outcome, store: trial.spec.store, to: file)
+            try writeResults(outcome, store: trial.spec.store, labels: testLabels, to: file)
         }
     }
 
-    static func writeResults(_ outcome: TrialOutcome, store: StoreSpec, to file: HDF5File) throws {
+    static func writeResults(_ outcome: TrialOutcome, store: StoreSpec, labels: [Int], to file: HDF5File) throws {
         let evaluations = outcome.evaluations
         if !evaluations.isEmpty {
             let n = evaluations.count
             try file.write("/metrics/evaluation", strings: evaluations.map(\.name))
             try file.write("/metrics/kind", strings: evaluations.map(\.kind.rawValue))
             try file.write("/metrics/seconds", doubles: evaluations.map(\.seconds), shape: [n])
+            try file.write("/evaluations/type", strings: evaluations.map(\.type))
+            try file.write("/evaluations/severity", integers: evaluations.map { Int64($0.severity ?? 0) }, shape: [n])
+            try file.write("/evaluations/budget", doubles: evaluations.map { $0.budget.map(Double.init) ?? .nan }, shape: [n])
+            try file.write("/evaluations/family", strings: evaluations.map { $0.family ?? "" })
+            try writeAttackResults(evaluations, labels: labels, to: file)
             for (index, metric) in evaluations[0].metrics.enumerated() {
                 try file.write("/metrics/\(metric.name)", doubles: evaluations.map { $0.metrics[index].value }, shape: [n])
             }
@@ -116,6 +121,32 @@ public enum CellFile {
             try file.write("/summary/parameters", integers: summary.map { Int64($0.parameterCount) }, shape: [summary.count])
             try file.write("/summary/multiply_accumulates", integers: summary.map { Int64($0.multiplyAccumulates) }, shape: [summary.count])
         }
+    }
+
+    /// Per-sample attack outcomes: `/attacks/success` (1 where the attacked input is
+    /// misclassified) for every attack evaluation, and per attack family the smallest budget of
+    /// its epsilon sweep that fooled each sample (`/attacks/min_epsilon`; 0 when the clean input
+    /// is already misclassified, +∞ when no budget did).
+    static func writeAttackResults(_ evaluations: [EvaluationRecord], labels: [Int], to file: HDF5File) throws {
+        let attacks = evaluations.filter { $0.kind == .attack }
+        guard !attacks.isEmpty, let clean = evaluations.first(where: { $0.kind == .clean }) else { return }
+        let success = attacks.map { attack in zip(attack.predictions, labels).map { $0 != $1 } }
+        try file.write("/attacks/evaluation", strings: attacks.map(\.name))
+        try file.write("/attacks/success", integers: success.flatMap { $0.map { $0 ? 1 : 0 } }, shape: [attacks.count, labels.count])
+        var families: [String] = []
+        for attack in attacks where attack.budget != nil && !families.contains(attack.family ?? "") { families.append(attack.family ?? "") }
+        guard !families.isEmpty else { return }
+        var minimum: [Double] = []
+        for family in families {
+            var row = zip(clean.predictions, labels).map { $0 != $1 ? 0 : Double.infinity }
+            for (attack, fooled) in zip(attacks, success) where attack.family == family {
+                let budget = Double(attack.budget ?? .infinity)
+                for i in row.indices where fooled[i] { row[i] = min(row[i], budget) }
+            }
+            minimum += row
+        }
+        try file.write("/attacks/families", strings: families)
+        try file.write("/attacks/min_epsilon", doubles: minimum, shape: [families.count, labels.count])
     }
 
     /// The summary of a cell file, or nil when it is missing, unreadable, of another format or

@@ -18,6 +18,14 @@ public struct EvaluationRecord: Sendable {
     /// The first test inputs as the model saw them (when the spec stores them).
     public var examples: Tensor?
     public var seconds: Double
+    /// The corruption or attack kind (`gaussian_noise`, `pgd`), `clean` for the clean evaluation.
+    public var type: String = "clean"
+    /// The published severity (1–5) of a corruption given by severity.
+    public var severity: Int?
+    /// An attack's budget in pixel units.
+    public var budget: Float?
+    /// An attack's label without its budget: evaluations of one family form an epsilon sweep.
+    public var family: String?
 }
 
 /// Training progress at the end of one epoch.

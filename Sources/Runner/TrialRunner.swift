@@ -73,25 +73,36 @@ public struct TrialRunner {
         let store = trial.spec.store
         let evaluationBatch = experiment.spec.evaluation.batchSize
         var nonFinite: String?
-        func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, transform: ((Tensor, [Int]) -> Tensor)?) {
+        func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, describe: (inout EvaluationRecord) -> Void = { _ in },
+                      transform: ((Tensor, [Int]) -> Tensor)?) {
             let start = Date()
             let result = ClassificationEvaluation.evaluate(model: model, images: test.images, labels: test.labels,
                                                            batchSize: evaluationBatch, metrics: experiment.metrics,
                                                            keepLogits: store.logits, keepExamples: store.examples, transform: transform)
             if !result.summary.meanLoss.isFinite { nonFinite = nonFinite ?? name }
-            outcome.evaluations.append(EvaluationRecord(
+            var record = EvaluationRecord(
                 name: name, kind: kind, metrics: zip(experiment.metrics, result.metrics).map { ($0.name, $1) },
                 predictions: result.summary.predictions, logits: result.logits, examples: result.examples,
-                seconds: Date().timeIntervalSince(start)))
+                seconds: Date().timeIntervalSince(start))
+            describe(&record)
+            outcome.evaluations.append(record)
+            log("[\(trial.label)] \(name): accuracy \(fmt(result.summary.accuracy)) (\(fmt(record.seconds, 1)) s)")
         }
         evaluate("clean", .clean, transform: nil)
         for (index, corruption) in experiment.corruptions.enumerated() {
             var rng = root.derived("noise-\(index)")
-            evaluate(corruption.label, .corruption) { images, _ in corruption.apply(to: images, rng: &rng) }
+            evaluate(corruption.label, .corruption, describe: { record in
+                record.type = type(of: corruption).kind
+                record.severity = corruption.severity
+            }) { images, _ in corruption.apply(to: images, rng: &rng) }
         }
         for (index, attack) in experiment.attacks.enumerated() {
             var rng = root.derived("attack-\(index)")
-            evaluate(attack.label, .attack) { images, labels in attack.perturb(images: images, labels: labels, model: model, rng: &rng) }
+            evaluate(attack.label, .attack, describe: { record in
+                record.type = type(of: attack).kind
+                record.budget = attack.budget
+                record.family = attack.family
+            }) { images, labels in attack.perturb(images: images, labels: labels, model: model, rng: &rng) }
         }
         outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
         if let broken = nonFinite {

@@ -25,8 +25,33 @@ let fixtures: [String: [String: String]] = [
     "schedule": ["constant": "{type: constant}", "step": "{type: step, step_size: 2}", "exponential": "{type: exponential, gamma: 0.9}",
                  "cosine": "{type: cosine, eta_min: 0.0001}"],
     "dataset": ["fashion_mnist": "{type: fashion_mnist, test_limit: 10}", "synthetic": "{type: synthetic, train: 20, validation: 5, test: 5}"],
-    "corruption": ["gaussian_noise": "{type: gaussian_noise, std: 0.2}"],
-    "attack": ["fgsm": "{type: fgsm, epsilon: 0.05}"],
+    "corruption": [
+        "gaussian_noise": "{type: gaussian_noise, std: 0.2}",
+        "shot_noise": "{type: shot_noise, severity: 2}",
+        "impulse_noise": "{type: impulse_noise, amount: 0.1}",
+        "speckle_noise": "{type: speckle_noise, severity: 5}",
+        "gaussian_blur": "{type: gaussian_blur, sigma: 1.5}",
+        "defocus_blur": "{type: defocus_blur, radius: 1, alias_blur: 0.3}",
+        "motion_blur": "{type: motion_blur, severity: 3}",
+        "contrast": "{type: contrast, factor: 0.3}",
+        "brightness": "{type: brightness, severity: 4}",
+        "saturate": "{type: saturate, factor: 2, shift: 0.1}",
+        "invert": "{type: invert}",
+        "pixelate": "{type: pixelate, factor: 0.5}",
+        "jpeg_compression": "{type: jpeg_compression, quality: 30}",
+        "elastic_transform": "{type: elastic_transform, severity: 2}",
+        "occlusion": "{type: occlusion, size: 0.4, fill: 0.5}",
+        "feature_outliers": "{type: feature_outliers, fraction: 0.1}",
+        "rotation": "{type: rotation, degrees: 30}",
+        "translation": "{type: translation, dx: 0.2, dy: -0.1}",
+        "scaling": "{type: scaling, factor: 1.3}",
+    ],
+    "attack": [
+        "fgsm": "{type: fgsm, epsilon: 0.05}",
+        "pgd": "{type: pgd, epsilon: 0.1, steps: 3, norm: l2, restarts: 2, schedule: cosine}",
+        "apgd": "{type: apgd, epsilon: 0.1, steps: 5}",
+        "square": "{type: square, epsilon: 0.1, queries: 20}",
+    ],
     "metric": ["accuracy": "{type: accuracy}", "top_k_accuracy": "{type: top_k_accuracy, k: 3}", "cross_entropy": "{type: cross_entropy}"],
 ]
 
@@ -77,11 +102,12 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
         for (name, text) in fixtures["corruption"]! {
             let corruption = try Catalog.corruptions.decode(try component(text))
             var rng = RandomSource(seed: 2)
-            let images = Tensor.uniform(shape: [3, 1, 6, 6], using: &rng)
+            let images = Tensor.uniform(shape: [3, 3, 6, 6], using: &rng)
             var a = RandomSource(seed: 5), b = RandomSource(seed: 5)
             let out = corruption.apply(to: images, rng: &a)
             #expect(out.shape == images.shape && out == corruption.apply(to: images, rng: &b), "\(name)")
-            #expect(out.scalars.allSatisfy { (0...1).contains($0) })
+            #expect(out.scalars.allSatisfy { (0...1).contains($0) } || name == "feature_outliers", "\(name)")
+            #expect(corruption.problems(sampleShape: [3, 6, 6]).isEmpty, "\(name)")
             func open<T: Corruption>(_ c: T) throws -> Bool { try roundTrip(c, kind: name) == canonicalJSON(c) }
             #expect(try open(corruption))
         }
@@ -140,7 +166,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             _ = try Catalog.attacks.decode(try component("{type: fgms, epsilon: 0.1}"))
             Issue.record("accepted an unknown kind")
         } catch {
-            #expect("\(error)" == "fixture.yaml:2:12: items[0].type: unknown attack 'fgms' (did you mean 'fgsm'?); known: fgsm")
+            #expect("\(error)" == "fixture.yaml:2:12: items[0].type: unknown attack 'fgms' (did you mean 'fgsm'?); known: fgsm, pgd, apgd, square")
         }
         do {
             _ = try Catalog.attacks.decode(try component("{type: fgsm, epsilon: 8}"))
@@ -194,7 +220,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             .replacingOccurrences(of: "{type: linear, out_features: 10}", with: "{type: linear, out_feature: 10}")
         // Each problem once, although every cell of the epsilon sweep has the first two.
         #expect(problems(text) == [
-            "r.yaml:10:16: noise[0].type: unknown corruption 'gausian_noise' (did you mean 'gaussian_noise'?); known: gaussian_noise",
+            "r.yaml:10:16: noise[0].type: unknown corruption 'gausian_noise' (did you mean 'gaussian_noise'?); known: \(Catalog.corruptions.names.joined(separator: ", "))",
             "r.yaml:8:9: models[0].layers[1]: missing required key 'out_features'",
             "r.yaml:11:47: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got -1.0",
             "r.yaml:11:51: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got 2.0",

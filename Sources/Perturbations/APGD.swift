@@ -1,0 +1,173 @@
+import Foundation
+import Layers
+import Tensors
+
+/// Auto-PGD on the cross-entropy (APGD-CE; Croce & Hein, "Reliable evaluation of adversarial
+/// robustness with an ensemble of diverse parameter-free attacks", ICML 2020), L∞ or L2: PGD
+/// with momentum whose step size adapts per sample, needing no step-size tuning.
+///
+/// - Start: L∞ at `x + ε·t/‖t‖∞` with `t` uniform in [−1, 1]ᵈ; L2 at a uniform point of the ball.
+/// - Step size η starts at 2ε. Step `k`: `z = P(x_k + η·s(∇))` with `s` the sign (L∞) or unit
+///   vector (L2), then `x_{k+1} = P(x_k + 0.75·(z − x_k) + 0.25·(x_k − x_{k−1}))` (the first step
+///   uses `z` alone).
+/// - Checkpoints `w_j = ⌈p_j·steps⌉` with `p_0 = 0`, `p_1 = 0.22`,
+///   `p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06)`. At each, η halves and the walk restarts
+///   from the best point so far when (1) the loss rose in fewer than ρ = 0.75 of the steps since
+///   the last checkpoint, or (2) η did not change at the last checkpoint and the best loss has not
+///   improved since.
+/// - Each sample keeps its first misclassified iterate, else its highest-loss point; `restarts`
+///   (default 1) repeats from new random starts for the samples not yet fooled.
+public struct APGD: Attack, Equatable {
+    public static let kind = "apgd"
+    public static let summary = "Auto-PGD on cross-entropy (APGD-CE), L∞ or L2, adaptive step size; the strong default (Croce & Hein 2020)."
+    /// The budget in pixel units: in [0, 1] for L∞, in [0, 100] for L2.
+    public var epsilon: Float
+    /// `linf` (default) or `l2`.
+    public var norm: String?
+    /// Iterations per restart, ≥ 1 (default 100, as in AutoAttack).
+    public var steps: Int?
+    /// Independent runs, ≥ 1 (default 1).
+    public var restarts: Int?
+
+    public init(epsilon: Float, norm: String? = nil, steps: Int? = nil, restarts: Int? = nil) {
+        self.epsilon = epsilon
+        self.norm = norm
+        self.steps = steps
+        self.restarts = restarts
+    }
+
+    static let rho: Float = 0.75
+    static let momentum: Float = 0.75
+
+    var ball: PerturbationBall { PerturbationBall(norm: PerturbationBall.norm(named: norm) ?? .linf, epsilon: epsilon) }
+    var stepCount: Int { steps ?? 100 }
+
+    public func problems() -> [String] {
+        var found = PerturbationBall.normProblems(norm)
+        let limit: Float = ball.norm == .linf ? 1 : 100
+        if !(0...limit).contains(epsilon) { found.append("epsilon must be in [0, \(formatParameter(limit))] for \(ball.norm.rawValue) (pixel units, before any normalisation), got \(epsilon)") }
+        if let steps, steps < 1 { found.append("steps must be ≥ 1, got \(steps)") }
+        if let restarts, restarts < 1 { found.append("restarts must be ≥ 1, got \(restarts)") }
+        return found
+    }
+
+    public var label: String {
+        var parts = ["epsilon=\(formatParameter(epsilon))"]
+        if ball.norm != .linf { parts.append("norm=\(ball.norm.rawValue)") }
+        if let steps { parts.append("steps=\(steps)") }
+        if let restarts, restarts > 1 { parts.append("restarts=\(restarts)") }
+        return "\(Self.kind)(\(parts.joined(separator: ",")))"
+    }
+
+    public var budget: Float? { epsilon }
+    public var forwardPasses: Double { Double((restarts ?? 1) * 2 * (stepCount + 1) + 1) }
+
+    /// The iterations at which the step size may halve (`w_1, w_2, …`, increasing, ≤ steps).
+    static func checkpoints(steps: Int) -> [Int] {
+        var p: [Double] = [0, 0.22]
+        while p.last! < 1 { p.append(p[p.count - 1] + max(p[p.count - 1] - p[p.count - 2] - 0.03, 0.06)) }
+        var points: [Int] = []
+        for fraction in p.dropFirst() {
+            // 0.22 · 100 is 22.000000000000004 in binary floating point; the paper's w_1 is 22.
+            let w = Int((fraction * Double(steps) - 1e-9).rounded(.up))
+            if w <= steps, w > (points.last ?? 0) { points.append(w) }
+        }
+        return points
+    }
+
+    func start(around images: Tensor, rng: inout RandomSource) -> Tensor {
+        guard ball.norm == .linf else { return ball.randomPoint(around: images, rng: &rng) }
+        var x = images
+        let size = images.count / max(1, images.shape[0])
+        for n in 0..<images.shape[0] {
+            let t = (0..<size).map { _ in rng.uniform(-1, 1) }
+            let scale = epsilon / max(t.map(abs).max() ?? 1, 1e-12)
+            for i in 0..<size { x.scalars[n * size + i] += scale * t[i] }
+        }
+        return ball.project(x, around: images)
+    }
+
+    public func perturb(images: Tensor, labels: [Int], model: Sequential, rng: inout RandomSource) -> Tensor {
+        var result = images
+        var open = Array(0..<labels.count)
+        for _ in 0..<(restarts ?? 1) where !open.isEmpty {
+            let clean = images.gathering(rows: open), openLabels = open.map { labels[$0] }
+            let (adversarial, fooled) = run(clean: clean, labels: openLabels, model: model, rng: &rng)
+            var stillOpen: [Int] = []
+            for (row, n) in open.enumerated() {
+                copySample(row, from: adversarial, into: &result, at: n)
+                if !fooled[row] { stillOpen.append(n) }
+            }
+            open = stillOpen
+        }
+        return result
+    }
+
+    /// One APGD run on a batch: the adversarial images and which fool the model.
+    func run(clean: Tensor, labels: [Int], model: Sequential, rng: inout RandomSource) -> (Tensor, [Bool]) {
+        let count = labels.count, ball = self.ball
+        let checkpoints = Set(Self.checkpoints(steps: stepCount))
+        var x = start(around: clean, rng: &rng)
+        var previous = x
+        var eta = [Float](repeating: 2 * epsilon, count: count)
+        var (gradient, logits) = model.inputGradient(images: x, labels: labels)
+        var (loss, predicted) = perSampleLoss(logits: logits, labels: labels)
+        var best = x, bestLoss = loss, bestGradient = gradient
+        var adversarial = x
+        var fooled = (0..<count).map { predicted[$0] != labels[$0] }
+        var increases = [Int](repeating: 0, count: count)
+        var lastCheckpoint = 0
+        var reducedAtLastCheckpoint = [Bool](repeating: true, count: count)
+        var bestLossAtLastCheckpoint = bestLoss
+        for k in 0..<stepCount {
+            // The proposal and the momentum step.
+            let z = ball.project(ball.step(x, along: gradient, size: eta), around: clean)
+            var next = z
+            if k > 0 {
+                let a = Self.momentum
+                for i in 0..<next.count {
+                    next.scalars[i] = x.scalars[i] + a * (z.scalars[i] - x.scalars[i]) + (1 - a) * (x.scalars[i] - previous.scalars[i])
+                }
+                next = ball.project(next, around: clean)
+            }
+            previous = x
+            x = next
+            (gradient, logits) = model.inputGradient(images: x, labels: labels)
+            let newLoss: [Float]
+            (newLoss, predicted) = perSampleLoss(logits: logits, labels: labels)
+            for n in 0..<count {
+                if newLoss[n] > loss[n] { increases[n] += 1 }
+                if !fooled[n] && predicted[n] != labels[n] {
+                    fooled[n] = true
+                    copySample(n, from: x, into: &adversarial)
+                }
+                if newLoss[n] > bestLoss[n] {
+                    bestLoss[n] = newLoss[n]
+                    copySample(n, from: x, into: &best)
+                    copySample(n, from: gradient, into: &bestGradient)
+                }
+            }
+            loss = newLoss
+            let iteration = k + 1
+            guard checkpoints.contains(iteration), iteration < stepCount else { continue }
+            let span = Float(iteration - lastCheckpoint)
+            for n in 0..<count {
+                let tooFewIncreases = Float(increases[n]) < Self.rho * span
+                let stalled = !reducedAtLastCheckpoint[n] && bestLossAtLastCheckpoint[n] == bestLoss[n]
+                let reduce = tooFewIncreases || stalled
+                reducedAtLastCheckpoint[n] = reduce
+                if reduce {
+                    eta[n] /= 2
+                    copySample(n, from: best, into: &x)
+                    copySample(n, from: bestGradient, into: &gradient)
+                    copySample(n, from: best, into: &previous)
+                }
+                increases[n] = 0
+            }
+            bestLossAtLastCheckpoint = bestLoss
+            lastCheckpoint = iteration
+        }
+        for n in 0..<count where !fooled[n] { copySample(n, from: best, into: &adversarial) }
+        return (adversarial, fooled)
+    }
+}
