@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CProcessControl"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
 
         // MARK: - Light modules (no C)
@@ -57,7 +58,7 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "GauntletCLI",
-            dependencies: ["Spec", "Grid", "Catalog", "Runner", "Reporting", "Tensors",
+            dependencies: ["Spec", "Grid", "Catalog", "Runner", "Reporting", "Tensors", "CProcessControl",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["README.md"], swiftSettings: swiftSettings),
 

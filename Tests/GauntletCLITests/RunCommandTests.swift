@@ -67,7 +67,7 @@ let syntheticExperiment = """
         let file = try HDF5File.open("\(workspace.directory)/results/synthetic_smoke/synthetic_smoke.h5")
         #expect(try file.attribute("format_version") == .integer(3))
         #expect(try file.attribute("experiment") == .string("synthetic_smoke"))
-        #expect(try file.attribute("complete") == .integer(3))
+        #expect(try file.attribute("complete") == .integer(2))
         #expect(try file.readStrings("/spec") == [syntheticExperiment])
         #expect(try file.members(of: "/cells").count == 2)
         #expect(try file.readStrings("/trials/status") == ["completed", "completed"])
