@@ -86,6 +86,9 @@ public enum Catalog {
          ("metric", "metrics[]", metrics.kinds)]
     }
 
+    /// Other places a registry's components sit, by the slot of the registry serving them.
+    public static let slotAliases = ["training.adversarial.attack": "attacks[]"]
+
     // MARK: - Entry builders (one per extension-point protocol)
 
     static func layer<T: LayerSpec>(_ type: T.Type) -> Registry<any LayerSpec>.Entry {

@@ -103,7 +103,7 @@ public enum ExperimentSchema {
 
     /// One of the kinds registered for the extension point at `slot`.
     static func componentSchema(slot: String) -> JSONValue {
-        guard let point = Catalog.extensionPoints.first(where: { $0.slot == slot }) else {
+        guard let point = Catalog.extensionPoints.first(where: { $0.slot == (Catalog.slotAliases[slot] ?? slot) }) else {
             preconditionFailure("no registry serves components at \(slot); add it to Catalog.extensionPoints")
         }
         let kinds: [JSONValue] = point.kinds.map { kind in

@@ -39,6 +39,8 @@ public struct ResolvedExperiment: Sendable {
     public var schedule: any LearningRateSchedule
     public var corruptions: [any Corruption]
     public var attacks: [any Attack]
+    /// The attack of adversarial training, when the spec trains adversarially.
+    public var trainingAttack: (any Attack)?
     /// The metrics of every evaluation, in order; accuracy and cross-entropy when the file names none.
     public var metrics: [any Metric]
 
@@ -61,6 +63,9 @@ public struct ResolvedExperiment: Sendable {
             guard let corruption = collect({ () throws(SpecErrors) in try Catalog.corruptions.decode(c) }) else { return nil }
             issues += dataset.map { corruption.problems(sampleShape: $0.sampleShape) }?.map { c.issue($0, key: "type") } ?? []
             return corruption
+        }
+        let trainingAttack = spec.training.adversarial.flatMap { adversarial in
+            collect { () throws(SpecErrors) in try Catalog.attacks.decode(adversarial.attack) }
         }
         let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Catalog.attacks.decode(c) } }
         var metrics: [any Metric] = []
@@ -93,7 +98,7 @@ public struct ResolvedExperiment: Sendable {
         }
         guard issues.isEmpty, let dataset, let optimizer, let schedule else { throw SpecErrors(issues) }
         return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
-                                  corruptions: corruptions, attacks: attacks, metrics: metrics)
+                                  corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics)
     }
 
     /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per class.

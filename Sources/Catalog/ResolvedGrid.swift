@@ -17,7 +17,12 @@ public struct ResolvedTrial: Sendable {
         let counts = experiment.dataset.sampleCounts
         let forward = 2 * Double(model.multiplyAccumulates(inputShape: experiment.dataset.sampleShape))
         let epochs = Double(trial.spec.training.epochs)
-        let training = epochs * (3 * forward * Double(counts.training) + forward * Double(counts.validation))
+        // Adversarial training adds the attack's passes (less its evaluation pass) for the
+        // attacked fraction of every batch.
+        let attackPasses = experiment.trainingAttack.map { attack in
+            (trial.spec.training.adversarial?.ratio ?? 0) * (attack.forwardPasses - 1)
+        } ?? 0
+        let training = epochs * ((3 + attackPasses) * forward * Double(counts.training) + forward * Double(counts.validation))
         let evaluations = Double(1 + experiment.corruptions.count) + experiment.attacks.reduce(0) { $0 + $1.forwardPasses }
         return training + evaluations * forward * Double(counts.test)
     }

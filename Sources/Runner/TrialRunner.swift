@@ -128,6 +128,7 @@ public struct TrialRunner {
         let optimizer = experiment.optimizer.makeOptimizer()
         var shuffleRNG = root.derived("shuffle")
         var dropoutRNG = root.derived("dropout")
+        var attackRNG = root.derived("adversarial-training")
         let evaluationBatch = experiment.spec.evaluation.batchSize
         let started = Date()
         defer { result.seconds = Date().timeIntervalSince(started) }
@@ -140,7 +141,13 @@ public struct TrialRunner {
             if let order { shuffleRNG = order }
             var lossSum = 0.0
             for (step, batch) in batches.enumerated() {
-                let loss = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &dropoutRNG)
+                var images = batch.images
+                if let attack = experiment.trainingAttack, let adversarial = training.adversarial {
+                    let count = min(batch.labels.count, Int((adversarial.ratio * Double(batch.labels.count)).rounded(.up)))
+                    let attacked = attack.perturb(images: images.slice(0..<count), labels: Array(batch.labels[0..<count]), model: model, rng: &attackRNG)
+                    images.scalars.replaceSubrange(0..<attacked.count, with: attacked.scalars)
+                }
+                let loss = model.trainStep(images: images, labels: batch.labels, optimizer: optimizer, rng: &dropoutRNG)
                 guard loss.isFinite else {
                     throw TrialFailure(description: "training diverged: loss is \(loss) at epoch \(epoch), step \(step + 1) of \(batches.count)")
                 }

@@ -145,11 +145,13 @@ public struct TrainingSpec: Decodable, Sendable {
     public var batchSize: Int
     /// Whether each epoch visits the training samples in a new seeded order (default true).
     public var shuffle: Bool
+    /// Adversarial training: part of every batch replaced by attacked samples (default none).
+    public var adversarial: AdversarialTrainingSpec?
     /// The section as written.
     public var node: SpecNode?
     public var canonical: String { node.map(CanonicalJSON.render) ?? "" }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, schedule, epochs, batchSize, shuffle }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, schedule, epochs, batchSize, shuffle, adversarial }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -160,7 +162,27 @@ public struct TrainingSpec: Decodable, Sendable {
         batchSize = try c.decode(Int.self, forKey: .batchSize)
         if batchSize < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .batchSize), "batch_size must be ≥ 1, got \(batchSize)") }
         shuffle = try c.decodeIfPresent(Bool.self, forKey: .shuffle) ?? true
+        adversarial = try c.decodeIfPresent(AdversarialTrainingSpec.self, forKey: .adversarial)
         node = SpecDecoder.source(of: decoder)
+    }
+}
+
+/// Adversarial training (Goodfellow et al. 2015; Madry et al. 2018): in every training step the
+/// first `⌈ratio · batch⌉` samples of the batch are replaced by the attack's perturbation of
+/// them against the current model, generated in inference mode (dropout off).
+public struct AdversarialTrainingSpec: Decodable, Sendable {
+    /// The attack generating the training examples (`pgd`, or `fgsm` with `random_start: true`).
+    public var attack: Component
+    /// The fraction of each batch replaced, in (0, 1] (default 0.5; 1 is Madry et al.'s PGD training).
+    public var ratio: Double
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case attack, ratio }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        attack = try c.decode(Component.self, forKey: .attack)
+        ratio = try c.decodeIfPresent(Double.self, forKey: .ratio) ?? 0.5
+        if !(ratio > 0 && ratio <= 1) { throw SpecDecoder.issue(try c.superDecoder(forKey: .ratio), "ratio must be in (0, 1], got \(ratio)") }
     }
 }
 

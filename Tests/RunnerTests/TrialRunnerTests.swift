@@ -47,6 +47,29 @@ import Testing
         #expect(try run(Self.text).learningCurve.map(\.learningRate).map { Float($0) } == [0.1, 0.1])
     }
 
+    /// Adversarial training with FGSM (random start) on the same data and seed: the model holds
+    /// up better under the attack than the normally trained one, and the run records the
+    /// evaluation's attack metadata.
+    @Test func adversarialTrainingRaisesRobustAccuracy() throws {
+        let base = """
+            schema_version: 1
+            name: adversarial
+            seed: 3
+            dataset: {type: synthetic, train: 600, validation: 50, test: 300, classes: 4, side: 8, noise: 0.6}
+            models:
+              - {name: mlp, layers: [{type: flatten}, {type: linear, out_features: 32}, {type: relu}, {type: linear, out_features: 4}]}
+            training: {optimizer: {type: adam, lr: 0.01}, epochs: 4, batch_size: 50}
+            attacks: [{type: pgd, epsilon: 0.1, steps: 10}]
+            """
+        let adversarial = base.replacingOccurrences(
+            of: "batch_size: 50}",
+            with: "batch_size: 50, adversarial: {attack: {type: fgsm, epsilon: 0.1, random_start: true}, ratio: 1}}")
+        let plain = try run(base), hardened = try run(adversarial)
+        let robust = { (outcome: TrialOutcome) in outcome.evaluations[1].metrics.first { $0.name == "accuracy" }!.value }
+        #expect(robust(hardened) > robust(plain) + 0.05, "PGD accuracy: plain \(robust(plain)), adversarially trained \(robust(hardened))")
+        #expect(hardened.evaluations[1].type == "pgd" && hardened.evaluations[1].budget == 0.1 && hardened.evaluations[1].family == "pgd(steps=10)")
+    }
+
     @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
         let outcome = try run(Self.text.replacingOccurrences(of: "epochs: 2", with: "epochs: 0"))
         #expect(outcome.status == .completed && outcome.learningCurve.isEmpty && outcome.evaluations.count == 2)
