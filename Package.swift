@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(name: "gauntlet", dependencies: ["GauntletCLI"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "gauntlet-bench",
-            dependencies: ["Tensors", "Layers", "Datasets", "Catalog", "Spec"],
+            dependencies: ["Tensors", "Layers", "Datasets", "Catalog", "Spec", "Perturbations"],
             swiftSettings: kernelSettings),
 
         // MARK: - Tests

@@ -32,12 +32,24 @@ public enum AtomicFile {
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
             let parts = name.dropLast(4).split(separator: ".")
             guard parts.count >= 3, let pid = Int32(parts[parts.count - 1]), String(parts[parts.count - 2]) == host else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
+            if !isRunning(pid) {
                 try? FileManager.default.removeItem(atPath: "\(directory)/\(name)")
                 removed.append(name)
             }
         }
         return removed
+    }
+
+    /// Whether process `pid` exists and is not a zombie. A killed worker whose parent died too
+    /// stays a zombie until something reaps it, which in a container may be never; it writes
+    /// nothing more either way.
+    static func isRunning(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        // The state letter follows the command name in parentheses: "pid (name) S …".
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != "Z" && state != "X"
     }
 
     /// This machine's name without dots (it is one field of a dotted file name).

@@ -1,5 +1,6 @@
 // Release-mode benchmark: the machine's sgemm peak, OpenBLAS kernel families compared, and the
-// training and inference throughput of the quickstart models as a fraction of that peak.
+// training, inference and attack throughput (examples × steps per second) of the quickstart
+// models as a fraction of that peak.
 //
 //   gauntlet-bench [--experiment experiments/quickstart.yaml] [--steps N]
 //
@@ -8,6 +9,7 @@ import Catalog
 import Datasets
 import Foundation
 import Layers
+import Perturbations
 import Spec
 import Tensors
 
@@ -151,9 +153,29 @@ func benchmark() throws {
         let evalSteps = max(3, options.steps / 5)
         let evalTime = seconds { for _ in 0..<evalSteps { _ = model.logits(evalBatch) } }
 
+        // Attacks on the evaluation batch: a PGD / APGD step is a forward and an input-gradient
+        // pass (2 × forward FLOPs: no weight gradients); a Square query is one forward pass.
+        let attackSteps = 10
+        var attackRNG = RandomSource(seed: 1)
+        let evalLabels = (0..<evalBatch.shape[0]).map { $0 % classes }
+        let pgdTime = seconds {
+            _ = PGD(epsilon: 0.05, steps: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
+        }
+        let apgdTime = seconds {
+            _ = APGD(epsilon: 0.05, steps: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
+        }
+        // ε = 0 keeps every sample unfooled, so every query runs on the whole batch.
+        let squareTime = seconds {
+            _ = SquareAttack(epsilon: 0, queries: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
+        }
+        let attacked = Double(evalBatch.shape[0] * attackSteps)
+
         for (phase, samples, flopsPerSample, time) in [
             ("training", Double(batch * options.steps), training, trainTime),
             ("inference", Double(evalBatch.shape[0] * evalSteps), forward, evalTime),
+            ("pgd step", attacked, 2 * forward + forward / Double(attackSteps), pgdTime),
+            ("apgd step", attacked, 2 * forward + 2 * forward / Double(attackSteps), apgdTime),
+            ("square q.", attacked, forward, squareTime),
         ] {
             let rate = samples / time
             let gflops = rate * flopsPerSample / 1e9
