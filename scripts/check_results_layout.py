@@ -68,6 +68,9 @@ def check(path):
         for name in ["evaluations/type", "evaluations/severity", "evaluations/budget", "evaluations/family"]:
             if cell[name].shape != (e,):
                 fail(f"cell {trial_id} {name} has shape {cell[name].shape}")
+        severity = cell["evaluations/severity"][:]
+        if not np.all((severity >= 0) & (severity <= 5)):
+            fail(f"cell {trial_id} has severities outside 0–5")
         kinds = [k.decode() for k in cell["metrics/kind"][:]]
         attacks = [i for i, k in enumerate(kinds) if k == "attack"]
         if attacks:
@@ -77,8 +80,23 @@ def check(path):
             fooled = cell["predictions"][attacks] != cell["test_labels"][:]
             if not np.array_equal(success.astype(bool), fooled):
                 fail(f"cell {trial_id}: attacks/success disagrees with the stored predictions")
-            if cell["attacks/min_epsilon"].shape != (len(cell["attacks/families"]), n):
-                fail(f"cell {trial_id} attacks/min_epsilon has shape {cell['attacks/min_epsilon'].shape}")
+            families = [f.decode() for f in cell["attacks/families"][:]]
+            minimum = cell["attacks/min_epsilon"][:]
+            if minimum.shape != (len(families), n):
+                fail(f"cell {trial_id} attacks/min_epsilon has shape {minimum.shape}")
+            family_of = [f.decode() for f in cell["evaluations/family"][:]]
+            budget_of = cell["evaluations/budget"][:]
+            clean_wrong = cell["predictions"][0] != cell["test_labels"][:]
+            for f, family in enumerate(families):
+                members = [i for i in attacks if family_of[i] == family]
+                # The smallest budget among the family's evaluations that fooled each sample.
+                expected = np.full(n, np.inf)
+                for i in members:
+                    fooled = cell["predictions"][i] != cell["test_labels"][:]
+                    expected[fooled] = np.minimum(expected[fooled], budget_of[i])
+                expected[clean_wrong] = 0
+                if not np.array_equal(expected, minimum[f]):
+                    fail(f"cell {trial_id}: min_epsilon of {family} disagrees with the predictions")
         for key, dataset in cell["state_dict"].items():
             if key.endswith("num_batches_tracked"):
                 continue

@@ -79,7 +79,7 @@ public enum CellFile {
             try file.write("/metrics/seconds", doubles: evaluations.map(\.seconds), shape: [n])
             try file.write("/evaluations/type", strings: evaluations.map(\.type))
             try file.write("/evaluations/severity", integers: evaluations.map { Int64($0.severity ?? 0) }, shape: [n])
-            try file.write("/evaluations/budget", doubles: evaluations.map { $0.budget.map(Double.init) ?? .nan }, shape: [n])
+            try file.write("/evaluations/budget", doubles: evaluations.map { $0.budget.map(decimal) ?? .nan }, shape: [n])
             try file.write("/evaluations/family", strings: evaluations.map { $0.family ?? "" })
             try writeAttackResults(evaluations, labels: labels, to: file)
             for (index, metric) in evaluations[0].metrics.enumerated() {
@@ -140,7 +140,7 @@ public enum CellFile {
         for family in families {
             var row = zip(clean.predictions, labels).map { $0 != $1 ? 0 : Double.infinity }
             for (attack, fooled) in zip(attacks, success) where attack.family == family {
-                let budget = Double(attack.budget ?? .infinity)
+                let budget = attack.budget.map(decimal) ?? .infinity
                 for i in row.indices where fooled[i] { row[i] = min(row[i], budget) }
             }
             minimum += row
@@ -148,6 +148,10 @@ public enum CellFile {
         try file.write("/attacks/families", strings: families)
         try file.write("/attacks/min_epsilon", doubles: minimum, shape: [families.count, labels.count])
     }
+
+    /// A Float budget as the Double of its shortest decimal text (0.1, not 0.10000000149), so
+    /// readers can compare it with the values written in the experiment file.
+    static func decimal(_ value: Float) -> Double { Double("\(value)") ?? Double(value) }
 
     /// The summary of a cell file, or nil when it is missing, unreadable, of another format or
     /// of another trial (a stale or half-copied file counts as missing, and the trial reruns).

@@ -157,14 +157,15 @@ func benchmark() throws {
         // pass (2 × forward FLOPs: no weight gradients); a Square query is one forward pass.
         let attackSteps = 10
         var attackRNG = RandomSource(seed: 1)
-        let evalLabels = (0..<evalBatch.shape[0]).map { $0 % classes }
+        // The model's own predictions as labels: every sample starts correctly classified, and
+        // with ε = 0 the Square attack can never fool one, so every query runs on the whole batch.
+        let evalLabels = model.logits(evalBatch).argMax(axis: 1)
         let pgdTime = seconds {
             _ = PGD(epsilon: 0.05, steps: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
         }
         let apgdTime = seconds {
             _ = APGD(epsilon: 0.05, steps: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
         }
-        // ε = 0 keeps every sample unfooled, so every query runs on the whole batch.
         let squareTime = seconds {
             _ = SquareAttack(epsilon: 0, queries: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
         }

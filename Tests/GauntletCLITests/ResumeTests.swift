@@ -191,7 +191,11 @@ let resumableExperiment = """
         let workspace = try Workspace()
         let spec = try workspace.write("layout.yaml", resumableExperiment
             .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002]}")
-            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1")
+            .replacingOccurrences(of: "attacks: [{type: fgsm, epsilon: 0.05}]", with: """
+                attacks: [{type: fgsm, epsilon: 0.05}, {type: fgsm, epsilon: 0.2}, {type: pgd, epsilon: 0.1, steps: 2}]
+                noise: [{type: gaussian_noise, severity: 2}, {type: rotation, degrees: 15}]
+                """))
         #expect(try Binary.run(["run", spec, "--quiet", "--output", workspace.directory]).status == 0)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")   // Debian's python3-h5py, installed by make test
