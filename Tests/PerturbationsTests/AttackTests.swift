@@ -30,6 +30,20 @@ struct LinearModel {
     }
 }
 
+/// A small MLP trained for five epochs on synthetic 8×8 images of 4 classes, and its test split.
+func trainedSyntheticMLP() throws -> (model: Sequential, test: ImageDataset) {
+        let data = SyntheticImages.make(count: 700, classCount: 4, side: 8, noise: 0.8, seed: 3)
+        let train = data.subset(Array(0..<500)), test = data.subset(Array(500..<700))
+        var rng = RandomSource(seed: 4)
+        let model = try Sequential(layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 32)), ("2", ReLUSpec()),
+                                            ("3", LinearSpec(outFeatures: 4))], inputShape: [1, 8, 8], rng: &rng)
+        let optimizer = AdamSpec(lr: 0.01).makeOptimizer()
+        for _ in 0..<5 {
+            for batch in train.batches(size: 50) { _ = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &rng) }
+        }
+    return (model, test)
+}
+
 @Suite struct PGDTests {
     /// Two L∞ steps from the clean image, each `x ← clip(clamp(x + α·sign(∇), x₀ ± ε), 0, 1)`.
     @Test func linfStepsMatchTheHandDerivedWalk() throws {
@@ -129,15 +143,7 @@ struct LinearModel {
     /// On a trained network: iterative attacks are at least as strong as FGSM, APGD at least as
     /// strong as PGD, and the gradient-free Square attack lowers accuracy too.
     @Test func iterativeAttacksAreStrongerAndSquareWorksWithoutGradients() throws {
-        let data = SyntheticImages.make(count: 700, classCount: 4, side: 8, noise: 0.8, seed: 3)
-        let train = data.subset(Array(0..<500)), test = data.subset(Array(500..<700))
-        var rng = RandomSource(seed: 4)
-        let model = try Sequential(layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 32)), ("2", ReLUSpec()),
-                                            ("3", LinearSpec(outFeatures: 4))], inputShape: [1, 8, 8], rng: &rng)
-        let optimizer = AdamSpec(lr: 0.01).makeOptimizer()
-        for _ in 0..<5 {
-            for batch in train.batches(size: 50) { _ = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &rng) }
-        }
+        let (model, test) = try trainedSyntheticMLP()
         func accuracy(_ attack: (any Attack)?) -> Double {
             var attackRNG = RandomSource(seed: 5)
             return ClassificationEvaluation.evaluate(model: model, images: test.images, labels: test.labels, batchSize: 100,
