@@ -54,13 +54,6 @@ public struct DefocusBlur: SpatialCorruption, Equatable {
     public func apply(to images: Tensor, rng: inout RandomSource) -> Tensor {
         let parameters = Self.table.value(severity ?? 1, imageShape: images.shape)
         let kernel = Self.kernel(radius: radius ?? parameters.radius, aliasBlur: aliasBlur ?? parameters.aliasBlur)
-        let (channels, height, width) = images.imageGeometry
-        return images.mappingImages(&rng) { image, _ in
-            image.transformPlanes(channels: channels, height: height, width: width) { plane, _ in
-                var blurred = plane.correlated(with: kernel.values, size: kernel.size, border: .reflect101)
-                blurred.values = blurred.values.map(clip01)
-                return blurred
-            }
-        }
+        return images.mappingPlanes { $0.correlated(with: kernel.values, size: kernel.size, border: .reflect101).clipped() }
     }
 }

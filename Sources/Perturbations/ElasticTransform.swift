@@ -72,7 +72,7 @@ public struct ElasticTransform: SpatialCorruption, Equatable {
                 return smooth
             }
             let dx = field(&rng), dy = field(&rng)
-            image.transformPlanes(channels: channels, height: height, width: width) { plane, _ in
+            image.transformPlanes(channels: channels, height: height, width: width) { plane in
                 let warped = inverse.map { affineMap in plane.warped(border: .reflect101) { x, y in affineMap.apply(x, y) } } ?? plane
                 var out = warped
                 for y in 0..<height {

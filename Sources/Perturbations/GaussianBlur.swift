@@ -28,13 +28,6 @@ public struct GaussianBlur: SpatialCorruption, Equatable {
 
     public func apply(to images: Tensor, rng: inout RandomSource) -> Tensor {
         let sigma = self.sigma ?? Self.table.value(severity ?? 1, imageShape: images.shape)
-        let (channels, height, width) = images.imageGeometry
-        return images.mappingImages(&rng) { image, _ in
-            image.transformPlanes(channels: channels, height: height, width: width) { plane, _ in
-                var blurred = plane.gaussianBlurred(sigma: sigma, border: .replicate)
-                blurred.values = blurred.values.map(clip01)
-                return blurred
-            }
-        }
+        return images.mappingPlanes { $0.gaussianBlurred(sigma: sigma, border: .replicate).clipped() }
     }
 }

@@ -15,14 +15,10 @@ extension GeometricShift {
     }
 
     public func apply(to images: Tensor, rng: inout RandomSource) -> Tensor {
-        let (channels, height, width) = images.imageGeometry
+        let (_, height, width) = images.imageGeometry
         let border = Border.constant(fill ?? 0)
-        return images.mappingImages(&rng) { image, _ in
-            image.transformPlanes(channels: channels, height: height, width: width) { plane, _ in
-                var out = plane.warped(border: border) { x, y in source(x, y, width: width, height: height) }
-                out.values = out.values.map(clip01)
-                return out
-            }
+        return images.mappingPlanes { plane in
+            plane.warped(border: border) { x, y in source(x, y, width: width, height: height) }.clipped()
         }
     }
 }

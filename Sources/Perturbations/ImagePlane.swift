@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// How a filter or a resampler reads outside an image plane.
 enum Border: Equatable {
@@ -167,15 +168,40 @@ struct ImagePlane {
     }
 }
 
+extension ImagePlane {
+    /// The plane with every value clipped to [0, 1].
+    func clipped() -> ImagePlane {
+        var out = self
+        out.values = values.map(clip01)
+        return out
+    }
+}
+
 extension UnsafeMutableBufferPointer<Float> {
     /// Runs `body` on each channel plane of an image `[C, H, W]` stored here and writes back
     /// what it returns.
-    func transformPlanes(channels: Int, height: Int, width: Int, _ body: (ImagePlane, Int) -> ImagePlane) {
+    func transformPlanes(channels: Int, height: Int, width: Int, _ body: (ImagePlane) -> ImagePlane) {
         let size = height * width
         for c in 0..<channels {
-            let plane = ImagePlane(width: width, height: height, values: Array(self[(c * size)..<((c + 1) * size)]))
-            let result = body(plane, c)
+            let result = body(ImagePlane(width: width, height: height, values: Array(self[(c * size)..<((c + 1) * size)])))
             for i in 0..<size { self[c * size + i] = result.values[i] }
         }
+    }
+}
+
+extension Tensor {
+    /// A copy of a batch `[N, C, H, W]` in which `body` rewrites every channel plane of every
+    /// image, for kinds that draw no random numbers.
+    func mappingPlanes(_ body: (ImagePlane) -> ImagePlane) -> Tensor {
+        let (channels, height, width) = imageGeometry
+        var out = self
+        let size = channels * height * width
+        out.scalars.withUnsafeMutableBufferPointer { all in
+            for n in 0..<shape[0] {
+                UnsafeMutableBufferPointer(rebasing: all[(n * size)..<((n + 1) * size)])
+                    .transformPlanes(channels: channels, height: height, width: width, body)
+            }
+        }
+        return out
     }
 }

@@ -28,13 +28,10 @@ public struct JPEGCompression: Corruption, Equatable {
 
     public func problems(sampleShape: [Int]) -> [String] {
         sampleShape.count == 3 && [1, 3].contains(sampleShape[0]) ? []
-            : ["jpeg_compression needs grayscale or RGB images [1 or 3, height, width]; the dataset's samples are [\(sampleShape.map(String.init).joined(separator: ", "))]"]
+            : ["jpeg_compression needs grayscale or RGB images [1 or 3, height, width]; the dataset's samples are \(shapeText(sampleShape))"]
     }
 
-    public var label: String {
-        if let severity { return "\(Self.kind)(severity=\(severity))" }
-        return "\(Self.kind)(quality=\(quality ?? 0))"
-    }
+    public var label: String { Strength.label(Self.kind, severity: severity, [("quality", quality.map(Float.init))]) }
 
     public func apply(to images: Tensor, rng: inout RandomSource) -> Tensor {
         let quality = self.quality ?? Self.table.value(severity ?? 1, imageShape: images.shape)

@@ -54,7 +54,7 @@ public struct MotionBlur: SpatialCorruption, Equatable {
         let (channels, height, width) = images.imageGeometry
         return images.mappingImages(&rng) { image, rng in
             let taps = Self.taps(radius: radius, sigma: sigma, degrees: rng.uniform(-45, 45))
-            image.transformPlanes(channels: channels, height: height, width: width) { plane, _ in
+            image.transformPlanes(channels: channels, height: height, width: width) { plane in
                 var out = plane
                 for y in 0..<height {
                     for x in 0..<width {

@@ -35,7 +35,7 @@ protocol SpatialCorruption: Corruption {}
 
 extension SpatialCorruption {
     public func problems(sampleShape: [Int]) -> [String] {
-        sampleShape.count == 3 ? [] : ["\(Self.kind) needs image samples [channels, height, width]; the dataset's samples are [\(sampleShape.map(String.init).joined(separator: ", "))]"]
+        sampleShape.count == 3 ? [] : ["\(Self.kind) needs image samples [channels, height, width]; the dataset's samples are \(shapeText(sampleShape))"]
     }
 }
 
@@ -62,6 +62,11 @@ extension Attack {
     public var family: String {
         label.replacingOccurrences(of: #"epsilon=[^,)]*,?"#, with: "", options: .regularExpression)
     }
+}
+
+/// A sample shape as messages show it: `[1, 28, 28]`.
+func shapeText(_ shape: [Int]) -> String {
+    "[" + shape.map(String.init).joined(separator: ", ") + "]"
 }
 
 /// Formats a parameter value for labels without trailing zeros.

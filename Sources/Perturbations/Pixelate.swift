@@ -29,12 +29,8 @@ public struct Pixelate: SpatialCorruption, Equatable {
 
     public func apply(to images: Tensor, rng: inout RandomSource) -> Tensor {
         let factor = self.factor ?? Self.table.value(severity ?? 1, imageShape: images.shape)
-        let (channels, height, width) = images.imageGeometry
+        let (_, height, width) = images.imageGeometry
         let small = (width: max(1, Int(Float(width) * factor)), height: max(1, Int(Float(height) * factor)))
-        return images.mappingImages(&rng) { image, _ in
-            image.transformPlanes(channels: channels, height: height, width: width) { plane, _ in
-                plane.areaResized(width: small.width, height: small.height).areaResized(width: width, height: height)
-            }
-        }
+        return images.mappingPlanes { $0.areaResized(width: small.width, height: small.height).areaResized(width: width, height: height) }
     }
 }

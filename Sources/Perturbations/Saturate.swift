@@ -34,7 +34,7 @@ public struct Saturate: Corruption, Equatable {
 
     public func problems(sampleShape: [Int]) -> [String] {
         sampleShape.count == 3 && sampleShape[0] == 3 ? []
-            : ["saturate needs RGB images [3, height, width]; the dataset's samples are [\(sampleShape.map(String.init).joined(separator: ", "))] (grayscale images have no saturation: use invert)"]
+            : ["saturate needs RGB images [3, height, width]; the dataset's samples are \(shapeText(sampleShape)) (grayscale images have no saturation: use invert)"]
     }
 
     public var label: String { Strength.label(Self.kind, severity: severity, [("factor", factor), ("shift", shift)]) }
