@@ -76,7 +76,8 @@ let package = Package(
         .testTarget(
             name: "PerturbationsTests", dependencies: ["Perturbations", "Layers", "Tensors", "Datasets", "Evaluation"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers"], swiftSettings: swiftSettings),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers", "Datasets"], exclude: ["Fixtures"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),

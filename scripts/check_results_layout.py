@@ -16,9 +16,84 @@ def fail(message):
     sys.exit(1)
 
 
+def softmax(logits):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def check_metric_arrays(cell, trial_id, e, n):
+    """Fixed arrays are stacked per evaluation; curves have offsets; confusion counts agree
+    with the stored predictions."""
+    if "metric_arrays" not in cell:
+        return
+    for metric, group in cell["metric_arrays"].items():
+        if "offsets" in group:
+            offsets = group["offsets"][:]
+            if offsets.shape != (e + 1,) or offsets[0] != 0 or np.any(np.diff(offsets) < 0):
+                fail(f"cell {trial_id} {metric}/offsets is malformed")
+            for name, dataset in group.items():
+                if name != "offsets" and dataset.shape != (offsets[-1],):
+                    fail(f"cell {trial_id} curve {metric}/{name} has {dataset.shape}, offsets end at {offsets[-1]}")
+        else:
+            for name, dataset in group.items():
+                if dataset.shape[0] != e:
+                    fail(f"cell {trial_id} array {metric}/{name} has shape {dataset.shape}")
+    if "confusion_matrix" in cell["metric_arrays"]:
+        counts = cell["metric_arrays/confusion_matrix/counts"][:]
+        labels = cell["test_labels"][:]
+        for i in range(e):
+            expected = np.zeros(counts.shape[1:])
+            np.add.at(expected, (labels, cell["predictions"][i]), 1)
+            if not np.array_equal(expected, counts[i]):
+                fail(f"cell {trial_id}: confusion matrix {i} disagrees with the predictions")
+
+
+def check_uncertainty(cell, trial_id, e, n, predictors, calibrations):
+    """Per-sample scores sit on the uncalibrated evaluations; the model's entropy and maximum
+    probability agree with its stored logits; detection rows cover sources × predictors × scores."""
+    if "uncertainty" not in cell:
+        return
+    scores = [s.decode() for s in cell["uncertainty/scores"][:]]
+    rows = cell["uncertainty/evaluation"][:]
+    values = cell["uncertainty/values"][:]
+    if values.shape != (len(rows), len(scores), n):
+        fail(f"cell {trial_id} uncertainty/values has shape {values.shape}")
+    if any(calibrations[r] != "none" for r in rows):
+        fail(f"cell {trial_id}: uncertainty scores stored for a calibrated evaluation")
+    if "logits" in cell:
+        for u, r in enumerate(rows):
+            if predictors[r] != "model":
+                continue
+            p = softmax(cell["logits"][r].astype(np.float64))
+            entropy = -(p * np.log(np.where(p > 0, p, 1))).sum(axis=1)
+            if np.max(np.abs(entropy - values[u, scores.index("entropy")])) > 1e-4:
+                fail(f"cell {trial_id}: stored entropy disagrees with the stored logits")
+            if np.max(np.abs(p.max(axis=1) - values[u, scores.index("max_probability")])) > 1e-5:
+                fail(f"cell {trial_id}: stored max probability disagrees with the stored logits")
+            if np.any(values[u, scores.index("mutual_information")] != 0):
+                fail(f"cell {trial_id}: a deterministic model has non-zero mutual information")
+    if "ood" in cell:
+        sources = cell["ood/sources"][:]
+        expected_rows = len(sources) * len(set(predictors)) * len(scores)
+        for name in ["source", "predictor", "score", "auroc", "aupr", "fpr_at_95_tpr"]:
+            if cell["ood"][name].shape != (expected_rows,):
+                fail(f"cell {trial_id} ood/{name} has shape {cell['ood'][name].shape}")
+        for name in ["auroc", "aupr", "fpr_at_95_tpr"]:
+            if not np.all((cell["ood"][name][:] >= 0) & (cell["ood"][name][:] <= 1)):
+                fail(f"cell {trial_id} ood/{name} outside [0, 1]")
+    if "calibration" in cell:
+        fits = len(cell["calibration/method"])
+        for name in ["predictor", "validation_nll_before", "validation_nll_after", "validation_ece_before", "validation_ece_after"]:
+            if cell["calibration"][name].shape != (fits,):
+                fail(f"cell {trial_id} calibration/{name} has shape {cell['calibration'][name].shape}")
+        if len(cell["calibration/parameters"]) != fits:
+            fail(f"cell {trial_id}: calibration parameters of {len(cell['calibration/parameters'])} fits, {fits} fits listed")
+
+
 def check(path):
     index = h5py.File(path, "r")
-    if index.attrs["format_version"] != 3:
+    if index.attrs["format_version"] != 4:
         fail(f"index format_version {index.attrs['format_version']}")
     for name in ["gauntlet_version", "experiment", "spec_file", "created", "git_commit", "host",
                  "trial_count", "complete", "failed", "missing"]:
@@ -41,7 +116,7 @@ def check(path):
         cell = index["cells"][trial_id]          # through the external link
         cells += 1
         attrs = cell.attrs
-        if attrs["trial_id"] != trial_id or attrs["format_version"] != 3:
+        if attrs["trial_id"] != trial_id or attrs["format_version"] != 4:
             fail(f"cell {trial_id} has the wrong id or format")
         for name in ["gauntlet_version", "experiment", "model", "repeat", "seed", "parameters", "status", "started",
                      "finished", "training_seconds", "evaluation_seconds", "dataset", "git_commit", "host", "os",
@@ -65,14 +140,22 @@ def check(path):
         accuracy = (cell["predictions"][0] == cell["test_labels"][:]).mean()
         if abs(accuracy - cell["metrics/accuracy"][0]) > 1e-12:
             fail(f"cell {trial_id}: stored predictions give accuracy {accuracy}, stored metric {cell['metrics/accuracy'][0]}")
-        for name in ["evaluations/type", "evaluations/severity", "evaluations/budget", "evaluations/family"]:
+        for name in ["evaluations/type", "evaluations/severity", "evaluations/budget", "evaluations/family",
+                     "evaluations/predictor", "evaluations/calibration"]:
             if cell[name].shape != (e,):
                 fail(f"cell {trial_id} {name} has shape {cell[name].shape}")
         severity = cell["evaluations/severity"][:]
         if not np.all((severity >= 0) & (severity <= 5)):
             fail(f"cell {trial_id} has severities outside 0–5")
         kinds = [k.decode() for k in cell["metrics/kind"][:]]
-        attacks = [i for i, k in enumerate(kinds) if k == "attack"]
+        predictors = [p.decode() for p in cell["evaluations/predictor"][:]]
+        calibrations = [c.decode() for c in cell["evaluations/calibration"][:]]
+        if predictors[0] != "model" or calibrations[0] != "none" or kinds[0] != "clean":
+            fail(f"cell {trial_id}: evaluation 0 is not the model's clean evaluation")
+        check_metric_arrays(cell, trial_id, e, n)
+        check_uncertainty(cell, trial_id, e, n, predictors, calibrations)
+        plain = [predictors[i] == "model" and calibrations[i] == "none" for i in range(e)]
+        attacks = [i for i, k in enumerate(kinds) if k == "attack" and plain[i]]
         if attacks:
             success = cell["attacks/success"][:]
             if success.shape != (len(attacks), n):

@@ -67,6 +67,35 @@ public enum Catalog {
         metric(Accuracy.self),
         metric(TopKAccuracy.self),
         metric(CrossEntropy.self),
+        metric(BrierScore.self),
+        metric(Precision.self),
+        metric(Recall.self),
+        metric(F1Score.self),
+        metric(ConfusionMatrix.self),
+        metric(AUROC.self),
+        metric(AveragePrecision.self),
+        metric(BestThreshold.self),
+        metric(ExpectedCalibrationError.self),
+        metric(MaximumCalibrationError.self),
+        metric(ClasswiseCalibrationError.self),
+    ])
+
+    public static let calibrators = Registry<any Calibrator>("calibration method", [
+        calibrator(TemperatureScaling.self),
+        calibrator(VectorScaling.self),
+        calibrator(HistogramBinning.self),
+        calibrator(IsotonicCalibration.self),
+    ])
+
+    public static let uncertaintyMethods = Registry<any UncertaintyMethod>("uncertainty method", [
+        uncertaintyMethod(MonteCarloDropout.self),
+        uncertaintyMethod(DeepEnsemble.self),
+    ])
+
+    public static let outOfDistributionSources = Registry<any OutOfDistributionSource>("out-of-distribution set", [
+        outOfDistributionSource(UniformImages.self),
+        outOfDistributionSource(GaussianImages.self),
+        outOfDistributionSource(ShuffledPixels.self),
     ])
 
     /// Every registry's name and kind names.
@@ -83,7 +112,10 @@ public enum Catalog {
          ("schedule", "training.schedule", schedules.kinds),
          ("corruption", "noise[]", corruptions.kinds),
          ("attack", "attacks[]", attacks.kinds),
-         ("metric", "metrics[]", metrics.kinds)]
+         ("metric", "metrics[]", metrics.kinds),
+         ("calibration method", "calibration.methods[]", calibrators.kinds),
+         ("uncertainty method", "uncertainty.methods[]", uncertaintyMethods.kinds),
+         ("out-of-distribution set", "uncertainty.ood[]", outOfDistributionSources.kinds)]
     }
 
     /// Other places a registry's components sit, by the slot of the registry serving them.
@@ -117,6 +149,18 @@ public enum Catalog {
 
     static func metric<T: Metric>(_ type: T.Type) -> Registry<any Metric>.Entry {
         entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { _ in [] })
+    }
+
+    static func calibrator<T: Calibrator>(_ type: T.Type) -> Registry<any Calibrator>.Entry {
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
+    }
+
+    static func uncertaintyMethod<T: UncertaintyMethod>(_ type: T.Type) -> Registry<any UncertaintyMethod>.Entry {
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
+    }
+
+    static func outOfDistributionSource<T: OutOfDistributionSource>(_ type: T.Type) -> Registry<any OutOfDistributionSource>.Entry {
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
     }
 
     /// A registry entry for a concrete kind `T`, seen by the registry as `Kind`.

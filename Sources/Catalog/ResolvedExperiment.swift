@@ -43,6 +43,15 @@ public struct ResolvedExperiment: Sendable {
     public var trainingAttack: (any Attack)?
     /// The metrics of every evaluation, in order; accuracy and cross-entropy when the file names none.
     public var metrics: [any Metric]
+    /// Post-hoc calibration methods, in the file's order.
+    public var calibrators: [any Calibrator]
+    /// Uncertainty methods, each a predictor evaluated beside the model.
+    public var uncertaintyMethods: [any UncertaintyMethod]
+    /// Out-of-distribution sets for detection with uncertainty scores.
+    public var outOfDistributionSources: [any OutOfDistributionSource]
+
+    /// Models each trial trains besides its own (the largest ensemble's other members).
+    public var extraModels: Int { uncertaintyMethods.map(\.extraModels).max() ?? 0 }
 
     public var normalization: InputNormalization? {
         dataset.normalization.map { InputNormalization(mean: $0.mean, std: $0.std) }
@@ -69,14 +78,38 @@ public struct ResolvedExperiment: Sendable {
         }
         let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Catalog.attacks.decode(c) } }
         var metrics: [any Metric] = []
+        var columns: Set<String> = []
         for component in spec.metrics {
             guard let metric = collect({ () throws(SpecErrors) in try Catalog.metrics.decode(component) }) else { continue }
             let problems = dataset.map { metric.problems(classCount: $0.classCount) } ?? []
             issues += problems.map { component.issue($0, key: Registry<any Metric>.key(in: $0)) }
             if metrics.contains(where: { $0.name == metric.name }) {
                 issues.append(component.issue("metric '\(metric.name)' is listed twice"))
+            } else if let clash = metric.columns.map(\.name).first(where: { columns.contains($0) }) {
+                issues.append(component.issue("metric '\(metric.name)' writes the column '\(clash)', which another metric already writes"))
             }
+            columns.formUnion(metric.columns.map(\.name))
             metrics.append(metric)
+        }
+        func unique<Kind>(_ components: [Component], _ registry: Registry<Kind>, label: (Kind) -> String) -> [Kind] {
+            var decoded: [Kind] = []
+            for component in components {
+                guard let kind = collect({ () throws(SpecErrors) in try registry.decode(component) }) else { continue }
+                if decoded.contains(where: { label($0) == label(kind) }) {
+                    issues.append(component.issue("\(registry.extensionPoint) '\(label(kind))' is listed twice"))
+                }
+                decoded.append(kind)
+            }
+            return decoded
+        }
+        let calibrators = unique(spec.calibration.methods, Catalog.calibrators) { $0.label }
+        let uncertaintyMethods = unique(spec.uncertainty.methods, Catalog.uncertaintyMethods) { $0.label }
+        let oodSources = unique(spec.uncertainty.ood, Catalog.outOfDistributionSources) { $0.label }
+        for (index, method) in uncertaintyMethods.enumerated() where method is MonteCarloDropout {
+            for model in spec.models where !model.layers.contains(where: { hasDropout($0) }) {
+                issues.append(spec.uncertainty.methods[index].issue(
+                    "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
+            }
         }
         if spec.metrics.isEmpty { metrics = [Accuracy(), CrossEntropy()] }
         var models: [ResolvedModel] = []
@@ -98,7 +131,14 @@ public struct ResolvedExperiment: Sendable {
         }
         guard issues.isEmpty, let dataset, let optimizer, let schedule else { throw SpecErrors(issues) }
         return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
-                                  corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics)
+                                  corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics,
+                                  calibrators: calibrators, uncertaintyMethods: uncertaintyMethods, outOfDistributionSources: oodSources)
+    }
+
+    /// Whether a layer component is a dropout layer with `p > 0`.
+    static func hasDropout(_ component: Component) -> Bool {
+        guard let layer = try? Catalog.layers.decode(component) as? DropoutSpec else { return false }
+        return layer.p > 0
     }
 
     /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per class.

@@ -7,7 +7,6 @@ public struct Accuracy: Metric, Equatable {
     public static let summary = "Fraction of samples whose highest logit is the true class (ties to the lowest index)."
     public init() {}
     public var name: String { "accuracy" }
-    public var higherIsBetter: Bool { true }
     public func problems(classCount: Int) -> [String] { [] }
     public func makeAccumulator() -> any MetricAccumulator {
         MeanAccumulator { logits, labels in

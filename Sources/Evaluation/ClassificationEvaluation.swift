@@ -38,43 +38,89 @@ public struct ClassificationAccumulator: Sendable, Equatable {
     public var meanLoss: Double { count == 0 ? .nan : lossSum / Double(count) }
 }
 
-/// Runs a model in inference mode over a dataset, batch by batch, with an optional
-/// transformation of each batch (a corruption or an attack) before the forward pass.
+/// Runs predictors over a dataset, batch by batch, with an optional transformation of each
+/// batch (a corruption or an attack) before the forward passes, and computes metrics from
+/// their outputs.
 public enum ClassificationEvaluation {
     /// Accuracy, mean cross-entropy and predictions (`summary`), and the value of every metric.
     public struct Result: Sendable {
         public var summary: ClassificationAccumulator
-        public var metrics: [Double]
+        public var metrics: [MetricResult]
         /// Every sample's logits `[N, classes]`, when asked for.
         public var logits: Tensor?
         /// The first inputs as the model saw them (after `transform`), when asked for.
         public var examples: Tensor?
     }
 
+    /// What one predictor produced over a whole dataset.
+    public struct Output {
+        /// Scores whose softmax is the predictive distribution, `[N, classes]`.
+        public var logits: Tensor
+        /// Every `UncertaintyScore` of every sample, `[score][sample]`.
+        public var scores: [[Double]]
+        /// Per layer of `Predictor.recordedLayers`, the mean activation variance across passes.
+        public var layerVariance: [Double]
+    }
+
+    /// The outputs of every predictor on the same (transformed) batches, and the first
+    /// `keepExamples` transformed inputs. `rng` drives the stochastic predictors.
+    public static func predict(
+        _ predictors: [Predictor], images: Tensor, count: Int, batchSize: Int, keepExamples: Int = 0, rng: RandomSource,
+        transform: ((Tensor, Range<Int>) -> Tensor)? = nil
+    ) -> (outputs: [Output], examples: Tensor?) {
+        var rng = rng
+        var logits = predictors.map { _ in [Float]() }
+        var scores = predictors.map { _ in UncertaintyScore.allCases.map { _ in [Double]() } }
+        var variance = predictors.map { $0.recordedLayers.map { _ in 0.0 } }
+        var exampleRows: [Float] = []
+        var classes = 0
+        let exampleCount = min(keepExamples, count)
+        for start in stride(from: 0, to: count, by: batchSize) {
+            let range = start..<min(start + batchSize, count)
+            var batch = images.slice(range)
+            if let transform { batch = transform(batch, range) }
+            if start < exampleCount { exampleRows += batch.slice(0..<min(batch.shape[0], exampleCount - start)).scalars }
+            for (index, predictor) in predictors.enumerated() {
+                let output = predictor.predict(batch, rng: &rng)
+                classes = output.logits.shape[1]
+                logits[index] += output.logits.scalars
+                for s in output.scores.indices { scores[index][s] += output.scores[s] }
+                for l in output.layerVariance.indices { variance[index][l] += output.layerVariance[l] }
+            }
+        }
+        let outputs = predictors.indices.map { index in
+            Output(logits: Tensor(shape: [count, classes], scalars: logits[index]), scores: scores[index],
+                   layerVariance: variance[index].map { $0 / Double(max(1, count)) })
+        }
+        let examples = exampleCount > 0 ? Tensor(shape: [exampleCount] + Array(images.shape.dropFirst()), scalars: exampleRows) : nil
+        return (outputs, examples)
+    }
+
+    /// Accuracy, loss, predictions and every metric of logits `[N, classes]`, fed to the
+    /// accumulators in batches of `batchSize`.
+    public static func score(logits: Tensor, labels: [Int], metrics: [any Metric], batchSize: Int = 1000) -> (summary: ClassificationAccumulator, metrics: [MetricResult]) {
+        var summary = ClassificationAccumulator()
+        var accumulators = metrics.map { $0.makeAccumulator() }
+        for start in stride(from: 0, to: labels.count, by: max(1, batchSize)) {
+            let range = start..<min(start + batchSize, labels.count)
+            let batch = logits.slice(range), batchLabels = Array(labels[range])
+            summary.add(logits: batch, labels: batchLabels)
+            for index in accumulators.indices { accumulators[index].add(logits: batch, labels: batchLabels) }
+        }
+        return (summary, accumulators.map(\.result))
+    }
+
+    /// The model in inference mode over a dataset: accuracy, loss, metrics, and optionally the
+    /// logits and the first transformed inputs.
     public static func evaluate(
         model: Sequential, images: Tensor, labels: [Int], batchSize: Int, metrics: [any Metric] = [],
         keepLogits: Bool = false, keepExamples: Int = 0, transform: ((Tensor, [Int]) -> Tensor)? = nil
     ) -> Result {
-        var summary = ClassificationAccumulator()
-        var accumulators = metrics.map { $0.makeAccumulator() }
-        var logitRows: [Float] = []
-        var exampleRows: [Float] = []
-        let exampleCount = min(keepExamples, labels.count)
-        for start in stride(from: 0, to: labels.count, by: batchSize) {
-            let range = start..<min(start + batchSize, labels.count)
-            let batchLabels = Array(labels[range])
-            var batch = images.slice(range)
-            if let transform { batch = transform(batch, batchLabels) }
-            if start < exampleCount { exampleRows += batch.slice(0..<min(batch.shape[0], exampleCount - start)).scalars }
-            let logits = model.logits(batch)
-            if keepLogits { logitRows += logits.scalars }
-            summary.add(logits: logits, labels: batchLabels)
-            for index in accumulators.indices { accumulators[index].add(logits: logits, labels: batchLabels) }
-        }
-        let classes = logitRows.count / max(1, labels.count)
-        return Result(
-            summary: summary, metrics: accumulators.map(\.value),
-            logits: keepLogits ? Tensor(shape: [labels.count, classes], scalars: logitRows) : nil,
-            examples: exampleCount > 0 ? Tensor(shape: [exampleCount] + Array(images.shape.dropFirst()), scalars: exampleRows) : nil)
+        let (outputs, examples) = predict([.model(model)], images: images, count: labels.count, batchSize: batchSize,
+                                          keepExamples: keepExamples, rng: RandomSource(seed: 0),
+                                          transform: transform.map { transform in { batch, range in transform(batch, Array(labels[range])) } })
+        let logits = outputs[0].logits
+        let (summary, results) = score(logits: logits, labels: labels, metrics: metrics, batchSize: batchSize)
+        return Result(summary: summary, metrics: results, logits: keepLogits ? logits : nil, examples: examples)
     }
 }

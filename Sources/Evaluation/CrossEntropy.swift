@@ -1,12 +1,13 @@
 import Tensors
 
-/// Mean cross-entropy (log-loss) in nats: the mean over samples of `−log softmax(z)[y]`.
+/// Mean cross-entropy (log-loss, negative log-likelihood) in nats: the mean over samples of
+/// `−log softmax(z)[y]`; scikit-learn's `log_loss`.
 public struct CrossEntropy: Metric, Equatable {
     public static let kind = "cross_entropy"
     public static let summary = "Mean negative log-likelihood of the true class under the softmax, in nats (lower is better)."
     public init() {}
     public var name: String { "cross_entropy" }
-    public var higherIsBetter: Bool { false }
+    public var columns: [MetricColumn] { [MetricColumn(name, higherIsBetter: false)] }
     public func problems(classCount: Int) -> [String] { [] }
     public func makeAccumulator() -> any MetricAccumulator {
         MeanAccumulator { logits, labels in

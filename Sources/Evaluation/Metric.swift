@@ -2,18 +2,74 @@ import Tensors
 
 /// A classification metric as written in an experiment file (`metrics: [{type: …}]`), computed
 /// over a whole evaluation by a streaming accumulator.
+///
+/// A metric reads the logits of each sample; predictive distributions that are not logits (MC
+/// dropout's mean softmax, a calibrator's output) reach it as log-probabilities, whose softmax
+/// is the distribution itself.
 public protocol Metric: Codable, Sendable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.
     static var summary: String { get }
-    /// The name of the metric's column and dataset (`accuracy`, `top_5_accuracy`).
+    /// The metric's name in results (`accuracy`, `top_5_accuracy`, `f1_macro`): unique among the
+    /// experiment's metrics; it names the metric's arrays (`/metric_arrays/<name>/…`).
     var name: String { get }
-    /// Whether a larger value is better (reports mark the best value by it).
-    var higherIsBetter: Bool { get }
+    /// The scalar columns the metric writes, in order (by default one: `name`). A metric that only
+    /// writes arrays (the confusion matrix) has none.
+    var columns: [MetricColumn] { get }
     /// Messages for parameters out of range or not fitting a task with `classCount` classes.
     func problems(classCount: Int) -> [String]
     func makeAccumulator() -> any MetricAccumulator
+}
+
+extension Metric {
+    public var columns: [MetricColumn] { [MetricColumn(name, higherIsBetter: true)] }
+}
+
+/// One scalar a metric writes, with the direction reports use to mark the best value.
+public struct MetricColumn: Sendable, Equatable {
+    public var name: String
+    public var higherIsBetter: Bool
+
+    public init(_ name: String, higherIsBetter: Bool) {
+        self.name = name
+        self.higherIsBetter = higherIsBetter
+    }
+}
+
+/// What a metric computed over one evaluation: one value per column, and arrays for reports
+/// (per-class scores, reliability bins, curves).
+public struct MetricResult: Sendable, Equatable {
+    public var scalars: [Double]
+    public var arrays: [MetricArray]
+
+    public init(scalars: [Double], arrays: [MetricArray] = []) {
+        self.scalars = scalars
+        self.arrays = arrays
+    }
+}
+
+/// An array a metric writes for one evaluation. Fixed arrays have the same shape in every
+/// evaluation of a cell and are stored stacked `[E, shape…]`; curves are 1-D and of varying
+/// length, stored concatenated with offsets.
+public struct MetricArray: Sendable, Equatable {
+    public enum Layout: Sendable, Equatable { case fixed([Int]), curve }
+    public var name: String
+    public var layout: Layout
+    public var values: [Double]
+
+    public init(_ name: String, shape: [Int], values: [Double]) {
+        precondition(shape.reduce(1, *) == values.count, "array '\(name)' of shape \(shape) has \(values.count) values")
+        self.name = name
+        self.layout = .fixed(shape)
+        self.values = values
+    }
+
+    public init(curve name: String, values: [Double]) {
+        self.name = name
+        self.layout = .curve
+        self.values = values
+    }
 }
 
 /// Accumulates a metric batch by batch; two accumulators of the same metric merge exactly.
@@ -21,8 +77,13 @@ public protocol MetricAccumulator: Sendable {
     mutating func add(logits: Tensor, labels: [Int])
     /// Adds what `other` accumulated (it must come from the same metric).
     mutating func merge(_ other: any MetricAccumulator)
-    /// The metric over everything added (`nan` when nothing was).
-    var value: Double { get }
+    /// The metric over everything added (`nan` scalars when nothing was).
+    var result: MetricResult { get }
+}
+
+extension MetricAccumulator {
+    /// The first scalar of the result (`nan` when the metric has none).
+    public var value: Double { result.scalars.first ?? .nan }
 }
 
 /// A metric that is a mean of one number per sample: the accumulator keeps a sum and a count.
@@ -46,5 +107,74 @@ struct MeanAccumulator: MetricAccumulator {
         count += other.count
     }
 
-    var value: Double { count == 0 ? .nan : sum / Double(count) }
+    var result: MetricResult { MetricResult(scalars: [count == 0 ? .nan : sum / Double(count)]) }
+}
+
+/// A metric that needs every sample at once (ranking metrics, equal-mass bins): the
+/// accumulator keeps each sample's probabilities and label, and `compute` runs at the end.
+/// Memory is `N × classes` floats; merging concatenates, so order within the data is kept.
+struct SampleAccumulator: MetricAccumulator {
+    let compute: @Sendable (_ samples: ProbabilityTable) -> MetricResult
+    var samples = ProbabilityTable()
+
+    init(_ compute: @escaping @Sendable (_ samples: ProbabilityTable) -> MetricResult) {
+        self.compute = compute
+    }
+
+    mutating func add(logits: Tensor, labels: [Int]) { samples.append(logits: logits, labels: labels) }
+
+    mutating func merge(_ other: any MetricAccumulator) {
+        guard let other = other as? SampleAccumulator else { preconditionFailure("merging accumulators of different metrics") }
+        samples.append(other.samples)
+    }
+
+    var result: MetricResult { compute(samples) }
+}
+
+/// Softmax probabilities `[count, classes]` (row-major, Double) with their labels.
+public struct ProbabilityTable: Sendable, Equatable {
+    public private(set) var probabilities: [Double] = []
+    public private(set) var labels: [Int] = []
+    public private(set) var classes = 0
+
+    public init() {}
+
+    public init(probabilities: [Double], labels: [Int], classes: Int) {
+        precondition(probabilities.count == labels.count * classes)
+        self.probabilities = probabilities
+        self.labels = labels
+        self.classes = classes
+    }
+
+    public var count: Int { labels.count }
+
+    public mutating func append(logits: Tensor, labels: [Int]) {
+        classes = logits.shape[1]
+        probabilities += Kernels.softmax(logits).scalars.map(Double.init)
+        self.labels += labels
+    }
+
+    public mutating func append(_ other: ProbabilityTable) {
+        if other.count == 0 { return }
+        classes = other.classes
+        probabilities += other.probabilities
+        labels += other.labels
+    }
+
+    public func row(_ index: Int) -> ArraySlice<Double> { probabilities[index * classes ..< (index + 1) * classes] }
+
+    /// The probability of `class` for every sample.
+    public func column(_ c: Int) -> [Double] { (0..<count).map { probabilities[$0 * classes + c] } }
+
+    /// The arg-max class per sample (ties to the lowest index) and its probability (the confidence).
+    public func topLabel() -> (predicted: [Int], confidence: [Double]) {
+        var predicted = [Int](repeating: 0, count: count), confidence = [Double](repeating: 0, count: count)
+        for i in 0..<count {
+            var best = 0
+            for c in 1..<classes where probabilities[i * classes + c] > probabilities[i * classes + best] { best = c }
+            predicted[i] = best
+            confidence[i] = probabilities[i * classes + best]
+        }
+        return (predicted, confidence)
+    }
 }

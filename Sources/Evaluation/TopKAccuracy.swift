@@ -13,7 +13,6 @@ public struct TopKAccuracy: Metric, Equatable {
     public init(k: Int) { self.k = k }
 
     public var name: String { "top_\(k)_accuracy" }
-    public var higherIsBetter: Bool { true }
 
     public func problems(classCount: Int) -> [String] {
         guard k >= 1 else { return ["k must be ≥ 1, got \(k)"] }

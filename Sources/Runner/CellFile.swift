@@ -1,5 +1,6 @@
 import Catalog
 import Datasets
+import Evaluation
 import Foundation
 import Grid
 import Layers
@@ -7,11 +8,11 @@ import Spec
 import Storage
 import Tensors
 
-/// One trial's results as one HDF5 file, `cells/<trial id>.h5` (layout `format_version` 3,
+/// One trial's results as one HDF5 file, `cells/<trial id>.h5` (layout `format_version` 4,
 /// documented in `schemas/results-format.md`). Written under a temporary name and renamed when
 /// complete, right after the trial ends: a killed run loses at most the trial in flight.
 public enum CellFile {
-    public static let formatVersion: Int64 = 3
+    public static let formatVersion: Int64 = 4
 
     /// What the index and the summary table need of a cell, read back from its file.
     public struct Summary: Sendable {
@@ -21,8 +22,9 @@ public enum CellFile {
         public var seed: UInt64
         public var parameters: [(axis: String, value: String)]
         public var status: TrialOutcome.Status
-        /// Evaluation names and kinds, and every metric's values (one per evaluation).
-        public var evaluations: [(name: String, kind: String)]
+        /// Evaluation names, kinds, predictors and calibration methods, and every metric's values
+        /// (one per evaluation).
+        public var evaluations: [(name: String, kind: String, predictor: String, calibration: String)]
         public var metrics: [(name: String, values: [Double])]
     }
 
@@ -81,10 +83,14 @@ public enum CellFile {
             try file.write("/evaluations/severity", integers: evaluations.map { Int64($0.severity ?? 0) }, shape: [n])
             try file.write("/evaluations/budget", doubles: evaluations.map { $0.budget.map(decimal) ?? .nan }, shape: [n])
             try file.write("/evaluations/family", strings: evaluations.map { $0.family ?? "" })
-            try writeAttackResults(evaluations, labels: labels, to: file)
+            try file.write("/evaluations/predictor", strings: evaluations.map(\.predictor))
+            try file.write("/evaluations/calibration", strings: evaluations.map(\.calibration))
+            try writeAttackResults(evaluations.filter { $0.predictor == "model" && $0.calibration == "none" }, labels: labels, to: file)
             for (index, metric) in evaluations[0].metrics.enumerated() {
                 try file.write("/metrics/\(metric.name)", doubles: evaluations.map { $0.metrics[index].value }, shape: [n])
             }
+            try writeMetricArrays(evaluations, to: file)
+            try writeUncertainty(outcome, to: file)
             if store.predictions {
                 let samples = evaluations[0].predictions.count
                 try file.write("/predictions", integers: evaluations.flatMap { $0.predictions.map(Int64.init) }, shape: [n, samples])
@@ -120,6 +126,81 @@ public enum CellFile {
             try file.write("/summary/output_shape", strings: summary.map { $0.outputShape.map(String.init).joined(separator: "x") })
             try file.write("/summary/parameters", integers: summary.map { Int64($0.parameterCount) }, shape: [summary.count])
             try file.write("/summary/multiply_accumulates", integers: summary.map { Int64($0.multiplyAccumulates) }, shape: [summary.count])
+        }
+    }
+
+    /// Every metric's arrays, `/metric_arrays/<metric>/<array>`: fixed arrays stacked `[E, …]`,
+    /// curves concatenated over evaluations with `/metric_arrays/<metric>/offsets` `[E + 1]`
+    /// (evaluation `e`'s points are `offsets[e] ..< offsets[e+1]`).
+    static func writeMetricArrays(_ evaluations: [EvaluationRecord], to file: HDF5File) throws {
+        var names: [(metric: String, array: String, layout: MetricArray.Layout)] = []
+        for (metric, array) in evaluations[0].arrays { names.append((metric, array.name, array.layout)) }
+        var offsetsWritten: Set<String> = []
+        for (metric, name, layout) in names {
+            let rows = evaluations.map { record in record.arrays.first { $0.metric == metric && $0.array.name == name }?.array }
+            let path = "/metric_arrays/\(metric)/\(name)"
+            switch layout {
+            case .fixed(let shape):
+                let count = shape.reduce(1, *)
+                try file.write(path, doubles: rows.flatMap { $0?.values ?? Array(repeating: .nan, count: count) }, shape: [rows.count] + shape)
+            case .curve:
+                let values = rows.map { $0?.values ?? [] }
+                try file.write(path, doubles: values.flatMap { $0 }, shape: [values.reduce(0) { $0 + $1.count }])
+                if offsetsWritten.insert(metric).inserted {
+                    var offsets: [Int64] = [0]
+                    for row in values { offsets.append(offsets.last! + Int64(row.count)) }
+                    try file.write("/metric_arrays/\(metric)/offsets", integers: offsets, shape: [offsets.count])
+                }
+            }
+        }
+    }
+
+    /// Per-sample uncertainty scores, calibration fits and out-of-distribution detection.
+    static func writeUncertainty(_ outcome: TrialOutcome, to file: HDF5File) throws {
+        let scoreNames = UncertaintyScore.allCases.map(\.rawValue)
+        let withScores = outcome.evaluations.indices.filter { outcome.evaluations[$0].uncertainty != nil }
+        if !withScores.isEmpty {
+            let samples = outcome.evaluations[withScores[0]].uncertainty![0].count
+            try file.write("/uncertainty/scores", strings: scoreNames)
+            try file.write("/uncertainty/evaluation", integers: withScores.map(Int64.init), shape: [withScores.count])
+            try file.write("/uncertainty/values", floats: withScores.flatMap { outcome.evaluations[$0].uncertainty!.flatMap { $0.map(Float.init) } },
+                           shape: [withScores.count, scoreNames.count, samples])
+        }
+        if !outcome.recordedLayers.isEmpty {
+            try file.write("/uncertainty/layers", strings: outcome.recordedLayers)
+            try file.write("/uncertainty/layer_variance", doubles: outcome.evaluations.flatMap { $0.layerVariance ?? outcome.recordedLayers.map { _ in .nan } },
+                           shape: [outcome.evaluations.count, outcome.recordedLayers.count])
+        }
+        let fits = outcome.calibrationFits
+        if !fits.isEmpty {
+            try file.write("/calibration/predictor", strings: fits.map(\.predictor))
+            try file.write("/calibration/method", strings: fits.map(\.method))
+            try file.write("/calibration/validation_nll_before", doubles: fits.map(\.validationLossBefore), shape: [fits.count])
+            try file.write("/calibration/validation_nll_after", doubles: fits.map(\.validationLossAfter), shape: [fits.count])
+            try file.write("/calibration/validation_ece_before", doubles: fits.map(\.validationECEBefore), shape: [fits.count])
+            try file.write("/calibration/validation_ece_after", doubles: fits.map(\.validationECEAfter), shape: [fits.count])
+            for (index, fit) in fits.enumerated() {
+                for (name, values) in fit.parameters {
+                    try file.write("/calibration/parameters/\(index)/\(name)", doubles: values, shape: [values.count])
+                }
+            }
+        }
+        let detections = outcome.detections
+        if !detections.isEmpty {
+            let n = detections.count
+            try file.write("/ood/source", strings: detections.map(\.source))
+            try file.write("/ood/predictor", strings: detections.map(\.predictor))
+            try file.write("/ood/score", strings: detections.map(\.score))
+            try file.write("/ood/auroc", doubles: detections.map(\.detection.auroc), shape: [n])
+            try file.write("/ood/aupr", doubles: detections.map(\.detection.aupr), shape: [n])
+            try file.write("/ood/fpr_at_95_tpr", doubles: detections.map(\.detection.falsePositiveRateAt95), shape: [n])
+            try file.write("/ood/sources", strings: outcome.outOfDistributionScores.map(\.source))
+            try file.write("/ood/scores", strings: scoreNames)
+            for (index, source) in outcome.outOfDistributionScores.enumerated() {
+                let samples = source.scores.first?.first?.count ?? 0
+                try file.write("/ood/sample_scores/\(index)", floats: source.scores.flatMap { $0.flatMap { $0.map(Float.init) } },
+                               shape: [source.scores.count, scoreNames.count, samples])
+            }
         }
     }
 
@@ -171,11 +252,12 @@ public enum CellFile {
             if case .string(let text)? = try? file.attribute("message") { message = text } else { message = "failed" }
             outcomeStatus = .failed(message)
         }
-        var evaluations: [(String, String)] = []
+        var evaluations: [(String, String, String, String)] = []
         var metrics: [(String, [Double])] = []
         if file.exists("/metrics/evaluation"), let names = try? file.readStrings("/metrics/evaluation"),
-           let kinds = try? file.readStrings("/metrics/kind"), let members = try? file.members(of: "/metrics") {
-            evaluations = Array(zip(names, kinds))
+           let kinds = try? file.readStrings("/metrics/kind"), let members = try? file.members(of: "/metrics"),
+           let predictors = try? file.readStrings("/evaluations/predictor"), let calibrations = try? file.readStrings("/evaluations/calibration") {
+            evaluations = names.indices.map { (names[$0], kinds[$0], predictors[$0], calibrations[$0]) }
             for member in members where !["evaluation", "kind", "seconds"].contains(member) {
                 if let values = try? file.readDoubles("/metrics/\(member)").values { metrics.append((member, values)) }
             }

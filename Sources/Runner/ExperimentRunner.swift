@@ -184,7 +184,7 @@ public struct ExperimentRunner {
             let first = group[0]
             let data = loaded[first.trial.spec.dataset.canonicalParameters]!
             let started = Date()
-            let training = runner.train(first, data: data)
+            let training = runner.train(first, data: data, extraModels: group.map(\.experiment.extraModels).max() ?? 0)
             if group.count > 1 { log("[\(first.trial.modelName)] trained once for \(group.count) trials that differ only in evaluation") }
             for resolved in group {
                 let outcome = runner.evaluate(resolved, after: training, data: data)
@@ -305,12 +305,15 @@ public struct ExperimentRunner {
             for (axis, _) in resolved.trial.parameters where axis != "model" && !axes.contains(axis) { axes.append(axis) }
             for (name, _) in summary?.metrics ?? [] where !metrics.contains(name) { metrics.append(name) }
         }
-        var table = TextTable(headers: ["model"] + axes + ["evaluation"] + metrics,
-                              alignments: [.left] + axes.map { _ in .right } + [.left] + metrics.map { _ in .right })
+        // Predictor and calibration columns appear when some evaluation is not the plain model.
+        let variants = cells.contains { $0.summary?.evaluations.contains { $0.predictor != "model" || $0.calibration != "none" } ?? false }
+        let variantHeaders = variants ? ["predictor", "calibration"] : []
+        var table = TextTable(headers: ["model"] + axes + ["evaluation"] + variantHeaders + metrics,
+                              alignments: [.left] + axes.map { _ in .right } + [.left] + variantHeaders.map { _ in .left } + metrics.map { _ in .right })
         for (resolved, summary) in cells {
             let trial = resolved.trial
             let values = axes.map { axis in trial.parameters.first { $0.axis == axis }?.value ?? "" }
-            let blank = metrics.map { _ in "" }
+            let blank = variantHeaders.map { _ in "" } + metrics.map { _ in "" }
             guard let summary else {
                 table.append([trial.modelName] + values + ["missing (not run yet)"] + blank)
                 continue
@@ -321,7 +324,8 @@ public struct ExperimentRunner {
             }
             for (index, evaluation) in summary.evaluations.enumerated() {
                 let cells = metrics.map { name in summary.metrics.first { $0.name == name }.map { TextTable.number($0.values[index]) } ?? "" }
-                table.append([trial.modelName] + values + [evaluation.name] + cells)
+                let variant = variants ? [evaluation.predictor, evaluation.calibration] : []
+                table.append([trial.modelName] + values + [evaluation.name] + variant + cells)
             }
         }
         return table.render()

@@ -12,7 +12,7 @@ import Storage
 public enum IndexFile {
     /// Columns every table has; a swept axis with one of these names (`seed`, `repeat`) is
     /// stored as `<name>_swept` (the `seed` column holds each trial's own, derived seed).
-    static let fixedColumns: Set<String> = ["trial_id", "model", "repeat", "seed", "evaluation", "kind"]
+    static let fixedColumns: Set<String> = ["trial_id", "model", "repeat", "seed", "evaluation", "kind", "predictor", "calibration"]
 
     static func columnName(_ axis: String) -> String { fixedColumns.contains(axis) ? "\(axis)_swept" : axis }
 
@@ -74,6 +74,8 @@ public enum IndexFile {
             try file.write("/table/seed", integers: rows.map { Int64(bitPattern: $0.trial.seed) }, shape: [n])
             try file.write("/table/evaluation", strings: rows.map { $0.summary.evaluations[$0.evaluation].name })
             try file.write("/table/kind", strings: rows.map { $0.summary.evaluations[$0.evaluation].kind })
+            try file.write("/table/predictor", strings: rows.map { $0.summary.evaluations[$0.evaluation].predictor })
+            try file.write("/table/calibration", strings: rows.map { $0.summary.evaluations[$0.evaluation].calibration })
             for axis in axes where axis != "model" {
                 try file.write("/table/\(columnName(axis))", strings: rows.map { row in row.trial.parameters.first { $0.axis == axis }?.value ?? "" })
             }
@@ -82,7 +84,7 @@ public enum IndexFile {
                     row.summary.metrics.first { $0.name == metric }?.values[row.evaluation] ?? .nan
                 }, shape: [n])
             }
-            let columns = ["trial_id", "model"] + axes.filter { $0 != "model" }.map(columnName) + ["repeat", "seed", "evaluation", "kind"] + metrics
+            let columns = ["trial_id", "model"] + axes.filter { $0 != "model" }.map(columnName) + ["repeat", "seed", "evaluation", "kind", "predictor", "calibration"] + metrics
             try file.setAttribute("columns", .string("[" + columns.map(CanonicalJSON.quote).joined(separator: ",") + "]"), on: "/table")
         }
     }

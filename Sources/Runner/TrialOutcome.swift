@@ -1,3 +1,4 @@
+import Evaluation
 import Grid
 import Spec
 import Layers
@@ -9,8 +10,20 @@ public struct EvaluationRecord: Sendable {
     /// A label with parameters, for example `fgsm(epsilon=0.1)`.
     public var name: String
     public var kind: Kind
-    /// The value of every metric of the experiment, by metric name, in the experiment's order.
+    /// The value of every metric column of the experiment, in the experiment's order (then the
+    /// mean uncertainty scores, when the experiment has an `uncertainty` section).
     public var metrics: [(name: String, value: Double)]
+    /// The arrays of every metric (per-class scores, reliability bins, curves), by metric name.
+    public var arrays: [(metric: String, array: MetricArray)] = []
+    /// The predictor: `model`, or an uncertainty method's label.
+    public var predictor = "model"
+    /// The calibration method applied to the predictor's output, `none` when uncalibrated.
+    public var calibration = "none"
+    /// Every `UncertaintyScore` per test sample (`[score][sample]`), for uncalibrated
+    /// evaluations of experiments with an `uncertainty` section.
+    public var uncertainty: [[Double]]?
+    /// Mean activation variance per layer across MC-dropout passes (`per_layer: true`).
+    public var layerVariance: [Double]?
     /// Predicted class per test sample.
     public var predictions: [Int]
     /// Logits per test sample `[N, classes]` (when the spec stores them).
@@ -26,6 +39,26 @@ public struct EvaluationRecord: Sendable {
     public var budget: Float?
     /// An attack's label without its budget: evaluations of one family form an epsilon sweep.
     public var family: String?
+}
+
+/// A calibration method fitted on the validation split for one predictor.
+public struct CalibrationFit: Sendable {
+    public var predictor: String
+    public var method: String
+    public var parameters: [(name: String, values: [Double])]
+    public var validationLossBefore: Double
+    public var validationLossAfter: Double
+    public var validationECEBefore: Double
+    public var validationECEAfter: Double
+}
+
+/// How well one uncertainty score of one predictor detects one out-of-distribution set
+/// (out-of-distribution is the positive class).
+public struct DetectionRecord: Sendable {
+    public var source: String
+    public var predictor: String
+    public var score: String
+    public var detection: OutOfDistributionDetection
 }
 
 /// Training progress at the end of one epoch.
@@ -53,6 +86,12 @@ public struct TrialOutcome: Sendable {
     public var evaluations: [EvaluationRecord] = []
     public var stateDict: [(key: String, value: Tensor)] = []
     public var summary: [LayerSummary] = []
+    public var calibrationFits: [CalibrationFit] = []
+    public var detections: [DetectionRecord] = []
+    /// Per out-of-distribution set: its label, and per predictor every score of every sample.
+    public var outOfDistributionScores: [(source: String, scores: [[[Double]]])] = []
+    /// The layers of `EvaluationRecord.layerVariance`.
+    public var recordedLayers: [String] = []
     public var trainingSeconds = 0.0
     public var evaluationSeconds = 0.0
 

@@ -28,6 +28,8 @@ public struct TrialRunner {
     /// A trained model, or why training failed, with what training produced either way.
     public struct Training {
         public var model: Sequential?
+        /// Models trained besides the trial's own, with their own seeds (ensemble members 1, 2, …).
+        public var members: [Sequential] = []
         public var failure: String?
         public var learningCurve: [EpochRecord] = []
         public var summary: [LayerSummary] = []
@@ -37,25 +39,37 @@ public struct TrialRunner {
 
     /// Runs one trial on its cell's data; failures are recorded in the outcome, never thrown.
     public func run(_ resolved: ResolvedTrial, data: DatasetSplits) -> TrialOutcome {
-        evaluate(resolved, after: train(resolved, data: data), data: data)
+        evaluate(resolved, after: train(resolved, data: data, extraModels: resolved.experiment.extraModels), data: data)
     }
 
-    /// Trains the trial's model. Trials with equal `trainingKey`s get identical results, so the
-    /// runner trains once for all of them.
-    public func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits) -> Training {
+    /// Trains the trial's model, and `extraModels` more of the same architecture whose random
+    /// streams derive from the trial seed and `ensemble-member-<m>` (m = 1, 2, …). Trials with
+    /// equal `trainingKey`s get identical results, so the runner trains once for all of them.
+    public func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, extraModels: Int = 0) -> Training {
         var training = Training()
+        let started = Date()
         do {
-            try train(resolvedTrial, data: data, into: &training)
+            let root = RandomSource(seed: resolvedTrial.trial.seed)
+            var main = try train(resolvedTrial, data: data, root: root, label: resolvedTrial.trial.label)
+            main.seconds = Date().timeIntervalSince(started)
+            training = main
+            for member in stride(from: 1, through: extraModels, by: 1) {
+                let label = "\(resolvedTrial.trial.label) member \(member + 1)"
+                training.members.append(try train(resolvedTrial, data: data, root: root.derived("ensemble-member-\(member)"), label: label).model!)
+            }
         } catch let failure as TrialFailure {
             training.failure = failure.description
         } catch {
             training.failure = "\(error)"
         }
+        training.seconds = Date().timeIntervalSince(started)
         if training.failure != nil { training.model = nil }
         return training
     }
 
-    /// Evaluates a trained model clean, under every corruption and every attack of the trial.
+    /// Evaluates a trained model clean, under every corruption and every attack of the trial,
+    /// with every predictor (the model, each uncertainty method) and every calibration method;
+    /// then tests the uncertainty scores on the out-of-distribution sets.
     public func evaluate(_ resolvedTrial: ResolvedTrial, after training: Training, data: DatasetSplits) -> TrialOutcome {
         var outcome = TrialOutcome(trial: resolvedTrial.trial, status: .completed)
         outcome.learningCurve = training.learningCurve
@@ -72,21 +86,55 @@ public struct TrialRunner {
         let test = data.test
         let store = trial.spec.store
         let evaluationBatch = experiment.spec.evaluation.batchSize
+        let predictors = [Predictor.model(model)]
+            + experiment.uncertaintyMethods.map { $0.predictor(model: model, members: training.members) }
+        let keepsUncertainty = !experiment.uncertaintyMethods.isEmpty || !experiment.outOfDistributionSources.isEmpty
+        outcome.recordedLayers = predictors.flatMap(\.recordedLayers).isEmpty ? [] : model.layers.map(\.name)
+        let fits = fitCalibrators(experiment.calibrators, predictors: predictors, data: data, batchSize: evaluationBatch,
+                                  root: root, label: trial.label, into: &outcome)
+        var cleanScores: [[[Double]]] = []
         var nonFinite: String?
         func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, describe: (inout EvaluationRecord) -> Void = { _ in },
-                      transform: ((Tensor, [Int]) -> Tensor)?) {
+                      transform: ((Tensor, Range<Int>) -> Tensor)?) {
             let start = Date()
-            let result = ClassificationEvaluation.evaluate(model: model, images: test.images, labels: test.labels,
-                                                           batchSize: evaluationBatch, metrics: experiment.metrics,
-                                                           keepLogits: store.logits, keepExamples: store.examples, transform: transform)
-            if !result.summary.meanLoss.isFinite { nonFinite = nonFinite ?? name }
-            var record = EvaluationRecord(
-                name: name, kind: kind, metrics: zip(experiment.metrics, result.metrics).map { ($0.name, $1) },
-                predictions: result.summary.predictions, logits: result.logits, examples: result.examples,
-                seconds: Date().timeIntervalSince(start))
-            describe(&record)
-            outcome.evaluations.append(record)
-            log("[\(trial.label)] \(name): accuracy \(fmt(result.summary.accuracy)) (\(fmt(record.seconds, 1)) s)")
+            let (outputs, examples) = ClassificationEvaluation.predict(
+                predictors, images: test.images, count: test.count, batchSize: evaluationBatch, keepExamples: store.examples,
+                rng: root.derived("predictors/\(name)"), transform: transform)
+            if kind == .clean { cleanScores = outputs.map(\.scores) }
+            let seconds = Date().timeIntervalSince(start)
+            for (predictor, output) in zip(predictors, outputs) {
+                let calibrated = [("none", output.logits)] + fits[predictor.label, default: []].map { ($0.label, $0.fitted.apply(output.logits)) }
+                for (calibration, logits) in calibrated {
+                    let (summary, results) = ClassificationEvaluation.score(logits: logits, labels: test.labels,
+                                                                            metrics: experiment.metrics, batchSize: evaluationBatch)
+                    if !summary.meanLoss.isFinite { nonFinite = nonFinite ?? name }
+                    var metrics: [(String, Double)] = []
+                    var arrays: [(String, MetricArray)] = []
+                    for (metric, result) in zip(experiment.metrics, results) {
+                        metrics += zip(metric.columns.map(\.name), result.scalars).map { ($0, $1) }
+                        arrays += result.arrays.map { (metric.name, $0) }
+                    }
+                    let uncalibrated = calibration == "none"
+                    if keepsUncertainty {
+                        metrics += zip(UncertaintyScore.allCases, output.scores).map { score, values in
+                            ("mean_\(score.rawValue)", uncalibrated ? values.reduce(0, +) / Double(max(1, values.count)) : .nan)
+                        }
+                    }
+                    var record = EvaluationRecord(name: name, kind: kind, metrics: metrics, predictions: summary.predictions,
+                                                  logits: store.logits ? logits : nil, examples: examples, seconds: seconds)
+                    record.arrays = arrays
+                    record.predictor = predictor.label
+                    record.calibration = calibration
+                    if keepsUncertainty && uncalibrated { record.uncertainty = output.scores }
+                    if !outcome.recordedLayers.isEmpty {
+                        record.layerVariance = output.layerVariance.isEmpty || !uncalibrated ? outcome.recordedLayers.map { _ in .nan } : output.layerVariance
+                    }
+                    describe(&record)
+                    outcome.evaluations.append(record)
+                    let suffix = predictors.count > 1 || calibration != "none" ? " [\([predictor.label, calibration].filter { $0 != "none" }.joined(separator: ", "))]" : ""
+                    log("[\(trial.label)] \(name)\(suffix): accuracy \(fmt(summary.accuracy)) (\(fmt(seconds, 1)) s)")
+                }
+            }
         }
         evaluate("clean", .clean, transform: nil)
         for (index, corruption) in experiment.corruptions.enumerated() {
@@ -102,8 +150,10 @@ public struct TrialRunner {
                 record.type = type(of: attack).kind
                 record.budget = attack.budget
                 record.family = attack.family
-            }) { images, labels in attack.perturb(images: images, labels: labels, model: model, rng: &rng) }
+            }) { images, range in attack.perturb(images: images, labels: Array(test.labels[range]), model: model, rng: &rng) }
         }
+        detectOutOfDistribution(experiment.outOfDistributionSources, predictors: predictors, clean: cleanScores, test: test,
+                                batchSize: evaluationBatch, root: root, label: trial.label, into: &outcome)
         outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
         if let broken = nonFinite {
             outcome.status = .failed("evaluation '\(broken)' produced a non-finite loss (the model outputs NaN or Inf)")
@@ -111,16 +161,66 @@ public struct TrialRunner {
         return outcome
     }
 
-    private func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, into result: inout Training) throws {
+    /// Fits every calibration method on every predictor's validation outputs, recording the
+    /// fitted parameters and the validation NLL and ECE before and after.
+    private func fitCalibrators(_ calibrators: [any Calibrator], predictors: [Predictor], data: DatasetSplits, batchSize: Int,
+                                root: RandomSource, label: String, into outcome: inout TrialOutcome) -> [String: [(label: String, fitted: any FittedCalibrator)]] {
+        guard !calibrators.isEmpty else { return [:] }
+        let validation = data.validation
+        let measures: [any Metric] = [CrossEntropy(), ExpectedCalibrationError()]
+        let (outputs, _) = ClassificationEvaluation.predict(predictors, images: validation.images, count: validation.count,
+                                                            batchSize: batchSize, rng: root.derived("calibration"))
+        var fits: [String: [(label: String, fitted: any FittedCalibrator)]] = [:]
+        for (predictor, output) in zip(predictors, outputs) {
+            let before = ClassificationEvaluation.score(logits: output.logits, labels: validation.labels, metrics: measures).metrics
+            for calibrator in calibrators {
+                let fitted = calibrator.fit(logits: output.logits, labels: validation.labels)
+                let after = ClassificationEvaluation.score(logits: fitted.apply(output.logits), labels: validation.labels, metrics: measures).metrics
+                fits[predictor.label, default: []].append((calibrator.label, fitted))
+                outcome.calibrationFits.append(CalibrationFit(
+                    predictor: predictor.label, method: calibrator.label, parameters: fitted.parameters,
+                    validationLossBefore: before[0].scalars[0], validationLossAfter: after[0].scalars[0],
+                    validationECEBefore: before[1].scalars[0], validationECEAfter: after[1].scalars[0]))
+                let shown = fitted.parameters.count == 1 && fitted.parameters[0].values.count == 1
+                    ? ", \(fitted.parameters[0].name) \(fmt(fitted.parameters[0].values[0]))" : ""
+                log("[\(label)] \(calibrator.label) on \(predictor.label)\(shown): validation NLL \(fmt(before[0].scalars[0])) → \(fmt(after[0].scalars[0])), ECE \(fmt(before[1].scalars[0])) → \(fmt(after[1].scalars[0]))")
+            }
+        }
+        return fits
+    }
+
+    /// Scores every out-of-distribution set with every predictor and compares each uncertainty
+    /// score with its values on the clean test split (OOD is the positive class).
+    private func detectOutOfDistribution(_ sources: [any OutOfDistributionSource], predictors: [Predictor], clean: [[[Double]]],
+                                         test: ImageDataset, batchSize: Int, root: RandomSource, label: String,
+                                         into outcome: inout TrialOutcome) {
+        for (index, source) in sources.enumerated() {
+            var rng = root.derived("ood-\(index)")
+            let images = source.images(count: source.samples ?? test.count, like: test, rng: &rng)
+            let (outputs, _) = ClassificationEvaluation.predict(predictors, images: images, count: images.shape[0], batchSize: batchSize,
+                                                                rng: root.derived("predictors/ood-\(index)"))
+            outcome.outOfDistributionScores.append((source.label, outputs.map(\.scores)))
+            for (p, predictor) in predictors.enumerated() {
+                for (k, score) in UncertaintyScore.allCases.enumerated() {
+                    let detection = OutOfDistributionDetection(inDistribution: clean[p][k].map(score.detectionScore),
+                                                               outOfDistribution: outputs[p].scores[k].map(score.detectionScore))
+                    outcome.detections.append(DetectionRecord(source: source.label, predictor: predictor.label, score: score.rawValue, detection: detection))
+                }
+                let best = outcome.detections.suffix(UncertaintyScore.allCases.count).max { $0.detection.auroc < $1.detection.auroc }!
+                log("[\(label)] OOD \(source.label) [\(predictor.label)]: best AUROC \(fmt(best.detection.auroc)) by \(best.score), FPR at 95% TPR \(fmt(best.detection.falsePositiveRateAt95))")
+            }
+        }
+    }
+
+    private func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, root: RandomSource, label: String) throws -> Training {
+        var result = Training()
         let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
         // Fault injection for the isolation tests: crash the process on this trial with a real
         // invalid memory access (a raised signal can be survived; this cannot).
         if ProcessInfo.processInfo.environment["GAUNTLET_CRASH_TRIAL"] == trial.id {
             UnsafeMutablePointer<Int>(bitPattern: 8)!.pointee = 0
         }
-        let root = RandomSource(seed: trial.seed)
         let resolved = resolvedTrial.model
-        let label = trial.label
         var initRNG = root.derived("init/\(resolved.name)")
         let model = try resolved.build(inputShape: data.training.sampleShape, normalization: experiment.normalization, rng: &initRNG)
         result.summary = model.summary()
@@ -130,8 +230,6 @@ public struct TrialRunner {
         var dropoutRNG = root.derived("dropout")
         var attackRNG = root.derived("adversarial-training")
         let evaluationBatch = experiment.spec.evaluation.batchSize
-        let started = Date()
-        defer { result.seconds = Date().timeIntervalSince(started) }
         let baseRate = optimizer.learningRate
         for epoch in stride(from: 1, through: training.epochs, by: 1) {
             let epochStart = Date()
@@ -163,6 +261,7 @@ public struct TrialRunner {
         }
         result.stateDict = model.stateDict()
         result.model = model
+        return result
     }
 
     /// What determines a trial's trained model: its dataset, model, training settings, evaluation

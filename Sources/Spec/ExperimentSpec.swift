@@ -24,12 +24,16 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var attacks: [Component]
     /// Metrics computed for every evaluation (default: accuracy and cross-entropy).
     public var metrics: [Component]
+    /// Post-hoc calibration methods fitted on the validation split (default none).
+    public var calibration: CalibrationSpec
+    /// Uncertainty methods and out-of-distribution sets (default none).
+    public var uncertainty: UncertaintySpec
     /// Which tensors the results file keeps.
     public var store: StoreSpec
     public var evaluation: EvaluationSpec
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, store, evaluation
+        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, calibration, uncertainty, store, evaluation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +49,8 @@ public struct ExperimentSpec: Decodable, Sendable {
         noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
         attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
         metrics = try c.decodeIfPresent([Component].self, forKey: .metrics) ?? []
+        calibration = try c.decodeIfPresent(CalibrationSpec.self, forKey: .calibration) ?? CalibrationSpec()
+        uncertainty = try c.decodeIfPresent(UncertaintySpec.self, forKey: .uncertainty) ?? UncertaintySpec()
         store = try c.decodeIfPresent(StoreSpec.self, forKey: .store) ?? StoreSpec()
         evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
     }
@@ -67,6 +73,8 @@ public struct ExperimentSpec: Decodable, Sendable {
                 case .noise: spec.noise = try c.decodeIfPresent([Component].self, forKey: .noise) ?? []
                 case .attacks: spec.attacks = try c.decodeIfPresent([Component].self, forKey: .attacks) ?? []
                 case .metrics: spec.metrics = try c.decodeIfPresent([Component].self, forKey: .metrics) ?? []
+                case .calibration: spec.calibration = try c.decodeIfPresent(CalibrationSpec.self, forKey: .calibration) ?? CalibrationSpec()
+                case .uncertainty: spec.uncertainty = try c.decodeIfPresent(UncertaintySpec.self, forKey: .uncertainty) ?? UncertaintySpec()
                 case .store: spec.store = try c.decodeIfPresent(StoreSpec.self, forKey: .store) ?? StoreSpec()
                 case .evaluation: spec.evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
                 }
@@ -183,6 +191,38 @@ public struct AdversarialTrainingSpec: Decodable, Sendable {
         attack = try c.decode(Component.self, forKey: .attack)
         ratio = try c.decodeIfPresent(Double.self, forKey: .ratio) ?? 0.5
         if !(ratio > 0 && ratio <= 1) { throw SpecDecoder.issue(try c.superDecoder(forKey: .ratio), "ratio must be in (0, 1], got \(ratio)") }
+    }
+}
+
+/// Post-hoc calibration: each method is fitted on the validation split's outputs of every
+/// predictor (the model, and each uncertainty method) and evaluated on every test evaluation.
+public struct CalibrationSpec: Decodable, Sendable {
+    public var methods: [Component] = []
+
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case methods }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        methods = try c.decodeIfPresent([Component].self, forKey: .methods) ?? []
+    }
+}
+
+/// Uncertainty: predictors beside the model (MC dropout, ensembles), and out-of-distribution
+/// sets their uncertainty scores are tested on.
+public struct UncertaintySpec: Decodable, Sendable {
+    public var methods: [Component] = []
+    public var ood: [Component] = []
+
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case methods, ood }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        methods = try c.decodeIfPresent([Component].self, forKey: .methods) ?? []
+        ood = try c.decodeIfPresent([Component].self, forKey: .ood) ?? []
     }
 }
 

@@ -52,7 +52,22 @@ let fixtures: [String: [String: String]] = [
         "apgd": "{type: apgd, epsilon: 0.1, steps: 5}",
         "square": "{type: square, epsilon: 0.1, queries: 20}",
     ],
-    "metric": ["accuracy": "{type: accuracy}", "top_k_accuracy": "{type: top_k_accuracy, k: 3}", "cross_entropy": "{type: cross_entropy}"],
+    "metric": [
+        "accuracy": "{type: accuracy}", "top_k_accuracy": "{type: top_k_accuracy, k: 3}", "cross_entropy": "{type: cross_entropy}",
+        "brier_score": "{type: brier_score}", "precision": "{type: precision, average: weighted}", "recall": "{type: recall, average: micro}",
+        "f1": "{type: f1}", "confusion_matrix": "{type: confusion_matrix}", "auroc": "{type: auroc, average: weighted, curve_points: 50}",
+        "average_precision": "{type: average_precision, curve_points: 0}", "best_threshold": "{type: best_threshold, criterion: youden}",
+        "ece": "{type: ece, bins: 10, binning: equal_mass}", "mce": "{type: mce}", "classwise_ece": "{type: classwise_ece, bins: 5}",
+    ],
+    "calibration method": [
+        "temperature": "{type: temperature}", "vector_scaling": "{type: vector_scaling}",
+        "histogram_binning": "{type: histogram_binning, bins: 10}", "isotonic": "{type: isotonic}",
+    ],
+    "uncertainty method": ["mc_dropout": "{type: mc_dropout, passes: 5, per_layer: true}", "ensemble": "{type: ensemble, members: 3}"],
+    "out-of-distribution set": [
+        "uniform_images": "{type: uniform_images, samples: 10}", "gaussian_images": "{type: gaussian_images, mean: 0.4, std: 0.2}",
+        "shuffled_pixels": "{type: shuffled_pixels}",
+    ],
 ]
 
 /// Decodes one fixture through the registry as a component of a list in a small document.
@@ -152,12 +167,48 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
     @Test func metricsDecodeRoundTripAndComputeOnLogits() throws {
         for (name, text) in fixtures["metric"]! {
             let metric = try Catalog.metrics.decode(try component(text))
-            #expect(metric.problems(classCount: 10).isEmpty)
+            let classes = name == "best_threshold" ? 2 : 10    // threshold tuning is for two classes only
+            #expect(metric.problems(classCount: classes).isEmpty, "\(name)")
             var accumulator = metric.makeAccumulator()
-            accumulator.add(logits: Tensor(shape: [2, 10], scalars: (0..<20).map { Float($0 % 7) }), labels: [6, 0])
-            #expect(accumulator.value.isFinite, "\(name)")
+            let labels = (0..<8).map { $0 % classes }
+            accumulator.add(logits: Tensor(shape: [8, classes], scalars: (0..<8 * classes).map { Float($0 % 7) }), labels: labels)
+            let result = accumulator.result
+            #expect(result.scalars.count == metric.columns.count && result.scalars.allSatisfy(\.isFinite), "\(name)")
+            #expect(!result.arrays.isEmpty || !metric.columns.isEmpty, "\(name) writes nothing")
             func open<T: Metric>(_ m: T) throws -> Bool { try roundTrip(m, kind: name) == canonicalJSON(m) }
             #expect(try open(metric))
+        }
+    }
+
+    @Test func calibratorsFitRoundTripAndKeepShapes() throws {
+        var rng = RandomSource(seed: 4)
+        let logits = Tensor.normal(shape: [60, 3], using: &rng) * 3
+        let labels = (0..<60).map { $0 % 3 }
+        for (name, text) in fixtures["calibration method"]! {
+            let calibrator = try Catalog.calibrators.decode(try component(text))
+            let calibrated = calibrator.fit(logits: logits, labels: labels).apply(logits)
+            #expect(calibrated.shape == logits.shape && calibrated.scalars.allSatisfy(\.isFinite), "\(name)")
+            func open<T: Calibrator>(_ c: T) throws -> Bool { try roundTrip(c, kind: name) == canonicalJSON(c) }
+            #expect(try open(calibrator))
+        }
+    }
+
+    @Test func uncertaintyMethodsAndOutOfDistributionSetsRoundTrip() throws {
+        for (name, text) in fixtures["uncertainty method"]! {
+            let method = try Catalog.uncertaintyMethods.decode(try component(text))
+            #expect(method.problems().isEmpty && method.forwardPasses >= 2, "\(name)")
+            func open<T: UncertaintyMethod>(_ m: T) throws -> Bool { try roundTrip(m, kind: name) == canonicalJSON(m) }
+            #expect(try open(method))
+        }
+        var rng = RandomSource(seed: 5)
+        let test = ImageDataset(images: Tensor.uniform(shape: [4, 1, 5, 5], using: &rng), labels: [0, 1, 0, 1], classCount: 2)
+        for (name, text) in fixtures["out-of-distribution set"]! {
+            let source = try Catalog.outOfDistributionSources.decode(try component(text))
+            var a = RandomSource(seed: 1), b = RandomSource(seed: 1)
+            let images = source.images(count: 3, like: test, rng: &a)
+            #expect(images.shape == [3, 1, 5, 5] && images == source.images(count: 3, like: test, rng: &b), "\(name)")
+            func open<T: OutOfDistributionSource>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
+            #expect(try open(source))
         }
     }
 

@@ -64,7 +64,7 @@ import Testing
         let reference = ReferenceKernels.logSoftmax(logits)
         let expected = -(Double(reference[0, 0]) + Double(reference[1, 2]) + Double(reference[2, 3])) / 3
         #expect(abs(value(CrossEntropy()) - expected) < 1e-6)
-        #expect(!CrossEntropy().higherIsBetter && Accuracy().higherIsBetter)
+        #expect(!CrossEntropy().columns[0].higherIsBetter && Accuracy().columns[0].higherIsBetter)
     }
 
     @Test func accumulatorsMergeExactly() {

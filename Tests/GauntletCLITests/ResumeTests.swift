@@ -195,7 +195,12 @@ let resumableExperiment = """
             .replacingOccurrences(of: "attacks: [{type: fgsm, epsilon: 0.05}]", with: """
                 attacks: [{type: fgsm, epsilon: 0.05}, {type: fgsm, epsilon: 0.2}, {type: pgd, epsilon: 0.1, steps: 2}]
                 noise: [{type: gaussian_noise, severity: 2}, {type: rotation, degrees: 15}]
-                """))
+                metrics: [{type: accuracy}, {type: cross_entropy}, {type: confusion_matrix}, {type: auroc, curve_points: 20}, {type: ece}]
+                calibration: {methods: [{type: temperature}, {type: isotonic}]}
+                uncertainty: {methods: [{type: mc_dropout, passes: 4, per_layer: true}, {type: ensemble, members: 2}], ood: [{type: uniform_images, samples: 50}]}
+                store: {logits: true}
+                """)
+            .replacingOccurrences(of: "{type: relu}, {type: linear, out_features: 4}", with: "{type: relu}, {type: dropout, p: 0.2}, {type: linear, out_features: 4}"))
         #expect(try Binary.run(["run", spec, "--quiet", "--output", workspace.directory]).status == 0)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")   // Debian's python3-h5py, installed by make test

@@ -1,0 +1,95 @@
+import Foundation
+import Layers
+import Tensors
+
+/// What turns a batch of inputs into a predictive distribution: the trial's model (one
+/// deterministic pass), MC dropout over it, or an ensemble of models.
+public struct Predictor {
+    public enum Method: Sendable, Equatable {
+        case model
+        case monteCarloDropout(passes: Int, perLayer: Bool)
+        case ensemble
+    }
+
+    /// `model`, or the uncertainty method's label (`mc_dropout(passes=20)`).
+    public var label: String
+    public var method: Method
+    /// The model (`model`, MC dropout) or the members (ensemble).
+    public var models: [Sequential]
+
+    public init(label: String, method: Method, models: [Sequential]) {
+        precondition(!models.isEmpty)
+        self.label = label
+        self.method = method
+        self.models = models
+    }
+
+    /// The trial's model alone, in inference mode.
+    public static func model(_ model: Sequential) -> Predictor { Predictor(label: "model", method: .model, models: [model]) }
+
+    /// The layers whose activation variance `per_layer` MC dropout records, in order.
+    public var recordedLayers: [String] {
+        guard case .monteCarloDropout(_, true) = method else { return [] }
+        return models[0].layers.map(\.name)
+    }
+
+    /// One batch's predictions: scores whose softmax is the predictive distribution (the
+    /// model's logits, or `log p̄` of the passes' mean probability, floored at the smallest normal
+    /// Float), every `UncertaintyScore` per sample, and per recorded layer the sum over the
+    /// batch's samples of the mean activation variance across passes.
+    public func predict(_ batch: Tensor, rng: inout RandomSource) -> (logits: Tensor, scores: [[Double]], layerVariance: [Double]) {
+        let classes: Int
+        var passes: [[Double]] = []
+        var layerVariance: [Double] = []
+        switch method {
+        case .model:
+            let logits = models[0].logits(batch)
+            classes = logits.shape[1]
+            let scores = UncertaintyScore.scores(passes: [Kernels.softmax(logits).scalars.map(Double.init)], classes: classes)
+            return (logits, scores, [])
+        case .monteCarloDropout(let count, _):
+            let names = recordedLayers
+            var welford = names.map { _ in (mean: [Float](), m2: [Float]()) }
+            var outputClasses = 0
+            for pass in 0..<count {
+                let tape = Tape()
+                var context = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: rng.next()),
+                                             recordedLayers: Set(names))
+                let logits = models[0].forward(tape.leaf(batch), context: &context).value
+                outputClasses = logits.shape[1]
+                passes.append(Kernels.softmax(logits).scalars.map(Double.init))
+                for (index, name) in names.enumerated() {
+                    guard let activation = context.activations[name]?.value.scalars else { continue }
+                    Self.welfordUpdate(&welford[index], with: activation, count: pass + 1)
+                }
+            }
+            classes = outputClasses
+            let samples = batch.shape[0]
+            layerVariance = welford.map { state in
+                Double(state.m2.reduce(0, +)) / Double(count) / Double(max(1, state.m2.count / max(1, samples)))
+            }
+        case .ensemble:
+            for member in models { passes.append(Kernels.softmax(member.logits(batch)).scalars.map(Double.init)) }
+            classes = passes[0].count / batch.shape[0]
+        }
+        let scores = UncertaintyScore.scores(passes: passes, classes: classes)
+        var mean = [Float](repeating: 0, count: passes[0].count)
+        for pass in passes { for i in mean.indices { mean[i] += Float(pass[i] / Double(passes.count)) } }
+        let logMean = mean.map { logf(max($0, Float.leastNormalMagnitude)) }
+        return (Tensor(shape: [batch.shape[0], classes], scalars: logMean), scores, layerVariance)
+    }
+
+    /// One step of Welford's running mean and sum of squared deviations (`count` values so far).
+    static func welfordUpdate(_ state: inout (mean: [Float], m2: [Float]), with values: [Float], count: Int) {
+        if state.mean.isEmpty {
+            state = (values, [Float](repeating: 0, count: values.count))
+            return
+        }
+        let n = Float(count)
+        for i in values.indices {
+            let delta = values[i] - state.mean[i]
+            state.mean[i] += delta / n
+            state.m2[i] += delta * (values[i] - state.mean[i])
+        }
+    }
+}
