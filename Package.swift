@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(name: "gauntlet", dependencies: ["GauntletCLI"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "gauntlet-bench",
-            dependencies: ["Tensors", "Layers", "Datasets", "Catalog", "Spec", "Perturbations"],
+            dependencies: ["Tensors", "Layers", "Datasets", "Catalog", "Spec", "Perturbations", "Evaluation"],
             swiftSettings: kernelSettings),
 
         // MARK: - Tests
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Grid", "Catalog", "Spec", "Datasets"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Grid", "Catalog", "Spec", "Datasets", "Evaluation"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors", "Evaluation", "Datasets", "Perturbations"],
             exclude: ["BrokenSpecs"],

@@ -1,4 +1,5 @@
 import Datasets
+import Evaluation
 import Grid
 import Perturbations
 import Spec
@@ -13,6 +14,9 @@ public struct ResolvedTrial: Sendable {
     /// forward + two backward products (3 × 2 MACs per sample per epoch, plus a validation
     /// pass); each evaluation is one forward pass over the test set, and an attack costs what
     /// its `forwardPasses` says (a gradient step is a forward and an input-gradient pass).
+    /// Uncertainty methods multiply the forward passes of every evaluation (and, with
+    /// calibration, of the validation split); ensemble members are trained like the model;
+    /// out-of-distribution sets are one pass of every predictor.
     public var estimatedFLOPs: Double {
         let counts = experiment.dataset.sampleCounts
         let forward = 2 * Double(model.multiplyAccumulates(inputShape: experiment.dataset.sampleShape))
@@ -22,9 +26,14 @@ public struct ResolvedTrial: Sendable {
         let attackPasses = experiment.trainingAttack.map { attack in
             (trial.spec.training.adversarial?.ratio ?? 0) * (attack.forwardPasses - 1)
         } ?? 0
-        let training = epochs * ((3 + attackPasses) * forward * Double(counts.training) + forward * Double(counts.validation))
-        let evaluations = Double(1 + experiment.corruptions.count) + experiment.attacks.reduce(0) { $0 + $1.forwardPasses }
-        return training + evaluations * forward * Double(counts.test)
+        let models = Double(1 + experiment.extraModels)
+        let training = models * epochs * ((3 + attackPasses) * forward * Double(counts.training) + forward * Double(counts.validation))
+        let predictorPasses = 1 + Double(experiment.uncertaintyMethods.reduce(0) { $0 + $1.forwardPasses })
+        let evaluations = Double(1 + experiment.corruptions.count) * predictorPasses
+            + experiment.attacks.reduce(0) { $0 + $1.forwardPasses - 1 + predictorPasses }
+        let calibration = experiment.calibrators.isEmpty ? 0 : predictorPasses * Double(counts.validation)
+        let outOfDistribution = experiment.outOfDistributionSources.reduce(0.0) { $0 + Double($1.samples ?? counts.test) } * predictorPasses
+        return training + forward * (evaluations * Double(counts.test) + calibration + outOfDistribution)
     }
 }
 

@@ -75,3 +75,20 @@ public struct CalibrationError: Sendable, Equatable {
         }
     }
 }
+
+/// The shared shape of the `ece` and `mce` kinds: a statistic over top-label confidence bins.
+protocol BinnedCalibrationMetric: Metric {
+    static var statistic: CalibrationError.Statistic { get }
+    var bins: Int? { get }
+    var binning: String? { get }
+}
+
+extension BinnedCalibrationMetric {
+    var error: CalibrationError {
+        CalibrationError(Self.statistic, bins: bins ?? 15, binning: binning.flatMap(Binning.init(rawValue:)) ?? .equalWidth)
+    }
+    public var name: String { error.name }
+    public var columns: [MetricColumn] { [MetricColumn(name, higherIsBetter: false)] }
+    public func problems(classCount: Int) -> [String] { CalibrationError.problems(bins: bins, binning: binning) }
+    public func makeAccumulator() -> any MetricAccumulator { error.makeAccumulator() }
+}

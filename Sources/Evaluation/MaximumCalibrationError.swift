@@ -1,6 +1,7 @@
 /// Maximum calibration error; see `CalibrationError`.
-public struct MaximumCalibrationError: Metric, Equatable {
+public struct MaximumCalibrationError: BinnedCalibrationMetric, Equatable {
     public static let kind = "mce"
+    static let statistic = CalibrationError.Statistic.maximum
     public static let summary = "Maximum calibration error: the largest |accuracy − confidence| over the non-empty bins (default 15)."
     /// Number of bins, ≥ 1 (default 15).
     public var bins: Int?
@@ -11,12 +12,4 @@ public struct MaximumCalibrationError: Metric, Equatable {
         self.bins = bins
         self.binning = binning
     }
-
-    var error: CalibrationError {
-        CalibrationError(.maximum, bins: bins ?? 15, binning: binning.flatMap(Binning.init(rawValue:)) ?? .equalWidth)
-    }
-    public var name: String { error.name }
-    public var columns: [MetricColumn] { [MetricColumn(name, higherIsBetter: false)] }
-    public func problems(classCount: Int) -> [String] { CalibrationError.problems(bins: bins, binning: binning) }
-    public func makeAccumulator() -> any MetricAccumulator { error.makeAccumulator() }
 }

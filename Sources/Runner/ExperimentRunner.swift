@@ -284,6 +284,8 @@ public struct ExperimentRunner {
             if case .failed(let message)? = summary?.status { members.append(("message", .string(message))) }
             if let summary {
                 members.append(("evaluations", .array(summary.evaluations.map { .string($0.name) })))
+                members.append(("predictors", .array(summary.evaluations.map { .string($0.predictor) })))
+                members.append(("calibrations", .array(summary.evaluations.map { .string($0.calibration) })))
                 members.append(("metrics", .object(summary.metrics.map { ($0.name, .array($0.values.map { .number($0) })) })))
             }
             return .object(members)

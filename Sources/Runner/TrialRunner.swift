@@ -114,6 +114,10 @@ public struct TrialRunner {
                         metrics += zip(metric.columns.map(\.name), result.scalars).map { ($0, $1) }
                         arrays += result.arrays.map { (metric.name, $0) }
                     }
+                    if let intervals = experiment.spec.evaluation.intervals {
+                        metrics += confidenceIntervals(intervals, summary: summary, logits: logits, labels: test.labels, metrics: experiment.metrics,
+                                                       rng: root.derived("bootstrap/\(name)/\(predictor.label)/\(calibration)"))
+                    }
                     let uncalibrated = calibration == "none"
                     if keepsUncertainty {
                         metrics += zip(UncertaintyScore.allCases, output.scores).map { score, values in
@@ -159,6 +163,23 @@ public struct TrialRunner {
             outcome.status = .failed("evaluation '\(broken)' produced a non-finite loss (the model outputs NaN or Inf)")
         }
         return outcome
+    }
+
+    /// `<column>_low` and `<column>_high` of every metric column: exact binomial for accuracy,
+    /// the percentile bootstrap for the others (NaN when `bootstrap` is 0).
+    private func confidenceIntervals(_ intervals: IntervalSpec, summary: ClassificationAccumulator, logits: Tensor, labels: [Int], metrics: [any Metric],
+                                     rng: RandomSource) -> [(String, Double)] {
+        var rng = rng
+        let columns = metrics.flatMap(\.columns).map(\.name)
+        let bootstrapped = intervals.bootstrap > 0
+            ? ConfidenceInterval.bootstrap(logits: logits, labels: labels, metrics: metrics, resamples: intervals.bootstrap,
+                                           level: intervals.level, rng: &rng)
+            : columns.map { _ in (low: Double.nan, high: Double.nan) }
+        return zip(columns, bootstrapped).flatMap { column, interval -> [(String, Double)] in
+            let (low, high) = column == "accuracy"
+                ? ConfidenceInterval.clopperPearson(successes: summary.correct, trials: summary.count, level: intervals.level) : interval
+            return [("\(column)_low", low), ("\(column)_high", high)]
+        }
     }
 
     /// Fits every calibration method on every predictor's validation outputs, recording the

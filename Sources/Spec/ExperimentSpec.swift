@@ -230,15 +230,38 @@ public struct UncertaintySpec: Decodable, Sendable {
 public struct EvaluationSpec: Decodable, Sendable {
     /// Samples per forward pass during evaluation (default 500); it changes speed and memory, not results.
     public var batchSize: Int = 500
+    /// Confidence intervals on every metric column (default none).
+    public var intervals: IntervalSpec?
 
     public init() {}
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case batchSize }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case batchSize, intervals }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 500
         if batchSize < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .batchSize), "batch_size must be ≥ 1, got \(batchSize)") }
+        intervals = try c.decodeIfPresent(IntervalSpec.self, forKey: .intervals)
+    }
+}
+
+/// Confidence intervals: the exact binomial interval for accuracy, and the seeded percentile
+/// bootstrap over the test samples for every other metric column (columns `<name>_low`,
+/// `<name>_high`).
+public struct IntervalSpec: Decodable, Sendable {
+    /// Confidence level in (0, 1) (default 0.95).
+    public var level = 0.95
+    /// Bootstrap resamples, ≥ 0 (default 1000; 0 gives accuracy's exact interval only).
+    public var bootstrap = 1000
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case level, bootstrap }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        level = try c.decodeIfPresent(Double.self, forKey: .level) ?? 0.95
+        if !(level > 0 && level < 1) { throw SpecDecoder.issue(try c.superDecoder(forKey: .level), "level must be in (0, 1), got \(level)") }
+        bootstrap = try c.decodeIfPresent(Int.self, forKey: .bootstrap) ?? 1000
+        if bootstrap < 0 { throw SpecDecoder.issue(try c.superDecoder(forKey: .bootstrap), "bootstrap must be ≥ 0, got \(bootstrap)") }
     }
 }
 

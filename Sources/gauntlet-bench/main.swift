@@ -1,5 +1,6 @@
 // Release-mode benchmark: the machine's sgemm peak, OpenBLAS kernel families compared, and the
-// training, inference and attack throughput (examples × steps per second) of the quickstart
+// training, inference, attack (examples × steps per second) and MC-dropout (examples × passes
+// per second) throughput of the quickstart
 // models as a fraction of that peak.
 //
 //   gauntlet-bench [--experiment experiments/quickstart.yaml] [--steps N]
@@ -7,6 +8,7 @@
 // All ratios are measured in the same run. Not a test: run it with `make bench`.
 import Catalog
 import Datasets
+import Evaluation
 import Foundation
 import Layers
 import Perturbations
@@ -170,6 +172,13 @@ func benchmark() throws {
             _ = SquareAttack(epsilon: 0, queries: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
         }
         let attacked = Double(evalBatch.shape[0] * attackSteps)
+        // MC dropout: stochastic passes of the evaluation batch with the predictive mean and every
+        // uncertainty score computed, as evaluations run them (a model without dropout still
+        // pays every pass).
+        let passes = 10
+        var passRNG = RandomSource(seed: 2)
+        let monteCarlo = MonteCarloDropout(passes: passes).predictor(model: model, members: [])
+        let mcTime = seconds { _ = monteCarlo.predict(evalBatch, rng: &passRNG) }
 
         for (phase, samples, flopsPerSample, time) in [
             ("training", Double(batch * options.steps), training, trainTime),
@@ -177,6 +186,7 @@ func benchmark() throws {
             ("pgd step", attacked, 2 * forward + forward / Double(attackSteps), pgdTime),
             ("apgd step", attacked, 2 * forward + 2 * forward / Double(attackSteps), apgdTime),
             ("square q.", attacked, forward, squareTime),
+            ("mc pass", Double(evalBatch.shape[0] * passes), forward, mcTime),
         ] {
             let rate = samples / time
             let gflops = rate * flopsPerSample / 1e9

@@ -86,3 +86,43 @@ import Testing
         }
     }
 }
+
+@Suite struct ConfidenceIntervalTests {
+    @Test func clopperPearsonMatchesSciPyBetaQuantiles() {
+        // scipy.stats.beta.ppf at α = 0.05 (and 0.01 for the last case).
+        let cases: [(k: Int, n: Int, level: Double, low: Double, high: Double)] = [
+            (5, 10, 0.95, 0.18708602844739855, 0.8129139715526015),
+            (0, 10, 0.95, 0, 0.3084971078187607),
+            (10, 10, 0.95, 0.6915028921812392, 1),
+            (1729, 2000, 0.95, 0.8487154762200193, 0.8792072144443841),
+            (3, 37, 0.95, 0.0170435306958188, 0.21909620623800014),
+            (3, 37, 0.99, 0.009343786272951278, 0.26634452863265645),
+        ]
+        for c in cases {
+            let (low, high) = ConfidenceInterval.clopperPearson(successes: c.k, trials: c.n, level: c.level)
+            #expect(abs(low - c.low) < 1e-9 && abs(high - c.high) < 1e-9, "\(c.k)/\(c.n): \(low) \(high)")
+        }
+        // I_x(1, 1) is the uniform CDF; I_x(a, b) + I_{1−x}(b, a) = 1.
+        #expect(abs(ConfidenceInterval.regularizedIncompleteBeta(0.3, a: 1, b: 1) - 0.3) < 1e-14)
+        #expect(abs(ConfidenceInterval.regularizedIncompleteBeta(0.2, a: 2.5, b: 7) + ConfidenceInterval.regularizedIncompleteBeta(0.8, a: 7, b: 2.5) - 1) < 1e-14)
+    }
+
+    @Test func bootstrapIsSeededAndBracketsTheEstimate() {
+        var rng = RandomSource(seed: 8)
+        let z = Tensor.normal(shape: [400, 3], using: &rng) * 2
+        let labels = (0..<400).map { $0 % 3 }
+        let metrics: [any Metric] = [Accuracy(), ExpectedCalibrationError(), AUROC()]
+        var a = RandomSource(seed: 1), b = RandomSource(seed: 1)
+        let first = ConfidenceInterval.bootstrap(logits: z, labels: labels, metrics: metrics, resamples: 200, level: 0.9, rng: &a)
+        let second = ConfidenceInterval.bootstrap(logits: z, labels: labels, metrics: metrics, resamples: 200, level: 0.9, rng: &b)
+        #expect(first.map(\.low) == second.map(\.low) && first.map(\.high) == second.map(\.high))
+        let estimates = ClassificationEvaluation.score(logits: z, labels: labels, metrics: metrics).metrics.flatMap(\.scalars)
+        for (estimate, interval) in zip(estimates, first) {
+            #expect(interval.low < estimate && estimate < interval.high + 0.02, "\(estimate) in \(interval)")
+        }
+        // The accuracy's bootstrap interval is close to the exact binomial one (normal regime).
+        let correct = zip(z.argMax(axis: 1), labels).filter { $0 == $1 }.count
+        let exact = ConfidenceInterval.clopperPearson(successes: correct, trials: 400, level: 0.9)
+        #expect(abs(first[0].low - exact.low) < 0.02 && abs(first[0].high - exact.high) < 0.02)
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Catalog
 import Datasets
+import Evaluation
 import Grid
 import Runner
 import Spec
@@ -68,6 +69,58 @@ import Testing
         let robust = { (outcome: TrialOutcome) in outcome.evaluations[1].metrics.first { $0.name == "accuracy" }!.value }
         #expect(robust(hardened) > robust(plain) + 0.05, "PGD accuracy: plain \(robust(plain)), adversarially trained \(robust(hardened))")
         #expect(hardened.evaluations[1].type == "pgd" && hardened.evaluations[1].budget == 0.1 && hardened.evaluations[1].family == "pgd(steps=10)")
+    }
+
+    /// Calibration and uncertainty in one trial: temperature scaling lowers the validation NLL
+    /// and the test ECE of an over-trained, over-confident model; MC dropout and the ensemble
+    /// are more uncertain on noisy inputs than on clean ones; evaluations come perturbation by
+    /// perturbation, predictor by predictor, uncalibrated first.
+    @Test func calibrationAndUncertaintyBehaveAsDocumented() throws {
+        let text = """
+            schema_version: 1
+            name: uncertainty
+            seed: 2
+            dataset: {type: synthetic, train: 600, validation: 300, test: 400, classes: 4, side: 8, noise: 1.0}
+            models:
+              - {name: mlp, layers: [{type: flatten}, {type: linear, out_features: 64}, {type: relu}, {type: dropout, p: 0.3}, {type: linear, out_features: 4}]}
+            training: {optimizer: {type: adam, lr: 0.01}, epochs: 30, batch_size: 50}
+            noise: [{type: gaussian_noise, std: 0.5}]
+            metrics: [{type: accuracy}, {type: cross_entropy}, {type: ece}]
+            calibration: {methods: [{type: temperature}]}
+            uncertainty: {methods: [{type: mc_dropout, passes: 10}, {type: ensemble, members: 3}], ood: [{type: uniform_images}]}
+            evaluation: {intervals: {level: 0.9, bootstrap: 40}}
+            """
+        let outcome = try run(text)
+        #expect(outcome.status == .completed)
+        let order = outcome.evaluations.map { "\($0.name)|\($0.predictor)|\($0.calibration)" }
+        #expect(order.prefix(6) == ["clean|model|none", "clean|model|temperature", "clean|mc_dropout(passes=10)|none",
+                                    "clean|mc_dropout(passes=10)|temperature", "clean|ensemble(members=3)|none",
+                                    "clean|ensemble(members=3)|temperature"])
+        #expect(outcome.evaluations.count == 12)
+        func metric(_ name: String, _ evaluation: String, _ predictor: String, _ calibration: String) -> Double {
+            outcome.evaluations.first { $0.name == evaluation && $0.predictor == predictor && $0.calibration == calibration }!
+                .metrics.first { $0.name == name }!.value
+        }
+        let fit = outcome.calibrationFits.first { $0.predictor == "model" }!
+        #expect(fit.validationLossAfter < fit.validationLossBefore)
+        #expect(fit.parameters[0].values[0] > 1, "an over-trained model is over-confident: T = \(fit.parameters[0].values[0])")
+        #expect(metric("ece", "clean", "model", "temperature") < metric("ece", "clean", "model", "none"))
+        // Temperature scaling never changes the predicted class.
+        #expect(outcome.evaluations[0].predictions == outcome.evaluations[1].predictions)
+        for predictor in ["mc_dropout(passes=10)", "ensemble(members=3)"] {
+            #expect(metric("mean_entropy", "gaussian_noise(std=0.5)", predictor, "none") > metric("mean_entropy", "clean", predictor, "none"), "\(predictor)")
+            #expect(metric("mean_mutual_information", "clean", predictor, "none") > 0)
+        }
+        #expect(metric("mean_mutual_information", "clean", "model", "none") == 0)
+        for column in ["accuracy", "ece"] {
+            let value = metric(column, "clean", "model", "none")
+            #expect(metric("\(column)_low", "clean", "model", "none") < value && value < metric("\(column)_high", "clean", "model", "none") + 0.01)
+        }
+        #expect(metric("mean_entropy", "clean", "model", "temperature").isNaN)
+        // The synthetic images are templates under heavy clipped noise, so uniform noise is only
+        // partly out of distribution: detection by entropy is clearly better than chance (≈ 0.75).
+        let detections = outcome.detections.filter { $0.score == "entropy" }
+        #expect(detections.count == 3 && detections.allSatisfy { $0.detection.auroc > 0.65 }, "\(detections.map(\.detection.auroc))")
     }
 
     @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
