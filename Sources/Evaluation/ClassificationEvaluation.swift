@@ -56,21 +56,22 @@ public enum ClassificationEvaluation {
     public struct Output {
         /// Scores whose softmax is the predictive distribution, `[N, classes]`.
         public var logits: Tensor
-        /// Every `UncertaintyScore` of every sample, `[score][sample]`.
+        /// Every `UncertaintyScore` of every sample, `[score][sample]` (empty unless asked for).
         public var scores: [[Double]]
         /// Per layer of `Predictor.recordedLayers`, the mean activation variance across passes.
         public var layerVariance: [Double]
     }
 
     /// The outputs of every predictor on the same (transformed) batches, and the first
-    /// `keepExamples` transformed inputs. `rng` drives the stochastic predictors.
+    /// `keepExamples` transformed inputs. `rng` drives the stochastic predictors; the per-sample
+    /// uncertainty scores are computed only `withScores`.
     public static func predict(
         _ predictors: [Predictor], images: Tensor, count: Int, batchSize: Int, keepExamples: Int = 0, rng: RandomSource,
-        transform: ((Tensor, Range<Int>) -> Tensor)? = nil
+        withScores: Bool = false, transform: ((Tensor, Range<Int>) -> Tensor)? = nil
     ) -> (outputs: [Output], examples: Tensor?) {
         var rng = rng
         var logits = predictors.map { _ in [Float]() }
-        var scores = predictors.map { _ in UncertaintyScore.allCases.map { _ in [Double]() } }
+        var scores = predictors.map { _ in withScores ? UncertaintyScore.allCases.map { _ in [Double]() } : [] }
         var variance = predictors.map { $0.recordedLayers.map { _ in 0.0 } }
         var exampleRows: [Float] = []
         var classes = 0
@@ -81,7 +82,7 @@ public enum ClassificationEvaluation {
             if let transform { batch = transform(batch, range) }
             if start < exampleCount { exampleRows += batch.slice(0..<min(batch.shape[0], exampleCount - start)).scalars }
             for (index, predictor) in predictors.enumerated() {
-                let output = predictor.predict(batch, rng: &rng)
+                let output = predictor.predict(batch, rng: &rng, withScores: withScores)
                 classes = output.logits.shape[1]
                 logits[index] += output.logits.scalars
                 for s in output.scores.indices { scores[index][s] += output.scores[s] }

@@ -35,17 +35,18 @@ public struct Predictor {
 
     /// One batch's predictions: scores whose softmax is the predictive distribution (the
     /// model's logits, or `log p̄` of the passes' mean probability, floored at the smallest normal
-    /// Float), every `UncertaintyScore` per sample, and per recorded layer the sum over the
-    /// batch's samples of the mean activation variance across passes.
-    public func predict(_ batch: Tensor, rng: inout RandomSource) -> (logits: Tensor, scores: [[Double]], layerVariance: [Double]) {
+    /// Float), every `UncertaintyScore` per sample (empty unless `withScores`), and per recorded
+    /// layer the sum over the batch's samples of the mean activation variance across passes.
+    public func predict(_ batch: Tensor, rng: inout RandomSource, withScores: Bool = true)
+        -> (logits: Tensor, scores: [[Double]], layerVariance: [Double]) {
         let classes: Int
         var passes: [[Double]] = []
         var layerVariance: [Double] = []
         switch method {
         case .model:
             let logits = models[0].logits(batch)
-            classes = logits.shape[1]
-            let scores = UncertaintyScore.scores(passes: [Kernels.softmax(logits).scalars.map(Double.init)], classes: classes)
+            guard withScores else { return (logits, [], []) }
+            let scores = UncertaintyScore.scores(passes: [Kernels.softmax(logits).scalars.map(Double.init)], classes: logits.shape[1])
             return (logits, scores, [])
         case .monteCarloDropout(let count, _):
             let names = recordedLayers
@@ -72,7 +73,7 @@ public struct Predictor {
             for member in models { passes.append(Kernels.softmax(member.logits(batch)).scalars.map(Double.init)) }
             classes = passes[0].count / batch.shape[0]
         }
-        let scores = UncertaintyScore.scores(passes: passes, classes: classes)
+        let scores = withScores ? UncertaintyScore.scores(passes: passes, classes: classes) : []
         var mean = [Float](repeating: 0, count: passes[0].count)
         for pass in passes { for i in mean.indices { mean[i] += Float(pass[i] / Double(passes.count)) } }
         let logMean = mean.map { logf(max($0, Float.leastNormalMagnitude)) }

@@ -50,12 +50,14 @@ public struct TrialRunner {
         let started = Date()
         do {
             let root = RandomSource(seed: resolvedTrial.trial.seed)
-            var main = try train(resolvedTrial, data: data, root: root, label: resolvedTrial.trial.label)
-            main.seconds = Date().timeIntervalSince(started)
-            training = main
+            // Into `training` itself, so that a failure keeps the learning curve so far.
+            try train(resolvedTrial, data: data, root: root, label: resolvedTrial.trial.label, into: &training)
+            training.stateDict = training.model!.stateDict()
             for member in stride(from: 1, through: extraModels, by: 1) {
-                let label = "\(resolvedTrial.trial.label) member \(member + 1)"
-                training.members.append(try train(resolvedTrial, data: data, root: root.derived("ensemble-member-\(member)"), label: label).model!)
+                var memberTraining = Training()
+                try train(resolvedTrial, data: data, root: root.derived("ensemble-member-\(member)"),
+                          label: "\(resolvedTrial.trial.label) member \(member + 1)", into: &memberTraining)
+                training.members.append(memberTraining.model!)
             }
         } catch let failure as TrialFailure {
             training.failure = failure.description
@@ -99,7 +101,7 @@ public struct TrialRunner {
             let start = Date()
             let (outputs, examples) = ClassificationEvaluation.predict(
                 predictors, images: test.images, count: test.count, batchSize: evaluationBatch, keepExamples: store.examples,
-                rng: root.derived("predictors/\(name)"), transform: transform)
+                rng: root.derived("predictors/\(name)"), withScores: keepsUncertainty, transform: transform)
             if kind == .clean { cleanScores = outputs.map(\.scores) }
             let seconds = Date().timeIntervalSince(start)
             for (predictor, output) in zip(predictors, outputs) {
@@ -219,7 +221,7 @@ public struct TrialRunner {
             var rng = root.derived("ood-\(index)")
             let images = source.images(count: source.samples ?? test.count, like: test, rng: &rng)
             let (outputs, _) = ClassificationEvaluation.predict(predictors, images: images, count: images.shape[0], batchSize: batchSize,
-                                                                rng: root.derived("predictors/ood-\(index)"))
+                                                                rng: root.derived("predictors/ood-\(index)"), withScores: true)
             outcome.outOfDistributionScores.append((source.label, outputs.map(\.scores)))
             for (p, predictor) in predictors.enumerated() {
                 for (k, score) in UncertaintyScore.allCases.enumerated() {
@@ -233,8 +235,8 @@ public struct TrialRunner {
         }
     }
 
-    private func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, root: RandomSource, label: String) throws -> Training {
-        var result = Training()
+    private func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, root: RandomSource, label: String,
+                       into result: inout Training) throws {
         let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
         // Fault injection for the isolation tests: crash the process on this trial with a real
         // invalid memory access (a raised signal can be survived; this cannot).
@@ -280,9 +282,7 @@ public struct TrialRunner {
             result.learningCurve.append(record)
             log("[\(label)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), validation accuracy \(fmt(record.validationAccuracy)) (\(fmt(record.seconds, 1)) s)")
         }
-        result.stateDict = model.stateDict()
         result.model = model
-        return result
     }
 
     /// What determines a trial's trained model: its dataset, model, training settings, evaluation

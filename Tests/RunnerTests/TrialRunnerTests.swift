@@ -139,6 +139,8 @@ import Testing
         }
         #expect(message.hasPrefix("training diverged: loss is "))
         #expect(message.contains(" of 4"))   // 64 samples / batch 16
+        // What training produced before it failed is kept (here the model summary).
+        #expect(outcome.summary.map(\.kind) == ["flatten", "linear", "relu", "linear"])
         // The failure survives the round trip through its cell file, and the table shows it.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cell-\(UUID().uuidString).h5").path
         try CellFile.write(outcome, trial: grid.trials[0], grid: grid, testLabels: [], provenance: .current(specFile: "runner.yaml"),
