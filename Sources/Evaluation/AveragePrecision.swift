@@ -5,9 +5,10 @@
 /// (default) or `weighted` by support, over the classes with at least one positive and one
 /// negative. Curves (`precision`, `recall`, `threshold`, `class`) are stored thinned to at most
 /// `curve_points` points per class (default 200, 0 stores none).
-public struct AveragePrecision: Metric, Equatable {
+public struct AveragePrecision: RankingMetric, Equatable {
     public static let kind = "average_precision"
     public static let summary = "Area under the precision-recall curve (step-wise); one-vs-rest averaged for more than two classes."
+    static var value: KeyPath<BinaryRanking, Double> { \.averagePrecision }
     /// `macro` (default) or `weighted`; multi-class only.
     public var average: String?
     /// Points per class kept of each stored curve, ≥ 0 (default 200; 0 stores no curve).
@@ -18,21 +19,8 @@ public struct AveragePrecision: Metric, Equatable {
         self.curvePoints = curvePoints
     }
 
-    public var name: String { average == "weighted" ? "average_precision_weighted" : "average_precision" }
-
-    public func problems(classCount: Int) -> [String] {
-        rankingProblems(average: average, curvePoints: curvePoints, classCount: classCount)
-    }
-
-    public func makeAccumulator() -> any MetricAccumulator {
-        let weighted = average == "weighted", points = curvePoints ?? 200
-        return SampleAccumulator { samples in
-            oneVersusRest(samples, weighted: weighted, value: \.averagePrecision) { ranking, c in
-                let (precision, recall, thresholds) = ranking.precisionRecall
-                let kept = thinned(precision.count, limit: points)
-                return [("precision", kept.map { precision[$0] }), ("recall", kept.map { recall[$0] }),
-                        ("threshold", kept.map { thresholds[$0] }), ("class", kept.map { _ in Double(c) })]
-            }
-        }
+    static func curve(_ ranking: BinaryRanking) -> [(String, [Double])] {
+        let (precision, recall, thresholds) = ranking.precisionRecall
+        return [("precision", precision), ("recall", recall), ("threshold", thresholds)]
     }
 }

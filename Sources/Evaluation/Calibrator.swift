@@ -31,13 +31,15 @@ public protocol FittedCalibrator: Sendable {
 /// costs a finite log-loss.
 let probabilityFloor = 1e-7
 
-/// Per-class calibrated probabilities `[N, classes]` renormalised to sum to 1 per sample (after
-/// flooring at `probabilityFloor`), returned as log-probabilities.
-func logProbabilities(renormalising probabilities: [Double], classes: Int) -> Tensor {
-    let rows = probabilities.count / classes
+/// A one-vs-rest calibration applied: `map(c, p_c)` replaces every softmax probability of
+/// `logits` `[N, classes]`; the results are floored at `probabilityFloor`, renormalised to sum
+/// to 1 per sample, and returned as log-probabilities.
+func calibratingEachClass(_ logits: Tensor, _ map: (_ c: Int, _ probability: Double) -> Double) -> Tensor {
+    let classes = logits.shape[1], rows = logits.shape[0]
+    let probabilities = Kernels.softmax(logits).scalars
     var out = [Float](repeating: 0, count: probabilities.count)
     for i in 0..<rows {
-        let row = (0..<classes).map { max(probabilities[i * classes + $0], probabilityFloor) }
+        let row = (0..<classes).map { c in max(map(c, Double(probabilities[i * classes + c])), probabilityFloor) }
         let total = row.reduce(0, +)
         for c in 0..<classes { out[i * classes + c] = Float(log(row[c] / total)) }
     }

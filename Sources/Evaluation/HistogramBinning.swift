@@ -40,17 +40,10 @@ public struct HistogramBinning: Calibrator, Equatable {
         let values: [Double]
 
         func apply(_ logits: Tensor) -> Tensor {
-            var samples = ProbabilityTable()
-            samples.append(logits: logits, labels: Array(repeating: 0, count: logits.shape[0]))
-            let classes = samples.classes
-            var calibrated = samples.probabilities
-            for i in 0..<samples.count {
-                for c in 0..<classes {
-                    let value = values[c * bins + ReliabilityBins.equalWidthIndex(calibrated[i * classes + c], bins: bins)]
-                    if !value.isNaN { calibrated[i * classes + c] = value }
-                }
+            calibratingEachClass(logits) { c, p in
+                let value = values[c * bins + ReliabilityBins.equalWidthIndex(p, bins: bins)]
+                return value.isNaN ? p : value
             }
-            return logProbabilities(renormalising: calibrated, classes: classes)
         }
 
         var parameters: [(name: String, values: [Double])] { [("bin_values", values)] }

@@ -71,12 +71,7 @@ public struct IsotonicCalibration: Calibrator, Equatable {
         let knots: [(x: [Double], y: [Double])]
 
         func apply(_ logits: Tensor) -> Tensor {
-            var samples = ProbabilityTable()
-            samples.append(logits: logits, labels: Array(repeating: 0, count: logits.shape[0]))
-            let classes = samples.classes
-            var calibrated = samples.probabilities
-            for i in calibrated.indices { calibrated[i] = IsotonicCalibration.interpolate(calibrated[i], knots: knots[i % classes]) }
-            return logProbabilities(renormalising: calibrated, classes: classes)
+            calibratingEachClass(logits) { c, p in IsotonicCalibration.interpolate(p, knots: knots[c]) }
         }
 
         var parameters: [(name: String, values: [Double])] {
