@@ -91,27 +91,21 @@ public struct ResolvedExperiment: Sendable {
             columns.formUnion(metric.columns.map(\.name))
             metrics.append(metric)
         }
-        func unique<Kind>(_ components: [Component], _ registry: Registry<Kind>, label: (Kind) -> String) -> [Kind] {
-            var decoded: [Kind] = []
+        /// Each component decoded, with the component it came from; a label listed twice is an issue.
+        func unique<Kind>(_ components: [Component], _ registry: Registry<Kind>, label: (Kind) -> String) -> [(component: Component, kind: Kind)] {
+            var decoded: [(component: Component, kind: Kind)] = []
             for component in components {
                 guard let kind = collect({ () throws(SpecErrors) in try registry.decode(component) }) else { continue }
-                if decoded.contains(where: { label($0) == label(kind) }) {
+                if decoded.contains(where: { label($0.kind) == label(kind) }) {
                     issues.append(component.issue("\(registry.extensionPoint) '\(label(kind))' is listed twice"))
                 }
-                decoded.append(kind)
+                decoded.append((component, kind))
             }
             return decoded
         }
-        let calibrators = unique(spec.calibration.methods, Catalog.calibrators) { $0.label }
+        let calibrators = unique(spec.calibration.methods, Catalog.calibrators) { $0.label }.map(\.kind)
         let uncertaintyMethods = unique(spec.uncertainty.methods, Catalog.uncertaintyMethods) { $0.label }
-        let oodSources = unique(spec.uncertainty.ood, Catalog.outOfDistributionSources) { $0.label }
-        for (index, method) in uncertaintyMethods.enumerated() where method is MonteCarloDropout {
-            for model in spec.models where !model.layers.contains(where: { hasDropout($0) }) {
-                issues.append(spec.uncertainty.methods[index].issue(
-                    "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
-            }
-        }
-        if spec.metrics.isEmpty { metrics = [Accuracy(), CrossEntropy()] }
+        let oodSources = unique(spec.uncertainty.ood, Catalog.outOfDistributionSources) { $0.label }.map(\.kind)
         var models: [ResolvedModel] = []
         for (modelIndex, model) in spec.models.enumerated() {
             var layers: [(String, any LayerSpec)] = []
@@ -129,16 +123,17 @@ public struct ResolvedExperiment: Sendable {
             }
             models.append(resolved)
         }
+        for (component, method) in uncertaintyMethods where method is MonteCarloDropout {
+            for model in models where !model.layers.contains(where: { (($0.spec as? DropoutSpec)?.p ?? 0) > 0 }) {
+                issues.append(component.issue(
+                    "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
+            }
+        }
+        if spec.metrics.isEmpty { metrics = [Accuracy(), CrossEntropy()] }
         guard issues.isEmpty, let dataset, let optimizer, let schedule else { throw SpecErrors(issues) }
         return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
                                   corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics,
-                                  calibrators: calibrators, uncertaintyMethods: uncertaintyMethods, outOfDistributionSources: oodSources)
-    }
-
-    /// Whether a layer component is a dropout layer with `p > 0`.
-    static func hasDropout(_ component: Component) -> Bool {
-        guard let layer = try? Catalog.layers.decode(component) as? DropoutSpec else { return false }
-        return layer.p > 0
+                                  calibrators: calibrators, uncertaintyMethods: uncertaintyMethods.map(\.kind), outOfDistributionSources: oodSources)
     }
 
     /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per class.
