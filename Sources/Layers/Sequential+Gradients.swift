@@ -4,10 +4,18 @@ extension Sequential {
     /// One optimisation step on a batch: forward in training mode, mean cross-entropy,
     /// backward to the parameters only, optimizer update. Returns the batch's mean loss.
     public func trainStep(images: Tensor, labels: [Int], optimizer: any Optimizer, rng: inout RandomSource) -> Float {
+        trainStep(inputs: images, supervision: .labels(labels), loss: .crossEntropy, optimizer: optimizer, rng: &rng)
+    }
+
+    /// One optimisation step on a batch with any loss: forward in training mode, mean `loss`
+    /// against `supervision`, backward to the parameters only, optimizer update. Returns the
+    /// batch's mean loss.
+    public func trainStep(inputs: Tensor, supervision: Supervision, loss lossKind: Loss, optimizer: any Optimizer,
+                          rng: inout RandomSource) -> Float {
         let tape = Tape()
         var context = ForwardContext(tape: tape, mode: .training, rng: rng.derived("dropout-\(rng.next())"),
                                      parametersRequireGradients: true)
-        let loss = forward(tape.leaf(images), context: &context).crossEntropy(labels: labels)
+        let loss = forward(tape.leaf(inputs), context: &context).loss(lossKind, supervision)
         tape.backward(from: loss)
         collectGradients(from: context)
         optimizer.step(namedParameters.map(\.parameter))

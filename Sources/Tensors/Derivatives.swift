@@ -308,4 +308,86 @@ extension Variable {
             return [dx]
         }
     }
+
+    /// Mean squared error of `[N, T]` predictions against `[N, T]` targets: per sample
+    /// `(1/T) Σ_t (ŷ_t − y_t)²` (PyTorch's `F.mse_loss` when reduced by `.mean`). Targets are
+    /// constants. Returns shape `[1]` for `.mean`/`.sum` and `[N]` for `.none`.
+    public func meanSquaredError(targets: Tensor, reduction: Reduction = .mean) -> Variable {
+        let predictions = value
+        precondition(predictions.rank == 2 && predictions.shape == targets.shape,
+                     "meanSquaredError: predictions \(predictions.shape), targets \(targets.shape)")
+        let rows = predictions.shape[0], columns = predictions.shape[1]
+        var perSample = [Double](repeating: 0, count: rows)
+        for r in 0..<rows {
+            for t in 0..<columns {
+                let e = Double(predictions.scalars[r * columns + t] - targets.scalars[r * columns + t])
+                perSample[r] += e * e / Double(columns)
+            }
+        }
+        return tape.record(Self.reduce(perSample, reduction), inputs: [self]) { dy, _ in
+            var dx = Tensor(shape: predictions.shape)
+            for r in 0..<rows {
+                let weight = Self.rowWeight(dy, row: r, rows: rows, reduction: reduction) * 2 / Float(columns)
+                for t in 0..<columns {
+                    let i = r * columns + t
+                    dx.scalars[i] = weight * (predictions.scalars[i] - targets.scalars[i])
+                }
+            }
+            return [dx]
+        }
+    }
+
+    /// Gaussian negative log-likelihood of `[N, 2T]` outputs (means `μ` in columns `0..<T`,
+    /// log-variances `s = log σ²` in columns `T..<2T`, the mean–variance network of Nix & Weigend
+    /// 1994 and Kendall & Gal 2017) against `[N, T]` targets: per sample
+    /// `(1/T) Σ_t ½ (s_t + (y_t − μ_t)² e^(−s_t) + log 2π)`. Returns shape `[1]` for
+    /// `.mean`/`.sum` and `[N]` for `.none`.
+    public func gaussianNegativeLogLikelihood(targets: Tensor, reduction: Reduction = .mean) -> Variable {
+        let outputs = value
+        let rows = targets.shape[0], columns = targets.rank == 2 ? targets.shape[1] : 0
+        precondition(outputs.rank == 2 && targets.rank == 2 && outputs.shape == [rows, 2 * columns],
+                     "gaussianNegativeLogLikelihood: outputs \(outputs.shape), targets \(targets.shape)")
+        let halfLogTwoPi = 0.5 * log(2 * Double.pi)
+        var perSample = [Double](repeating: 0, count: rows)
+        for r in 0..<rows {
+            for t in 0..<columns {
+                let mean = Double(outputs.scalars[r * 2 * columns + t]), logVariance = Double(outputs.scalars[r * 2 * columns + columns + t])
+                let e = Double(targets.scalars[r * columns + t]) - mean
+                perSample[r] += (0.5 * (logVariance + e * e * exp(-logVariance)) + halfLogTwoPi) / Double(columns)
+            }
+        }
+        return tape.record(Self.reduce(perSample, reduction), inputs: [self]) { dy, _ in
+            // ∂/∂μ = (μ − y) e^(−s) / T, ∂/∂s = ½ (1 − (y − μ)² e^(−s)) / T
+            var dx = Tensor(shape: outputs.shape)
+            for r in 0..<rows {
+                let weight = Self.rowWeight(dy, row: r, rows: rows, reduction: reduction) / Float(columns)
+                for t in 0..<columns {
+                    let m = r * 2 * columns + t, s = m + columns
+                    let e = outputs.scalars[m] - targets.scalars[r * columns + t]
+                    let precision = expf(-outputs.scalars[s])
+                    dx.scalars[m] = weight * e * precision
+                    dx.scalars[s] = weight * 0.5 * (1 - e * e * precision)
+                }
+            }
+            return [dx]
+        }
+    }
+
+    /// Per-sample losses reduced as `reduction` asks (accumulated in Double).
+    private static func reduce(_ perSample: [Double], _ reduction: Reduction) -> Tensor {
+        switch reduction {
+        case .none: Tensor(shape: [perSample.count], scalars: perSample.map(Float.init))
+        case .sum: Tensor(shape: [1], scalars: [Float(perSample.reduce(0, +))])
+        case .mean: Tensor(shape: [1], scalars: [Float(perSample.reduce(0, +) / Double(max(1, perSample.count)))])
+        }
+    }
+
+    /// The incoming gradient of row `row` of a reduced per-sample loss.
+    private static func rowWeight(_ dy: Tensor, row: Int, rows: Int, reduction: Reduction) -> Float {
+        switch reduction {
+        case .none: dy.scalars[row]
+        case .sum: dy.scalars[0]
+        case .mean: dy.scalars[0] / Float(rows)
+        }
+    }
 }

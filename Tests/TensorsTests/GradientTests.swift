@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Tensors
 
@@ -79,6 +80,27 @@ import Tensors
         for reduction in [Reduction.mean, .sum, .none] {
             expectPasses([logits]) { $0[0].crossEntropy(labels: [0, 4, 2, 2], reduction: reduction) }
         }
+    }
+
+    @Test func regressionLosses() {
+        let outputs = Self.normal([4, 6], seed: 18)
+        let targets = Self.normal([4, 3], seed: 19)
+        for reduction in [Reduction.mean, .sum, .none] {
+            expectPasses([Self.normal([4, 3], seed: 20)]) { $0[0].meanSquaredError(targets: targets, reduction: reduction) }
+            expectPasses([outputs]) { $0[0].gaussianNegativeLogLikelihood(targets: targets, reduction: reduction) }
+        }
+    }
+
+    @Test func regressionLossValues() {
+        // Closed forms: MSE of errors (1, −2) over T = 2 is 2.5; the Gaussian NLL of a target one
+        // standard deviation (σ² = e) from the mean is ½(1 + 1/e·e) + ½ log 2π = 1 + ½ log 2π.
+        let tape = Tape()
+        let mse = tape.leaf(Tensor(shape: [1, 2], scalars: [1, 0])).meanSquaredError(targets: Tensor(shape: [1, 2], scalars: [0, 2]))
+        #expect(abs(mse.value.scalars[0] - 2.5) < 1e-6)
+        let e = Float(M_E)
+        let nll = tape.leaf(Tensor(shape: [1, 2], scalars: [0.5, 1])).gaussianNegativeLogLikelihood(
+            targets: Tensor(shape: [1, 1], scalars: [0.5 + sqrtf(e)]))
+        #expect(abs(Double(nll.value.scalars[0]) - (1 + 0.5 * log(2 * Double.pi))) < 1e-5)
     }
 
     @Test func checkerCatchesAWrongDerivative() {
