@@ -4,6 +4,10 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case unreadable(String, String)
     case malformed(String, String)
     case invalidSplit(String)
+    /// A table file named in the experiment that does not exist.
+    case missingTable(String)
+    /// A text table with a bad cell: the file, the 1-based line, and what is wrong.
+    case malformedTable(String, line: Int, String)
 
     public var description: String {
         switch self {
@@ -12,6 +16,8 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
         case let .unreadable(path, why): "\(path): cannot read: \(why)"
         case let .malformed(path, why): "\(path): not a valid IDX file: \(why)"
         case let .invalidSplit(why): "invalid split: \(why)"
+        case let .missingTable(path): "\(path): no such file"
+        case let .malformedTable(path, line, why): "\(path):\(line): \(why)"
         }
     }
 }

@@ -18,7 +18,10 @@ public protocol DatasetSource: Codable, Sendable {
     static var summary: String { get }
     /// The shape of one sample, known without loading, so models can be checked before a run.
     var sampleShape: [Int] { get }
+    /// Classes of a classification dataset (0 for a regression dataset).
     var classCount: Int { get }
+    /// Real-valued targets per sample of a regression dataset (0, the default, for classification).
+    var targetCount: Int { get }
     /// Sizes of the training, validation and test sets, known without loading.
     var sampleCounts: (training: Int, validation: Int, test: Int) { get }
     /// Per-channel normalisation the model applies to its [0, 1] input, if any.
@@ -33,6 +36,14 @@ public protocol DatasetSource: Codable, Sendable {
 
 extension DatasetSource {
     public func verify() throws(DatasetError) {}
+    public var targetCount: Int { 0 }
+}
+
+/// A dataset kind that reads a file named in the experiment: a relative path is relative to
+/// the experiment file that names it.
+public protocol FileBackedSource: DatasetSource {
+    /// The same source with a relative path taken relative to `directory`.
+    func resolvingPaths(relativeTo directory: String) -> Self
 }
 
 /// `normalize: {mean: [...], std: [...]}` in a dataset entry.

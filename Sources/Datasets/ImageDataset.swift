@@ -1,25 +1,49 @@
 import Tensors
 
-/// Labelled images as an NCHW tensor of pixels in [0, 1] and one class index per image.
+/// Labelled images as an NCHW tensor of pixels in [0, 1] and one class index per image; or, for
+/// regression, inputs (images or feature rows) with real-valued targets.
 public struct ImageDataset: Sendable {
+    /// The inputs: images `[N, C, H, W]`, or feature rows `[N, F]` of a tabular dataset.
     public var images: Tensor
+    /// The class of every sample (empty for a regression dataset).
     public var labels: [Int]
+    /// Classes of a classification dataset (0 for a regression dataset).
     public var classCount: Int
+    /// The real-valued targets `[N, T]` of a regression dataset (`nil` for classification).
+    public var targets: Tensor?
 
     public init(images: Tensor, labels: [Int], classCount: Int) {
-        precondition(images.rank == 4 && images.shape[0] == labels.count, "images \(images.shape) for \(labels.count) labels")
+        precondition(images.rank >= 2 && images.shape[0] == labels.count, "images \(images.shape) for \(labels.count) labels")
         self.images = images
         self.labels = labels
         self.classCount = classCount
     }
 
-    public var count: Int { labels.count }
-    /// The shape of one image, `[channels, height, width]`.
+    /// A regression dataset: inputs `[N, …]` and targets `[N, T]`.
+    public init(inputs: Tensor, targets: Tensor) {
+        precondition(inputs.rank >= 2 && targets.rank == 2 && inputs.shape[0] == targets.shape[0],
+                     "inputs \(inputs.shape) for targets \(targets.shape)")
+        self.images = inputs
+        self.labels = []
+        self.classCount = 0
+        self.targets = targets
+    }
+
+    public var count: Int { images.shape[0] }
+    /// The shape of one sample: `[channels, height, width]` for images, `[features]` for rows.
     public var sampleShape: [Int] { Array(images.shape.dropFirst()) }
+    /// Targets per sample (0 for classification).
+    public var targetCount: Int { targets?.shape[1] ?? 0 }
+
+    /// What supervises the samples in `range`: their labels or their targets.
+    public func supervision(_ range: Range<Int>) -> Supervision {
+        targets.map { .targets($0.slice(range)) } ?? .labels(Array(labels[range]))
+    }
 
     /// The samples at `indices`, in that order.
     public func subset(_ indices: [Int]) -> ImageDataset {
-        ImageDataset(images: images.gathering(rows: indices), labels: indices.map { labels[$0] }, classCount: classCount)
+        if let targets { return ImageDataset(inputs: images.gathering(rows: indices), targets: targets.gathering(rows: indices)) }
+        return ImageDataset(images: images.gathering(rows: indices), labels: indices.map { labels[$0] }, classCount: classCount)
     }
 
     /// The first `count` samples (all if fewer).
@@ -46,11 +70,8 @@ public struct ImageDataset: Sendable {
         }
         return stride(from: 0, to: count, by: size).map { start in
             let range = start..<min(start + size, count)
-            if let order {
-                let indices = Array(order[range])
-                return Batch(images: images.gathering(rows: indices), labels: indices.map { labels[$0] })
-            }
-            return Batch(images: images.slice(range), labels: Array(labels[range]))
+            if let order { return subset(Array(order[range])).batch }
+            return Batch(images: images.slice(range), supervision: supervision(range))
         }
     }
 
@@ -59,10 +80,22 @@ public struct ImageDataset: Sendable {
         var none: RandomSource?
         return batches(size: size, shuffledWith: &none)
     }
+
+    /// The whole dataset as one batch.
+    var batch: Batch { Batch(images: images, supervision: supervision(0..<count)) }
 }
 
 /// One mini-batch.
 public struct Batch: Sendable {
     public var images: Tensor
-    public var labels: [Int]
+    public var supervision: Supervision
+
+    /// The labels of a classification batch (empty for regression).
+    public var labels: [Int] {
+        if case .labels(let labels) = supervision { return labels }
+        return []
+    }
+
+    /// Samples in the batch.
+    public var count: Int { images.shape[0] }
 }

@@ -1,0 +1,91 @@
+import Foundation
+
+/// A delimited text file (CSV) with a header line of column names and one sample per line;
+/// fields may be double-quoted (`""` inside quotes is a quote). Blank lines are skipped.
+struct DelimitedTable {
+    var path: String
+    var delimiter: Character
+
+    /// The lines of the file with their 1-based line numbers, blank lines left out.
+    func lines() throws(DatasetError) -> [(number: Int, text: Substring)] {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missingTable(path) }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw .unreadable(path, error.localizedDescription) }
+        // "\r\n" is one Character in Swift, and a newline: split on newline characters.
+        return text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
+            line.allSatisfy(\.isWhitespace) ? nil : (index + 1, line)
+        }
+    }
+
+    /// The column names of the header line.
+    func header() throws(DatasetError) -> [String] {
+        guard let first = try lines().first else { throw .malformedTable(path, line: 1, "the file is empty; it needs a header line of column names") }
+        return try fields(first.text, line: first.number)
+    }
+
+    /// Data rows (lines after the header).
+    func rowCount() throws(DatasetError) -> Int { max(0, try lines().count - 1) }
+
+    /// The values of `columns` in every data row, row-major `[rows, columns.count]`. Every cell
+    /// must be a finite number; the error names the line and the column.
+    func numbers(columns: [String]) throws(DatasetError) -> (values: [Float], rows: Int) {
+        let all = try lines()
+        guard let head = all.first else { throw .malformedTable(path, line: 1, "the file is empty; it needs a header line of column names") }
+        let names = try fields(head.text, line: head.number)
+        var indices: [Int] = []
+        for column in columns {
+            guard let index = names.firstIndex(of: column) else {
+                throw .malformedTable(path, line: head.number, "no column '\(column)' in the header")
+            }
+            indices.append(index)
+        }
+        var values: [Float] = []
+        values.reserveCapacity((all.count - 1) * columns.count)
+        for (number, text) in all.dropFirst() {
+            let row = try fields(text, line: number)
+            guard row.count == names.count else {
+                throw .malformedTable(path, line: number, "\(row.count) fields, but the header names \(names.count) columns")
+            }
+            for (column, index) in zip(columns, indices) {
+                let cell = row[index].trimmingCharacters(in: .whitespaces)
+                guard let value = Float(cell), value.isFinite else {
+                    throw .malformedTable(path, line: number, cell.isEmpty || ["na", "nan", "null"].contains(cell.lowercased())
+                        ? "missing value in column '\(column)'" : "column '\(column)': '\(cell)' is not a finite number")
+                }
+                values.append(value)
+            }
+        }
+        return (values, all.count - 1)
+    }
+
+    /// The fields of one line.
+    func fields(_ line: Substring, line number: Int) throws(DatasetError) -> [String] {
+        var result: [String] = [], field = "", quoted = false, atFieldStart = true
+        var characters = line.makeIterator()
+        while let c = characters.next() {
+            if quoted {
+                if c == "\"" {
+                    // A quote ends the field unless it is doubled.
+                    var lookahead = characters
+                    if lookahead.next() == "\"" { field.append("\""); characters = lookahead } else { quoted = false }
+                } else {
+                    field.append(c)
+                }
+            } else if c == delimiter {
+                result.append(field)
+                field = ""
+                atFieldStart = true
+                continue
+            } else if c == "\"" && atFieldStart && field.allSatisfy(\.isWhitespace) {
+                quoted = true
+                field = ""
+            } else {
+                field.append(c)
+            }
+            atFieldStart = false
+        }
+        if quoted { throw .malformedTable(path, line: number, "a quoted field is not closed") }
+        result.append(field)
+        return result.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
