@@ -83,3 +83,37 @@ with open(path, "w") as f:
     json.dump({"generator": "scripts/make_metric_fixtures.py", "cases": cases}, f, indent=1)
     f.write("\n")
 print("wrote", os.path.normpath(path))
+
+
+# Regression: predicted means and variances against targets, T targets per sample.
+from scipy import stats  # noqa: E402
+
+
+def regression_case(name, rng, n, targets, constant=False):
+    y = rng.normal(3.0, 2.0, (n, targets))
+    if constant:
+        y[:, 0] = 1.5
+    mean = y + rng.normal(0, 0.8, (n, targets))
+    if constant:
+        mean[:, 0] = 1.5                       # the constant target predicted exactly: R² = 1 for it
+    variance = np.exp(rng.normal(-0.5, 0.6, (n, targets)))
+    z = stats.norm.ppf(0.95)
+    values = {
+        "mse": metrics.mean_squared_error(y, mean),
+        "mae": metrics.mean_absolute_error(y, mean),
+        "r2": metrics.r2_score(y, mean),
+        "gaussian_nll": float(-np.mean(stats.norm.logpdf(y, loc=mean, scale=np.sqrt(variance)))),
+        "coverage_90": float(np.mean(np.abs(y - mean) <= z * np.sqrt(variance))),
+        "interval_width_90": float(np.mean(2 * z * np.sqrt(variance))),
+    }
+    return {"name": name, "targets": targets, "mean": mean.ravel().tolist(), "variance": variance.ravel().tolist(),
+            "y": y.ravel().tolist(), "expected": {k: float(v) for k, v in values.items()}}
+
+
+regression = [regression_case("single_target", rng, 250, 1), regression_case("two_targets", rng, 180, 2),
+              regression_case("constant_first_target", rng, 60, 2, constant=True)]
+path = os.path.join(os.path.dirname(__file__), "..", "Tests", "EvaluationTests", "Fixtures", "sklearn-regression.json")
+with open(path, "w") as f:
+    json.dump({"generator": "scripts/make_metric_fixtures.py", "cases": regression}, f, indent=1)
+    f.write("\n")
+print("wrote", os.path.normpath(path))

@@ -73,14 +73,8 @@ public enum ClassificationEvaluation {
         var logits = predictors.map { _ in [Float]() }
         var scores = predictors.map { _ in withScores ? UncertaintyScore.allCases.map { _ in [Double]() } : [] }
         var variance = predictors.map { $0.recordedLayers.map { _ in 0.0 } }
-        var exampleRows: [Float] = []
         var classes = 0
-        let exampleCount = min(keepExamples, count)
-        for start in stride(from: 0, to: count, by: batchSize) {
-            let range = start..<min(start + batchSize, count)
-            var batch = images.slice(range)
-            if let transform { batch = transform(batch, range) }
-            if start < exampleCount { exampleRows += batch.slice(0..<min(batch.shape[0], exampleCount - start)).scalars }
+        let examples = forEachBatch(of: images, count: count, batchSize: batchSize, keepExamples: keepExamples, transform: transform) { batch, _ in
             for (index, predictor) in predictors.enumerated() {
                 let output = predictor.predict(batch, rng: &rng, withScores: withScores)
                 classes = output.logits.shape[1]
@@ -93,8 +87,23 @@ public enum ClassificationEvaluation {
             Output(logits: Tensor(shape: [count, classes], scalars: logits[index]), scores: scores[index],
                    layerVariance: variance[index].map { $0 / Double(max(1, count)) })
         }
-        let examples = exampleCount > 0 ? Tensor(shape: [exampleCount] + Array(images.shape.dropFirst()), scalars: exampleRows) : nil
         return (outputs, examples)
+    }
+
+    /// Calls `body` with every batch of `batchSize` rows of `images` (transformed by `transform`)
+    /// and its row range, in order; returns the first `keepExamples` transformed rows.
+    static func forEachBatch(of images: Tensor, count: Int, batchSize: Int, keepExamples: Int,
+                             transform: ((Tensor, Range<Int>) -> Tensor)?, _ body: (Tensor, Range<Int>) -> Void) -> Tensor? {
+        var exampleRows: [Float] = []
+        let exampleCount = min(keepExamples, count)
+        for start in stride(from: 0, to: count, by: batchSize) {
+            let range = start..<min(start + batchSize, count)
+            var batch = images.slice(range)
+            if let transform { batch = transform(batch, range) }
+            if start < exampleCount { exampleRows += batch.slice(0..<min(batch.shape[0], exampleCount - start)).scalars }
+            body(batch, range)
+        }
+        return exampleCount > 0 ? Tensor(shape: [exampleCount] + Array(images.shape.dropFirst()), scalars: exampleRows) : nil
     }
 
     /// Accuracy, loss, predictions and every metric of logits `[N, classes]`, fed to the

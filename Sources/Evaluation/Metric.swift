@@ -1,3 +1,4 @@
+import Layers
 import Tensors
 
 /// A classification metric as written in an experiment file (`metrics: [{type: …}]`), computed
@@ -9,6 +10,9 @@ import Tensors
 public protocol Metric: Codable, Sendable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
+    /// The task the metric measures (default classification): a regression metric reads
+    /// `RegressionBatch`es, a classification metric logits and labels.
+    static var task: TaskKind { get }
     /// One line for `gauntlet list` and the JSON Schema.
     static var summary: String { get }
     /// The metric's name in results (`accuracy`, `top_5_accuracy`, `f1_macro`): unique among the
@@ -23,17 +27,23 @@ public protocol Metric: Codable, Sendable {
 }
 
 extension Metric {
+    public static var task: TaskKind { .classification }
     public var columns: [MetricColumn] { [MetricColumn(name, higherIsBetter: true)] }
 }
 
 /// One scalar a metric writes, with the direction reports use to mark the best value.
 public struct MetricColumn: Sendable, Equatable {
     public var name: String
+    /// Whether larger values are better (ignored when `ideal` is set).
     public var higherIsBetter: Bool
+    /// The best value when it is neither the largest nor the smallest (an interval's coverage
+    /// is best at its nominal level): the closest value is best.
+    public var ideal: Double?
 
-    public init(_ name: String, higherIsBetter: Bool) {
+    public init(_ name: String, higherIsBetter: Bool, ideal: Double? = nil) {
         self.name = name
         self.higherIsBetter = higherIsBetter
+        self.ideal = ideal
     }
 }
 
@@ -74,7 +84,10 @@ public struct MetricArray: Sendable, Equatable {
 
 /// Accumulates a metric batch by batch; two accumulators of the same metric merge exactly.
 public protocol MetricAccumulator: Sendable {
+    /// Adds a classification batch (classification metrics only).
     mutating func add(logits: Tensor, labels: [Int])
+    /// Adds a regression batch (regression metrics only).
+    mutating func add(_ batch: RegressionBatch)
     /// Adds what `other` accumulated (it must come from the same metric).
     mutating func merge(_ other: any MetricAccumulator)
     /// The metric over everything added (`nan` scalars when nothing was).
@@ -82,6 +95,11 @@ public protocol MetricAccumulator: Sendable {
 }
 
 extension MetricAccumulator {
+    // A metric only sees batches of its own task: the catalog rejects a metric that does not
+    // fit the dataset's task before any run.
+    public mutating func add(logits: Tensor, labels: [Int]) { preconditionFailure("a regression metric was given logits") }
+    public mutating func add(_ batch: RegressionBatch) { preconditionFailure("a classification metric was given a regression batch") }
+
     /// The first scalar of the result (`nan` when the metric has none).
     public var value: Double { result.scalars.first ?? .nan }
 }
