@@ -49,6 +49,29 @@ def check_metric_arrays(cell, trial_id, e, n):
                 fail(f"cell {trial_id}: confusion matrix {i} disagrees with the predictions")
 
 
+def check_regression(cell, trial_id, e):
+    """A regression cell: targets, and the metrics recomputed from the stored predictions."""
+    targets = cell["test_targets"][:]
+    n, t = targets.shape
+    if "regression" not in cell:
+        return
+    mean = cell["regression/mean"][:].astype(np.float64)
+    if mean.shape != (e, n, t):
+        fail(f"cell {trial_id} regression/mean has shape {mean.shape}")
+    variance = cell["regression/aleatoric_variance"][:].astype(np.float64)
+    epistemic = cell["regression/epistemic_variance"][:].astype(np.float64)
+    for i in range(e):
+        error = mean[i] - targets
+        checks = {"mse": np.mean(error ** 2), "mae": np.mean(np.abs(error)),
+                  "r2": np.mean(1 - np.sum(error ** 2, axis=0) / np.sum((targets - targets.mean(axis=0)) ** 2, axis=0))}
+        total = np.nan_to_num(variance[i]) + np.nan_to_num(epistemic[i])
+        if not (np.all(np.isnan(variance[i])) and np.all(np.isnan(epistemic[i]))):
+            checks["gaussian_nll"] = np.mean(0.5 * (np.log(2 * np.pi * total) + error ** 2 / total))
+        for name, value in checks.items():
+            if name in cell["metrics"] and abs(cell["metrics"][name][i] - value) > 1e-4 * max(1, abs(value)):
+                fail(f"cell {trial_id}: stored {name} {cell['metrics'][name][i]} of evaluation {i} disagrees with the predictions ({value})")
+
+
 def check_uncertainty(cell, trial_id, e, n, predictors, calibrations):
     """Per-sample scores sit on the uncalibrated evaluations; the model's entropy and maximum
     probability agree with its stored logits; detection rows cover sources × predictors × scores."""
@@ -93,7 +116,7 @@ def check_uncertainty(cell, trial_id, e, n, predictors, calibrations):
 
 def check(path):
     index = h5py.File(path, "r")
-    if index.attrs["format_version"] != 4:
+    if index.attrs["format_version"] != 5:
         fail(f"index format_version {index.attrs['format_version']}")
     for name in ["gauntlet_version", "experiment", "spec_file", "created", "git_commit", "host",
                  "trial_count", "complete", "failed", "missing"]:
@@ -116,10 +139,10 @@ def check(path):
         cell = index["cells"][trial_id]          # through the external link
         cells += 1
         attrs = cell.attrs
-        if attrs["trial_id"] != trial_id or attrs["format_version"] != 4:
+        if attrs["trial_id"] != trial_id or attrs["format_version"] != 5:
             fail(f"cell {trial_id} has the wrong id or format")
         for name in ["gauntlet_version", "experiment", "model", "repeat", "seed", "parameters", "status", "started",
-                     "finished", "training_seconds", "evaluation_seconds", "dataset", "git_commit", "host", "os",
+                     "finished", "training_seconds", "evaluation_seconds", "dataset", "task", "loss", "git_commit", "host", "os",
                      "blas_core", "blas_config", "blas_threads", "cpu_model", "cores", "peak_memory_mib"]:
             if name not in attrs:
                 fail(f"cell {trial_id} lacks attribute {name}")
@@ -130,6 +153,12 @@ def check(path):
         if status != "completed":
             continue
         evaluations = cell["metrics/evaluation"][:]
+        if attrs["task"] == "regression":
+            check_regression(cell, trial_id, len(evaluations))
+            rows_of_cell = sum(1 for t in table["trial_id"] if t.decode() == trial_id)
+            if rows_of_cell != len(evaluations):
+                fail(f"table has {rows_of_cell} rows for cell {trial_id}, it has {len(evaluations)} evaluations")
+            continue
         e, n = len(evaluations), len(cell["test_labels"])
         for metric in ["accuracy", "cross_entropy"]:
             values = cell["metrics"][metric][:]

@@ -32,6 +32,8 @@ public enum Catalog {
     public static let datasets = Registry<any DatasetSource>("dataset", [
         dataset(FashionMNISTSource.self),
         dataset(SyntheticSource.self),
+        dataset(SyntheticRegression.self),
+        dataset(CSVSource.self),
     ])
 
     public static let corruptions = Registry<any Corruption>("corruption", [
@@ -63,22 +65,17 @@ public enum Catalog {
         attack(SquareAttack.self),
     ])
 
-    public static let metrics = Registry<any Metric>("metric", [
-        metric(Accuracy.self),
-        metric(TopKAccuracy.self),
-        metric(CrossEntropy.self),
-        metric(BrierScore.self),
-        metric(Precision.self),
-        metric(Recall.self),
-        metric(F1Score.self),
-        metric(ConfusionMatrix.self),
-        metric(AUROC.self),
-        metric(AveragePrecision.self),
-        metric(BestThreshold.self),
-        metric(ExpectedCalibrationError.self),
-        metric(MaximumCalibrationError.self),
-        metric(ClasswiseCalibrationError.self),
-    ])
+    static let metricTypes: [any Metric.Type] = [
+        Accuracy.self, TopKAccuracy.self, CrossEntropy.self, BrierScore.self, Precision.self, Recall.self, F1Score.self,
+        ConfusionMatrix.self, AUROC.self, AveragePrecision.self, BestThreshold.self, ExpectedCalibrationError.self,
+        MaximumCalibrationError.self, ClasswiseCalibrationError.self,
+        MeanSquaredError.self, MeanAbsoluteError.self, R2Score.self, GaussianNLL.self, IntervalCoverage.self,
+    ]
+
+    public static let metrics = Registry<any Metric>("metric", metricTypes.map { metric($0) })
+
+    /// The task each metric kind measures, by kind name.
+    static let metricTasks: [String: TaskKind] = Dictionary(uniqueKeysWithValues: metricTypes.map { ($0.kind, $0.task) })
 
     public static let calibrators = Registry<any Calibrator>("calibration method", [
         calibrator(TemperatureScaling.self),

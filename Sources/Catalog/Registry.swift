@@ -38,12 +38,18 @@ public struct Registry<Kind>: Sendable {
     /// Decodes a component into its kind and checks its parameter ranges; every problem is
     /// reported with the component's position.
     public func decode(_ component: Component) throws(SpecErrors) -> Kind {
+        try decode(component, adjusting: { $0 })
+    }
+
+    /// Decodes a component, applies `adjust` to the decoded kind (a dataset's relative path
+    /// made relative to its experiment file), then checks its parameter ranges.
+    public func decode(_ component: Component, adjusting adjust: (Kind) -> Kind) throws(SpecErrors) -> Kind {
         guard let entry = entries.first(where: { $0.name == component.type }) else {
             let hint = Suggestion.hint(for: component.type, among: names)
             throw SpecErrors([component.issue(
                 "unknown \(extensionPoint) '\(component.type)'\(hint); known: \(names.joined(separator: ", "))", key: "type")])
         }
-        let kind = try entry.decode(component)
+        let kind = adjust(try entry.decode(component))
         let problems = entry.problems(kind)
         if !problems.isEmpty {
             throw SpecErrors(problems.map { component.issue($0, key: Self.key(in: $0)) })

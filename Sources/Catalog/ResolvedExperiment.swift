@@ -1,3 +1,4 @@
+import Foundation
 import Datasets
 import Evaluation
 import Layers
@@ -11,6 +12,8 @@ public struct ResolvedModel: Sendable {
     public var layers: [(name: String, spec: any LayerSpec)]
     /// The model declaration as canonical JSON.
     public var canonical: String
+    /// The training loss: the model's `loss`, else `training.loss`, else the task's default.
+    public var loss: Loss
 
     /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
     public func multiplyAccumulates(inputShape: [Int]) -> Int {
@@ -49,6 +52,8 @@ public struct ResolvedExperiment: Sendable {
     public var uncertaintyMethods: [any UncertaintyMethod]
     /// Out-of-distribution sets for detection with uncertainty scores.
     public var outOfDistributionSources: [any OutOfDistributionSource]
+    /// Classification or regression, by the dataset.
+    public var task: TaskKind
 
     /// Models each trial trains besides its own (the largest ensemble's other members).
     public var extraModels: Int { uncertaintyMethods.map(\.extraModels).max() ?? 0 }
@@ -63,7 +68,32 @@ public struct ResolvedExperiment: Sendable {
         func collect<T>(_ body: () throws(SpecErrors) -> T) -> T? {
             do { return try body() } catch { issues += error.issues; return nil }
         }
-        let dataset = collect { () throws(SpecErrors) in try Catalog.datasets.decode(spec.dataset) }
+        // A relative path of a file-backed dataset is relative to the file that names it.
+        let directory = spec.dataset.location.map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path }
+        let dataset = collect { () throws(SpecErrors) in
+            try Catalog.datasets.decode(spec.dataset) { source in
+                guard let fileBacked = source as? any FileBackedSource, let directory else { return source }
+                return fileBacked.resolvingPaths(relativeTo: directory)
+            }
+        }
+        let task: TaskKind = (dataset?.targetCount ?? 0) > 0 ? .regression : .classification
+        /// The loss written at `keyPath` (nil: `fallback`), checked against the task.
+        func resolveLoss(_ written: String?, at location: SourceLocation?, keyPath: String, fallback: Loss) -> Loss {
+            guard let written else { return fallback }
+            guard let known = Loss(rawValue: written) else {
+                let names = Loss.allCases.map(\.rawValue)
+                issues.append(SpecIssue(location: location, keyPath: keyPath,
+                                        message: "unknown loss '\(written)'\(Suggestion.hint(for: written, among: names)); known: \(names.joined(separator: ", "))"))
+                return fallback
+            }
+            if dataset != nil && known.task != task {
+                issues.append(SpecIssue(location: location, keyPath: keyPath,
+                                        message: "loss '\(written)' is for \(known.task.rawValue); the dataset '\(spec.dataset.type)' is a \(task.rawValue) task (use \(Loss.allCases.filter { $0.task == task }.map(\.rawValue).joined(separator: " or ")))"))
+            }
+            return known
+        }
+        let trainingLoss = resolveLoss(spec.training.loss, at: spec.training.node?["loss"]?.location, keyPath: "training.loss",
+                                       fallback: .default(for: task))
         let optimizer = collect { () throws(SpecErrors) in try Catalog.optimizers.decode(spec.training.optimizer) }
         let schedule: (any LearningRateSchedule)? = spec.training.schedule.map { c in
             collect { () throws(SpecErrors) in try Catalog.schedules.decode(c) }
@@ -81,6 +111,12 @@ public struct ResolvedExperiment: Sendable {
         var columns: Set<String> = []
         for component in spec.metrics {
             guard let metric = collect({ () throws(SpecErrors) in try Catalog.metrics.decode(component) }) else { continue }
+            let metricTask = type(of: metric).task
+            if dataset != nil && metricTask != task {
+                let fitting = Catalog.metrics.entries.filter { entry in Catalog.metricTasks[entry.name] == task }.map(\.name)
+                issues.append(component.issue("metric '\(component.type)' measures \(metricTask.rawValue); the dataset '\(spec.dataset.type)' is a \(task.rawValue) task (its metrics: \(fitting.joined(separator: ", ")))", key: "type"))
+                continue
+            }
             let problems = dataset.map { metric.problems(classCount: $0.classCount) } ?? []
             issues += problems.map { component.issue($0, key: Registry<any Metric>.key(in: $0)) }
             if metrics.contains(where: { $0.name == metric.name }) {
@@ -117,7 +153,8 @@ public struct ResolvedExperiment: Sendable {
                     complete = false
                 }
             }
-            let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical)
+            let loss = resolveLoss(model.loss, at: model.node?["loss"]?.location, keyPath: "models[\(modelIndex)].loss", fallback: trainingLoss)
+            let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical, loss: loss)
             if complete, let dataset {
                 issues += shapeIssues(resolved, spec: model, index: modelIndex, dataset: dataset)
             }
@@ -129,14 +166,51 @@ public struct ResolvedExperiment: Sendable {
                     "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
             }
         }
-        if spec.metrics.isEmpty { metrics = [Accuracy(), CrossEntropy()] }
+        if task == .regression {
+            issues += regressionIssues(spec, dataset: dataset)
+        }
+        if spec.metrics.isEmpty {
+            switch task {
+            case .classification: metrics = [Accuracy(), CrossEntropy()]
+            case .regression:
+                metrics = [MeanSquaredError(), MeanAbsoluteError(), R2Score()]
+                if models.contains(where: \.loss.predictsVariance) || !uncertaintyMethods.isEmpty { metrics += [GaussianNLL(), IntervalCoverage()] }
+            }
+        }
         guard issues.isEmpty, let dataset, let optimizer, let schedule else { throw SpecErrors(issues) }
         return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
                                   corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics,
-                                  calibrators: calibrators, uncertaintyMethods: uncertaintyMethods.map(\.kind), outOfDistributionSources: oodSources)
+                                  calibrators: calibrators, uncertaintyMethods: uncertaintyMethods.map(\.kind), outOfDistributionSources: oodSources,
+                                  task: task)
     }
 
-    /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per class.
+    /// What a regression experiment cannot have: attacks and adversarial training (they
+    /// maximise a classification loss), post-hoc calibration (it recalibrates class
+    /// probabilities), out-of-distribution sets (images scored by classification uncertainty),
+    /// and corruptions of tabular rows (they perturb pixels in [0, 1]).
+    static func regressionIssues(_ spec: ExperimentSpec, dataset: (any DatasetSource)?) -> [SpecIssue] {
+        let task = "the dataset '\(spec.dataset.type)' is a regression task"
+        var found: [SpecIssue] = []
+        if let first = spec.attacks.first {
+            found.append(first.issue("attacks maximise a classification loss; \(task)"))
+        }
+        if let adversarial = spec.training.adversarial {
+            found.append(adversarial.attack.issue("adversarial training needs a classification task; \(task)"))
+        }
+        if let first = spec.calibration.methods.first {
+            found.append(first.issue("calibration methods recalibrate class probabilities; \(task) (its predictive variance is scored by gaussian_nll and interval_coverage)"))
+        }
+        if let first = spec.uncertainty.ood.first {
+            found.append(first.issue("out-of-distribution detection scores classification uncertainty; \(task)"))
+        }
+        if let dataset, dataset.sampleShape.count == 1, let first = spec.noise.first {
+            found.append(first.issue("corruptions perturb images in [0, 1] pixels; the dataset '\(spec.dataset.type)' has feature rows of \(dataset.sampleShape[0]) value(s), not images"))
+        }
+        return found
+    }
+
+    /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per
+    /// class, or the values the regression loss needs per target.
     static func shapeIssues(_ model: ResolvedModel, spec: ModelSpec, index: Int, dataset: any DatasetSource) -> [SpecIssue] {
         var shape = [1] + dataset.sampleShape
         var names: Set<String> = []
@@ -151,10 +225,18 @@ public struct ResolvedExperiment: Sendable {
                 return [component.issue(error.description)]
             }
         }
-        if shape != [1, dataset.classCount] {
+        let loss = model.loss
+        guard loss.task == (dataset.targetCount > 0 ? .regression : .classification) else { return [] }   // reported with the loss
+        let needed = loss.outputCount(classes: dataset.classCount, targets: dataset.targetCount)
+        if shape != [1, needed] {
             let got = shape.dropFirst().map(String.init).joined(separator: "×")
+            let why = switch loss {
+            case .crossEntropy: "the dataset has \(dataset.classCount) classes"
+            case .meanSquaredError: "the dataset has \(dataset.targetCount) target(s) and loss mse predicts one value per target"
+            case .gaussianNLL: "the dataset has \(dataset.targetCount) target(s) and loss gaussian_nll predicts a mean and a log-variance per target"
+            }
             return [SpecIssue(location: spec.location, keyPath: "models[\(index)].layers",
-                              message: "the model outputs \(got) values per sample; the dataset has \(dataset.classCount) classes, so the last layer needs \(dataset.classCount) outputs")]
+                              message: "the model outputs \(got) values per sample; \(why), so the last layer needs \(needed) outputs")]
         }
         return []
     }

@@ -8,11 +8,11 @@ import Spec
 import Storage
 import Tensors
 
-/// One trial's results as one HDF5 file, `cells/<trial id>.h5` (layout `format_version` 4,
+/// One trial's results as one HDF5 file, `cells/<trial id>.h5` (layout `format_version` 5,
 /// documented in `schemas/results-format.md`). Written under a temporary name and renamed when
 /// complete, right after the trial ends: a killed run loses at most the trial in flight.
 public enum CellFile {
-    public static let formatVersion: Int64 = 4
+    public static let formatVersion: Int64 = 5
 
     /// What the index and the summary table need of a cell, read back from its file.
     public struct Summary: Sendable {
@@ -67,7 +67,12 @@ public enum CellFile {
             try file.write("/spec_sources/path", strings: grid.document.sources.map(\.path))
             try file.write("/spec_sources/text", strings: grid.document.sources.map(\.text))
             try file.write("/test_labels", integers: testLabels.map(Int64.init), shape: [testLabels.count])
+            if let targets = outcome.evaluations.first?.regression {
+                try file.write("/test_targets", doubles: targets.targets, shape: [targets.count, targets.targetCount])
+            }
             try file.setAttribute("dataset", .string(type(of: resolved.experiment.dataset).kind))
+            try file.setAttribute("task", .string(resolved.experiment.task.rawValue))
+            try file.setAttribute("loss", .string(resolved.model.loss.rawValue))
             try writeResults(outcome, store: trial.spec.store, labels: testLabels, to: file)
         }
     }
@@ -91,7 +96,15 @@ public enum CellFile {
             }
             try writeMetricArrays(evaluations, to: file)
             try writeUncertainty(outcome, to: file)
-            if store.predictions {
+            if store.predictions, let first = evaluations[0].regression {
+                let shape = [n, first.count, first.targetCount]
+                try file.write("/regression/mean", floats: evaluations.flatMap { $0.regression!.mean.map(Float.init) }, shape: shape)
+                for (name, part) in [("aleatoric_variance", \RegressionBatch.aleatoric), ("epistemic_variance", \RegressionBatch.epistemic)] {
+                    try file.write("/regression/\(name)", floats: evaluations.flatMap { record in
+                        record.regression![keyPath: part]?.map(Float.init) ?? Array(repeating: .nan, count: first.mean.count)
+                    }, shape: shape)
+                }
+            } else if store.predictions {
                 let samples = evaluations[0].predictions.count
                 try file.write("/predictions", integers: evaluations.flatMap { $0.predictions.map(Int64.init) }, shape: [n, samples])
             }
@@ -157,7 +170,7 @@ public enum CellFile {
 
     /// Per-sample uncertainty scores, calibration fits and out-of-distribution detection.
     static func writeUncertainty(_ outcome: TrialOutcome, to file: HDF5File) throws {
-        let scoreNames = UncertaintyScore.allCases.map(\.rawValue)
+        let scoreNames = outcome.uncertaintyScores
         let withScores = outcome.evaluations.indices.filter { outcome.evaluations[$0].uncertainty != nil }
         if !withScores.isEmpty {
             let samples = outcome.evaluations[withScores[0]].uncertainty![0].count

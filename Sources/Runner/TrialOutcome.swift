@@ -24,8 +24,10 @@ public struct EvaluationRecord: Sendable {
     public var uncertainty: [[Double]]?
     /// Mean activation variance per layer across MC-dropout passes (`per_layer: true`).
     public var layerVariance: [Double]?
-    /// Predicted class per test sample.
+    /// Predicted class per test sample (empty for regression).
     public var predictions: [Int]
+    /// A regression evaluation's predicted means and variances with the test targets.
+    public var regression: RegressionBatch?
     /// Logits per test sample `[N, classes]` (when the spec stores them).
     public var logits: Tensor?
     /// The first test inputs as the model saw them (when the spec stores them).
@@ -90,6 +92,9 @@ public struct TrialOutcome: Sendable {
     public var detections: [DetectionRecord] = []
     /// Per out-of-distribution set: its label, and per predictor every score of every sample.
     public var outOfDistributionScores: [(source: String, scores: [[[Double]]])] = []
+    /// The names of the per-sample uncertainty scores (`EvaluationRecord.uncertainty`): the
+    /// classification scores, or the regression variances.
+    public var uncertaintyScores = UncertaintyScore.allCases.map(\.rawValue)
     /// The layers of `EvaluationRecord.layerVariance`.
     public var recordedLayers: [String] = []
     public var trainingSeconds = 0.0

@@ -82,6 +82,10 @@ public struct TrialRunner {
             outcome.status = .failed(training.failure ?? "training failed")
             return outcome
         }
+        if resolvedTrial.experiment.task == .regression {
+            evaluateRegression(resolvedTrial, model: model, members: training.members, data: data, into: &outcome)
+            return outcome
+        }
         let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
         let root = RandomSource(seed: trial.seed)
         let evaluationStart = Date()
@@ -142,14 +146,7 @@ public struct TrialRunner {
                 }
             }
         }
-        evaluate("clean", .clean, transform: nil)
-        for (index, corruption) in experiment.corruptions.enumerated() {
-            var rng = root.derived("noise-\(index)")
-            evaluate(corruption.label, .corruption, describe: { record in
-                record.type = type(of: corruption).kind
-                record.severity = corruption.severity
-            }) { images, _ in corruption.apply(to: images, rng: &rng) }
-        }
+        Self.cleanAndCorrupted(experiment.corruptions, root: root) { evaluate($0, $1, describe: $2, transform: $3) }
         for (index, attack) in experiment.attacks.enumerated() {
             var rng = root.derived("attack-\(index)")
             evaluate(attack.label, .attack, describe: { record in
@@ -165,6 +162,22 @@ public struct TrialRunner {
             outcome.status = .failed("evaluation '\(broken)' produced a non-finite loss (the model outputs NaN or Inf)")
         }
         return outcome
+    }
+
+    /// Runs `evaluate` clean, then under every corruption with its own random stream
+    /// (`noise-<i>`), describing each corrupted evaluation's kind and severity.
+    static func cleanAndCorrupted(
+        _ corruptions: [any Corruption], root: RandomSource,
+        _ evaluate: (String, EvaluationRecord.Kind, (inout EvaluationRecord) -> Void, ((Tensor, Range<Int>) -> Tensor)?) -> Void
+    ) {
+        evaluate("clean", .clean, { _ in }, nil)
+        for (index, corruption) in corruptions.enumerated() {
+            var rng = root.derived("noise-\(index)")
+            evaluate(corruption.label, .corruption, { record in
+                record.type = type(of: corruption).kind
+                record.severity = corruption.severity
+            }) { images, _ in corruption.apply(to: images, rng: &rng) }
+        }
     }
 
     /// `<column>_low` and `<column>_high` of every metric column: exact binomial for accuracy,
@@ -268,21 +281,33 @@ public struct TrialRunner {
                     let attacked = attack.perturb(images: images.slice(0..<count), labels: Array(batch.labels[0..<count]), model: model, rng: &attackRNG)
                     images.scalars.replaceSubrange(0..<attacked.count, with: attacked.scalars)
                 }
-                let loss = model.trainStep(images: images, labels: batch.labels, optimizer: optimizer, rng: &dropoutRNG)
+                let loss = model.trainStep(inputs: images, supervision: batch.supervision, loss: resolvedTrial.model.loss, optimizer: optimizer, rng: &dropoutRNG)
                 guard loss.isFinite else {
                     throw TrialFailure(description: "training diverged: loss is \(loss) at epoch \(epoch), step \(step + 1) of \(batches.count)")
                 }
                 lossSum += Double(loss)
             }
-            let validation = ClassificationEvaluation.evaluate(model: model, images: data.validation.images,
-                                                               labels: data.validation.labels, batchSize: evaluationBatch).summary
+            let validation = Self.validate(model, on: data.validation, loss: resolvedTrial.model.loss, batchSize: evaluationBatch)
             let record = EpochRecord(epoch: epoch, learningRate: Double(optimizer.learningRate), trainLoss: lossSum / Double(max(1, batches.count)),
-                                     validationLoss: validation.meanLoss, validationAccuracy: validation.accuracy,
+                                     validationLoss: validation.loss, validationAccuracy: validation.accuracy,
                                      seconds: Date().timeIntervalSince(epochStart))
             result.learningCurve.append(record)
-            log("[\(label)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), validation accuracy \(fmt(record.validationAccuracy)) (\(fmt(record.seconds, 1)) s)")
+            let shown = experiment.task == .classification
+                ? "validation accuracy \(fmt(record.validationAccuracy))" : "validation \(resolvedTrial.model.loss.rawValue) \(fmt(record.validationLoss))"
+            log("[\(label)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), \(shown) (\(fmt(record.seconds, 1)) s)")
         }
         result.model = model
+    }
+
+    /// The training loss and accuracy (NaN for regression) of the model on a validation split.
+    static func validate(_ model: Sequential, on split: ImageDataset, loss: Loss, batchSize: Int) -> (loss: Double, accuracy: Double) {
+        guard let targets = split.targets else {
+            let summary = ClassificationEvaluation.evaluate(model: model, images: split.images, labels: split.labels, batchSize: batchSize).summary
+            return (summary.meanLoss, summary.accuracy)
+        }
+        let (outputs, _) = RegressionEvaluation.predict([.model(model)], inputs: split.images, targets: targets, loss: loss,
+                                                        batchSize: batchSize, rng: RandomSource(seed: 0))
+        return (RegressionEvaluation.loss(outputs[0].batch, loss), .nan)
     }
 
     /// What determines a trial's trained model: its dataset, model, training settings, evaluation

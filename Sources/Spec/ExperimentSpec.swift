@@ -124,18 +124,22 @@ public struct ModelSpec: Decodable, Sendable {
     /// The model's name, unique in the file; it names the trial.
     public var name: String
     public var layers: [Component]
+    /// The loss this model is trained with, overriding `training.loss` (a regression model with
+    /// a variance head beside one without).
+    public var loss: String?
     public var location: SourceLocation?
     /// The declaration as written.
     public var node: SpecNode?
     /// The declaration as canonical JSON (for trial identifiers).
     public var canonical: String { node.map(CanonicalJSON.render) ?? name }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers, loss }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         layers = try c.decode([Component].self, forKey: .layers)
+        loss = try c.decodeIfPresent(String.self, forKey: .loss)
         if layers.isEmpty { throw SpecDecoder.issue(try c.superDecoder(forKey: .layers), "a model needs at least one layer") }
         node = SpecDecoder.source(of: decoder)
         location = node?.location
@@ -155,11 +159,15 @@ public struct TrainingSpec: Decodable, Sendable {
     public var shuffle: Bool
     /// Adversarial training: part of every batch replaced by attacked samples (default none).
     public var adversarial: AdversarialTrainingSpec?
+    /// The loss minimised: `cross_entropy` (classification), `mse` or `gaussian_nll`
+    /// (regression; the model outputs a mean and a log-variance per target). Default: by the
+    /// dataset's task, cross_entropy or mse.
+    public var loss: String?
     /// The section as written.
     public var node: SpecNode?
     public var canonical: String { node.map(CanonicalJSON.render) ?? "" }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, schedule, epochs, batchSize, shuffle, adversarial }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, schedule, epochs, batchSize, shuffle, adversarial, loss }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -171,6 +179,7 @@ public struct TrainingSpec: Decodable, Sendable {
         if batchSize < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .batchSize), "batch_size must be ≥ 1, got \(batchSize)") }
         shuffle = try c.decodeIfPresent(Bool.self, forKey: .shuffle) ?? true
         adversarial = try c.decodeIfPresent(AdversarialTrainingSpec.self, forKey: .adversarial)
+        loss = try c.decodeIfPresent(String.self, forKey: .loss)
         node = SpecDecoder.source(of: decoder)
     }
 }

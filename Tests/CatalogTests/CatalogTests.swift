@@ -24,7 +24,11 @@ let fixtures: [String: [String: String]] = [
     "optimizer": ["sgd": "{type: sgd, lr: 0.1, momentum: 0.9}", "adam": "{type: adam, lr: 0.01}"],
     "schedule": ["constant": "{type: constant}", "step": "{type: step, step_size: 2}", "exponential": "{type: exponential, gamma: 0.9}",
                  "cosine": "{type: cosine, eta_min: 0.0001}"],
-    "dataset": ["fashion_mnist": "{type: fashion_mnist, test_limit: 10}", "synthetic": "{type: synthetic, train: 20, validation: 5, test: 5}"],
+    "dataset": [
+        "fashion_mnist": "{type: fashion_mnist, test_limit: 10}", "synthetic": "{type: synthetic, train: 20, validation: 5, test: 5}",
+        "synthetic_regression": "{type: synthetic_regression, function: friedman1, features: 6, train: 20, validation: 5, test: 5}",
+        "csv": "{type: csv, path: \(csvFixturePath), targets: [y], validation_fraction: 0.25, test_fraction: 0.25, standardize: false}",
+    ],
     "corruption": [
         "gaussian_noise": "{type: gaussian_noise, std: 0.2}",
         "shot_noise": "{type: shot_noise, severity: 2}",
@@ -58,6 +62,8 @@ let fixtures: [String: [String: String]] = [
         "f1": "{type: f1}", "confusion_matrix": "{type: confusion_matrix}", "auroc": "{type: auroc, average: weighted, curve_points: 50}",
         "average_precision": "{type: average_precision, curve_points: 0}", "best_threshold": "{type: best_threshold, criterion: youden}",
         "ece": "{type: ece, bins: 10, binning: equal_mass}", "mce": "{type: mce}", "classwise_ece": "{type: classwise_ece, bins: 5}",
+        "mse": "{type: mse}", "mae": "{type: mae}", "r2": "{type: r2}", "gaussian_nll": "{type: gaussian_nll}",
+        "interval_coverage": "{type: interval_coverage, level: 0.8}",
     ],
     "calibration method": [
         "temperature": "{type: temperature}", "vector_scaling": "{type: vector_scaling}",
@@ -69,6 +75,14 @@ let fixtures: [String: [String: String]] = [
         "shuffled_pixels": "{type: shuffled_pixels}",
     ],
 ]
+
+/// The CSV file the `csv` dataset fixture reads (written by the tests that decode it).
+let csvFixturePath = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-catalog-fixture.csv").path
+
+func writeCSVFixture() throws {
+    let rows = (0..<8).map { i in "\(i),\(i * i),\(2 * i + 1)" }
+    try (["a,b,y"] + rows).joined(separator: "\n").write(toFile: csvFixturePath, atomically: true, encoding: .utf8)
+}
 
 /// Decodes one fixture through the registry as a component of a list in a small document.
 func component(_ text: String) throws -> Component {
@@ -156,9 +170,12 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             func open<T: LearningRateSchedule>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
             #expect(try open(schedule))
         }
+        try writeCSVFixture()
         for (name, text) in fixtures["dataset"]! {
             let dataset = try Catalog.datasets.decode(try component(text))
-            #expect(dataset.sampleShape.count == 3 && dataset.classCount > 1)
+            let classification = dataset.sampleShape.count == 3 && dataset.classCount > 1 && dataset.targetCount == 0
+            let regression = dataset.sampleShape.count == 1 && dataset.classCount == 0 && dataset.targetCount > 0
+            #expect(classification || regression, "\(name)")
             func open<T: DatasetSource>(_ d: T) throws -> Bool { try roundTrip(d, kind: name) == canonicalJSON(d) }
             #expect(try open(dataset))
         }
@@ -170,8 +187,14 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             let classes = name == "best_threshold" ? 2 : 10    // threshold tuning is for two classes only
             #expect(metric.problems(classCount: classes).isEmpty, "\(name)")
             var accumulator = metric.makeAccumulator()
-            let labels = (0..<8).map { $0 % classes }
-            accumulator.add(logits: Tensor(shape: [8, classes], scalars: (0..<8 * classes).map { Float($0 % 7) }), labels: labels)
+            switch type(of: metric).task {
+            case .classification:
+                let labels = (0..<8).map { $0 % classes }
+                accumulator.add(logits: Tensor(shape: [8, classes], scalars: (0..<8 * classes).map { Float($0 % 7) }), labels: labels)
+            case .regression:
+                accumulator.add(RegressionBatch(mean: (0..<8).map { Double($0 % 3) }, aleatoric: Array(repeating: 0.5, count: 8),
+                                                targets: (0..<8).map { Double($0) / 2 }, targetCount: 2))
+            }
             let result = accumulator.result
             #expect(result.scalars.count == metric.columns.count && result.scalars.allSatisfy(\.isFinite), "\(name)")
             #expect(!result.arrays.isEmpty || !metric.columns.isEmpty, "\(name) writes nothing")

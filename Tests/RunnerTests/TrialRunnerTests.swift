@@ -3,8 +3,10 @@ import Catalog
 import Datasets
 import Evaluation
 import Grid
+import Layers
 import Runner
 import Spec
+import Tensors
 import Testing
 
 @Suite struct TrialRunnerTests {
@@ -121,6 +123,53 @@ import Testing
         // partly out of distribution: detection by entropy is clearly better than chance (≈ 0.75).
         let detections = outcome.detections.filter { $0.score == "entropy" }
         #expect(detections.count == 3 && detections.allSatisfy { $0.detection.auroc > 0.65 }, "\(detections.map(\.detection.auroc))")
+    }
+
+    @Test func varianceNetworkLearnsHeteroscedasticNoise() throws {
+        let text = """
+            schema_version: 1
+            name: regression
+            seed: 1
+            dataset: {type: synthetic_regression, train: 1500, validation: 300, test: 600}
+            models:
+              - name: gaussian
+                loss: gaussian_nll
+                layers: [{type: linear, out_features: 32}, {type: relu}, {type: dropout, p: 0.1},
+                         {type: linear, out_features: 32}, {type: relu}, {type: linear, out_features: 2}]
+              - name: point
+                layers: [{type: linear, out_features: 32}, {type: relu}, {type: dropout, p: 0.1},
+                         {type: linear, out_features: 32}, {type: relu}, {type: linear, out_features: 1}]
+            training: {optimizer: {type: adam, lr: 0.003}, epochs: 30, batch_size: 64}
+            uncertainty: {methods: [{type: mc_dropout, passes: 10}]}
+            """
+        let grid = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "regression.yaml"))
+        #expect(grid.trials.map { $0.model.loss } == [.gaussianNLL, .meanSquaredError])
+        let data = try grid.trials[0].experiment.dataset.load()
+        let outcomes = grid.trials.map { TrialRunner { _ in }.run($0, data: data) }
+        #expect(outcomes.allSatisfy { $0.status == .completed })
+        func metric(_ outcome: TrialOutcome, _ predictor: String, _ name: String) -> Double {
+            outcome.evaluations.first { $0.predictor == predictor }!.metrics.first { $0.name == name }!.value
+        }
+        let gaussian = outcomes[0], point = outcomes[1]
+        #expect(gaussian.evaluations.map(\.predictor) == ["model", "mc_dropout(passes=10)"])
+        #expect(gaussian.learningCurve.allSatisfy { $0.validationAccuracy.isNaN })
+        #expect(gaussian.learningCurve.last!.validationLoss < gaussian.learningCurve.first!.validationLoss)
+        // Noise std 0.3 · (0.2 + 0.8 |x|/π): R² near its ceiling, 90% intervals covering about 90%.
+        #expect(metric(gaussian, "model", "r2") > 0.85)
+        #expect((0.84...0.96).contains(metric(gaussian, "model", "coverage_90")))
+        // The variance head learns that the noise grows with |x|: the true variance ratio between
+        // |x| > 2.5 and |x| < 0.5 is about 12.
+        let x = data.test.images.scalars, aleatoric = gaussian.evaluations[0].regression!.aleatoric!
+        func meanVariance(_ keep: (Float) -> Bool) -> Double {
+            let values = zip(x, aleatoric).filter { keep($0.0) }.map(\.1)
+            return values.reduce(0, +) / Double(values.count)
+        }
+        #expect(meanVariance { abs($0) > 2.5 } > 4 * meanVariance { abs($0) < 0.5 })
+        // A point-prediction model has no likelihood alone; MC dropout gives it a variance.
+        #expect(metric(point, "model", "gaussian_nll").isNaN && metric(point, "model", "mse").isFinite)
+        #expect(metric(point, "mc_dropout(passes=10)", "gaussian_nll").isFinite)
+        #expect(metric(point, "mc_dropout(passes=10)", "mean_epistemic_variance") > 0)
+        #expect(metric(gaussian, "model", "gaussian_nll") < metric(point, "mc_dropout(passes=10)", "gaussian_nll"))
     }
 
     @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
