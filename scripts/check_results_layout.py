@@ -217,7 +217,40 @@ def check(path):
         rows_of_cell = sum(1 for t in table["trial_id"] if t.decode() == trial_id)
         if rows_of_cell != e:
             fail(f"table has {rows_of_cell} rows for cell {trial_id}, it has {e} evaluations")
+    check_summary(index, table, columns, statuses, ids)
     print(f"layout ok: {cells} cells, {rows} table rows")
+
+
+def check_summary(index, table, columns, statuses, ids):
+    """/aggregate: the table's metrics over the repeats of each cell and evaluation, recomputed."""
+    if "aggregate" not in index:
+        if rows_present := len(table["trial_id"]):
+            fail(f"index has {rows_present} table rows but no /aggregate")
+        return
+    summary = index["aggregate"]
+    completed = {t for t, s in zip(ids, statuses) if s == "completed"}
+    keys = [c for c in json.loads(summary.attrs["columns"]) if c not in ("kind", "repeats") and not c.endswith(("_mean", "_std"))]
+    metrics = [c[:-5] for c in json.loads(summary.attrs["columns"]) if c.endswith("_mean")]
+    groups = {}
+    for r in range(len(table["trial_id"])):
+        if table["trial_id"][r].decode() not in completed:
+            continue
+        key = tuple(table[k][r].decode() for k in keys)
+        groups.setdefault(key, []).append([table[m][r] for m in metrics])
+    if len(groups) != len(summary["model"]):
+        fail(f"/aggregate has {len(summary['model'])} rows, the table {len(groups)} cell-evaluations")
+    for r in range(len(summary["model"])):
+        key = tuple(summary[k][r].decode() for k in keys)
+        values = np.array(groups[key])
+        if summary["repeats"][r] != len(values):
+            fail(f"/aggregate row {key}: {summary['repeats'][r]} repeats, the table has {len(values)}")
+        for m, metric in enumerate(metrics):
+            mean = values[:, m].mean()
+            std = values[:, m].std(ddof=1) if len(values) > 1 else np.nan
+            for name, expected in (("mean", mean), ("std", std)):
+                got = summary[f"{metric}_{name}"][r]
+                if not (np.isnan(got) and np.isnan(expected)) and abs(got - expected) > 1e-9 * max(1, abs(expected)):
+                    fail(f"/aggregate row {key}: {metric}_{name} {got}, recomputed {expected}")
 
 
 if __name__ == "__main__":

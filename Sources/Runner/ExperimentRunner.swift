@@ -301,33 +301,46 @@ public struct ExperimentRunner {
     /// One row per trial and evaluation: the model, every swept value, and every metric;
     /// failed trials show their message, missing ones say so.
     public static func table(_ cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)]) -> String {
-        var axes: [String] = []
-        var metrics: [String] = []
-        for (resolved, summary) in cells {
-            for (axis, _) in resolved.trial.parameters where axis != "model" && !axes.contains(axis) { axes.append(axis) }
-            for (name, _) in summary?.metrics ?? [] where !metrics.contains(name) { metrics.append(name) }
-        }
-        // Predictor and calibration columns appear when some evaluation is not the plain model.
-        let variants = cells.contains { $0.summary?.evaluations.contains { $0.predictor != "model" || $0.calibration != "none" } ?? false }
-        let variantHeaders = variants ? ["predictor", "calibration"] : []
+        let summary = RepeatSummary(cells)
+        let axes = summary.axes, metrics = summary.metrics
+        let evaluations = cells.flatMap { $0.summary?.evaluations ?? [] }
+        // Predictor and calibration columns appear when some evaluation is not the plain model
+        // or is calibrated; with repeats, a column says how many completed of those asked for.
+        let predictors = evaluations.contains { $0.predictor != "model" }, calibrations = evaluations.contains { $0.calibration != "none" }
+        let repeated = summary.requestedRepeats > 1
+        let variantHeaders = (predictors ? ["predictor"] : []) + (calibrations ? ["calibration"] : []) + (repeated ? ["repeats"] : [])
         var table = TextTable(headers: ["model"] + axes + ["evaluation"] + variantHeaders + metrics,
                               alignments: [.left] + axes.map { _ in .right } + [.left] + variantHeaders.map { _ in .left } + metrics.map { _ in .right })
-        for (resolved, summary) in cells {
+        func variant(predictor: String, calibration: String, repeats: String) -> [String] {
+            (predictors ? [predictor] : []) + (calibrations ? [calibration] : []) + (repeated ? [repeats] : [])
+        }
+        if repeated {
+            for row in summary.rows {
+                let shown = zip(row.mean, row.standardDeviation).map { mean, std in
+                    std.isNaN ? TextTable.number(mean) : "\(TextTable.number(mean)) ± \(TextTable.number(std))"
+                }
+                table.append([row.model] + row.values + [row.evaluation]
+                             + variant(predictor: row.predictor, calibration: row.calibration, repeats: "\(row.repeats)/\(summary.requestedRepeats)") + shown)
+            }
+        }
+        for (resolved, cellSummary) in cells {
             let trial = resolved.trial
             let values = axes.map { axis in trial.parameters.first { $0.axis == axis }?.value ?? "" }
             let blank = variantHeaders.map { _ in "" } + metrics.map { _ in "" }
-            guard let summary else {
-                table.append([trial.modelName] + values + ["missing (not run yet)"] + blank)
+            let which = repeated ? " (repeat \(trial.repeatIndex))" : ""
+            guard let cellSummary else {
+                table.append([trial.modelName] + values + ["missing (not run yet)\(which)"] + blank)
                 continue
             }
-            if case .failed(let message) = summary.status {
-                table.append([trial.modelName] + values + ["FAILED: \(message)"] + blank)
+            if case .failed(let message) = cellSummary.status {
+                table.append([trial.modelName] + values + ["FAILED\(which): \(message)"] + blank)
                 continue
             }
-            for (index, evaluation) in summary.evaluations.enumerated() {
-                let cells = metrics.map { name in summary.metrics.first { $0.name == name }.map { TextTable.number($0.values[index]) } ?? "" }
-                let variant = variants ? [evaluation.predictor, evaluation.calibration] : []
-                table.append([trial.modelName] + values + [evaluation.name] + variant + cells)
+            guard !repeated else { continue }
+            for (index, evaluation) in cellSummary.evaluations.enumerated() {
+                let numbers = metrics.map { name in cellSummary.metrics.first { $0.name == name }.map { TextTable.number($0.values[index]) } ?? "" }
+                table.append([trial.modelName] + values + [evaluation.name]
+                             + variant(predictor: evaluation.predictor, calibration: evaluation.calibration, repeats: "") + numbers)
             }
         }
         return table.render()

@@ -86,6 +86,31 @@ public enum IndexFile {
             }
             let columns = ["trial_id", "model"] + axes.filter { $0 != "model" }.map(columnName) + ["repeat", "seed", "evaluation", "kind", "predictor", "calibration"] + metrics
             try file.setAttribute("columns", .string("[" + columns.map(CanonicalJSON.quote).joined(separator: ",") + "]"), on: "/table")
+            try writeSummary(RepeatSummary(cells), to: file)
         }
+    }
+
+    /// `/aggregate`: the table aggregated over repeats (`RepeatSummary`), one row per cell and
+    /// evaluation, with `<metric>_mean`, `<metric>_std` and the number of completed `repeats`.
+    static func writeSummary(_ summary: RepeatSummary, to file: HDF5File) throws {
+        let rows = summary.rows, n = rows.count
+        guard n > 0 else { return }
+        try file.write("/aggregate/model", strings: rows.map(\.model))
+        for (index, axis) in summary.axes.enumerated() {
+            try file.write("/aggregate/\(columnName(axis))", strings: rows.map { $0.values[index] })
+        }
+        try file.write("/aggregate/evaluation", strings: rows.map(\.evaluation))
+        try file.write("/aggregate/kind", strings: rows.map(\.kind))
+        try file.write("/aggregate/predictor", strings: rows.map(\.predictor))
+        try file.write("/aggregate/calibration", strings: rows.map(\.calibration))
+        try file.write("/aggregate/repeats", integers: rows.map { Int64($0.repeats) }, shape: [n])
+        for (index, metric) in summary.metrics.enumerated() {
+            try file.write("/aggregate/\(metric)_mean", doubles: rows.map { $0.mean[index] }, shape: [n])
+            try file.write("/aggregate/\(metric)_std", doubles: rows.map { $0.standardDeviation[index] }, shape: [n])
+        }
+        let columns = ["model"] + summary.axes.map(columnName) + ["evaluation", "kind", "predictor", "calibration", "repeats"]
+            + summary.metrics.flatMap { ["\($0)_mean", "\($0)_std"] }
+        try file.setAttribute("columns", .string("[" + columns.map(CanonicalJSON.quote).joined(separator: ",") + "]"), on: "/aggregate")
+        try file.setAttribute("requested_repeats", .integer(Int64(summary.requestedRepeats)), on: "/aggregate")
     }
 }

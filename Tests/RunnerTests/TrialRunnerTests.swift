@@ -172,6 +172,34 @@ import Testing
         #expect(metric(gaussian, "model", "gaussian_nll") < metric(point, "mc_dropout(passes=10)", "gaussian_nll"))
     }
 
+    @Test func repeatsAreSummarisedByMeanAndSampleStandardDeviation() throws {
+        let text = Self.text.replacingOccurrences(of: "seed: 5", with: "seed: 5\nrepeats: 3")
+        let grid = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
+        #expect(grid.trials.count == 3)
+        let data = try grid.trials[0].experiment.dataset.load()
+        var cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)] = []
+        for trial in grid.trials {
+            let outcome = TrialRunner { _ in }.run(trial, data: data)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cell-\(UUID().uuidString).h5").path
+            try CellFile.write(outcome, trial: trial, grid: grid, testLabels: data.test.labels, provenance: .current(specFile: "runner.yaml"),
+                               started: Date(), to: path)
+            cells.append((trial, CellFile.summary(at: path, trialID: trial.trial.id)))
+        }
+        // The last repeat is missing: it is listed, and the summary counts two repeats.
+        let summary = RepeatSummary(Array(cells.prefix(2)) + [(cells[2].trial, nil)])
+        #expect(summary.requestedRepeats == 3 && summary.metrics == ["accuracy", "cross_entropy"])
+        #expect(summary.rows.map(\.evaluation) == ["clean", "gaussian_noise(std=0.1)"])
+        let accuracies = cells.prefix(2).map { $0.summary!.metrics[1].values[0] }   // cross-entropies
+        let mean = (accuracies[0] + accuracies[1]) / 2
+        let std = (((accuracies[0] - mean) * (accuracies[0] - mean) + (accuracies[1] - mean) * (accuracies[1] - mean)) / 1).squareRoot()
+        #expect(accuracies[0] != accuracies[1])
+        #expect(summary.rows[0].repeats == 2 && abs(summary.rows[0].mean[1] - mean) < 1e-12 && abs(summary.rows[0].standardDeviation[1] - std) < 1e-12)
+        let table = ExperimentRunner.table(Array(cells.prefix(2)) + [(cells[2].trial, nil)])
+        #expect(table.contains("2/3") && table.contains(" ± ") && table.contains("missing (not run yet) (repeat 2)"))
+        // One repeat: no spread to report.
+        #expect(RepeatSummary(Array(cells.prefix(1))).rows[0].standardDeviation.allSatisfy { $0.isNaN })
+    }
+
     @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
         let outcome = try run(Self.text.replacingOccurrences(of: "epochs: 2", with: "epochs: 0"))
         #expect(outcome.status == .completed && outcome.learningCurve.isEmpty && outcome.evaluations.count == 2)
