@@ -1,22 +1,36 @@
 /// Threshold tuning for two-class tasks: the threshold `t` on the probability of class 1
-/// (predict class 1 when `p₁ ≥ t`) that maximises `criterion` over the evaluation's samples,
-/// and the criterion there. `f1` (default) maximises F1 of class 1; `youden` maximises Youden's
-/// J = TPR − FPR (Youden 1950). Candidate thresholds are the distinct scores; of equal maxima
-/// the highest threshold wins. The optimum is in-sample: it says how well a tuned threshold can
-/// do on these samples, not how a threshold tuned elsewhere transfers.
+/// (predict class 1 when `p₁ ≥ t`) that maximises `criterion`, and the criterion there. `f1`
+/// (default) maximises F1 of class 1; `youden` maximises Youden's J = TPR − FPR (Youden 1950).
+/// Candidate thresholds are the distinct scores; of equal maxima the highest threshold wins.
+///
+/// Columns: `threshold_<criterion>`, the threshold tuned on the validation split (the runner
+/// tunes it per predictor and calibration method, setting `tunedThreshold`); `<criterion>_at_threshold`,
+/// the criterion of this evaluation's samples at that threshold (an honest estimate of a tuned
+/// decision rule); and `<criterion>_oracle`, the best the criterion gets at any threshold on
+/// these samples (in-sample, optimistic). Without a tuned threshold the first two are the
+/// in-sample optimum as well.
 public struct BestThreshold: Metric, Equatable {
     public static let kind = "best_threshold"
-    public static let summary = "Two-class threshold on p(class 1) maximising F1 or Youden's J, and the value reached."
+    public static let summary = "Two-class threshold on p(class 1) maximising F1 or Youden's J on the validation split, and the value it reaches."
     /// `f1` (default) or `youden`.
     public var criterion: String?
+    /// The threshold tuned on the validation split (set by the runner, not written in files).
+    public var tunedThreshold: Double?
 
-    public init(criterion: String? = nil) { self.criterion = criterion }
+    public init(criterion: String? = nil, tunedThreshold: Double? = nil) {
+        self.criterion = criterion
+        self.tunedThreshold = tunedThreshold
+    }
+
+    private enum CodingKeys: String, CodingKey { case criterion }
 
     var usesYouden: Bool { criterion == "youden" }
+    var criterionName: String { usesYouden ? "youden_j" : "f1" }
     public var name: String { usesYouden ? "threshold_youden" : "threshold_f1" }
 
     public var columns: [MetricColumn] {
-        [MetricColumn(name, higherIsBetter: true), MetricColumn(usesYouden ? "youden_j" : "f1_at_threshold", higherIsBetter: true)]
+        [MetricColumn(name, higherIsBetter: true), MetricColumn("\(criterionName)_at_threshold", higherIsBetter: true),
+         MetricColumn("\(criterionName)_oracle", higherIsBetter: true)]
     }
 
     public func problems(classCount: Int) -> [String] {
@@ -26,13 +40,21 @@ public struct BestThreshold: Metric, Equatable {
         return found
     }
 
+    /// The threshold maximising the criterion on `samples` (the validation split's outputs).
+    public func tune(on samples: ProbabilityTable) -> Double {
+        let ranking = BinaryRanking(scores: samples.column(1), isPositive: samples.labels.map { $0 == 1 })
+        return (usesYouden ? ranking.bestYouden : ranking.bestF1).threshold
+    }
+
     public func makeAccumulator() -> any MetricAccumulator {
-        let youden = usesYouden
+        let youden = usesYouden, tuned = tunedThreshold
         return SampleAccumulator { samples in
-            guard samples.count > 0 else { return MetricResult(scalars: [.nan, .nan]) }
+            guard samples.count > 0 else { return MetricResult(scalars: [.nan, .nan, .nan]) }
             let ranking = BinaryRanking(scores: samples.column(1), isPositive: samples.labels.map { $0 == 1 })
             let best = youden ? ranking.bestYouden : ranking.bestF1
-            return MetricResult(scalars: [best.threshold, best.value])
+            guard let tuned else { return MetricResult(scalars: [best.threshold, best.value, best.value]) }
+            let at = ranking.criteria(at: tuned)
+            return MetricResult(scalars: [tuned, youden ? at.youden : at.f1, best.value])
         }
     }
 }

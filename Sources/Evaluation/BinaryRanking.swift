@@ -90,6 +90,17 @@ public struct BinaryRanking: Sendable {
         best { k in Double(tp[k]) / Double(positives) - Double(fp[k]) / Double(negatives) }
     }
 
+    /// F1 and Youden's J of calling positive every sample scoring ≥ `threshold` (a threshold
+    /// chosen elsewhere, such as on a validation split).
+    public func criteria(at threshold: Double) -> (f1: Double, youden: Double) {
+        guard isDefined else { return (.nan, .nan) }
+        // The counts at the lowest stored threshold ≥ `threshold` (thresholds decrease).
+        let k = thresholds.lastIndex { $0 >= threshold }
+        let truePositives = k.map { tp[$0] } ?? 0, falsePositives = k.map { fp[$0] } ?? 0
+        let f1 = Double(2 * truePositives) / Double(2 * truePositives + falsePositives + (positives - truePositives))
+        return (f1, Double(truePositives) / Double(positives) - Double(falsePositives) / Double(negatives))
+    }
+
     private func best(_ criterion: (Int) -> Double) -> (threshold: Double, value: Double) {
         guard isDefined else { return (.nan, .nan) }
         var best = (threshold: Double.nan, value: -Double.infinity)

@@ -96,8 +96,14 @@ public struct TrialRunner {
             + experiment.uncertaintyMethods.map { $0.predictor(model: model, members: training.members) }
         let keepsUncertainty = !experiment.uncertaintyMethods.isEmpty || !experiment.outOfDistributionSources.isEmpty
         outcome.recordedLayers = predictors.flatMap(\.recordedLayers).isEmpty ? [] : model.layers.map(\.name)
-        let fits = fitCalibrators(experiment.calibrators, predictors: predictors, data: data, batchSize: evaluationBatch,
-                                  root: root, label: trial.label, into: &outcome)
+        // Validation outputs of every predictor, when calibrators or thresholds are fitted on them.
+        let validation = data.validation
+        let validationOutputs = experiment.calibrators.isEmpty && !experiment.metrics.contains(where: { $0 is BestThreshold }) ? []
+            : ClassificationEvaluation.predict(predictors, images: validation.images, count: validation.count, batchSize: evaluationBatch,
+                                               rng: root.derived("calibration")).outputs
+        let fits = fitCalibrators(experiment.calibrators, predictors: predictors, validation: validationOutputs, labels: validation.labels,
+                                  label: trial.label, into: &outcome)
+        let metricsFor = tunedMetrics(experiment.metrics, predictors: predictors, validation: validationOutputs, labels: validation.labels, fits: fits)
         var cleanScores: [[[Double]]] = []
         var nonFinite: String?
         func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, describe: (inout EvaluationRecord) -> Void = { _ in },
@@ -111,26 +117,27 @@ public struct TrialRunner {
             for (predictor, output) in zip(predictors, outputs) {
                 let calibrated = [("none", output.logits)] + fits[predictor.label, default: []].map { ($0.label, $0.fitted.apply(output.logits)) }
                 for (calibration, logits) in calibrated {
+                    let metrics = metricsFor[predictor.label]?[calibration] ?? experiment.metrics
                     let (summary, results) = ClassificationEvaluation.score(logits: logits, labels: test.labels,
-                                                                            metrics: experiment.metrics, batchSize: evaluationBatch)
+                                                                            metrics: metrics, batchSize: evaluationBatch)
                     if !summary.meanLoss.isFinite { nonFinite = nonFinite ?? name }
-                    var metrics: [(String, Double)] = []
+                    var columns: [(String, Double)] = []
                     var arrays: [(String, MetricArray)] = []
-                    for (metric, result) in zip(experiment.metrics, results) {
-                        metrics += zip(metric.columns.map(\.name), result.scalars).map { ($0, $1) }
+                    for (metric, result) in zip(metrics, results) {
+                        columns += zip(metric.columns.map(\.name), result.scalars).map { ($0, $1) }
                         arrays += result.arrays.map { (metric.name, $0) }
                     }
                     if let intervals = experiment.spec.evaluation.intervals {
-                        metrics += confidenceIntervals(intervals, summary: summary, logits: logits, labels: test.labels, metrics: experiment.metrics,
+                        columns += confidenceIntervals(intervals, summary: summary, logits: logits, labels: test.labels, metrics: metrics,
                                                        rng: root.derived("bootstrap/\(name)/\(predictor.label)/\(calibration)"))
                     }
                     let uncalibrated = calibration == "none"
                     if keepsUncertainty {
-                        metrics += zip(UncertaintyScore.allCases, output.scores).map { score, values in
+                        columns += zip(UncertaintyScore.allCases, output.scores).map { score, values in
                             ("mean_\(score.rawValue)", uncalibrated ? values.reduce(0, +) / Double(max(1, values.count)) : .nan)
                         }
                     }
-                    var record = EvaluationRecord(name: name, kind: kind, metrics: metrics, predictions: summary.predictions,
+                    var record = EvaluationRecord(name: name, kind: kind, metrics: columns, predictions: summary.predictions,
                                                   logits: store.logits ? logits : nil, examples: examples, seconds: seconds)
                     record.arrays = arrays
                     record.predictor = predictor.label
@@ -199,19 +206,16 @@ public struct TrialRunner {
 
     /// Fits every calibration method on every predictor's validation outputs, recording the
     /// fitted parameters and the validation NLL and ECE before and after.
-    private func fitCalibrators(_ calibrators: [any Calibrator], predictors: [Predictor], data: DatasetSplits, batchSize: Int,
-                                root: RandomSource, label: String, into outcome: inout TrialOutcome) -> [String: [(label: String, fitted: any FittedCalibrator)]] {
+    private func fitCalibrators(_ calibrators: [any Calibrator], predictors: [Predictor], validation outputs: [ClassificationEvaluation.Output],
+                                labels: [Int], label: String, into outcome: inout TrialOutcome) -> [String: [(label: String, fitted: any FittedCalibrator)]] {
         guard !calibrators.isEmpty else { return [:] }
-        let validation = data.validation
         let measures: [any Metric] = [CrossEntropy(), ExpectedCalibrationError()]
-        let (outputs, _) = ClassificationEvaluation.predict(predictors, images: validation.images, count: validation.count,
-                                                            batchSize: batchSize, rng: root.derived("calibration"))
         var fits: [String: [(label: String, fitted: any FittedCalibrator)]] = [:]
         for (predictor, output) in zip(predictors, outputs) {
-            let before = ClassificationEvaluation.score(logits: output.logits, labels: validation.labels, metrics: measures).metrics
+            let before = ClassificationEvaluation.score(logits: output.logits, labels: labels, metrics: measures).metrics
             for calibrator in calibrators {
-                let fitted = calibrator.fit(logits: output.logits, labels: validation.labels)
-                let after = ClassificationEvaluation.score(logits: fitted.apply(output.logits), labels: validation.labels, metrics: measures).metrics
+                let fitted = calibrator.fit(logits: output.logits, labels: labels)
+                let after = ClassificationEvaluation.score(logits: fitted.apply(output.logits), labels: labels, metrics: measures).metrics
                 fits[predictor.label, default: []].append((calibrator.label, fitted))
                 outcome.calibrationFits.append(CalibrationFit(
                     predictor: predictor.label, method: calibrator.label, parameters: fitted.parameters,
@@ -223,6 +227,27 @@ public struct TrialRunner {
             }
         }
         return fits
+    }
+
+    /// The experiment's metrics per predictor and calibration method, with every
+    /// `best_threshold` tuned on the validation outputs of that predictor after that calibration.
+    private func tunedMetrics(_ metrics: [any Metric], predictors: [Predictor], validation outputs: [ClassificationEvaluation.Output],
+                              labels: [Int], fits: [String: [(label: String, fitted: any FittedCalibrator)]]) -> [String: [String: [any Metric]]] {
+        guard metrics.contains(where: { $0 is BestThreshold }), !outputs.isEmpty else { return [:] }
+        var tuned: [String: [String: [any Metric]]] = [:]
+        for (predictor, output) in zip(predictors, outputs) {
+            let calibrated = [("none", output.logits)] + fits[predictor.label, default: []].map { ($0.label, $0.fitted.apply(output.logits)) }
+            for (calibration, logits) in calibrated {
+                var samples = ProbabilityTable()
+                samples.append(logits: logits, labels: labels)
+                tuned[predictor.label, default: [:]][calibration] = metrics.map { metric -> any Metric in
+                    guard var threshold = metric as? BestThreshold else { return metric }
+                    threshold.tunedThreshold = threshold.tune(on: samples)
+                    return threshold
+                }
+            }
+        }
+        return tuned
     }
 
     /// Scores every out-of-distribution set with every predictor and compares each uncertainty

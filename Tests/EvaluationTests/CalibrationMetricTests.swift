@@ -103,8 +103,30 @@ func evaluate(_ metric: any Metric, _ logits: Tensor, _ labels: [Int]) -> Metric
 
     @Test func thresholdNeedsTwoClasses() {
         #expect(BestThreshold().problems(classCount: 10) == ["best_threshold needs a two-class task; this dataset has 10 classes"])
-        #expect(BestThreshold(criterion: "youden").columns.map(\.name) == ["threshold_youden", "youden_j"])
+        #expect(BestThreshold(criterion: "youden").columns.map(\.name) == ["threshold_youden", "youden_j_at_threshold", "youden_j_oracle"])
         #expect(AUROC(average: "weighted").problems(classCount: 2).count == 1)
+    }
+
+    @Test func aThresholdTunedElsewhereIsScoredAtThatThreshold() {
+        // Scores 0.9 (+), 0.8 (−), 0.7 (+), 0.4 (−), 0.2 (+): in-sample best F1 is at 0.2
+        // (TP 3, FP 2: F1 = 6/8); at 0.7: TP 2, FP 1, FN 1 → F1 = 4/6, J = 2/3 − 1/2.
+        let ranking = BinaryRanking(scores: [0.9, 0.8, 0.7, 0.4, 0.2], isPositive: [true, false, true, false, true])
+        #expect(ranking.bestF1.threshold == 0.2 && ranking.bestF1.value == 0.75)
+        let at = ranking.criteria(at: 0.7)
+        #expect(abs(at.f1 - 4.0 / 6) < 1e-12 && abs(at.youden - (2.0 / 3 - 0.5)) < 1e-12)
+        // A threshold between stored scores counts the scores above it (0.9, 0.8: TP 1, FP 1,
+        // FN 2 → F1 2/5); above every score, nothing.
+        #expect(abs(ranking.criteria(at: 0.75).f1 - 2.0 / 5) < 1e-12 && ranking.criteria(at: 0.95).f1 == 0)
+        // The metric: tuned threshold, the criterion there, and the in-sample optimum.
+        let probabilities = [0.9, 0.8, 0.7, 0.4, 0.2].flatMap { [1 - $0, $0] }
+        let samples = ProbabilityTable(probabilities: probabilities, labels: [1, 0, 1, 0, 1], classes: 2)
+        #expect(BestThreshold().tune(on: samples) == 0.2)
+        let logits = Tensor(shape: [5, 2], scalars: probabilities.map { Float(log($0)) })
+        // (0.65 rather than 0.7: probabilities come back through log and softmax in Float.)
+        let tuned = evaluate(BestThreshold(tunedThreshold: 0.65), logits, [1, 0, 1, 0, 1]).scalars
+        #expect(tuned[0] == 0.65 && abs(tuned[1] - 4.0 / 6) < 1e-6 && abs(tuned[2] - 0.75) < 1e-6)
+        let untuned = evaluate(BestThreshold(), logits, [1, 0, 1, 0, 1]).scalars
+        #expect(abs(untuned[1] - 0.75) < 1e-6 && untuned[1] == untuned[2])
     }
 
     @Test func curvesAreThinnedWithBothEnds() {

@@ -200,6 +200,24 @@ import Testing
         #expect(RepeatSummary(Array(cells.prefix(1))).rows[0].standardDeviation.allSatisfy { $0.isNaN })
     }
 
+    @Test func thresholdsAreTunedOnTheValidationSplit() throws {
+        let text = Self.text.replacingOccurrences(of: "classes: 3", with: "classes: 2, noise: 1.2")
+            .replacingOccurrences(of: "out_features: 3", with: "out_features: 2") + "\nmetrics: [{type: best_threshold}]\n"
+        let grid = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
+        let trial = grid.trials[0], data = try trial.experiment.dataset.load()
+        let runner = TrialRunner { _ in }
+        let training = runner.train(trial, data: data)
+        let outcome = runner.evaluate(trial, after: training, data: data)
+        let logits = ClassificationEvaluation.evaluate(model: try #require(training.model), images: data.validation.images,
+                                                       labels: data.validation.labels, batchSize: 500, keepLogits: true).logits!
+        var validation = ProbabilityTable()
+        validation.append(logits: logits, labels: data.validation.labels)
+        let clean = outcome.evaluations[0].metrics
+        #expect(clean.map(\.name) == ["threshold_f1", "f1_at_threshold", "f1_oracle"])
+        #expect(clean[0].value == BestThreshold().tune(on: validation))
+        #expect(clean[1].value <= clean[2].value && clean[1].value > 0.5)
+    }
+
     @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
         let outcome = try run(Self.text.replacingOccurrences(of: "epochs: 2", with: "epochs: 0"))
         #expect(outcome.status == .completed && outcome.learningCurve.isEmpty && outcome.evaluations.count == 2)
