@@ -93,6 +93,7 @@ public enum Catalog {
         outOfDistributionSource(UniformImages.self),
         outOfDistributionSource(GaussianImages.self),
         outOfDistributionSource(ShuffledPixels.self),
+        outOfDistributionSource(HeldOutClasses.self),
     ])
 
     /// Every registry's name and kind names.

@@ -52,6 +52,8 @@ public struct ResolvedExperiment: Sendable {
     public var uncertaintyMethods: [any UncertaintyMethod]
     /// Out-of-distribution sets for detection with uncertainty scores.
     public var outOfDistributionSources: [any OutOfDistributionSource]
+    /// Classes removed from every split (held out as an out-of-distribution set), sorted.
+    public var heldOutClasses: [Int] { Array(Set(outOfDistributionSources.flatMap(\.heldOutClasses))).sorted() }
     /// Classification or regression, by the dataset.
     public var task: TaskKind
 
@@ -141,7 +143,19 @@ public struct ResolvedExperiment: Sendable {
         }
         let calibrators = unique(spec.calibration.methods, Catalog.calibrators) { $0.label }.map(\.kind)
         let uncertaintyMethods = unique(spec.uncertainty.methods, Catalog.uncertaintyMethods) { $0.label }
-        let oodSources = unique(spec.uncertainty.ood, Catalog.outOfDistributionSources) { $0.label }.map(\.kind)
+        let oodEntries = unique(spec.uncertainty.ood, Catalog.outOfDistributionSources) { $0.label }
+        let oodSources = oodEntries.map(\.kind)
+        if let classes = dataset?.classCount, classes > 0 {
+            for (component, source) in oodEntries {
+                if let outside = source.heldOutClasses.first(where: { $0 >= classes }) {
+                    issues.append(component.issue("classes must be in 0..<\(classes) (the dataset's classes), got \(outside)", key: "classes"))
+                }
+            }
+            let held = Set(oodSources.flatMap(\.heldOutClasses).filter { $0 < classes })
+            if classes - held.count < 2, let component = oodEntries.first(where: { !$0.kind.heldOutClasses.isEmpty })?.component {
+                issues.append(component.issue("classes would leave \(max(0, classes - held.count)) of the dataset's \(classes) classes to train on; at least 2 must remain", key: "classes"))
+            }
+        }
         var models: [ResolvedModel] = []
         for (modelIndex, model) in spec.models.enumerated() {
             var layers: [(String, any LayerSpec)] = []

@@ -11,6 +11,18 @@ public struct DatasetSplits: Sendable {
     }
 }
 
+extension DatasetSplits {
+    /// The splits without the samples of `classes` (labels unchanged), and the test samples of
+    /// those classes. No classes: the splits as they are.
+    public func holdingOut(_ classes: [Int]) -> (splits: DatasetSplits, heldOutTest: ImageDataset) {
+        guard !classes.isEmpty else { return (self, test.subset([])) }
+        let held = Set(classes)
+        func keep(_ split: ImageDataset) -> ImageDataset { split.subset(split.labels.indices.filter { !held.contains(split.labels[$0]) }) }
+        return (DatasetSplits(training: keep(training), validation: keep(validation), test: keep(test)),
+                test.subset(test.labels.indices.filter { held.contains(test.labels[$0]) }))
+    }
+}
+
 /// A dataset kind as written in an experiment file (`dataset: {type: …}`).
 public protocol DatasetSource: Codable, Sendable {
     static var kind: String { get }

@@ -14,8 +14,15 @@ public protocol OutOfDistributionSource: Codable, Sendable {
     var samples: Int? { get }
     /// Messages for parameters out of range; each starts with the parameter's name.
     func problems() -> [String]
-    /// `count` images shaped like the samples of `reference` (the test split), drawn from `rng`.
+    /// `count` images shaped like the samples of `reference` (the test split), drawn from `rng`;
+    /// a source with held-out classes gets the full test split and may return fewer.
     func images(count: Int, like reference: ImageDataset, rng: inout RandomSource) -> Tensor
+    /// Classes this source removes from every split of the experiment (default none).
+    var heldOutClasses: [Int] { get }
+}
+
+extension OutOfDistributionSource {
+    public var heldOutClasses: [Int] { [] }
 }
 
 func samplesProblems(_ samples: Int?) -> [String] {

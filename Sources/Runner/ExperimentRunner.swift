@@ -189,7 +189,8 @@ public struct ExperimentRunner {
             for resolved in group {
                 let outcome = runner.evaluate(resolved, after: training, data: data)
                 if case .failed(let message) = outcome.status { log("[\(resolved.trial.label)] FAILED: \(message)") }
-                try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: data.test.labels, provenance: provenance,
+                let heldOut = Set(resolved.experiment.heldOutClasses)   // removed from the test split the cell scores
+                try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: data.test.labels.filter { !heldOut.contains($0) }, provenance: provenance,
                                    started: started, to: cellPath(resolved.trial))
                 counter.lock()
                 ran += 1

@@ -46,6 +46,7 @@ public struct TrialRunner {
     /// streams derive from the trial seed and `ensemble-member-<m>` (m = 1, 2, …). Trials with
     /// equal `trainingKey`s get identical results, so the runner trains once for all of them.
     public func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, extraModels: Int = 0) -> Training {
+        let data = data.holdingOut(resolvedTrial.experiment.heldOutClasses).splits
         var training = Training()
         let started = Date()
         do {
@@ -87,6 +88,8 @@ public struct TrialRunner {
             return outcome
         }
         let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
+        let fullTest = data.test
+        let data = data.holdingOut(experiment.heldOutClasses).splits
         let root = RandomSource(seed: trial.seed)
         let evaluationStart = Date()
         let test = data.test
@@ -162,7 +165,7 @@ public struct TrialRunner {
                 record.family = attack.family
             }) { images, range in attack.perturb(images: images, labels: Array(test.labels[range]), model: model, rng: &rng) }
         }
-        detectOutOfDistribution(experiment.outOfDistributionSources, predictors: predictors, clean: cleanScores, test: test,
+        detectOutOfDistribution(experiment.outOfDistributionSources, predictors: predictors, clean: cleanScores, test: test, fullTest: fullTest,
                                 batchSize: evaluationBatch, root: root, label: trial.label, into: &outcome)
         outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
         if let broken = nonFinite {
@@ -253,11 +256,13 @@ public struct TrialRunner {
     /// Scores every out-of-distribution set with every predictor and compares each uncertainty
     /// score with its values on the clean test split (OOD is the positive class).
     private func detectOutOfDistribution(_ sources: [any OutOfDistributionSource], predictors: [Predictor], clean: [[[Double]]],
-                                         test: ImageDataset, batchSize: Int, root: RandomSource, label: String,
+                                         test: ImageDataset, fullTest: ImageDataset, batchSize: Int, root: RandomSource, label: String,
                                          into outcome: inout TrialOutcome) {
         for (index, source) in sources.enumerated() {
             var rng = root.derived("ood-\(index)")
-            let images = source.images(count: source.samples ?? test.count, like: test, rng: &rng)
+            // A held-out-class source picks its images from the full test split.
+            let reference = source.heldOutClasses.isEmpty ? test : fullTest
+            let images = source.images(count: source.samples ?? reference.count, like: reference, rng: &rng)
             let (outputs, _) = ClassificationEvaluation.predict(predictors, images: images, count: images.shape[0], batchSize: batchSize,
                                                                 rng: root.derived("predictors/ood-\(index)"), withScores: true)
             outcome.outOfDistributionScores.append((source.label, outputs.map(\.scores)))
@@ -340,7 +345,8 @@ public struct TrialRunner {
     public static func trainingKey(_ resolved: ResolvedTrial) -> String {
         let spec = resolved.trial.spec
         return [spec.dataset.canonicalParameters, spec.models[resolved.trial.modelIndex].canonical, spec.training.canonical,
-                String(spec.evaluation.batchSize), String(resolved.trial.seed)].joined(separator: "\n")
+                String(spec.evaluation.batchSize), String(resolved.trial.seed),
+                resolved.experiment.heldOutClasses.map(String.init).joined(separator: ",")].joined(separator: "\n")
     }
 }
 

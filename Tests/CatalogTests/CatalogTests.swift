@@ -71,6 +71,7 @@ let fixtures: [String: [String: String]] = [
     ],
     "uncertainty method": ["mc_dropout": "{type: mc_dropout, passes: 5, per_layer: true}", "ensemble": "{type: ensemble, members: 3}"],
     "out-of-distribution set": [
+        "held_out_classes": "{type: held_out_classes, classes: [1], samples: 10}",
         "uniform_images": "{type: uniform_images, samples: 10}", "gaussian_images": "{type: gaussian_images, mean: 0.4, std: 0.2}",
         "shuffled_pixels": "{type: shuffled_pixels}",
     ],
@@ -224,12 +225,15 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             #expect(try open(method))
         }
         var rng = RandomSource(seed: 5)
-        let test = ImageDataset(images: Tensor.uniform(shape: [4, 1, 5, 5], using: &rng), labels: [0, 1, 0, 1], classCount: 2)
+        let test = ImageDataset(images: Tensor.uniform(shape: [5, 1, 5, 5], using: &rng), labels: [0, 1, 1, 0, 1], classCount: 2)
         for (name, text) in fixtures["out-of-distribution set"]! {
             let source = try Catalog.outOfDistributionSources.decode(try component(text))
             var a = RandomSource(seed: 1), b = RandomSource(seed: 1)
             let images = source.images(count: 3, like: test, rng: &a)
             #expect(images.shape == [3, 1, 5, 5] && images == source.images(count: 3, like: test, rng: &b), "\(name)")
+            if !source.heldOutClasses.isEmpty {     // the test images of the held-out class, in order
+                #expect(images == test.subset([1, 2, 4]).images, "\(name)")
+            }
             func open<T: OutOfDistributionSource>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
             #expect(try open(source))
         }

@@ -218,6 +218,25 @@ import Testing
         #expect(clean[1].value <= clean[2].value && clean[1].value > 0.5)
     }
 
+    @Test func heldOutClassesLeaveTrainingAndBecomeTheOutOfDistributionSet() throws {
+        let text = Self.text + "\nuncertainty: {ood: [{type: held_out_classes, classes: [2]}]}\n"
+        let grid = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
+        let trial = grid.trials[0], data = try trial.experiment.dataset.load()
+        #expect(trial.experiment.heldOutClasses == [2])
+        let (splits, heldOut) = data.holdingOut([2])
+        #expect(!splits.training.labels.contains(2) && !splits.validation.labels.contains(2) && !splits.test.labels.contains(2))
+        #expect(heldOut.labels.allSatisfy { $0 == 2 } && heldOut.count + splits.test.count == data.test.count && heldOut.count > 0)
+        let outcome = TrialRunner { _ in }.run(trial, data: data)
+        #expect(outcome.status == .completed)
+        #expect(outcome.evaluations[0].predictions.count == splits.test.count)
+        #expect(outcome.outOfDistributionScores.map(\.source) == ["held_out_classes(classes=2)"])
+        #expect(outcome.outOfDistributionScores[0].scores[0][0].count == heldOut.count)
+        #expect(outcome.detections.allSatisfy { $0.detection.auroc.isFinite })
+        // The held-out classes change what is trained, so they are part of the training key.
+        let plain = try ResolvedGrid.resolve(try SpecDocument.parse(Self.text, file: "runner.yaml")).trials[0]
+        #expect(TrialRunner.trainingKey(plain) != TrialRunner.trainingKey(trial))
+    }
+
     @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
         let outcome = try run(Self.text.replacingOccurrences(of: "epochs: 2", with: "epochs: 0"))
         #expect(outcome.status == .completed && outcome.learningCurve.isEmpty && outcome.evaluations.count == 2)
