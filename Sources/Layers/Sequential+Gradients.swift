@@ -35,3 +35,34 @@ extension Sequential {
         return (tape.gradient(of: input) ?? Tensor(shape: images.shape), logits.value)
     }
 }
+
+extension Sequential {
+    /// What `targetGradients` returns: the logits, the gradient of each sample's target logit
+    /// with respect to its input, and for every recorded layer its output and that output's
+    /// gradient.
+    public struct TargetGradients {
+        public var logits: Tensor
+        public var input: Tensor
+        public var layers: [String: (activation: Tensor, gradient: Tensor)]
+    }
+
+    /// The gradient of `Σ_n z_n[targets[n]]` (each sample's target logit; samples are
+    /// independent in inference mode) with respect to the inputs and to the outputs of `layers`,
+    /// with parameters held constant. The basis of every gradient attribution.
+    public func targetGradients(inputs: Tensor, targets: [Int], layers recorded: Set<String> = []) -> TargetGradients {
+        let tape = Tape()
+        var context = ForwardContext(tape: tape, mode: .inference, rng: RandomSource(seed: 0), recordedLayers: recorded)
+        let input = tape.leaf(inputs, requiresGradient: true)
+        let logits = forward(input, context: &context)
+        let classes = logits.shape[1]
+        precondition(targets.count == inputs.shape[0] && targets.allSatisfy { (0..<classes).contains($0) }, "targets \(targets) for logits \(logits.shape)")
+        var seed = Tensor(shape: logits.shape)
+        for (row, target) in targets.enumerated() { seed.scalars[row * classes + target] = 1 }
+        tape.backward(from: logits, seed: seed)
+        var layerGradients: [String: (activation: Tensor, gradient: Tensor)] = [:]
+        for (name, variable) in context.activations {
+            layerGradients[name] = (variable.value, tape.gradient(of: variable) ?? Tensor(shape: variable.shape))
+        }
+        return TargetGradients(logits: logits.value, input: tape.gradient(of: input) ?? Tensor(shape: inputs.shape), layers: layerGradients)
+    }
+}

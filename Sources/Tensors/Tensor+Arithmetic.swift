@@ -15,6 +15,14 @@ extension Tensor {
         return out
     }
 
+    /// Element-wise (Hadamard) product (shapes must be equal).
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        precondition(lhs.shape == rhs.shape, "shape mismatch \(lhs.shape) * \(rhs.shape)")
+        var out = lhs
+        for i in 0..<out.count { out.scalars[i] *= rhs.scalars[i] }
+        return out
+    }
+
     /// Every element multiplied by `scalar`.
     public static func * (lhs: Tensor, rhs: Float) -> Tensor {
         var out = lhs
