@@ -72,6 +72,38 @@ def check_regression(cell, trial_id, e):
                 fail(f"cell {trial_id}: stored {name} {cell['metrics'][name][i]} of evaluation {i} disagrees with the predictions ({value})")
 
 
+def check_interpret(cell, trial_id):
+    """/interpret: shapes, and the display scales and curve areas recomputed from what is stored."""
+    if "interpret" not in cell:
+        return
+    e = len(cell["interpret/evaluations"])
+    targets = cell["interpret/targets"][:]
+    s = targets.shape[1]
+    if targets.shape != (e, s):
+        fail(f"cell {trial_id} interpret/targets has shape {targets.shape}")
+    for label in [m.decode() for m in cell["interpret/methods"][:]]:
+        group = cell["interpret/attributions"][label]
+        maps = group["maps"][:].astype(np.float64)
+        if maps.shape[:2] != (e, s):
+            fail(f"cell {trial_id} {label} maps have shape {maps.shape}")
+        flat = np.sort(np.abs(maps.reshape(e, s, -1)), axis=2)
+        index = int(round(0.99 * (flat.shape[2] - 1)))
+        if not np.allclose(group["display_scale"][:], flat[:, :, index], rtol=1e-6, atol=1e-12):
+            fail(f"cell {trial_id} {label}: display_scale is not the 99th percentile of |map|")
+        if "deletion_curve" in group:
+            for curve, area in (("deletion_curve", "deletion_auc"), ("insertion_curve", "insertion_auc")):
+                values = group[curve][:]
+                k = values.shape[2] - 1
+                expected = (values[:, :, 1:-1].sum(axis=2) + (values[:, :, 0] + values[:, :, -1]) / 2) / k
+                if not np.allclose(group[area][:], expected, rtol=1e-9, atol=1e-12):
+                    fail(f"cell {trial_id} {label}: {area} is not the area under {curve}")
+    if "layer_statistics" in cell["interpret"]:
+        layers = len(cell["interpret/layer_statistics/layers"])
+        change = cell["interpret/layer_statistics/relative_change"][:]
+        if change.shape != (e, layers) or np.any(change[0] != 0):
+            fail(f"cell {trial_id}: relative_change has shape {change.shape} or a nonzero clean row")
+
+
 def check_uncertainty(cell, trial_id, e, n, predictors, calibrations):
     """Per-sample scores sit on the uncalibrated evaluations; the model's entropy and maximum
     probability agree with its stored logits; detection rows cover sources × predictors × scores."""
@@ -183,6 +215,7 @@ def check(path):
             fail(f"cell {trial_id}: evaluation 0 is not the model's clean evaluation")
         check_metric_arrays(cell, trial_id, e, n)
         check_uncertainty(cell, trial_id, e, n, predictors, calibrations)
+        check_interpret(cell, trial_id)
         plain = [predictors[i] == "model" and calibrations[i] == "none" for i in range(e)]
         attacks = [i for i, k in enumerate(kinds) if k == "attack" and plain[i]]
         if attacks:

@@ -96,6 +96,15 @@ public enum Catalog {
         outOfDistributionSource(HeldOutClasses.self),
     ])
 
+    public static let attributionMethods = Registry<any AttributionMethod>("attribution method", [
+        attributionMethod(Saliency.self),
+        attributionMethod(GradientTimesInput.self),
+        attributionMethod(IntegratedGradients.self),
+        attributionMethod(SmoothGrad.self),
+        attributionMethod(GradCAM.self),
+        attributionMethod(OcclusionSensitivity.self),
+    ])
+
     /// Every registry's name and kind names.
     public static var listing: [(extensionPoint: String, kinds: [String])] {
         extensionPoints.map { ($0.name, $0.kinds.map(\.name)) }
@@ -113,7 +122,8 @@ public enum Catalog {
          ("metric", "metrics[]", metrics.kinds),
          ("calibration method", "calibration.methods[]", calibrators.kinds),
          ("uncertainty method", "uncertainty.methods[]", uncertaintyMethods.kinds),
-         ("out-of-distribution set", "uncertainty.ood[]", outOfDistributionSources.kinds)]
+         ("out-of-distribution set", "uncertainty.ood[]", outOfDistributionSources.kinds),
+         ("attribution method", "interpret.methods[]", attributionMethods.kinds)]
     }
 
     /// Other places a registry's components sit, by the slot of the registry serving them.
@@ -158,6 +168,10 @@ public enum Catalog {
     }
 
     static func outOfDistributionSource<T: OutOfDistributionSource>(_ type: T.Type) -> Registry<any OutOfDistributionSource>.Entry {
+        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
+    }
+
+    static func attributionMethod<T: AttributionMethod>(_ type: T.Type) -> Registry<any AttributionMethod>.Entry {
         entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
     }
 

@@ -25,6 +25,7 @@ public enum ExperimentSchema {
         "metrics": "Metrics computed for every evaluation (default: accuracy and cross_entropy).",
         "calibration": "Post-hoc calibration methods, fitted on the validation split for every predictor and evaluated on every test evaluation.",
         "uncertainty": "Uncertainty methods (predictors evaluated beside the model) and out-of-distribution sets for detection.",
+        "interpret": "Attributions of the first test samples of every evaluation (clean, corrupted, attacked), their quality checks, and layer introspection.",
         "store": "Which tensors the results file keeps: predictions, logits, weights, and the first N inputs of every evaluation.",
         "include": "A base file (or list of files, merged in order) that this file overrides; paths are relative to this file.",
         "grid": "How sweep axes combine: zip pairs axes, union concatenates grids. Without it axes form a product.",

@@ -52,6 +52,8 @@ public struct ResolvedExperiment: Sendable {
     public var uncertaintyMethods: [any UncertaintyMethod]
     /// Out-of-distribution sets for detection with uncertainty scores.
     public var outOfDistributionSources: [any OutOfDistributionSource]
+    /// Attribution methods of the `interpret` section, in the file's order.
+    public var attributionMethods: [any AttributionMethod]
     /// Classes removed from every split (held out as an out-of-distribution set), sorted.
     public var heldOutClasses: [Int] { Array(Set(outOfDistributionSources.flatMap(\.heldOutClasses))).sorted() }
     /// Classification or regression, by the dataset.
@@ -174,6 +176,10 @@ public struct ResolvedExperiment: Sendable {
             }
             models.append(resolved)
         }
+        let attributionMethods = unique(spec.interpret.methods, Catalog.attributionMethods) { $0.label }
+        if spec.interpret.isPresent, let dataset {
+            issues += interpretIssues(spec, methods: attributionMethods, models: models, dataset: dataset, task: task)
+        }
         for (component, method) in uncertaintyMethods where method is MonteCarloDropout {
             for model in models where !model.layers.contains(where: { (($0.spec as? DropoutSpec)?.p ?? 0) > 0 }) {
                 issues.append(component.issue(
@@ -195,7 +201,45 @@ public struct ResolvedExperiment: Sendable {
         return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
                                   corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics,
                                   calibrators: calibrators, uncertaintyMethods: uncertaintyMethods.map(\.kind), outOfDistributionSources: oodSources,
-                                  task: task)
+                                  attributionMethods: attributionMethods.map(\.kind), task: task)
+    }
+
+    /// Interpretation needs a classification task on images, and every layer it names must be a
+    /// layer of every model (Grad-CAM's with a spatial output).
+    static func interpretIssues(_ spec: ExperimentSpec, methods: [(component: Component, kind: any AttributionMethod)],
+                                models: [ResolvedModel], dataset: any DatasetSource, task: TaskKind) -> [SpecIssue] {
+        let node = spec.interpret.node
+        guard task == .classification, dataset.sampleShape.count == 3 else {
+            return [SpecIssue(location: node?.location, keyPath: "interpret",
+                              message: "interpretation explains image classifiers; the dataset '\(spec.dataset.type)' is \(task == .regression ? "a regression task" : "not made of images")")]
+        }
+        var found: [SpecIssue] = []
+        for model in models {
+            var shapes: [String: [Int]] = [:]
+            var shape = [1] + dataset.sampleShape
+            for (name, layer) in model.layers {
+                shape = (try? layer.outputShape(for: shape)) ?? shape
+                shapes[name] = Array(shape.dropFirst())
+            }
+            let names = model.layers.map(\.name)
+            func missing(_ layer: String) -> String {
+                "model '\(model.name)' has no layer '\(layer)'\(Suggestion.hint(for: layer, among: names)); its layers: \(names.joined(separator: ", "))"
+            }
+            for (index, layer) in spec.interpret.layers.enumerated() where shapes[layer] == nil {
+                found.append(SpecIssue(location: node?["layers"]?.elements?[index].location ?? node?.location, keyPath: "interpret.layers[\(index)]", message: missing(layer)))
+            }
+            for (component, method) in methods {
+                guard let layer = method.layer else { continue }
+                guard let output = shapes[layer] else {
+                    found.append(component.issue(missing(layer), key: "layer"))
+                    continue
+                }
+                if output.count != 3 {
+                    found.append(component.issue("layer '\(layer)' of model '\(model.name)' outputs \(output.map(String.init).joined(separator: "×")) values per sample; \(type(of: method).kind) needs a spatial output [channels, height, width]", key: "layer"))
+                }
+            }
+        }
+        return found
     }
 
     /// What a regression experiment cannot have: attacks and adversarial training (they

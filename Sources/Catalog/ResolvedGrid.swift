@@ -33,7 +33,15 @@ public struct ResolvedTrial: Sendable {
             + experiment.attacks.reduce(0) { $0 + $1.forwardPasses - 1 + predictorPasses }
         let calibration = experiment.calibrators.isEmpty ? 0 : predictorPasses * Double(counts.validation)
         let outOfDistribution = experiment.outOfDistributionSources.reduce(0.0) { $0 + Double($1.samples ?? counts.test) } * predictorPasses
-        return training + forward * (evaluations * Double(counts.test) + calibration + outOfDistribution)
+        // Interpretation: per explained evaluation and sample, each method's passes (a gradient
+        // pass ≈ 3 forward passes), the deletion and insertion curves, and the layer statistics.
+        let interpret = trial.spec.interpret
+        let explained = interpret.isPresent ? Double(1 + experiment.corruptions.count + experiment.attacks.count) : 0
+        let attributions = Double(interpret.samples) * experiment.attributionMethods.reduce(0.0) { total, method in
+            total + 3 * Double(method.passes) + 2 * Double(interpret.deletionSteps + 1)
+        }
+        let interpretation = explained * (attributions + Double(interpret.statisticsSamples))
+        return training + forward * (evaluations * Double(counts.test) + calibration + outOfDistribution + interpretation)
     }
 }
 

@@ -139,6 +139,64 @@ public enum CellFile {
             try file.write("/summary/output_shape", strings: summary.map { $0.outputShape.map(String.init).joined(separator: "x") })
             try file.write("/summary/parameters", integers: summary.map { Int64($0.parameterCount) }, shape: [summary.count])
             try file.write("/summary/multiply_accumulates", integers: summary.map { Int64($0.multiplyAccumulates) }, shape: [summary.count])
+            try file.write("/summary/flops", integers: summary.map { Int64(2 * $0.multiplyAccumulates) }, shape: [summary.count])
+        }
+        if !outcome.modelGraph.isEmpty { try file.write("/model_graph", strings: [outcome.modelGraph], scalar: true) }
+        if let interpretation = outcome.interpretation { try writeInterpretation(interpretation, to: file) }
+    }
+
+    /// `/interpret`: attributions, their quality and layer introspection (see
+    /// schemas/results-format.md).
+    static func writeInterpretation(_ result: Interpretation, to file: HDF5File) throws {
+        let e = result.evaluations.count
+        guard e > 0 else { return }
+        let s = result.targets.first?.count ?? 0
+        try file.write("/interpret/evaluations", strings: result.evaluations)
+        try file.write("/interpret/targets", integers: result.targets.flatMap { $0.map(Int64.init) }, shape: [e, s])
+        try file.write("/interpret/methods", strings: result.methods.map(\.label))
+        func stacked(_ rows: [[Double]]) -> [Double] { rows.flatMap { $0 } }
+        for method in result.methods {
+            let group = "/interpret/attributions/\(method.label)"
+            let mapShape = Array(method.maps[0].shape)
+            try file.write("\(group)/maps", floats: method.maps.flatMap(\.scalars), shape: [e] + mapShape)
+            try file.setAttribute("kind", .string(method.kind), on: group)
+            try file.write("\(group)/display_scale", doubles: stacked(method.displayScale), shape: [e, s])
+            if !method.deletion.isEmpty {
+                let points = method.deletion[0].first?.count ?? 0
+                try file.write("\(group)/deletion_curve", doubles: method.deletion.flatMap { $0.flatMap { $0 } }, shape: [e, s, points])
+                try file.write("\(group)/insertion_curve", doubles: method.insertion.flatMap { $0.flatMap { $0 } }, shape: [e, s, points])
+                try file.write("\(group)/deletion_auc", doubles: method.deletion.flatMap { $0.map(AttributionQuality.area) }, shape: [e, s])
+                try file.write("\(group)/insertion_auc", doubles: method.insertion.flatMap { $0.map(AttributionQuality.area) }, shape: [e, s])
+            }
+            if !method.completenessError.isEmpty {
+                try file.write("\(group)/completeness_error", doubles: stacked(method.completenessError), shape: [e, s])
+                try file.write("\(group)/relative_completeness_error", doubles: stacked(method.relativeCompletenessError), shape: [e, s])
+            }
+            if !method.randomizationCorrelation.isEmpty {
+                try file.write("\(group)/randomization_rank_correlation", doubles: method.randomizationCorrelation, shape: [s])
+            }
+            if !method.sensitivity.isEmpty {
+                try file.write("\(group)/max_sensitivity", doubles: method.sensitivity, shape: [s])
+            }
+        }
+        if !result.layers.isEmpty {
+            let l = result.layers.count
+            try file.write("/interpret/layer_statistics/layers", strings: result.layers)
+            try file.write("/interpret/layer_statistics/mean", doubles: stacked(result.layerMean), shape: [e, l])
+            try file.write("/interpret/layer_statistics/std", doubles: stacked(result.layerStd), shape: [e, l])
+            try file.write("/interpret/layer_statistics/dead_fraction", doubles: stacked(result.deadFraction), shape: [e, l])
+            try file.write("/interpret/layer_statistics/relative_change", doubles: stacked(result.relativeChange), shape: [e, l])
+        }
+        for (layer, maps) in zip(result.activationLayers, result.activations) where !maps.isEmpty {
+            try file.write("/interpret/activations/\(layer)", floats: maps.flatMap(\.scalars), shape: [e] + maps[0].shape)
+        }
+        if !result.weightNames.isEmpty {
+            try file.write("/interpret/weights/parameters", strings: result.weightNames)
+            try file.write("/interpret/weights/statistics", doubles: stacked(result.weightStatistics), shape: [result.weightNames.count, 5])
+            try file.setAttribute("columns", .string("[\"mean\",\"std\",\"min\",\"max\",\"l2_norm\"]"), on: "/interpret/weights/statistics")
+        }
+        if let filters = result.firstLayerFilters {
+            try file.write("/interpret/first_layer_filters", floats: filters.scalars, shape: filters.shape)
         }
     }
 

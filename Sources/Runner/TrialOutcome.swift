@@ -63,6 +63,51 @@ public struct DetectionRecord: Sendable {
     public var detection: OutOfDistributionDetection
 }
 
+/// What the `interpret` section produced for one trial: attributions of the first test
+/// samples under every evaluation of the model (clean, corrupted, attacked), their quality,
+/// and layer introspection. Arrays are indexed by evaluation (E), sample (S), layer (L).
+public struct Interpretation: Sendable {
+    /// One attribution method's results.
+    public struct Method: Sendable {
+        public var label: String
+        public var kind: String
+        /// Raw maps per evaluation, each `[S, …]`.
+        public var maps: [Tensor] = []
+        /// `[E][S]`: the display normalisation (99th percentile of |map|).
+        public var displayScale: [[Double]] = []
+        /// `[E][S][steps + 1]` target probabilities (empty when `deletion_steps` is 0).
+        public var deletion: [[[Double]]] = []
+        public var insertion: [[[Double]]] = []
+        /// `[E][S]` integrated gradients' completeness error, absolute and relative.
+        public var completenessError: [[Double]] = []
+        public var relativeCompletenessError: [[Double]] = []
+        /// `[S]` on the clean evaluation: rank correlation with a randomly initialised model's maps.
+        public var randomizationCorrelation: [Double] = []
+        /// `[S]` on the clean evaluation: max-sensitivity.
+        public var sensitivity: [Double] = []
+    }
+
+    public var evaluations: [String] = []
+    /// `[E][S]` the class explained.
+    public var targets: [[Int]] = []
+    public var methods: [Method] = []
+    /// Layer statistics per evaluation (`[E][L]`) over the first `statistics_samples` samples.
+    public var layers: [String] = []
+    public var layerMean: [[Double]] = []
+    public var layerStd: [[Double]] = []
+    public var deadFraction: [[Double]] = []
+    /// `‖a(x′) − a(x)‖ / ‖a(x)‖` against the clean inputs, per layer.
+    public var relativeChange: [[Double]] = []
+    /// Activation maps of the named layers for the explained samples: per layer, per evaluation `[S, …]`.
+    public var activationLayers: [String] = []
+    public var activations: [[Tensor]] = []
+    /// Per parameter tensor (state-dict key): mean, standard deviation, min, max and L2 norm.
+    public var weightNames: [String] = []
+    public var weightStatistics: [[Double]] = []
+    /// The first convolution's weights `[out, in, kh, kw]`, when the model has one.
+    public var firstLayerFilters: Tensor?
+}
+
 /// Training progress at the end of one epoch.
 public struct EpochRecord: Sendable {
     public var epoch: Int
@@ -95,6 +140,10 @@ public struct TrialOutcome: Sendable {
     /// The names of the per-sample uncertainty scores (`EvaluationRecord.uncertainty`): the
     /// classification scores, or the regression variances.
     public var uncertaintyScores = UncertaintyScore.allCases.map(\.rawValue)
+    /// Attributions and layer introspection (experiments with an `interpret` section).
+    public var interpretation: Interpretation?
+    /// The model graph in Graphviz DOT.
+    public var modelGraph = ""
     /// The layers of `EvaluationRecord.layerVariance`.
     public var recordedLayers: [String] = []
     public var trainingSeconds = 0.0

@@ -33,6 +33,8 @@ public struct TrialRunner {
         public var failure: String?
         public var learningCurve: [EpochRecord] = []
         public var summary: [LayerSummary] = []
+        /// The model graph in Graphviz DOT.
+        public var graph = ""
         public var stateDict: [(key: String, value: Tensor)] = []
         public var seconds = 0.0
     }
@@ -78,6 +80,7 @@ public struct TrialRunner {
         outcome.learningCurve = training.learningCurve
         outcome.summary = training.summary
         outcome.stateDict = training.stateDict
+        outcome.modelGraph = training.graph
         outcome.trainingSeconds = training.seconds
         guard let model = training.model else {
             outcome.status = .failed(training.failure ?? "training failed")
@@ -109,12 +112,18 @@ public struct TrialRunner {
         let metricsFor = tunedMetrics(experiment.metrics, predictors: predictors, validation: validationOutputs, labels: validation.labels, fits: fits)
         var cleanScores: [[[Double]]] = []
         var nonFinite: String?
+        // The first inputs of every evaluation as the model saw them, for the `interpret` section.
+        let interpretation = trial.spec.interpret
+        let kept = interpretation.isPresent ? max(store.examples, interpretation.samples, interpretation.statisticsSamples) : store.examples
+        var explainedInputs: [(name: String, images: Tensor)] = []
         func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, describe: (inout EvaluationRecord) -> Void = { _ in },
                       transform: ((Tensor, Range<Int>) -> Tensor)?) {
             let start = Date()
-            let (outputs, examples) = ClassificationEvaluation.predict(
-                predictors, images: test.images, count: test.count, batchSize: evaluationBatch, keepExamples: store.examples,
+            let (outputs, firstInputs) = ClassificationEvaluation.predict(
+                predictors, images: test.images, count: test.count, batchSize: evaluationBatch, keepExamples: kept,
                 rng: root.derived("predictors/\(name)"), withScores: keepsUncertainty, transform: transform)
+            if interpretation.isPresent, let firstInputs { explainedInputs.append((name, firstInputs)) }
+            let examples = store.examples == 0 ? nil : firstInputs.map { $0.slice(0..<min(store.examples, $0.shape[0])) }
             if kind == .clean { cleanScores = outputs.map(\.scores) }
             let seconds = Date().timeIntervalSince(start)
             for (predictor, output) in zip(predictors, outputs) {
@@ -164,6 +173,9 @@ public struct TrialRunner {
                 record.budget = attack.budget
                 record.family = attack.family
             }) { images, range in attack.perturb(images: images, labels: Array(test.labels[range]), model: model, rng: &rng) }
+        }
+        if interpretation.isPresent {
+            outcome.interpretation = interpret(resolvedTrial, model: model, inputs: explainedInputs, labels: test.labels)
         }
         detectOutOfDistribution(experiment.outOfDistributionSources, predictors: predictors, clean: cleanScores, test: test, fullTest: fullTest,
                                 batchSize: evaluationBatch, root: root, label: trial.label, into: &outcome)
@@ -290,6 +302,7 @@ public struct TrialRunner {
         var initRNG = root.derived("init/\(resolved.name)")
         let model = try resolved.build(inputShape: data.training.sampleShape, normalization: experiment.normalization, rng: &initRNG)
         result.summary = model.summary()
+        result.graph = model.graphDOT(title: resolved.name)
         let training = experiment.spec.training
         let optimizer = experiment.optimizer.makeOptimizer()
         var shuffleRNG = root.derived("shuffle")

@@ -28,12 +28,14 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var calibration: CalibrationSpec
     /// Uncertainty methods and out-of-distribution sets (default none).
     public var uncertainty: UncertaintySpec
+    /// Attributions and layer introspection.
+    public var interpret: InterpretSpec
     /// Which tensors the results file keeps.
     public var store: StoreSpec
     public var evaluation: EvaluationSpec
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, calibration, uncertainty, store, evaluation
+        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, calibration, uncertainty, interpret, store, evaluation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,6 +53,7 @@ public struct ExperimentSpec: Decodable, Sendable {
         metrics = try c.decodeIfPresent([Component].self, forKey: .metrics) ?? []
         calibration = try c.decodeIfPresent(CalibrationSpec.self, forKey: .calibration) ?? CalibrationSpec()
         uncertainty = try c.decodeIfPresent(UncertaintySpec.self, forKey: .uncertainty) ?? UncertaintySpec()
+        interpret = try c.decodeIfPresent(InterpretSpec.self, forKey: .interpret) ?? InterpretSpec()
         store = try c.decodeIfPresent(StoreSpec.self, forKey: .store) ?? StoreSpec()
         evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
     }
@@ -75,6 +78,7 @@ public struct ExperimentSpec: Decodable, Sendable {
                 case .metrics: spec.metrics = try c.decodeIfPresent([Component].self, forKey: .metrics) ?? []
                 case .calibration: spec.calibration = try c.decodeIfPresent(CalibrationSpec.self, forKey: .calibration) ?? CalibrationSpec()
                 case .uncertainty: spec.uncertainty = try c.decodeIfPresent(UncertaintySpec.self, forKey: .uncertainty) ?? UncertaintySpec()
+                case .interpret: spec.interpret = try c.decodeIfPresent(InterpretSpec.self, forKey: .interpret) ?? InterpretSpec()
                 case .store: spec.store = try c.decodeIfPresent(StoreSpec.self, forKey: .store) ?? StoreSpec()
                 case .evaluation: spec.evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
                 }
@@ -216,6 +220,68 @@ public struct CalibrationSpec: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         methods = try c.decodeIfPresent([Component].self, forKey: .methods) ?? []
     }
+}
+
+/// Interpretability: attribution methods run on the first test samples of every evaluation
+/// (clean, corrupted, attacked), their quality checks, and layer introspection.
+public struct InterpretSpec: Decodable, Sendable {
+    public var methods: [Component] = []
+    /// Test samples explained per evaluation, 1…1024 (default 8).
+    public var samples = 8
+    /// The class explained: `predicted` (the model's prediction on the evaluated input, the
+    /// default) or `label`.
+    public var target = "predicted"
+    /// Layers whose activation maps are stored for the explained samples (default none).
+    public var layers: [String] = []
+    /// Test samples for layer statistics per evaluation, 0…100000 (default 256; 0 turns them off).
+    public var statisticsSamples = 256
+    /// Steps of the deletion and insertion curves, 0…1000 (default 20; 0 turns them off).
+    public var deletionSteps = 20
+    /// Run the model-randomisation check on the clean evaluation (default true).
+    public var randomization = true
+    /// Max-sensitivity on the clean evaluation: perturbations per sample (default 0, off) and the
+    /// L∞ radius in pixel units (default 0.02).
+    public var sensitivityPerturbations = 0
+    public var sensitivityRadius: Double = 0.02
+    /// The section as written (absent: no interpretation).
+    public var node: SpecNode?
+
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case methods, samples, target, layers, statisticsSamples, deletionSteps, randomization, sensitivityPerturbations, sensitivityRadius
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        methods = try c.decodeIfPresent([Component].self, forKey: .methods) ?? []
+        func bounded(_ key: CodingKeys, _ range: ClosedRange<Int>, default value: Int) throws -> Int {
+            let decoded = try c.decodeIfPresent(Int.self, forKey: key) ?? value
+            if !range.contains(decoded) {
+                throw SpecDecoder.issue(try c.superDecoder(forKey: key),
+                                        "\(KeyPathText.yamlName(key.rawValue)) must be in \(range.lowerBound)…\(range.upperBound), got \(decoded)")
+            }
+            return decoded
+        }
+        samples = try bounded(.samples, 1...1024, default: 8)
+        statisticsSamples = try bounded(.statisticsSamples, 0...100_000, default: 256)
+        deletionSteps = try bounded(.deletionSteps, 0...1000, default: 20)
+        sensitivityPerturbations = try bounded(.sensitivityPerturbations, 0...1000, default: 0)
+        target = try c.decodeIfPresent(String.self, forKey: .target) ?? "predicted"
+        if !["predicted", "label"].contains(target) {
+            throw SpecDecoder.issue(try c.superDecoder(forKey: .target), "target must be predicted or label, got '\(target)'")
+        }
+        layers = try c.decodeIfPresent([String].self, forKey: .layers) ?? []
+        randomization = try c.decodeIfPresent(Bool.self, forKey: .randomization) ?? true
+        sensitivityRadius = try c.decodeIfPresent(Double.self, forKey: .sensitivityRadius) ?? 0.02
+        if !(sensitivityRadius > 0 && sensitivityRadius <= 1) {
+            throw SpecDecoder.issue(try c.superDecoder(forKey: .sensitivityRadius), "sensitivity_radius must be in (0, 1] (pixel units), got \(sensitivityRadius)")
+        }
+        node = SpecDecoder.source(of: decoder)
+    }
+
+    /// Whether the file has an `interpret` section (layer statistics run even without methods).
+    public var isPresent: Bool { node != nil }
 }
 
 /// Uncertainty: predictors beside the model (MC dropout, ensembles), and out-of-distribution

@@ -69,6 +69,11 @@ let fixtures: [String: [String: String]] = [
         "temperature": "{type: temperature}", "vector_scaling": "{type: vector_scaling}",
         "histogram_binning": "{type: histogram_binning, bins: 10}", "isotonic": "{type: isotonic}",
     ],
+    "attribution method": [
+        "saliency": "{type: saliency}", "gradient_x_input": "{type: gradient_x_input}",
+        "integrated_gradients": "{type: integrated_gradients, steps: 8, baseline: 0.5}", "smoothgrad": "{type: smoothgrad, samples: 4, noise: 0.1}",
+        "grad_cam": "{type: grad_cam, layer: conv}", "occlusion": "{type: occlusion, window: 2, stride: 1, fill: 0.5}",
+    ],
     "uncertainty method": ["mc_dropout": "{type: mc_dropout, passes: 5, per_layer: true}", "ensemble": "{type: ensemble, members: 3}"],
     "out-of-distribution set": [
         "held_out_classes": "{type: held_out_classes, classes: [1], samples: 10}",
@@ -236,6 +241,23 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             }
             func open<T: OutOfDistributionSource>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
             #expect(try open(source))
+        }
+    }
+
+    @Test func attributionMethodsDecodeRoundTripAndKeepShapes() throws {
+        var rng = RandomSource(seed: 6)
+        let model = try Sequential(layers: [("conv", Conv2dSpec(outChannels: 2, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()),
+                                            ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 3))], inputShape: [1, 5, 5], rng: &rng)
+        let images = Tensor.uniform(shape: [2, 1, 5, 5], using: &rng)
+        for (name, text) in fixtures["attribution method"]! {
+            let method = try Catalog.attributionMethods.decode(try component(text))
+            #expect(method.problems().isEmpty && method.passes >= 1, "\(name)")
+            var a = RandomSource(seed: 1), b = RandomSource(seed: 1)
+            let maps = method.attribute(model, inputs: images, targets: [0, 2], rng: &a).maps
+            #expect(maps.shape == [2, 1, 5, 5] && maps.scalars.allSatisfy(\.isFinite), "\(name)")
+            #expect(maps == method.attribute(model, inputs: images, targets: [0, 2], rng: &b).maps, "\(name) is not seeded")
+            func open<T: AttributionMethod>(_ m: T) throws -> Bool { try roundTrip(m, kind: name) == canonicalJSON(m) }
+            #expect(try open(method))
         }
     }
 

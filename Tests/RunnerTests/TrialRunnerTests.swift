@@ -237,6 +237,44 @@ import Testing
         #expect(TrialRunner.trainingKey(plain) != TrialRunner.trainingKey(trial))
     }
 
+    @Test func interpretationExplainsEveryEvaluationAndIsStored() throws {
+        let text = Self.text.replacingOccurrences(of: "{name: linear, layers: [{type: flatten}, {type: linear, out_features: 3}]}",
+                                                  with: "{name: cnn, layers: [{type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, name: conv}, {type: relu, name: act}, {type: flatten}, {type: linear, out_features: 3}]}")
+            + """
+
+            attacks: [{type: fgsm, epsilon: 0.1}]
+            interpret:
+              methods: [{type: saliency}, {type: integrated_gradients, steps: 64}, {type: grad_cam, layer: act}]
+              samples: 3
+              layers: [conv]
+              statistics_samples: 16
+              deletion_steps: 5
+              sensitivity_perturbations: 2
+            """
+        let (grid, outcome) = try runInGrid(text)
+        #expect(outcome.status == .completed)
+        let result = try #require(outcome.interpretation)
+        #expect(result.evaluations == ["clean", "gaussian_noise(std=0.1)", "fgsm(epsilon=0.1)"])
+        #expect(result.targets.map(\.count) == [3, 3, 3])
+        #expect(result.methods.map(\.label) == ["saliency", "integrated_gradients(steps=64)", "grad_cam(layer=act)"])
+        for method in result.methods {
+            #expect(method.maps.map(\.shape) == Array(repeating: [3, 1, 6, 6], count: 3))
+            #expect(method.deletion.count == 3 && method.deletion[0].allSatisfy { $0.count == 6 })
+            #expect(method.randomizationCorrelation.count == 3 && method.sensitivity.count == 3)
+        }
+        // 64 midpoint steps: the attributions sum to F(x) − F(0) within 5e-3 logits.
+        #expect(result.methods[1].completenessError.flatMap { $0 }.allSatisfy { $0 < 5e-3 })
+        #expect(result.layers == ["conv", "act", "2", "3"] && result.relativeChange[0] == [0, 0, 0, 0])
+        #expect(result.relativeChange[2].allSatisfy { $0 > 0 })       // FGSM moves every layer
+        #expect(result.activations[0].map(\.shape) == Array(repeating: [3, 4, 6, 6], count: 3))
+        #expect(result.firstLayerFilters?.shape == [4, 1, 3, 3] && result.weightNames.count == 4)
+        #expect(outcome.modelGraph.hasPrefix("digraph \"cnn\" {") && outcome.modelGraph.contains("layer1 [label=\"{act: relu|4×6×6}\"];"))
+        // The cell file keeps it all.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cell-\(UUID().uuidString).h5").path
+        try CellFile.write(outcome, trial: grid.trials[0], grid: grid, testLabels: [], provenance: .current(specFile: "runner.yaml"), started: Date(), to: path)
+        #expect(CellFile.summary(at: path, trialID: outcome.trial.id)?.status == .completed)
+    }
+
     @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
         let outcome = try run(Self.text.replacingOccurrences(of: "epochs: 2", with: "epochs: 0"))
         #expect(outcome.status == .completed && outcome.learningCurve.isEmpty && outcome.evaluations.count == 2)

@@ -1,0 +1,28 @@
+import Foundation
+
+extension Sequential {
+    /// The model as a Graphviz DOT digraph (what torchviz draws for a sequential model): one
+    /// record node per layer with its name, kind, output shape and parameter count, edges in
+    /// order from the input. Render with `dot -Tsvg`.
+    public func graphDOT(title: String = "model") -> String {
+        func shape(_ s: [Int]) -> String { s.map(String.init).joined(separator: "×") }
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        func escaped(_ text: String) -> String {
+            text.map { "{}|<>\"\\".contains($0) ? "\\\($0)" : String($0) }.joined()
+        }
+        var lines = ["digraph \(quoted(title)) {", "  rankdir=TB;", "  node [shape=record, fontname=\"Helvetica\", fontsize=10];"]
+        let normalised = normalization == nil ? "" : "|normalised"
+        lines.append("  input [label=\"{input|\(shape(inputShape))\(normalised)}\"];")
+        var previous = "input"
+        for (index, row) in summary().enumerated() {
+            let parameters = row.parameterCount > 0 ? "|\(row.parameterCount) parameters" : ""
+            lines.append("  layer\(index) [label=\"{\(escaped(row.name)): \(escaped(row.kind))|\(shape(row.outputShape))\(parameters)}\"];")
+            lines.append("  \(previous) -> layer\(index);")
+            previous = "layer\(index)"
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
