@@ -58,7 +58,7 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "GauntletCLI",
-            dependencies: ["Spec", "Grid", "Catalog", "Runner", "Reporting", "Tensors", "CProcessControl",
+            dependencies: ["Spec", "Grid", "Catalog", "Runner", "Reporting", "Tensors", "Layers", "Datasets", "CProcessControl",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["README.md"], swiftSettings: swiftSettings),
 

@@ -27,6 +27,8 @@ import Testing
         let swept = try ResolvedGrid.load("\(Binary.packageRoot)/experiments/quickstart.yaml",
                                           overrides: ["attacks[0].epsilon=linspace(0,0.1,3)", "seed=0,1"])
         try expectGolden("plan-quickstart-swept.txt", Plan.render(swept))
+        try expectGolden("plan-models-interpretability-study.txt",
+                         try Plan.renderModels(try ResolvedGrid.load("\(Binary.packageRoot)/experiments/interpretability-study.yaml")))
     }
 
     @Test func listingAndHelp() throws {
