@@ -88,7 +88,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "GauntletCLITests", dependencies: ["GauntletCLI", "Runner", "Storage", "Spec", "Catalog", "Datasets", "Tensors",
+            name: "GauntletCLITests", dependencies: ["GauntletCLI", "Runner", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Golden"], swiftSettings: swiftSettings),
     ]

@@ -14,6 +14,8 @@ public struct ResolvedModel: Sendable {
     public var canonical: String
     /// The training loss: the model's `loss`, else `training.loss`, else the task's default.
     public var loss: Loss
+    /// The weights file the model starts from (absolute path), if the file names one.
+    public var weights: String?
 
     /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
     public func multiplyAccumulates(inputShape: [Int]) -> Int {
@@ -170,7 +172,19 @@ public struct ResolvedExperiment: Sendable {
                 }
             }
             let loss = resolveLoss(model.loss, at: model.node?["loss"]?.location, keyPath: "models[\(modelIndex)].loss", fallback: trainingLoss)
-            let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical, loss: loss)
+            var weights: String?
+            if let written = model.weights {
+                let location = model.node?["weights"]?.location
+                let directory = (location ?? model.location).map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path } ?? "."
+                let path = written.hasPrefix("/") ? written : URL(fileURLWithPath: directory).appendingPathComponent(written).standardizedFileURL.path
+                if FileManager.default.fileExists(atPath: path) {
+                    weights = path
+                } else {
+                    issues.append(SpecIssue(location: location, keyPath: "models[\(modelIndex)].weights",
+                                            message: "weights '\(written)': no such file (\(path); paths are relative to the experiment file)"))
+                }
+            }
+            let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical, loss: loss, weights: weights)
             if complete, let dataset {
                 issues += shapeIssues(resolved, spec: model, index: modelIndex, dataset: dataset)
             }

@@ -158,6 +158,16 @@ public struct ExperimentRunner {
             }
         }
 
+        // Weights files are checked against their models here too, for the same reason.
+        var checkedWeights: Set<String> = []
+        for group in pending {
+            let resolved = group[0].model
+            guard resolved.weights != nil, checkedWeights.insert("\(resolved.name)\n\(resolved.weights!)").inserted else { continue }
+            var rng = RandomSource(seed: 0)
+            let model = try resolved.build(inputShape: group[0].experiment.dataset.sampleShape, normalization: group[0].experiment.normalization, rng: &rng)
+            try StateDictFile.load(resolved, into: model)
+        }
+
         let loaded = datasets
         let runner = TrialRunner(log: log)
         let counter = NSLock()

@@ -301,6 +301,7 @@ public struct TrialRunner {
         let resolved = resolvedTrial.model
         var initRNG = root.derived("init/\(resolved.name)")
         let model = try resolved.build(inputShape: data.training.sampleShape, normalization: experiment.normalization, rng: &initRNG)
+        do { try StateDictFile.load(resolved, into: model) } catch { throw TrialFailure(description: error.description) }
         result.summary = model.summary()
         result.graph = model.graphDOT(title: resolved.name)
         let training = experiment.spec.training

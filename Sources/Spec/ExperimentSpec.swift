@@ -131,19 +131,24 @@ public struct ModelSpec: Decodable, Sendable {
     /// The loss this model is trained with, overriding `training.loss` (a regression model with
     /// a variance head beside one without).
     public var loss: String?
+    /// An HDF5 file with the model's trained weights under `/state_dict` (a Gauntlet cell file,
+    /// or a converted PyTorch state dict), relative to the experiment file: the model starts from
+    /// them instead of a random initialisation.
+    public var weights: String?
     public var location: SourceLocation?
     /// The declaration as written.
     public var node: SpecNode?
     /// The declaration as canonical JSON (for trial identifiers).
     public var canonical: String { node.map(CanonicalJSON.render) ?? name }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers, loss }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers, loss, weights }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         layers = try c.decode([Component].self, forKey: .layers)
         loss = try c.decodeIfPresent(String.self, forKey: .loss)
+        weights = try c.decodeIfPresent(String.self, forKey: .weights)
         if layers.isEmpty { throw SpecDecoder.issue(try c.superDecoder(forKey: .layers), "a model needs at least one layer") }
         node = SpecDecoder.source(of: decoder)
         location = node?.location

@@ -1,7 +1,10 @@
 import ArgumentParser
+import Catalog
 import Datasets
 import Foundation
 import GauntletCLI
+import Grid
+import Runner
 import Storage
 import Tensors
 import Testing
@@ -91,6 +94,41 @@ let syntheticExperiment = """
         ])
         #expect(try file.readIntegers("\(cnn)/state_dict/1.num_batches_tracked").values == [30])   // 3 epochs × 10 batches
         #expect(try file.shape(of: "\(mlp)/state_dict/1.weight") == [32, 64])
+    }
+
+    @Test func aModelStartsFromAnotherRunsWeights() throws {
+        let workspace = try Workspace()
+        let first = try workspace.write("first.yaml", syntheticExperiment.replacingOccurrences(of: "name: synthetic_smoke", with: "name: first"))
+        var run = try Gauntlet.parseAsRoot(["run", first, "--output", "\(workspace.directory)/results", "--in-process", "--quiet"])
+        try run.run()
+        let index = try HDF5File.open("\(workspace.directory)/results/first/first.h5")
+        let cnn = try trialGroup("cnn", in: index)
+        let accuracy = try index.readDoubles("\(cnn)/metrics/accuracy").values
+        let cellPath = "results/first/cells/\(cnn.dropFirst("/cells/".count)).h5"
+        // The CNN again, untrained (0 epochs) but starting from the first run's weights, named
+        // relative to the experiment file: the same predictions, so the same accuracies.
+        let reloaded = syntheticExperiment.replacingOccurrences(of: "name: synthetic_smoke", with: "name: reloaded")
+            .replacingOccurrences(of: "  - name: cnn\n", with: "  - name: cnn\n    weights: \(cellPath)\n")
+            .replacingOccurrences(of: "epochs: 3", with: "epochs: 0")
+        #expect(reloaded.contains("weights: results/first/cells/"))
+        let second = try workspace.write("reloaded.yaml", reloaded)
+        run = try Gauntlet.parseAsRoot(["run", second, "--output", "\(workspace.directory)/results", "--in-process", "--quiet"])
+        try run.run()
+        let again = try HDF5File.open("\(workspace.directory)/results/reloaded/reloaded.h5")
+        #expect(try again.readDoubles("\(try trialGroup("cnn", in: again))/metrics/accuracy").values == accuracy)
+        // Weights of another architecture: one clear error naming the file and the key, before any run.
+        let mismatched = try workspace.write("mismatched.yaml", reloaded.replacingOccurrences(of: "out_channels: 4", with: "out_channels: 6")
+            .replacingOccurrences(of: "name: reloaded", with: "name: mismatched"))
+        run = try Gauntlet.parseAsRoot(["run", mismatched, "--output", "\(workspace.directory)/results", "--quiet"])
+        #expect(throws: ExitCode.failure) { try run.run() }
+        let trial = try #require(try ResolvedGrid.load(mismatched).trials.first { $0.trial.modelName == "cnn" })
+        var rng = RandomSource(seed: 0)
+        let model = try trial.model.build(inputShape: [1, 8, 8], normalization: nil, rng: &rng)
+        #expect(throws: StateDictFile.Failure.self) { try StateDictFile.load(trial.model, into: model) }
+        do { try StateDictFile.load(trial.model, into: model) } catch {
+            #expect(error.description == "model 'cnn': weights \(workspace.directory)/\(cellPath): state-dict key '0.weight' has shape [4, 1, 3, 3], expected [6, 1, 3, 3]")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(workspace.directory)/results/mismatched/cells"))
     }
 
     @Test func sweepingTheSeedKeepsTheIndexTableConsistent() throws {
