@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A delimited text file (CSV) with a header line of column names and one sample per line;
 /// fields may be double-quoted (`""` inside quotes is a quote). Blank lines are skipped.
@@ -18,13 +19,25 @@ struct DelimitedTable {
     }
 
     /// The column names of the header line.
-    func header() throws(DatasetError) -> [String] {
-        guard let first = try lines().first else { throw .malformedTable(path, line: 1, "the file is empty; it needs a header line of column names") }
-        return try fields(first.text, line: first.number)
-    }
+    func header() throws(DatasetError) -> [String] { try outline().header }
 
     /// Data rows (lines after the header).
-    func rowCount() throws(DatasetError) -> Int { max(0, try lines().count - 1) }
+    func rowCount() throws(DatasetError) -> Int { try outline().rows }
+
+    /// The header and the number of data rows, read once per file version: the catalog asks for
+    /// the sample shape and counts of every cell of a grid, and each would otherwise read the file.
+    func outline() throws(DatasetError) -> (header: [String], rows: Int) {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let version = "\(path)|\(delimiter)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)|\((attributes?[.size] as? Int) ?? -1)"
+        if let known = Self.outlines.withLock({ $0[version] }) { return known }
+        let all = try lines()
+        guard let first = all.first else { throw .malformedTable(path, line: 1, "the file is empty; it needs a header line of column names") }
+        let outline = (header: try fields(first.text, line: first.number), rows: all.count - 1)
+        Self.outlines.withLock { $0[version] = outline }
+        return outline
+    }
+
+    private static let outlines = Mutex<[String: (header: [String], rows: Int)]>([:])
 
     /// The values of `columns` in every data row, row-major `[rows, columns.count]`. Every cell
     /// must be a finite number; the error names the line and the column.
