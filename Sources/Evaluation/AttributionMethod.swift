@@ -67,15 +67,16 @@ enum GradientChunks {
         return (Tensor(shape: inputs.shape, scalars: gradients), logits)
     }
 
-    /// The target logit of each row, without gradients.
-    static func targetLogits(_ model: Sequential, inputs: Tensor, targets: [Int]) -> [Double] {
+    /// The target logit of each row (its softmax probability with `probabilities`), without gradients.
+    static func targetLogits(_ model: Sequential, inputs: Tensor, targets: [Int], probabilities: Bool = false) -> [Double] {
         var values: [Double] = []
         let count = inputs.shape[0]
         for start in stride(from: 0, to: count, by: rows) {
             let range = start..<min(start + rows, count)
-            let logits = model.logits(inputs.slice(range))
-            let classes = logits.shape[1]
-            values += range.enumerated().map { row, index in Double(logits.scalars[row * classes + targets[index]]) }
+            var outputs = model.logits(inputs.slice(range))
+            if probabilities { outputs = Kernels.softmax(outputs) }
+            let classes = outputs.shape[1]
+            values += range.enumerated().map { row, index in Double(outputs.scalars[row * classes + targets[index]]) }
         }
         return values
     }

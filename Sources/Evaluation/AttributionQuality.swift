@@ -48,22 +48,10 @@ public enum AttributionQuality {
         let rows = n * (steps + 1)
         let curveTargets = targets.flatMap { Array(repeating: $0, count: steps + 1) }
         func probabilities(_ values: [Float]) -> [[Double]] {
-            let p = targetProbabilities(model, inputs: Tensor(shape: [rows, c, h, w], scalars: values), targets: curveTargets)
+            let p = GradientChunks.targetLogits(model, inputs: Tensor(shape: [rows, c, h, w], scalars: values), targets: curveTargets, probabilities: true)
             return (0..<n).map { Array(p[($0 * (steps + 1))..<(($0 + 1) * (steps + 1))]) }
         }
         return Curves(deletion: probabilities(deleted), insertion: probabilities(inserted))
-    }
-
-    /// The softmax probability of each row's target, in bounded chunks.
-    static func targetProbabilities(_ model: Sequential, inputs: Tensor, targets: [Int]) -> [Double] {
-        var values: [Double] = []
-        for start in stride(from: 0, to: inputs.shape[0], by: GradientChunks.rows) {
-            let range = start..<min(start + GradientChunks.rows, inputs.shape[0])
-            let p = Kernels.softmax(model.logits(inputs.slice(range)))
-            let classes = p.shape[1]
-            values += range.enumerated().map { row, index in Double(p.scalars[row * classes + targets[index]]) }
-        }
-        return values
     }
 
     /// Trapezoidal area under a curve sampled at equal steps over [0, 1].
