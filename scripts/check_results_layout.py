@@ -148,7 +148,7 @@ def check_uncertainty(cell, trial_id, e, n, predictors, calibrations):
 
 def check(path):
     index = h5py.File(path, "r")
-    if index.attrs["format_version"] != 5:
+    if index.attrs["format_version"] != 6:
         fail(f"index format_version {index.attrs['format_version']}")
     for name in ["gauntlet_version", "experiment", "spec_file", "created", "git_commit", "host",
                  "trial_count", "complete", "failed", "missing"]:
@@ -171,7 +171,7 @@ def check(path):
         cell = index["cells"][trial_id]          # through the external link
         cells += 1
         attrs = cell.attrs
-        if attrs["trial_id"] != trial_id or attrs["format_version"] != 5:
+        if attrs["trial_id"] != trial_id or attrs["format_version"] != 6:
             fail(f"cell {trial_id} has the wrong id or format")
         for name in ["gauntlet_version", "experiment", "model", "repeat", "seed", "parameters", "status", "started",
                      "finished", "training_seconds", "evaluation_seconds", "dataset", "task", "loss", "git_commit", "host", "os",

@@ -5,6 +5,9 @@ import Tensors
 public struct Accuracy: Metric, Equatable {
     public static let kind = "accuracy"
     public static let summary = "Fraction of samples whose highest logit is the true class (ties to the lowest index)."
+    public var definition: String {
+        "Top-1 accuracy: the fraction of samples whose arg-max logit is the true label; ties go to the lowest class index."
+    }
     public init() {}
     public var name: String { "accuracy" }
     public func problems(classCount: Int) -> [String] { [] }

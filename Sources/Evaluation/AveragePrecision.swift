@@ -7,6 +7,7 @@
 /// `curve_points` points per class (default 200, 0 stores none).
 public struct AveragePrecision: RankingMetric, Equatable {
     public static let kind = "average_precision"
+    static let area = "Average precision: Σ_k (R_k − R_{k−1}) P_k over the thresholds in decreasing order (step-wise, no interpolation)."
     public static let summary = "Area under the precision-recall curve (step-wise); one-vs-rest averaged for more than two classes."
     static var value: KeyPath<BinaryRanking, Double> { \.averagePrecision }
     /// `macro` (default) or `weighted`; multi-class only.

@@ -12,6 +12,10 @@
 public struct BestThreshold: Metric, Equatable {
     public static let kind = "best_threshold"
     public static let summary = "Two-class threshold on p(class 1) maximising F1 or Youden's J on the validation split, and the value it reaches."
+    public var definition: String {
+        let criterion = usesYouden ? "Youden's J = TPR − FPR" : "F1"
+        return "Best threshold (two classes, class 1 positive): the threshold on p_1 maximising \(criterion) on the validation split's outputs of the same predictor and calibration; the evaluation reports that threshold, the criterion of its own samples at it, and the best criterion any threshold reaches on its samples (in-sample, optimistic)."
+    }
     /// `f1` (default) or `youden`.
     public var criterion: String?
     /// The threshold tuned on the validation split (set by the runner, not written in files).

@@ -6,6 +6,9 @@ import Tensors
 public struct BrierScore: Metric, Equatable {
     public static let kind = "brier_score"
     public static let summary = "Mean squared distance between the softmax probabilities and the one-hot label, summed over classes (0–2, lower is better)."
+    public var definition: String {
+        "Brier score: the mean over samples of Σ_c (p_c − 1[c = y])² over the classes c (0 to 2, not halved); lower is better."
+    }
     public init() {}
     public var name: String { "brier_score" }
     public var columns: [MetricColumn] { [MetricColumn(name, higherIsBetter: false)] }

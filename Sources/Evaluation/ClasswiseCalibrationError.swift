@@ -8,6 +8,9 @@ import Tensors
 public struct ClasswiseCalibrationError: Metric, Equatable {
     public static let kind = "classwise_ece"
     public static let summary = "Mean over classes of the calibration error of each class's probability (equal-width bins, default 15)."
+    public var definition: String {
+        "Classwise ECE (Kull et al. 2019): the mean over classes c of the expected calibration error of p_c against 1[y = c], with \(bins ?? 15) equal-width bins; lower is better."
+    }
     /// Number of bins, ≥ 1 (default 15).
     public var bins: Int?
 

@@ -6,6 +6,9 @@ import Tensors
 public struct ConfusionMatrix: Metric, Equatable {
     public static let kind = "confusion_matrix"
     public static let summary = "Counts of (true class, predicted class) pairs, rows true and columns predicted; stored as an array."
+    public var definition: String {
+        "Confusion matrix: counts of (true class, predicted class) pairs, rows true and columns predicted (predicted = arg-max, ties to the lowest class)."
+    }
     public init() {}
     public var name: String { "confusion_matrix" }
     public var columns: [MetricColumn] { [] }

@@ -5,6 +5,9 @@ import Tensors
 public struct CrossEntropy: Metric, Equatable {
     public static let kind = "cross_entropy"
     public static let summary = "Mean negative log-likelihood of the true class under the softmax, in nats (lower is better)."
+    public var definition: String {
+        "Cross-entropy (log-loss): the mean over samples of −log p_y, the softmax probability of the true label, in nats; lower is better."
+    }
     public init() {}
     public var name: String { "cross_entropy" }
     public var columns: [MetricColumn] { [MetricColumn(name, higherIsBetter: false)] }

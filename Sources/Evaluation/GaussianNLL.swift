@@ -9,6 +9,9 @@ import Layers
 public struct GaussianNLL: Metric, Equatable {
     public static let kind = "gaussian_nll"
     public static let summary = "Regression: Gaussian negative log-likelihood of the targets under the predicted mean and variance (nats, lower is better)."
+    public var definition: String {
+        "Gaussian negative log-likelihood: the mean over samples and targets of ½(log 2πσ² + (y − μ)²/σ²), σ² the predictive variance (aleatoric + epistemic), in nats; NaN for a predictor without a variance; lower is better."
+    }
     public static var task: TaskKind { .regression }
     public init() {}
     public var name: String { "gaussian_nll" }

@@ -5,6 +5,9 @@ import Layers
 public struct MeanAbsoluteError: Metric, Equatable {
     public static let kind = "mae"
     public static let summary = "Regression: mean absolute error of the predicted mean, over samples and targets (lower is better)."
+    public var definition: String {
+        "Mean absolute error: the mean of |y − μ| over samples and targets, μ the predicted mean; in target units, lower is better."
+    }
     public static var task: TaskKind { .regression }
     public init() {}
     public var name: String { "mae" }

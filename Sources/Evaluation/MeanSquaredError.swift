@@ -5,6 +5,9 @@ import Layers
 public struct MeanSquaredError: Metric, Equatable {
     public static let kind = "mse"
     public static let summary = "Regression: mean squared error of the predicted mean, over samples and targets (lower is better)."
+    public var definition: String {
+        "Mean squared error: the mean of (y − μ)² over samples and targets, μ the predicted mean; in squared target units, lower is better."
+    }
     public static var task: TaskKind { .regression }
     public init() {}
     public var name: String { "mse" }

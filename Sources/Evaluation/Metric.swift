@@ -15,6 +15,9 @@ public protocol Metric: Codable, Sendable {
     static var task: TaskKind { get }
     /// One line for `gauntlet list` and the JSON Schema.
     static var summary: String { get }
+    /// The exact definition with this instance's parameters (binning rule, averaging, which class
+    /// is positive), as the report's methods section prints it and cell files store it.
+    var definition: String { get }
     /// The metric's name in results (`accuracy`, `top_5_accuracy`, `f1_macro`): unique among the
     /// experiment's metrics; it names the metric's arrays (`/metric_arrays/<name>/…`).
     var name: String { get }

@@ -14,6 +14,23 @@ public enum ClassAverage: String, Codable, Sendable, CaseIterable {
 enum PerClassScore: String, Sendable {
     case precision, recall, f1
 
+    var title: String {
+        switch self {
+        case .precision: "Precision"
+        case .recall: "Recall"
+        case .f1: "F1"
+        }
+    }
+
+    /// The one-vs-rest formula, for definitions.
+    var formula: String {
+        switch self {
+        case .precision: "TP/(TP + FP)"
+        case .recall: "TP/(TP + FN)"
+        case .f1: "2TP/(2TP + FP + FN)"
+        }
+    }
+
     func value(tp: Int, fp: Int, fn: Int) -> Double {
         let (numerator, denominator): (Int, Int)
         switch self {
@@ -55,6 +72,14 @@ protocol PerClassMetric: Metric {
 extension PerClassMetric {
     var averaging: ClassAverage { average.flatMap(ClassAverage.init(rawValue:)) ?? .macro }
     public var name: String { "\(Self.kind)_\(averaging.rawValue)" }
+    public var definition: String {
+        let averaged = switch averaging {
+        case .macro: "the unweighted mean over the classes present among labels or predictions"
+        case .micro: "computed from the counts pooled over classes"
+        case .weighted: "the mean over the classes present weighted by their number of true samples"
+        }
+        return "\(Self.score.title) (\(averaging.rawValue)): \(Self.score.formula), one-vs-rest per class, a zero denominator giving 0; \(averaged) (scikit-learn's convention)."
+    }
     public func problems(classCount: Int) -> [String] {
         guard let average, ClassAverage(rawValue: average) == nil else { return [] }
         return ["average must be one of \(ClassAverage.allCases.map(\.rawValue).joined(separator: ", ")), got '\(average)'"]

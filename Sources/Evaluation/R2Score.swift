@@ -6,6 +6,9 @@ import Layers
 public struct R2Score: Metric, Equatable {
     public static let kind = "r2"
     public static let summary = "Regression: coefficient of determination of the predicted mean, averaged over targets (higher is better, 1 is perfect)."
+    public var definition: String {
+        "R²: per target 1 − SSE/SST (SST about the target's mean on the evaluated samples), averaged over targets; a constant target scores 1 when predicted exactly, else 0 (scikit-learn's convention); higher is better."
+    }
     public static var task: TaskKind { .regression }
     public init() {}
     public var name: String { "r2" }

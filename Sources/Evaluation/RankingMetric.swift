@@ -3,6 +3,8 @@
 protocol RankingMetric: Metric {
     /// The area this kind reports.
     static var value: KeyPath<BinaryRanking, Double> { get }
+    /// The exact area, for definitions.
+    static var area: String { get }
     /// The curve's named arrays, all of one length.
     static func curve(_ ranking: BinaryRanking) -> [(String, [Double])]
     var average: String? { get }
@@ -11,6 +13,10 @@ protocol RankingMetric: Metric {
 
 extension RankingMetric {
     public var name: String { average == "weighted" ? "\(Self.kind)_weighted" : Self.kind }
+    public var definition: String {
+        let averaged = average == "weighted" ? "weighted by their positives" : "unweighted"
+        return "\(Self.area) Two classes: class 1 is positive, scored by p_1. More classes: one-vs-rest per class c scored by p_c, averaged (\(averaged)) over the classes with both positives and negatives."
+    }
 
     public func problems(classCount: Int) -> [String] {
         var found: [String] = []

@@ -7,6 +7,9 @@ import Tensors
 public struct TopKAccuracy: Metric, Equatable {
     public static let kind = "top_k_accuracy"
     public static let summary = "Fraction of samples whose true class is among the k highest logits."
+    public var definition: String {
+        "Top-\(k) accuracy: the fraction of samples whose true label is among the \(k) highest logits; a tie with the label's logit counts against the label."
+    }
     /// How many of the highest logits count, in 1 ..< classes.
     public var k: Int
 

@@ -8,11 +8,11 @@ import Spec
 import Storage
 import Tensors
 
-/// One trial's results as one HDF5 file, `cells/<trial id>.h5` (layout `format_version` 5,
+/// One trial's results as one HDF5 file, `cells/<trial id>.h5` (layout `format_version` 6,
 /// documented in `schemas/results-format.md`). Written under a temporary name and renamed when
 /// complete, right after the trial ends: a killed run loses at most the trial in flight.
 public enum CellFile {
-    public static let formatVersion: Int64 = 5
+    public static let formatVersion: Int64 = 6
 
     /// What the index and the summary table need of a cell, read back from its file.
     public struct Summary: Sendable {
@@ -73,7 +73,24 @@ public enum CellFile {
             try file.setAttribute("dataset", .string(type(of: resolved.experiment.dataset).kind))
             try file.setAttribute("task", .string(resolved.experiment.task.rawValue))
             try file.setAttribute("loss", .string(resolved.model.loss.rawValue))
+            try writeMetricColumns(resolved.experiment.metrics, to: file)
             try writeResults(outcome, store: trial.spec.store, labels: testLabels, to: file)
+        }
+    }
+
+    /// `/metric_columns` (every metric column with the direction reports mark the best by) and
+    /// `/methods` (every metric's exact definition): a report reads them from the results alone.
+    static func writeMetricColumns(_ metrics: [any Metric], to file: HDF5File) throws {
+        let columns = metrics.flatMap { metric in metric.columns.map { (metric: metric.name, column: $0) } }
+        if !columns.isEmpty {
+            try file.write("/metric_columns/name", strings: columns.map(\.column.name))
+            try file.write("/metric_columns/metric", strings: columns.map(\.metric))
+            try file.write("/metric_columns/higher_is_better", integers: columns.map { $0.column.higherIsBetter ? 1 : 0 }, shape: [columns.count])
+            try file.write("/metric_columns/ideal", doubles: columns.map { $0.column.ideal ?? .nan }, shape: [columns.count])
+        }
+        if !metrics.isEmpty {
+            try file.write("/methods/metric", strings: metrics.map(\.name))
+            try file.write("/methods/definition", strings: metrics.map(\.definition))
         }
     }
 

@@ -68,7 +68,7 @@ let syntheticExperiment = """
         try command.run()
 
         let file = try HDF5File.open("\(workspace.directory)/results/synthetic_smoke/synthetic_smoke.h5")
-        #expect(try file.attribute("format_version") == .integer(5))
+        #expect(try file.attribute("format_version") == .integer(6))
         #expect(try file.attribute("experiment") == .string("synthetic_smoke"))
         #expect(try file.attribute("complete") == .integer(2))
         #expect(try file.readStrings("/spec") == [syntheticExperiment])
