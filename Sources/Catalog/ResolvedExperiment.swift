@@ -194,6 +194,11 @@ public struct ResolvedExperiment: Sendable {
         if spec.interpret.isPresent, let dataset {
             issues += interpretIssues(spec, methods: attributionMethods, models: models, dataset: dataset, task: task)
         }
+        if let baseline = spec.report.baseline, !spec.models.contains(where: { $0.name == baseline }) {
+            let names = spec.models.map(\.name)
+            issues.append(SpecIssue(location: spec.report.node?["baseline"]?.location ?? spec.report.node?.location, keyPath: "report.baseline",
+                                    message: "no model named '\(baseline)'\(Suggestion.hint(for: baseline, among: names)); the models: \(names.joined(separator: ", "))"))
+        }
         for (component, method) in uncertaintyMethods where method is MonteCarloDropout {
             for model in models where !model.layers.contains(where: { (($0.spec as? DropoutSpec)?.p ?? 0) > 0 }) {
                 issues.append(component.issue(

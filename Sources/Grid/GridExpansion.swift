@@ -120,7 +120,7 @@ public enum GridExpansion {
     }
 
     /// Sections that do not determine results, or that a trial's id covers separately.
-    static let unidentifying: Set<String> = ["name", "description", "repeats", "models", "seed"]
+    static let unidentifying: Set<String> = ["name", "description", "repeats", "models", "seed", "report"]
 
     /// The trials of one decoded cell: one per model and repeat. A trial's id hashes the cell's
     /// other settings with its own model and seed, so adding a model to the list leaves the other

@@ -33,9 +33,11 @@ public struct ExperimentSpec: Decodable, Sendable {
     /// Which tensors the results file keeps.
     public var store: StoreSpec
     public var evaluation: EvaluationSpec
+    /// How `gauntlet report` presents the results (not part of a trial's identity).
+    public var report: ReportSpec
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, calibration, uncertainty, interpret, store, evaluation
+        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, calibration, uncertainty, interpret, store, evaluation, report
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,6 +58,7 @@ public struct ExperimentSpec: Decodable, Sendable {
         interpret = try c.decodeIfPresent(InterpretSpec.self, forKey: .interpret) ?? InterpretSpec()
         store = try c.decodeIfPresent(StoreSpec.self, forKey: .store) ?? StoreSpec()
         evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
+        report = try c.decodeIfPresent(ReportSpec.self, forKey: .report) ?? ReportSpec()
     }
 
     /// This spec with the top-level `sections` decoded again from `root`, the rest kept: a grid
@@ -81,6 +84,7 @@ public struct ExperimentSpec: Decodable, Sendable {
                 case .interpret: spec.interpret = try c.decodeIfPresent(InterpretSpec.self, forKey: .interpret) ?? InterpretSpec()
                 case .store: spec.store = try c.decodeIfPresent(StoreSpec.self, forKey: .store) ?? StoreSpec()
                 case .evaluation: spec.evaluation = try c.decodeIfPresent(EvaluationSpec.self, forKey: .evaluation) ?? EvaluationSpec()
+                case .report: spec.report = try c.decodeIfPresent(ReportSpec.self, forKey: .report) ?? ReportSpec()
                 }
             }
             return spec
@@ -347,6 +351,33 @@ public struct IntervalSpec: Decodable, Sendable {
 
 /// Which tensors a run keeps in its results file (metrics, learning curves and provenance are
 /// always kept).
+/// The `report` section: how `gauntlet report` presents the stored results. It changes no
+/// number, so it is not part of a trial's identity (editing it reruns nothing).
+public struct ReportSpec: Decodable, Sendable, Equatable {
+    /// The model (one of `models[].name`) that mCE and relative mCE are normalised by.
+    public var baseline: String?
+    /// Per-setting figures are drawn for at most this many settings (default 6; the tables hold all).
+    public var figureSettings: Int?
+    /// The section as written, for messages.
+    public var node: SpecNode?
+
+    public init() {}
+
+    public static func == (a: ReportSpec, b: ReportSpec) -> Bool { a.baseline == b.baseline && a.figureSettings == b.figureSettings }
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case baseline, figureSettings }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        node = SpecDecoder.source(of: decoder)
+        baseline = try c.decodeIfPresent(String.self, forKey: .baseline)
+        if let value = try c.decodeIfPresent(Int.self, forKey: .figureSettings) {
+            guard value >= 1 else { throw SpecDecoder.issue(try c.superDecoder(forKey: .figureSettings), "figure_settings must be ≥ 1, got \(value)") }
+            figureSettings = value
+        }
+    }
+}
+
 public struct StoreSpec: Decodable, Sendable, Equatable {
     /// The predicted class of every test sample under every evaluation (default true).
     public var predictions = true

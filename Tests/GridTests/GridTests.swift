@@ -149,6 +149,6 @@ func problems(_ text: String, overrides: [String] = []) -> [String] {
         #expect(problems(gridBase, overrides: ["attacks[3].epsilon=1"]) == ["command-line override 1 'attacks[3].epsilon=1': attacks[3]: the list has 1 element(s); there is no [3]"])
         #expect(problems(gridBase, overrides: ["seed"]) == ["command-line override 1 'seed': expected key.path=value"])
         #expect(problems(gridBase, overrides: ["training..epochs=1"]).first?.contains("is not a key path") == true)
-        #expect(problems(gridBase, overrides: ["sed=1"]) == ["command-line override 1 'sed=1': sed: unknown key 'sed' (did you mean 'seed'?); expected one of: attacks, calibration, dataset, description, evaluation, interpret, metrics, models, name, noise, repeats, schema_version, seed, store, training, uncertainty"])
+        #expect(problems(gridBase, overrides: ["sed=1"]) == ["command-line override 1 'sed=1': sed: unknown key 'sed' (did you mean 'seed'?); expected one of: attacks, calibration, dataset, description, evaluation, interpret, metrics, models, name, noise, repeats, report, schema_version, seed, store, training, uncertainty"])
     }
 }

@@ -44,7 +44,7 @@ import Testing
             .replacingOccurrences(of: "seed: 7", with: "seed: 7\nsede: 1")
         let found = issues(text)
         let unknown = found.first { $0.keyPath == "sede" }
-        #expect(unknown?.description == "x.yaml:4:1: sede: unknown key 'sede' (did you mean 'seed'?); expected one of: attacks, calibration, dataset, description, evaluation, interpret, metrics, models, name, noise, repeats, schema_version, seed, store, training, uncertainty")
+        #expect(unknown?.description == "x.yaml:4:1: sede: unknown key 'sede' (did you mean 'seed'?); expected one of: attacks, calibration, dataset, description, evaluation, interpret, metrics, models, name, noise, repeats, report, schema_version, seed, store, training, uncertainty")
         // Decoding stopped at the missing `epochs`; every key of `training` is declared, so its
         // misspelling is still reported, with the other problems of the file.
         #expect(found.contains { $0.keyPath == "training" && $0.message == "missing required key 'epochs'" })
