@@ -2,7 +2,7 @@
 SWIFT ?= swift
 GAUNTLET := .build/release/gauntlet
 
-.PHONY: deps build quickstart test bench clean
+.PHONY: deps build quickstart report-check test bench clean
 
 deps:
 	./scripts/install-deps.sh
@@ -10,9 +10,18 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product gauntlet
 
-## Train and test the quickstart models on Fashion-MNIST; prints the table, writes results/quickstart/.
+## Train and test the quickstart models on Fashion-MNIST; prints the table, writes results/quickstart/
+## and its report (results/quickstart/report.html, report.md, tables/, figures/).
 quickstart: build
 	$(GAUNTLET) run experiments/quickstart.yaml
+	$(GAUNTLET) report results/quickstart
+
+## Runs the robustness study, reports it, and renders both reports in headless Chromium
+## (non-blank, silent console, no network requests). Needs `make quickstart` first.
+report-check: build
+	$(GAUNTLET) run experiments/robustness-study.yaml --quiet
+	$(GAUNTLET) report results/robustness-study
+	./scripts/check_report_render.py --self-test results/quickstart/report.html results/robustness-study/report.html
 
 ## The whole test suite (debug build).
 test: deps

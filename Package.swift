@@ -81,14 +81,14 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Grid", "Catalog", "Spec", "Datasets", "Evaluation", "Layers", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Reporting", "Grid", "Catalog", "Spec", "Datasets", "Evaluation", "Layers", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors", "Evaluation", "Datasets", "Perturbations"],
             exclude: ["BrokenSpecs"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting"], swiftSettings: swiftSettings),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"], exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "GauntletCLITests", dependencies: ["GauntletCLI", "Runner", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
+            name: "GauntletCLITests", dependencies: ["GauntletCLI", "Runner", "Reporting", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Golden"], swiftSettings: swiftSettings),
     ]

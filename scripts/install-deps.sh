@@ -13,6 +13,8 @@ packages=(
   python3-yaml          # tests: read experiment files for that validator
   python3-h5py          # tests: read results back with h5py and check the documented layout
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist
+  chromium              # make report-check: renders the HTML reports headless
+  python3-pil           # make report-check: reads the screenshots
 )
 
 missing=()

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Grid
+import Reporting
 import Spec
 import Storage
 
@@ -40,6 +41,7 @@ public enum IndexFile {
             try file.write("/spec", strings: [grid.document.text], scalar: true)
             try file.write("/spec_sources/path", strings: grid.document.sources.map(\.path))
             try file.write("/spec_sources/text", strings: grid.document.sources.map(\.text))
+            try file.write("/overrides", strings: grid.document.overrides)
 
             // Every trial of the grid, present or not.
             try file.write("/trials/trial_id", strings: cells.map(\.trial.trial.id))

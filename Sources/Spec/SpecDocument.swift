@@ -12,6 +12,9 @@ public struct SpecDocument: Sendable {
     public var sources: [(path: String, text: String)]
     /// The composed tree.
     public var root: SpecNode
+    /// The command-line overrides applied (`key.path=value`), stored with results so that the
+    /// exact command can be given again.
+    public var overrides: [String] = []
 
     /// Reads `file`, its includes, and applies `overrides` (`key.path=value` from the command line).
     public static func load(_ file: String, overrides: [String] = []) throws(SpecErrors) -> SpecDocument {
@@ -24,7 +27,20 @@ public struct SpecDocument: Sendable {
         var sources: [(String, String)] = [(file, text)]
         var root = try compose(text, file: file, including: [], sources: &sources)
         root = try Override.apply(overrides, to: root)
-        return SpecDocument(file: file, text: text, sources: sources, root: root)
+        return SpecDocument(file: file, text: text, sources: sources, root: root, overrides: overrides)
+    }
+
+    /// Rebuilds a document from the texts stored with results (the file first, then the files
+    /// it includes, as `sources` lists them): includes are taken from `sources`, not the disk.
+    public static func parse(stored sources: [(path: String, text: String)], overrides: [String] = []) throws(SpecErrors) -> SpecDocument {
+        guard let main = sources.first else {
+            throw SpecErrors([SpecIssue(location: nil, keyPath: "", message: "no stored experiment file")])
+        }
+        var read: [(String, String)] = [(main.path, main.text)]
+        let stored = Dictionary(sources.map { ($0.path, $0.text) }, uniquingKeysWith: { first, _ in first })
+        var root = try compose(main.text, file: main.path, including: [], sources: &read, stored: stored)
+        root = try Override.apply(overrides, to: root)
+        return SpecDocument(file: main.path, text: main.text, sources: read, root: root, overrides: overrides)
     }
 
     /// Decodes the whole document into `type`; unknown keys are errors.
@@ -57,7 +73,8 @@ public struct SpecDocument: Sendable {
     }
 
     /// Parses one file and merges it over the files it includes.
-    static func compose(_ text: String, file: String, including chain: [String], sources: inout [(String, String)]) throws(SpecErrors) -> SpecNode {
+    static func compose(_ text: String, file: String, including chain: [String], sources: inout [(String, String)],
+                        stored: [String: String] = [:]) throws(SpecErrors) -> SpecNode {
         let depth = SpecLimits.flowDepth(of: text)
         guard depth <= SpecLimits.maximumDepth else {
             throw SpecErrors([SpecIssue(location: nil, keyPath: "", message: "\(file): nested \(depth) levels deep; the limit is \(SpecLimits.maximumDepth)")])
@@ -99,9 +116,10 @@ public struct SpecDocument: Sendable {
                 let cycle = (chain + [here, canonical]).map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: " → ")
                 throw SpecErrors([SpecIssue(location: pathNode.location, keyPath: key, message: "include cycle: \(cycle)")])
             }
-            let includedText = try read(included, from: (pathNode, key))
+            let includedText: String
+            if let text = stored[included] { includedText = text } else { includedText = try read(included, from: (pathNode, key)) }
             sources.append((included, includedText))
-            base = base.merged(with: try compose(includedText, file: included, including: chain + [here], sources: &sources))
+            base = base.merged(with: try compose(includedText, file: included, including: chain + [here], sources: &sources, stored: stored))
         }
         return base.merged(with: node.removing("include"))
     }

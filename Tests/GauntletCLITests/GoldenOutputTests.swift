@@ -33,7 +33,7 @@ import Testing
 
     @Test func listingAndHelp() throws {
         try expectGolden("list.txt", List.render())
-        for command in ["run", "sweep", "plan", "validate", "list", "schema"] {
+        for command in ["run", "sweep", "plan", "validate", "list", "schema", "report"] {
             try expectGolden("help-\(command).txt", helpText(command))
         }
         try expectGolden("help.txt", Gauntlet.helpMessage(columns: 100))
@@ -42,6 +42,7 @@ import Testing
     func helpText(_ command: String) -> String {
         let types: [String: any ParsableCommand.Type] = [
             "run": Run.self, "sweep": Sweep.self, "plan": Plan.self, "validate": Validate.self, "list": List.self, "schema": Schema.self,
+            "report": ReportCommand.self,
         ]
         return Gauntlet.helpMessage(for: types[command]!, columns: 100)
     }

@@ -4,6 +4,7 @@ import Datasets
 import Evaluation
 import Grid
 import Layers
+import Reporting
 import Runner
 import Spec
 import Tensors

@@ -1,7 +1,3 @@
-import Catalog
-import Grid
-import Spec
-
 /// The metrics of an experiment aggregated over repeats: one row per cell of the grid (model,
 /// sweep values) and evaluation (name, predictor, calibration), with the mean and the sample
 /// standard deviation (n − 1 in the denominator; NaN for a single repeat) of every metric column
@@ -30,25 +26,26 @@ public struct RepeatSummary: Sendable {
     public var requestedRepeats = 1
     public var rows: [Row] = []
 
-    public init(_ cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)]) {
-        requestedRepeats = cells.first?.trial.trial.spec.repeats ?? 1
-        for (resolved, summary) in cells {
+    /// Aggregates the completed cells; `axes` fixes the axis columns (default: every axis of
+    /// the cells in order of appearance, without `model` and `repeat`).
+    public init(_ cells: [CellResult], requestedRepeats: Int, axes: [String]? = nil) {
+        self.requestedRepeats = requestedRepeats
+        for cell in cells {
             // `repeat` is the axis the summary aggregates over.
-            for (axis, _) in resolved.trial.parameters where axis != "model" && axis != "repeat" && !axes.contains(axis) { axes.append(axis) }
-            for (name, _) in summary?.metrics ?? [] where !metrics.contains(name) { metrics.append(name) }
+            for (axis, _) in cell.parameters where axes == nil && axis != "model" && axis != "repeat" && !self.axes.contains(axis) { self.axes.append(axis) }
+            for (name, _) in cell.metrics where !metrics.contains(name) { metrics.append(name) }
         }
+        if let axes { self.axes = axes }
         var order: [[String]] = []
         var samples: [[String]: (row: Row, values: [[Double]])] = [:]
-        for (resolved, summary) in cells {
-            guard let summary, summary.status == .completed else { continue }
-            let trial = resolved.trial
-            let values = axes.map { axis in trial.parameters.first { $0.axis == axis }?.value ?? "" }
-            for (index, evaluation) in summary.evaluations.enumerated() {
-                let key = [trial.modelName] + values + [evaluation.name, evaluation.predictor, evaluation.calibration]
-                let metricValues = metrics.map { name in summary.metrics.first { $0.name == name }?.values[index] ?? .nan }
+        for cell in cells where cell.completed {
+            let values = self.axes.map { axis in cell.parameters.first { $0.axis == axis }?.value ?? "" }
+            for (index, evaluation) in cell.evaluations.enumerated() {
+                let key = [cell.model] + values + [evaluation.name, evaluation.predictor, evaluation.calibration]
+                let metricValues = metrics.map { name in cell.metric(name)?[index] ?? .nan }
                 if samples[key] == nil {
                     order.append(key)
-                    samples[key] = (Row(model: trial.modelName, values: values, evaluation: evaluation.name, kind: evaluation.kind,
+                    samples[key] = (Row(model: cell.model, values: values, evaluation: evaluation.name, kind: evaluation.kind,
                                         predictor: evaluation.predictor, calibration: evaluation.calibration,
                                         repeats: 0, mean: [], standardDeviation: []), [])
                 }
