@@ -216,6 +216,12 @@ public struct ResolvedExperiment: Sendable {
                 if models.contains(where: \.loss.predictsVariance) || !uncertaintyMethods.isEmpty { metrics += [GaussianNLL(), IntervalCoverage()] }
             }
         }
+        let metricColumns = metrics.flatMap { $0.columns.map(\.name) }
+        for (index, column) in spec.report.metrics.enumerated() where !metricColumns.contains(column) {
+            issues.append(SpecIssue(location: spec.report.node?["metrics"]?.elements?[index].location ?? spec.report.node?.location,
+                                    keyPath: "report.metrics[\(index)]",
+                                    message: "no metric column '\(column)'\(Suggestion.hint(for: column, among: metricColumns)); the experiment's columns: \(metricColumns.joined(separator: ", "))"))
+        }
         guard issues.isEmpty, let dataset, let optimizer, let schedule else { throw SpecErrors(issues) }
         return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
                                   corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics,

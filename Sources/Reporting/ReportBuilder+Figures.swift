@@ -33,12 +33,15 @@ extension ReportBuilder {
         })
     }
 
-    /// The first metric column of the clean evaluation against every numeric swept axis, one
-    /// line per model and other settings: the comparison across a sweep.
+    /// The compared metric columns (`report.metrics`, default the first column) of the clean
+    /// evaluation against every numeric swept axis, one line per model and other settings: the
+    /// comparison across a sweep.
     func comparisonFigures() -> [Report.Figure] {
-        guard let metric = results.cells.first(where: \.completed)?.metrics.first?.name else { return [] }
+        guard let first = results.cells.first(where: \.completed)?.metrics.first?.name else { return [] }
+        let metrics = results.comparedMetrics.isEmpty ? [first] : results.comparedMetrics
         let axes = results.cells.first?.settings.map(\.axis) ?? []
         var figures: [Report.Figure] = []
+        for metric in metrics {
         for axis in axes {
             let all = settings
             let numeric = all.compactMap { setting in setting.cells.first?.settings.first { $0.axis == axis }.flatMap { Double($0.value) } }
@@ -58,7 +61,8 @@ extension ReportBuilder {
             }
             let short = CellResult.shortAxis(axis)
             let chart = LineChart(title: "\(metric) (clean) against \(short)", xTitle: axis, yTitle: metric, series: series)
-            figures.append(Report.Figure(id: "compare_\(Self.fileName(axis))", caption: "Clean \(metric) of every setting against the swept \(axis), mean ± std over repeats.", svg: chart.svg()))
+            figures.append(Report.Figure(id: "compare_\(Self.fileName(metric))_\(Self.fileName(axis))", caption: "Clean \(metric) of every setting against the swept \(axis), mean ± std over repeats.", svg: chart.svg()))
+        }
         }
         return figures
     }

@@ -23,6 +23,8 @@ public struct ResultSet: Sendable {
     public var baseline: String?
     /// The spec's `report.figure_settings`: per-setting figures for at most this many settings.
     public var figureSettings: Int?
+    /// The spec's `report.metrics`: metric columns plotted against numeric sweep axes.
+    public var comparedMetrics: [String] = []
     public var trials: [TrialEntry]
     public var cells: [CellResult]
     /// Cells and files that could not be read, each naming the file and why.

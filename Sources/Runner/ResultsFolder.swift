@@ -72,6 +72,7 @@ public enum ResultsFolder {
                 results.description = document.root["description"]?.scalarValue(String.self) ?? ""
                 results.baseline = document.root["report"]?["baseline"]?.scalarValue(String.self)
                 results.figureSettings = document.root["report"]?["figure_settings"]?.scalarValue(Int.self)
+                results.comparedMetrics = document.root["report"]?["metrics"]?.elements?.compactMap { $0.scalarValue(String.self) } ?? []
                 if results.requestedRepeats == 0 { results.requestedRepeats = document.root["repeats"]?.scalarValue(Int.self) ?? 1 }
             }
         }

@@ -358,19 +358,22 @@ public struct ReportSpec: Decodable, Sendable, Equatable {
     public var baseline: String?
     /// Per-setting figures are drawn for at most this many settings (default 6; the tables hold all).
     public var figureSettings: Int?
+    /// Metric columns plotted against every numeric sweep axis (default: the first column).
+    public var metrics: [String] = []
     /// The section as written, for messages.
     public var node: SpecNode?
 
     public init() {}
 
-    public static func == (a: ReportSpec, b: ReportSpec) -> Bool { a.baseline == b.baseline && a.figureSettings == b.figureSettings }
+    public static func == (a: ReportSpec, b: ReportSpec) -> Bool { a.baseline == b.baseline && a.figureSettings == b.figureSettings && a.metrics == b.metrics }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case baseline, figureSettings }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case baseline, figureSettings, metrics }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         node = SpecDecoder.source(of: decoder)
         baseline = try c.decodeIfPresent(String.self, forKey: .baseline)
+        metrics = try c.decodeIfPresent([String].self, forKey: .metrics) ?? []
         if let value = try c.decodeIfPresent(Int.self, forKey: .figureSettings) {
             guard value >= 1 else { throw SpecDecoder.issue(try c.superDecoder(forKey: .figureSettings), "figure_settings must be ≥ 1, got \(value)") }
             figureSettings = value

@@ -67,6 +67,35 @@ import Testing
         #expect(abs(cnn.values[0].standardDeviation - 0.02.squareRoot() * 0.1) < 1e-12)
     }
 
+    @Test func aNumericSweepAxisGetsAComparisonFigurePerChosenMetric() throws {
+        var results = ReportFixture.results()
+        for index in results.cells.indices {
+            // Two learning rates: repeat 0 of each model at 0.01, repeat 1 at 0.1.
+            results.cells[index].parameters.append(("training.optimizer.lr", results.cells[index].repeatIndex == 0 ? "0.01" : "0.1"))
+        }
+        results.comparedMetrics = ["accuracy", "cross_entropy"]
+        let report = ReportBuilder(results: results, reportCommand: "").build()
+        let ids = report.figures.map(\.id)
+        #expect(ids.contains("compare_accuracy_training_optimizer_lr") && ids.contains("compare_cross_entropy_training_optimizer_lr"))
+        let figure = try #require(report.figures.first { $0.id == "compare_accuracy_training_optimizer_lr" })
+        // One line per model, the learning rate on the x axis.
+        #expect(figure.svg.contains(">mlp</text>") && figure.svg.contains(">cnn</text>") && figure.svg.contains(">training.optimizer.lr</text>"))
+        // Settings now differ by learning rate: the table has a row per model and rate.
+        let clean = try #require(report.tables.first { $0.id == "clean" })
+        #expect(clean.keyHeaders == ["model", "lr", "evaluation"] && clean.rows.count == 4)
+    }
+
+    @Test func severalExperimentsBecomeOneSetWithAnExperimentAxis() {
+        var other = ReportFixture.results()
+        other.experiment = "other"
+        let combined = ResultSet.combining([ReportFixture.results(), other])
+        #expect(combined.cells.count == 8 && combined.trials.count == 8)
+        #expect(combined.cells.allSatisfy { $0.parameters.first?.axis == "experiment" })
+        let report = ReportBuilder(results: combined, reportCommand: "").build()
+        let clean = report.tables.first { $0.id == "clean" }
+        #expect(clean?.rows.map { $0.keys[1] } == ["fixture", "fixture", "other", "other"])
+    }
+
     @Test func niceTicks() {
         #expect(PlotFrame.niceStep(0.17) == 0.2)
         #expect(PlotFrame.niceStep(3) == 5)
