@@ -185,6 +185,16 @@ def check(path):
         if status != "completed":
             continue
         evaluations = cell["metrics/evaluation"][:]
+        # Format 6: every metric column with its direction, every metric with its definition.
+        columns = [c.decode() for c in cell["metric_columns/name"][:]]
+        if not columns or any(c not in cell["metrics"] for c in columns):
+            fail(f"cell {trial_id} /metric_columns/name {columns} do not match /metrics")
+        for part in ["metric", "higher_is_better", "ideal"]:
+            if len(cell[f"metric_columns/{part}"]) != len(columns):
+                fail(f"cell {trial_id} /metric_columns/{part} has the wrong length")
+        definitions = [d.decode() for d in cell["methods/definition"][:]]
+        if len(definitions) != len(cell["methods/metric"]) or any(len(d) < 20 for d in definitions):
+            fail(f"cell {trial_id} /methods lacks definitions")
         if attrs["task"] == "regression":
             check_regression(cell, trial_id, len(evaluations))
             rows_of_cell = sum(1 for t in table["trial_id"] if t.decode() == trial_id)
