@@ -15,6 +15,7 @@ packages=(
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist
   chromium              # make report-check: renders the HTML reports headless
   python3-pil           # make report-check: reads the screenshots
+  librsvg2-bin          # rsvg-convert: gauntlet report also writes every figure as PDF
 )
 
 missing=()

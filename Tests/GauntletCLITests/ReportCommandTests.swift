@@ -37,6 +37,10 @@ import Testing
         for figure in ["robustness_curve-1", "learning_curve-1", "reliability-1", "roc-1", "confusion-1", "uncertainty-1"] {
             #expect(FileManager.default.fileExists(atPath: "\(folder)/figures/\(figure).svg"), "no figures/\(figure).svg")
             #expect(markdown.contains("figures/\(figure).svg"))
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/rsvg-convert") {
+                let pdf = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/figures/\(figure).pdf"))
+                #expect(pdf.starts(with: Data("%PDF".utf8)), "figures/\(figure).pdf is not a PDF")
+            }
         }
         // Definitions come from the cells, the exact command is given, repeats are aggregated.
         #expect(html.contains("equal-width bins, confidence c in bin min(⌊c·15⌋, 14)"))
