@@ -24,7 +24,7 @@ FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-default-apps", "--disable-breakpad", "--enable-logging=stderr", "--log-level=0",
-    "--window-size=1280,2400",
+    "--window-size=1280,4000",
 ]
 # Okabe-Ito blue and orange: the first coloured series and bars of the figures.
 FIGURE_COLOURS = [(0x00, 0x72, 0xB2), (0xE6, 0x9F, 0x00), (0x56, 0xB4, 0xE9)]

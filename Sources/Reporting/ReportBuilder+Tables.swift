@@ -1,16 +1,26 @@
 extension ReportBuilder {
+    /// The headline tables: clean results and the summaries of robustness, attacks, OOD
+    /// detection and attributions (the per-evaluation tables follow the figures).
     func tableSection() -> Section {
         var blocks: [Report.Block] = []
         let summary = RepeatSummary(results.cells, requestedRepeats: results.requestedRepeats)
-        for (kind, id, caption) in [("clean", "clean", "Clean test split"), ("corruption", "corruptions", "Corruptions and distribution shifts"),
-                                    ("attack", "attacks", "Adversarial attacks (budgets in [0, 1] pixel units)")] {
-            if let table = metricTable(summary, kind: kind, id: id, caption: caption) { blocks.append(.table(table)) }
-        }
+        if let table = metricTable(summary, kind: "clean", id: "clean", caption: "Clean test split") { blocks.append(.table(table)) }
         if let table = robustnessTable() { blocks.append(.table(table)) }
         if let table = strongestAttackTable() { blocks.append(.table(table)) }
         if let table = detectionTable() { blocks.append(.table(table)) }
         if let table = attributionTable() { blocks.append(.table(table)) }
-        return Section(title: "Tables", blocks: blocks)
+        return Section(title: "Results", blocks: blocks)
+    }
+
+    /// Every metric of every corrupted and attacked evaluation.
+    func detailSection() -> Section {
+        let summary = RepeatSummary(results.cells, requestedRepeats: results.requestedRepeats)
+        var blocks: [Report.Block] = []
+        for (kind, id, caption) in [("corruption", "corruptions", "Corruptions and distribution shifts"),
+                                    ("attack", "attacks", "Adversarial attacks (budgets in [0, 1] pixel units)")] {
+            if let table = metricTable(summary, kind: kind, id: id, caption: caption) { blocks.append(.table(table)) }
+        }
+        return Section(title: "Every evaluation", blocks: blocks)
     }
 
     /// Every metric column of the evaluations of one kind, mean ± std over repeats.

@@ -49,6 +49,8 @@ public struct ReportBuilder {
         if !tables.blocks.isEmpty { report.sections.append(tables) }
         let figures = figureSection()
         if !figures.blocks.isEmpty { report.sections.append(figures) }
+        let details = detailSection()
+        if !details.blocks.isEmpty { report.sections.append(details) }
         report.sections.append(methodsSection())
         report.sections.append(provenanceSection())
         return report
