@@ -56,6 +56,7 @@ public enum Catalog {
         corruption(Rotation.self),
         corruption(Translation.self),
         corruption(Scaling.self),
+        corruption(ClassPriorShift.self),
     ])
 
     public static let attacks = Registry<any Attack>("attack", [

@@ -286,7 +286,10 @@ public struct ResolvedExperiment: Sendable {
         if let first = spec.uncertainty.ood.first {
             found.append(first.issue("out-of-distribution detection scores classification uncertainty; \(task)"))
         }
-        if let dataset, dataset.sampleShape.count == 1, let first = spec.noise.first {
+        for component in spec.noise where component.type == ClassPriorShift.kind {
+            found.append(component.issue("class_prior shifts the class labels' distribution; the dataset '\(spec.dataset.type)' is a regression task without classes", key: "type"))
+        }
+        if let dataset, dataset.sampleShape.count == 1, let first = spec.noise.first(where: { $0.type != ClassPriorShift.kind }) {
             found.append(first.issue("corruptions perturb images in [0, 1] pixels; the dataset '\(spec.dataset.type)' has feature rows of \(dataset.sampleShape[0]) value(s), not images"))
         }
         return found

@@ -108,6 +108,12 @@ public enum CellFile {
             try file.write("/evaluations/predictor", strings: evaluations.map(\.predictor))
             try file.write("/evaluations/calibration", strings: evaluations.map(\.calibration))
             try writeAttackResults(evaluations.filter { $0.predictor == "model" && $0.calibration == "none" }, labels: labels, to: file)
+            let shifted = evaluations.filter { $0.sampleIndices != nil && $0.predictor == "model" && $0.calibration == "none" }
+            if !shifted.isEmpty {
+                try file.write("/label_shift/evaluation", strings: shifted.map(\.name))
+                try file.write("/label_shift/indices", integers: shifted.flatMap { $0.sampleIndices!.map(Int64.init) },
+                               shape: [shifted.count, shifted[0].sampleIndices!.count])
+            }
             for (index, metric) in evaluations[0].metrics.enumerated() {
                 try file.write("/metrics/\(metric.name)", doubles: evaluations.map { $0.metrics[index].value }, shape: [n])
             }

@@ -41,6 +41,8 @@ public struct EvaluationRecord: Sendable {
     public var budget: Float?
     /// An attack's label without its budget: evaluations of one family form an epsilon sweep.
     public var family: String?
+    /// A label-shift evaluation's test-sample indices (it evaluates the test split resampled).
+    public var sampleIndices: [Int]?
 }
 
 /// A calibration method fitted on the validation split for one predictor.

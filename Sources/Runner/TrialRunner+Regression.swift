@@ -61,7 +61,10 @@ extension TrialRunner {
                 log("[\(trial.label)] \(name)\(suffix): \(shown) (\(fmt(seconds, 1)) s)")
             }
         }
-        Self.cleanAndCorrupted(experiment.corruptions, root: root) { evaluate($0, $1, describe: $2, transform: $3) }
+        // Label shifts are rejected for regression when the experiment is resolved.
+        Self.cleanAndCorrupted(experiment.corruptions, root: root, labels: []) { name, kind, describe, transform, _ in
+            evaluate(name, kind, describe: describe, transform: transform)
+        }
         outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
         if let broken = nonFinite {
             outcome.status = .failed("evaluation '\(broken)' produced a non-finite prediction (the model outputs NaN or Inf)")

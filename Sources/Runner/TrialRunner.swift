@@ -117,12 +117,16 @@ public struct TrialRunner {
         let kept = interpretation.isPresent ? max(store.examples, interpretation.samples, interpretation.statisticsSamples) : store.examples
         var explainedInputs: [(name: String, images: Tensor)] = []
         func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, describe: (inout EvaluationRecord) -> Void = { _ in },
-                      transform: ((Tensor, Range<Int>) -> Tensor)?) {
+                      transform: ((Tensor, Range<Int>) -> Tensor)?, resampled: [Int]? = nil) {
             let start = Date()
+            // A label shift evaluates the test split resampled: its images and labels, in that order.
+            let images = resampled.map { test.images.gathering(rows: $0) } ?? test.images
+            let labels = resampled.map { $0.map { test.labels[$0] } } ?? test.labels
             let (outputs, firstInputs) = ClassificationEvaluation.predict(
-                predictors, images: test.images, count: test.count, batchSize: evaluationBatch, keepExamples: kept,
+                predictors, images: images, count: labels.count, batchSize: evaluationBatch, keepExamples: kept,
                 rng: root.derived("predictors/\(name)"), withScores: keepsUncertainty, transform: transform)
-            if interpretation.isPresent, let firstInputs { explainedInputs.append((name, firstInputs)) }
+            // Explanations target the test split's own first samples (their labels), so a resampled evaluation is not explained.
+            if interpretation.isPresent, resampled == nil, let firstInputs { explainedInputs.append((name, firstInputs)) }
             let examples = store.examples == 0 ? nil : firstInputs.map { $0.slice(0..<min(store.examples, $0.shape[0])) }
             if kind == .clean { cleanScores = outputs.map(\.scores) }
             let seconds = Date().timeIntervalSince(start)
@@ -130,7 +134,7 @@ public struct TrialRunner {
                 let calibrated = [("none", output.logits)] + fits[predictor.label, default: []].map { ($0.label, $0.fitted.apply(output.logits)) }
                 for (calibration, logits) in calibrated {
                     let metrics = metricsFor[predictor.label]?[calibration] ?? experiment.metrics
-                    let (summary, results) = ClassificationEvaluation.score(logits: logits, labels: test.labels,
+                    let (summary, results) = ClassificationEvaluation.score(logits: logits, labels: labels,
                                                                             metrics: metrics, batchSize: evaluationBatch)
                     if !summary.meanLoss.isFinite { nonFinite = nonFinite ?? name }
                     var columns: [(String, Double)] = []
@@ -140,7 +144,7 @@ public struct TrialRunner {
                         arrays += result.arrays.map { (metric.name, $0) }
                     }
                     if let intervals = experiment.spec.evaluation.intervals {
-                        columns += confidenceIntervals(intervals, summary: summary, logits: logits, labels: test.labels, metrics: metrics,
+                        columns += confidenceIntervals(intervals, summary: summary, logits: logits, labels: labels, metrics: metrics,
                                                        rng: root.derived("bootstrap/\(name)/\(predictor.label)/\(calibration)"))
                     }
                     let uncalibrated = calibration == "none"
@@ -152,6 +156,7 @@ public struct TrialRunner {
                     var record = EvaluationRecord(name: name, kind: kind, metrics: columns, predictions: summary.predictions,
                                                   logits: store.logits ? logits : nil, examples: examples, seconds: seconds)
                     record.arrays = arrays
+                    record.sampleIndices = resampled
                     record.predictor = predictor.label
                     record.calibration = calibration
                     if keepsUncertainty && uncalibrated { record.uncertainty = output.scores }
@@ -165,7 +170,7 @@ public struct TrialRunner {
                 }
             }
         }
-        Self.cleanAndCorrupted(experiment.corruptions, root: root) { evaluate($0, $1, describe: $2, transform: $3) }
+        Self.cleanAndCorrupted(experiment.corruptions, root: root, labels: test.labels) { evaluate($0, $1, describe: $2, transform: $3, resampled: $4) }
         for (index, attack) in experiment.attacks.enumerated() {
             var rng = root.derived("attack-\(index)")
             evaluate(attack.label, .attack, describe: { record in
@@ -187,18 +192,26 @@ public struct TrialRunner {
     }
 
     /// Runs `evaluate` clean, then under every corruption with its own random stream
-    /// (`noise-<i>`), describing each corrupted evaluation's kind and severity.
+    /// (`noise-<i>`), describing each corrupted evaluation's kind and severity. A label shift
+    /// passes the resampled test-sample indices (drawn from `labels` with stream `noise-<i>/labels`)
+    /// instead of a transform.
     static func cleanAndCorrupted(
-        _ corruptions: [any Corruption], root: RandomSource,
-        _ evaluate: (String, EvaluationRecord.Kind, (inout EvaluationRecord) -> Void, ((Tensor, Range<Int>) -> Tensor)?) -> Void
+        _ corruptions: [any Corruption], root: RandomSource, labels: [Int],
+        _ evaluate: (String, EvaluationRecord.Kind, (inout EvaluationRecord) -> Void, ((Tensor, Range<Int>) -> Tensor)?, [Int]?) -> Void
     ) {
-        evaluate("clean", .clean, { _ in }, nil)
+        evaluate("clean", .clean, { _ in }, nil, nil)
         for (index, corruption) in corruptions.enumerated() {
             var rng = root.derived("noise-\(index)")
-            evaluate(corruption.label, .corruption, { record in
+            let describe: (inout EvaluationRecord) -> Void = { record in
                 record.type = type(of: corruption).kind
                 record.severity = corruption.severity
-            }) { images, _ in corruption.apply(to: images, rng: &rng) }
+            }
+            if let shift = corruption as? any LabelShift {
+                var labelRNG = root.derived("noise-\(index)/labels")
+                evaluate(corruption.label, .corruption, describe, nil, shift.resample(labels: labels, rng: &labelRNG))
+            } else {
+                evaluate(corruption.label, .corruption, describe, { images, _ in corruption.apply(to: images, rng: &rng) }, nil)
+            }
         }
     }
 

@@ -49,6 +49,7 @@ let fixtures: [String: [String: String]] = [
         "rotation": "{type: rotation, degrees: 30}",
         "translation": "{type: translation, dx: 0.2, dy: -0.1}",
         "scaling": "{type: scaling, factor: 1.3}",
+        "class_prior": "{type: class_prior, imbalance: 10}",
     ],
     "attack": [
         "fgsm": "{type: fgsm, epsilon: 0.05}",

@@ -16,6 +16,7 @@ let ladders: [String: [String]] = {
     }
     ladders["elastic_transform"] = [0.02, 0.04, 0.06, 0.08, 0.1].map { "{type: elastic_transform, alpha: \($0), sigma: 0.05, affine: 0}" }
     ladders["invert"] = ["{type: invert}"]
+    ladders["class_prior"] = ["{type: class_prior, imbalance: 10}"]
     ladders["rotation"] = [5, 10, 20, 30, 45].map { "{type: rotation, degrees: \($0)}" }
     ladders["translation"] = [0.05, 0.1, 0.15, 0.2, 0.3].map { "{type: translation, dx: \($0)}" }
     ladders["scaling"] = [1.1, 1.2, 1.4, 1.6, 2].map { "{type: scaling, factor: \($0)}" }
