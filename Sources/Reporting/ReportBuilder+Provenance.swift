@@ -18,7 +18,7 @@ extension ReportBuilder {
         blocks.append(.paragraph("Aggregates computed by this report:"))
         blocks.append(.definitions([
             ("mean ± std", "The mean over a setting's completed repeats and the sample standard deviation (n − 1 in the denominator; shown only with two or more repeats). A NaN in any repeat makes the mean NaN (shown –)."),
-            ("best value (bold)", "Per metric column, the best mean among the rows of one evaluation, predictor and calibration (higher, lower, or closest to the ideal value, as the metric declares); ties are all bold; a group of one row has none."),
+            ("best value (bold)", "Per metric column, the best mean among the rows of one evaluation, predictor and calibration (higher, lower, or closest to the ideal value, as the metric declares); ties are all bold; a group of one row, or whose values are all equal, has none."),
             ("mean corruption error", "The mean over the corruption types c and published severities s of E_{c,s} = 1 − accuracy on the corrupted test split (corruptions given by explicit parameters and distribution shifts without severities are left out)."),
             ("mCE", "Hendrycks & Dietterich (2019): CE_c = Σ_s E_{c,s} / Σ_s E^base_{c,s}, mCE = the mean of CE_c over corruption types, against the baseline model with the same settings (100% = as robust as the baseline)."),
             ("relative mCE", "Hendrycks & Dietterich (2019): the mean over corruption types of Σ_s (E_{c,s} − E_clean) / Σ_s (E^base_{c,s} − E^base_clean): the degradation relative to the baseline's."),

@@ -5,8 +5,9 @@ import Foundation
 ///
 /// The best value of a metric column is bold among the rows of one comparison group (the same
 /// evaluation, predictor and calibration: models and settings side by side), using the
-/// column's direction (higher or lower is better, or closest to an ideal value); a group of one
-/// row has no bold, and a column without a known direction none either. A row computed from
+/// column's direction (higher or lower is better, or closest to an ideal value); ties are all
+/// bold, but a group of one row, a group whose values are all equal, and a column without a
+/// known direction have none. A row computed from
 /// fewer repeats than asked is marked †.
 public struct ReportTable: Sendable {
     public struct Value: Sendable, Equatable {
@@ -60,6 +61,8 @@ public struct ReportTable: Sendable {
         guard let direction = directions[c], rows[r].values[c].mean.isFinite else { return false }
         let group = rows.indices.filter { rows[$0].group == rows[r].group }
         guard group.count > 1 else { return false }
+        // A group whose values are all equal has no best.
+        guard group.contains(where: { rows[$0].values[c].mean != rows[r].values[c].mean }) else { return false }
         return !group.contains { direction.isBetter(rows[$0].values[c].mean, than: rows[r].values[c].mean) }
     }
 

@@ -59,7 +59,7 @@ public enum ReportWriter {
     /// Print-friendly styling: serif body, sans-serif tables, figures scale down to the page.
     static let style = """
         body{font-family:Georgia,'Times New Roman',serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#111;line-height:1.45}\
-        h1,h2{font-family:sans-serif}nav ol{columns:2}table{border-collapse:collapse;margin:1em 0;font-family:sans-serif;font-size:13px}\
+        h1,h2{font-family:sans-serif}nav ol{columns:2}table{border-collapse:collapse;margin:1em 0;font-family:sans-serif;font-size:13px;display:block;overflow-x:auto;max-width:100%}\
         caption{caption-side:top;text-align:left;font-weight:bold;padding:.3em 0}thead th{border-top:2px solid #000;border-bottom:1px solid #000}\
         tbody tr:last-child td{border-bottom:2px solid #000}th,td{padding:.2em .7em;text-align:left;vertical-align:top}\
         .n{text-align:right;font-variant-numeric:tabular-nums}.note{font-size:13px;color:#333}\

@@ -51,7 +51,12 @@ import Testing
             ReportTable.Row(keys: ["a"], group: "g", values: [.init(0.8), .init(0.5), .init(0.95), .init(1)]),
             ReportTable.Row(keys: ["b"], group: "g", values: [.init(0.9), .init(0.7), .init(0.88), .init(2)]),
             ReportTable.Row(keys: ["c"], group: "alone", values: [.init(0.1), .init(9), .init(0.1), .init(3)]),
+            ReportTable.Row(keys: ["d"], group: "tied", values: [.init(0.5), .init(1), .init(0.9), .init(3)]),
+            ReportTable.Row(keys: ["e"], group: "tied", values: [.init(0.5), .init(2), .init(0.9), .init(3)]),
         ]
+        // All equal: no best; otherwise the better one.
+        #expect(!table.isBest(row: 3, column: 0) && !table.isBest(row: 4, column: 0))
+        #expect(table.isBest(row: 3, column: 1) && !table.isBest(row: 4, column: 1))
         #expect(!table.isBest(row: 0, column: 0) && table.isBest(row: 1, column: 0))
         #expect(table.isBest(row: 0, column: 1) && !table.isBest(row: 1, column: 1))
         #expect(!table.isBest(row: 0, column: 2) && table.isBest(row: 1, column: 2))
