@@ -195,6 +195,12 @@ def check(path):
         definitions = [d.decode() for d in cell["methods/definition"][:]]
         if len(definitions) != len(cell["methods/metric"]) or any(len(d) < 20 for d in definitions):
             fail(f"cell {trial_id} /methods lacks definitions")
+        stages = [n.decode() for n in cell["stages/name"][:]]
+        seconds = cell["stages/seconds"][:]
+        known = ["data", "training", "calibration", "evaluations", "attacks", "interpretation", "out_of_distribution"]
+        if stages[:2] != ["data", "training"] or any(s not in known for s in stages) or len(seconds) != len(stages) \
+                or not np.all(seconds >= 0) or stages != sorted(stages, key=known.index):
+            fail(f"cell {trial_id} /stages {stages} {seconds}")
         if attrs["task"] == "regression":
             check_regression(cell, trial_id, len(evaluations))
             rows_of_cell = sum(1 for t in table["trial_id"] if t.decode() == trial_id)

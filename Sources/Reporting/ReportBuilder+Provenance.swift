@@ -34,14 +34,21 @@ extension ReportBuilder {
             ("tool version", results.toolVersion), ("git commit", results.gitCommit), ("host", results.host),
             ("index written", results.created),
         ]))
-        var trials = ReportTable(id: "trials", caption: "Every trial: seed, state and timings (seconds)", keyHeaders: ["trial", "setting", "repeat", "seed", "state"],
-                                 metricHeaders: ["training (s)", "evaluation (s)"], directions: [nil, nil])
+        // Seconds per stage where the cells record them, else training and evaluation.
+        var stages: [String] = []
+        for cell in results.cells { for (stage, _) in cell.stages where !stages.contains(stage) { stages.append(stage) } }
+        var trials = ReportTable(id: "trials", caption: "Every trial: seed, state and wall time per stage (seconds)",
+                                 keyHeaders: ["trial", "setting", "repeat", "seed", "state"],
+                                 metricHeaders: stages.isEmpty ? ["training", "evaluation"] : stages, directions: stages.isEmpty ? [nil, nil] : stages.map { _ in nil })
         trials.decimals = 1
         for trial in results.trials {
             let cell = results.cells.first { $0.trialID == trial.trialID }
+            let values = stages.isEmpty
+                ? [cell?.trainingSeconds ?? .nan, cell?.evaluationSeconds ?? .nan]
+                : stages.map { stage in cell?.stages.first { $0.stage == stage }?.seconds ?? .nan }
             trials.rows.append(ReportTable.Row(
                 keys: [trial.trialID, cell?.label ?? trial.model, String(trial.repeatIndex), String(trial.seed), trial.state.rawValue],
-                group: trial.trialID, values: [ReportTable.Value(cell?.trainingSeconds ?? .nan), ReportTable.Value(cell?.evaluationSeconds ?? .nan)]))
+                group: trial.trialID, values: values.map { ReportTable.Value($0) }))
         }
         blocks.append(.table(trials))
         if let cell = results.cells.first(where: \.completed) {

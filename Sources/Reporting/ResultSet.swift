@@ -135,6 +135,8 @@ public struct CellResult: Sendable {
     public var attributes: [(name: String, value: String)]
     public var trainingSeconds: Double
     public var evaluationSeconds: Double
+    /// Wall time per stage (`data`, `training`, `calibration`, `evaluations`, `attacks`, …).
+    public var stages: [(stage: String, seconds: Double)] = []
     public var evaluations: [EvaluationInfo] = []
     /// Every metric column's values, one per evaluation, in the experiment's column order.
     public var metrics: [(name: String, values: [Double])] = []

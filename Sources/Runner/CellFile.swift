@@ -74,6 +74,10 @@ public enum CellFile {
             try file.setAttribute("task", .string(resolved.experiment.task.rawValue))
             try file.setAttribute("loss", .string(resolved.model.loss.rawValue))
             try writeMetricColumns(resolved.experiment.metrics, to: file)
+            if !outcome.stageSeconds.isEmpty {
+                try file.write("/stages/name", strings: outcome.stageSeconds.map(\.stage))
+                try file.write("/stages/seconds", doubles: outcome.stageSeconds.map(\.seconds), shape: [outcome.stageSeconds.count])
+            }
             try writeResults(outcome, store: trial.spec.store, labels: testLabels, to: file)
         }
     }

@@ -197,7 +197,8 @@ public struct ExperimentRunner {
             let training = runner.train(first, data: data, extraModels: group.map(\.experiment.extraModels).max() ?? 0)
             if group.count > 1 { log("[\(first.trial.modelName)] trained once for \(group.count) trials that differ only in evaluation") }
             for resolved in group {
-                let outcome = runner.evaluate(resolved, after: training, data: data)
+                var outcome = runner.evaluate(resolved, after: training, data: data)
+                outcome.stageSeconds.insert(("data", datasetCache.claimLoadingSeconds(first.trial.spec.dataset.canonicalParameters)), at: 0)
                 if case .failed(let message) = outcome.status { log("[\(resolved.trial.label)] FAILED: \(message)") }
                 let heldOut = Set(resolved.experiment.heldOutClasses)   // removed from the test split the cell scores
                 try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: data.test.labels.filter { !heldOut.contains($0) }, provenance: provenance,

@@ -48,6 +48,9 @@ extension ResultsFolder {
                                                     validationLoss: file.readDoubles("/learning_curve/validation_loss").values,
                                                     validationAccuracy: file.readDoubles("/learning_curve/validation_accuracy").values)
         }
+        if let names = try? file.readStrings("/stages/name"), let seconds = try? file.readDoubles("/stages/seconds").values, names.count == seconds.count {
+            cell.stages = Array(zip(names, seconds))
+        }
         guard file.exists("/metrics/evaluation") else { return cell }
         try readEvaluations(file, into: &cell)
         readArrays(file, into: &cell)

@@ -150,6 +150,9 @@ public struct TrialOutcome: Sendable {
     public var recordedLayers: [String] = []
     public var trainingSeconds = 0.0
     public var evaluationSeconds = 0.0
+    /// Wall time of each stage, in order (`data`, `training`, `calibration`, `evaluations`,
+    /// `attacks`, `interpretation`, `out_of_distribution`); stages that did not run are absent.
+    public var stageSeconds: [(stage: String, seconds: Double)] = []
 
     public init(trial: Trial, status: Status) {
         self.trial = trial

@@ -66,6 +66,7 @@ extension TrialRunner {
             evaluate(name, kind, describe: describe, transform: transform)
         }
         outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
+        outcome.stageSeconds.append(("evaluations", outcome.evaluationSeconds))
         if let broken = nonFinite {
             outcome.status = .failed("evaluation '\(broken)' produced a non-finite prediction (the model outputs NaN or Inf)")
         }

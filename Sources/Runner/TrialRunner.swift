@@ -82,6 +82,7 @@ public struct TrialRunner {
         outcome.stateDict = training.stateDict
         outcome.modelGraph = training.graph
         outcome.trainingSeconds = training.seconds
+        outcome.stageSeconds.append(("training", training.seconds))
         guard let model = training.model else {
             outcome.status = .failed(training.failure ?? "training failed")
             return outcome
@@ -110,6 +111,12 @@ public struct TrialRunner {
         let fits = fitCalibrators(experiment.calibrators, predictors: predictors, validation: validationOutputs, labels: validation.labels,
                                   label: trial.label, into: &outcome)
         let metricsFor = tunedMetrics(experiment.metrics, predictors: predictors, validation: validationOutputs, labels: validation.labels, fits: fits)
+        var stageStart = Date()
+        func endStage(_ name: String) {
+            outcome.stageSeconds.append((name, Date().timeIntervalSince(stageStart)))
+            stageStart = Date()
+        }
+        if !validationOutputs.isEmpty { outcome.stageSeconds.append(("calibration", Date().timeIntervalSince(evaluationStart))) }
         var cleanScores: [[[Double]]] = []
         var nonFinite: String?
         // The first inputs of every evaluation as the model saw them, for the `interpret` section.
@@ -171,6 +178,7 @@ public struct TrialRunner {
             }
         }
         Self.cleanAndCorrupted(experiment.corruptions, root: root, labels: test.labels) { evaluate($0, $1, describe: $2, transform: $3, resampled: $4) }
+        endStage("evaluations")
         for (index, attack) in experiment.attacks.enumerated() {
             var rng = root.derived("attack-\(index)")
             evaluate(attack.label, .attack, describe: { record in
@@ -179,11 +187,16 @@ public struct TrialRunner {
                 record.family = attack.family
             }) { images, range in attack.perturb(images: images, labels: Array(test.labels[range]), model: model, rng: &rng) }
         }
+        if !experiment.attacks.isEmpty { endStage("attacks") }
         if interpretation.isPresent {
             outcome.interpretation = interpret(resolvedTrial, model: model, inputs: explainedInputs, labels: test.labels)
+            endStage("interpretation")
         }
-        detectOutOfDistribution(experiment.outOfDistributionSources, predictors: predictors, clean: cleanScores, test: test, fullTest: fullTest,
-                                batchSize: evaluationBatch, root: root, label: trial.label, into: &outcome)
+        if !experiment.outOfDistributionSources.isEmpty {
+            detectOutOfDistribution(experiment.outOfDistributionSources, predictors: predictors, clean: cleanScores, test: test, fullTest: fullTest,
+                                    batchSize: evaluationBatch, root: root, label: trial.label, into: &outcome)
+            endStage("out_of_distribution")
+        }
         outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
         if let broken = nonFinite {
             outcome.status = .failed("evaluation '\(broken)' produced a non-finite loss (the model outputs NaN or Inf)")

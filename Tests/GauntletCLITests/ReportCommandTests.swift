@@ -49,6 +49,23 @@ import Testing
         #expect(html.contains(" ± "))
     }
 
+    @Test func cellsRecordTheWallTimeOfEachStage() throws {
+        let workspace = try Workspace()
+        let folder = try runExperiment(workspace)
+        let results = try ResultsFolder.read(folder)
+        #expect(results.cells.count == 4)
+        for cell in results.cells {
+            #expect(cell.stages.map(\.stage) == ["data", "training", "evaluations", "attacks", "out_of_distribution"])
+            #expect(cell.stages.allSatisfy { $0.seconds >= 0 && $0.seconds.isFinite })
+            // The stages after training split the evaluation time.
+            let evaluation = cell.stages.dropFirst(2).reduce(0) { $0 + $1.seconds }
+            #expect(abs(evaluation - cell.evaluationSeconds) < 0.05 + 0.05 * cell.evaluationSeconds)
+            #expect(cell.stages[1].seconds == cell.trainingSeconds)
+        }
+        // In one process the dataset is loaded once: exactly one trial carries the loading time.
+        #expect(results.cells.filter { $0.stages[0].seconds > 0 }.count == 1)
+    }
+
     @Test func aCorruptAndAMissingCellAreNamedAndTheRestReported() throws {
         let workspace = try Workspace()
         let folder = try runExperiment(workspace)

@@ -32,6 +32,7 @@ enum ReportFixture {
                 var cell = CellResult(trialID: trialID, model: model, repeatIndex: repeatIndex, seed: UInt64(repeatIndex * 7),
                                       parameters: [("model", model)], completed: true, message: "",
                                       attributes: [("host", "testhost"), ("blas_core", "Haswell")], trainingSeconds: 10, evaluationSeconds: 2)
+                cell.stages = [("data", repeatIndex == 0 ? 0.5 : 0), ("training", 10), ("evaluations", 1.5), ("attacks", 0.5)]
                 cell.evaluations = [
                     EvaluationInfo(name: "clean", kind: "clean"),
                     EvaluationInfo(name: "gaussian_noise(severity=1)", kind: "corruption", type: "gaussian_noise", severity: 1),
