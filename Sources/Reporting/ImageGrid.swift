@@ -30,7 +30,8 @@ public struct ImageGrid: Sendable {
     }
 
     public func svg() -> String {
-        let cell = 64.0, gap = 6.0, left = 150.0, top = 56.0
+        let cell = 64.0, gap = 6.0, top = 56.0
+        let left = max(150, 16 + 6.6 * Double(rowLabels.map(\.count).max() ?? 0))
         let width = max(left + 420, left + Double(columnLabels.count) * (cell + gap) + 20)
         let height = top + Double(rowLabels.count) * (cell + gap) + 56
         var svg = SVGWriter(width: width, height: height, title: title)

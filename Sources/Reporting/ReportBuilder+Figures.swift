@@ -248,10 +248,11 @@ extension ReportBuilder {
 
     func layerFigure(_ setting: Setting, id: String) -> Report.Figure? {
         guard let cell = setting.first, let data = cell.layerStatistics, !data.layers.isEmpty, data.evaluations.count > 1 else { return nil }
-        let shown = Array(data.evaluations.indices.dropFirst().prefix(8))
+        // The same series, in the same colours, in both panels (clean's relative change is 0).
+        let shown = Array(data.evaluations.indices.prefix(8))
         let labels = data.layers.enumerated().map { (value: Double($0.offset), label: $0.element) }
-        func panel(_ title: String, _ axis: String, _ values: [[Double]], from start: Int) -> SVGWriter {
-            var chart = LineChart(title: title, xTitle: "layer", yTitle: axis, series: (start == 0 ? [0] + shown : shown).map { e in
+        func panel(_ title: String, _ axis: String, _ values: [[Double]]) -> SVGWriter {
+            var chart = LineChart(title: title, xTitle: "layer", yTitle: axis, series: shown.map { e in
                 LineChart.Series(name: data.evaluations[e], points: values[e].enumerated().map { (Double($0.offset), $0.element) })
             })
             chart.xLabels = labels
@@ -263,8 +264,8 @@ extension ReportBuilder {
             return svg
         }
         var svg = SVGWriter(width: 1120, height: 370, title: "Per-layer statistics: \(setting.label)")
-        svg.include(panel("Relative activation change", "‖a(x′) − a(x)‖ / ‖a(x)‖", data.relativeChange, from: 1), x: 0, y: 0)
-        svg.include(panel("Dead units", "fraction of units ≤ 0", data.deadFraction, from: 0), x: 560, y: 0)
+        svg.include(panel("Relative activation change", "‖a(x′) − a(x)‖ / ‖a(x)‖", data.relativeChange), x: 0, y: 0)
+        svg.include(panel("Dead units", "fraction of units ≤ 0", data.deadFraction), x: 560, y: 0)
         return Report.Figure(id: id, caption: "Per-layer statistics of \(setting.label) (repeat \(cell.repeatIndex)): relative change of each layer's activations under each perturbation, and the fraction of units never positive.", svg: svg.render())
     }
 }
