@@ -78,17 +78,16 @@ public struct ReportBuilder {
             blocks.append(.list(failed.map { "\($0.trialID) (\($0.model), repeat \($0.repeatIndex)): \($0.state.rawValue)\($0.message.isEmpty ? "" : ": \($0.message)")" }))
         }
         blocks.append(.paragraph("Regenerate the results, then this report:"))
-        blocks.append(.code(runCommand + "\n" + reportCommand))
+        blocks.append(.code((runCommands + [reportCommand]).joined(separator: "\n")))
         return Section(title: "Summary", blocks: blocks)
     }
 
-    /// The command that reruns the experiment (resuming skips completed cells).
-    var runCommand: String {
-        let overrides = results.trials.isEmpty ? [] : overridesText
-        return (["gauntlet run", Self.shellQuote(results.specFile)] + overrides.map(Self.shellQuote)).joined(separator: " ")
+    /// The commands that rerun the experiments (resuming skips completed cells): one per
+    /// experiment of a combined set.
+    var runCommands: [String] {
+        let runs = results.runs.isEmpty ? [(specFile: results.specFile, overrides: results.overrides)] : results.runs
+        return runs.map { run in (["gauntlet run", Self.shellQuote(run.specFile)] + run.overrides.map(Self.shellQuote)).joined(separator: " ") }
     }
-
-    var overridesText: [String] { results.overrides }
 
     static func shellQuote(_ text: String) -> String {
         let safe = text.allSatisfy { $0.isLetter || $0.isNumber || "-_./=,:@+".contains($0) }

@@ -12,6 +12,8 @@ public struct ResultSet: Sendable {
     public var specText: String
     /// The command-line overrides of the run (`seed=0,1,2`).
     public var overrides: [String] = []
+    /// A combined set's experiments, each with its file and overrides (empty for one experiment).
+    public var runs: [(specFile: String, overrides: [String])] = []
     public var toolVersion: String
     public var gitCommit: String
     public var created: String
@@ -328,6 +330,7 @@ extension ResultSet {
         combined.created = sets.map(\.created).joined(separator: ", ")
         combined.requestedRepeats = sets.map(\.requestedRepeats).max() ?? 1
         combined.baseline = sets.compactMap(\.baseline).first
+        combined.runs = sets.map { ($0.specFile, $0.overrides) }
         for set in sets {
             combined.trials += set.trials
             combined.cells += set.cells.map { cell in

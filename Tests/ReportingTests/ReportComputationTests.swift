@@ -99,6 +99,9 @@ import Testing
         let report = ReportBuilder(results: combined, reportCommand: "").build()
         let clean = report.tables.first { $0.id == "clean" }
         #expect(clean?.rows.map { $0.keys[1] } == ["fixture", "fixture", "other", "other"])
+        // One command per experiment.
+        guard case .code(let commands)? = report.sections[0].blocks.last else { Issue.record("no commands"); return }
+        #expect(commands == "gauntlet run experiments/fixture.yaml\ngauntlet run experiments/fixture.yaml\n")
     }
 
     @Test func niceTicks() {
