@@ -43,12 +43,11 @@ extension ReportBuilder {
         var figures: [Report.Figure] = []
         for metric in metrics {
         for axis in axes {
-            let all = settings
-            let numeric = all.compactMap { setting in setting.cells.first?.settings.first { $0.axis == axis }.flatMap { Double($0.value) } }
-            guard numeric.count == all.count, Set(numeric).count > 1 else { continue }
+            let numeric = settings.compactMap { setting in setting.cells.first?.settings.first { $0.axis == axis }.flatMap { Double($0.value) } }
+            guard numeric.count == settings.count, Set(numeric).count > 1 else { continue }
             var lines: [String: [(x: Double, y: Double, error: Double)]] = [:]
             var order: [String] = []
-            for (setting, x) in zip(all, numeric) {
+            for (setting, x) in zip(settings, numeric) {
                 let others = setting.cells[0].settings.filter { $0.axis != axis }.map { "\(CellResult.shortAxis($0.axis))=\($0.value)" }
                 let name = ([setting.model] + others).joined(separator: ", ")
                 if lines[name] == nil { order.append(name) }

@@ -3,8 +3,7 @@ extension ReportBuilder {
     /// detection and attributions (the per-evaluation tables follow the figures).
     func tableSection() -> Section {
         var blocks: [Report.Block] = []
-        let summary = RepeatSummary(results.cells, requestedRepeats: results.requestedRepeats)
-        if let table = metricTable(summary, kind: "clean", id: "clean", caption: "Clean test split") { blocks.append(.table(table)) }
+        if let table = metricTable(kind: "clean", id: "clean", caption: "Clean test split") { blocks.append(.table(table)) }
         if let table = robustnessTable() { blocks.append(.table(table)) }
         if let table = strongestAttackTable() { blocks.append(.table(table)) }
         if let table = detectionTable() { blocks.append(.table(table)) }
@@ -14,17 +13,16 @@ extension ReportBuilder {
 
     /// Every metric of every corrupted and attacked evaluation.
     func detailSection() -> Section {
-        let summary = RepeatSummary(results.cells, requestedRepeats: results.requestedRepeats)
         var blocks: [Report.Block] = []
         for (kind, id, caption) in [("corruption", "corruptions", "Corruptions and distribution shifts"),
                                     ("attack", "attacks", "Adversarial attacks (budgets in [0, 1] pixel units)")] {
-            if let table = metricTable(summary, kind: kind, id: id, caption: caption) { blocks.append(.table(table)) }
+            if let table = metricTable(kind: kind, id: id, caption: caption) { blocks.append(.table(table)) }
         }
         return Section(title: "Every evaluation", blocks: blocks)
     }
 
     /// Every metric column of the evaluations of one kind, mean ± std over repeats.
-    func metricTable(_ summary: RepeatSummary, kind: String, id: String, caption: String) -> ReportTable? {
+    func metricTable(kind: String, id: String, caption: String) -> ReportTable? {
         let rows = summary.rows.filter { $0.kind == kind }
         guard !rows.isEmpty else { return nil }
         let columns = summary.metrics.indices.filter { m in rows.contains { $0.mean[m].isFinite } }
@@ -84,8 +82,7 @@ extension ReportBuilder {
     /// Clean error, mean corruption error, and (with a baseline model) mCE and relative mCE
     /// (Hendrycks & Dietterich 2019), in percent.
     func robustnessTable() -> ReportTable? {
-        let all = settings
-        let measured = all.map { ($0, corruptionErrors($0)) }.filter { !$0.1.errors.isEmpty }
+        let measured = settings.map { ($0, corruptionErrors($0)) }.filter { !$0.1.errors.isEmpty }
         guard !measured.isEmpty else { return nil }
         let baseline = results.baseline
         var headers = ["clean error (%)", "mean corruption error (%)"]
@@ -101,7 +98,7 @@ extension ReportBuilder {
             let all = measure.errors.values.flatMap(\.values)
             var values = [ReportTable.Value(100 * measure.clean), ReportTable.Value(100 * all.reduce(0, +) / Double(all.count))]
             if let baseline {
-                let reference = self.settings.first { $0.model == baseline && $0.values == setting.values }.map(corruptionErrors)
+                let reference = settings.first { $0.model == baseline && $0.values == setting.values }.map(corruptionErrors)
                 let (mce, relative) = reference.map { Self.meanCorruptionError(measure, baseline: $0) } ?? (.nan, .nan)
                 values += [ReportTable.Value(100 * mce), ReportTable.Value(100 * relative)]
             }

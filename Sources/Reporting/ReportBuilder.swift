@@ -9,14 +9,29 @@ import Foundation
 /// setting's first completed repeat. Figures of one kind are drawn for at most
 /// `figureSettings` settings; the tables hold them all.
 public struct ReportBuilder {
-    public var results: ResultSet
+    public let results: ResultSet
     public var figureSettings = 6
     /// The command that regenerates this report (`gauntlet report results/x`).
     public var reportCommand: String
+    /// The cells grouped by setting, in order of appearance.
+    let settings: [Setting]
+    /// Every metric column's direction, as the cells declare it.
+    let directions: [String: ColumnDirection]
+    /// The metrics aggregated over repeats, per setting and evaluation.
+    let summary: RepeatSummary
 
     public init(results: ResultSet, reportCommand: String) {
         self.results = results
         self.reportCommand = reportCommand
+        var settings: [Setting] = []
+        for cell in results.cells {
+            if let index = settings.firstIndex(where: { $0.label == cell.label }) { settings[index].cells.append(cell) } else {
+                settings.append(Setting(label: cell.label, model: cell.model, values: cell.settings.map(\.value), cells: [cell]))
+            }
+        }
+        self.settings = settings
+        directions = results.cells.reduce(into: [:]) { all, cell in all.merge(cell.directions) { old, _ in old } }
+        summary = RepeatSummary(results.cells, requestedRepeats: results.requestedRepeats)
     }
 
     /// The cells of one setting, repeats in order.
@@ -26,20 +41,6 @@ public struct ReportBuilder {
         var values: [String]
         var cells: [CellResult]
         var first: CellResult? { cells.first(where: \.completed) }
-    }
-
-    var settings: [Setting] {
-        var order: [Setting] = []
-        for cell in results.cells {
-            if let index = order.firstIndex(where: { $0.label == cell.label }) { order[index].cells.append(cell) } else {
-                order.append(Setting(label: cell.label, model: cell.model, values: cell.settings.map(\.value), cells: [cell]))
-            }
-        }
-        return order
-    }
-
-    var directions: [String: ColumnDirection] {
-        results.cells.reduce(into: [:]) { all, cell in all.merge(cell.directions) { old, _ in old } }
     }
 
     public func build() -> Report {
