@@ -70,7 +70,7 @@ struct ReportCommand: ParsableCommand {
             throw ExitCode.failure
         }
         for warning in written.warnings { Diagnostics.printError("warning: \(warning)") }
-        let pdf = FileManager.default.fileExists(atPath: "\(destination)/figures/\(URL(fileURLWithPath: written.figures.first ?? "x.svg").deletingPathExtension().lastPathComponent).pdf")
+        let pdf = !written.pdfs.isEmpty
         print("report: \(written.html) (\(written.tables.count) tables, \(written.figures.count) figures; also report.md, tables/*.tex, figures/*.svg\(pdf ? " and *.pdf" : ""))")
     }
 }

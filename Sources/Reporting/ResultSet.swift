@@ -6,20 +6,20 @@ public struct ResultSet: Sendable {
     public var experiment: String
     /// The results folder as given (`results/quickstart`).
     public var folder: String
-    public var description: String
+    public var description = ""
     /// The experiment file's path and text as stored, with every included file.
-    public var specFile: String
-    public var specText: String
+    public var specFile = ""
+    public var specText = ""
     /// The command-line overrides of the run (`seed=0,1,2`).
     public var overrides: [String] = []
     /// A combined set's experiments, each with its file and overrides (empty for one experiment).
     public var runs: [(specFile: String, overrides: [String])] = []
-    public var toolVersion: String
-    public var gitCommit: String
-    public var created: String
-    public var host: String
+    public var toolVersion = ""
+    public var gitCommit = ""
+    public var created = ""
+    public var host = ""
     /// The repeats the spec asks for.
-    public var requestedRepeats: Int
+    public var requestedRepeats = 1
     /// The model that mCE and relative mCE are normalised by (the spec's `report.baseline`, or
     /// the command line's `--baseline`); nil: unnormalised corruption errors only.
     public var baseline: String?
@@ -27,25 +27,14 @@ public struct ResultSet: Sendable {
     public var figureSettings: Int?
     /// The spec's `report.metrics`: metric columns plotted against numeric sweep axes.
     public var comparedMetrics: [String] = []
-    public var trials: [TrialEntry]
-    public var cells: [CellResult]
+    public var trials: [TrialEntry] = []
+    public var cells: [CellResult] = []
     /// Cells and files that could not be read, each naming the file and why.
-    public var problems: [String]
+    public var problems: [String] = []
 
     public init(experiment: String, folder: String) {
         self.experiment = experiment
         self.folder = folder
-        description = ""
-        specFile = ""
-        specText = ""
-        toolVersion = ""
-        gitCommit = ""
-        created = ""
-        host = ""
-        requestedRepeats = 1
-        trials = []
-        cells = []
-        problems = []
     }
 }
 

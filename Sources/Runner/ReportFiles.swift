@@ -11,6 +11,8 @@ public enum ReportFiles {
         public var markdown: String
         public var tables: [String]
         public var figures: [String]
+        /// The figures converted to PDF (none without `rsvg-convert`).
+        public var pdfs: [String]
         /// PDF conversions that failed (the SVG files are there).
         public var warnings: [String]
     }
@@ -19,7 +21,7 @@ public enum ReportFiles {
         let manager = FileManager.default
         try manager.createDirectory(atPath: "\(folder)/tables", withIntermediateDirectories: true)
         try manager.createDirectory(atPath: "\(folder)/figures", withIntermediateDirectories: true)
-        var written = Written(html: "\(folder)/report.html", markdown: "\(folder)/report.md", tables: [], figures: [], warnings: [])
+        var written = Written(html: "\(folder)/report.html", markdown: "\(folder)/report.md", tables: [], figures: [], pdfs: [], warnings: [])
         try ReportWriter.html(report).write(toFile: written.html, atomically: true, encoding: .utf8)
         try ReportWriter.markdown(report).write(toFile: written.markdown, atomically: true, encoding: .utf8)
         for table in report.tables {
@@ -35,11 +37,14 @@ public enum ReportFiles {
             if let converter {
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: converter)
-                process.arguments = ["--format=pdf", "--output=\(folder)/figures/\(figure.id).pdf", path]
+                let pdf = "\(folder)/figures/\(figure.id).pdf"
+                process.arguments = ["--format=pdf", "--output=\(pdf)", path]
                 do {
                     try process.run()
                     process.waitUntilExit()
-                    if process.terminationStatus != 0 { written.warnings.append("\(path): rsvg-convert exited with status \(process.terminationStatus); no PDF") }
+                    if process.terminationStatus == 0 { written.pdfs.append(pdf) } else {
+                        written.warnings.append("\(path): rsvg-convert exited with status \(process.terminationStatus); no PDF")
+                    }
                 } catch {
                     written.warnings.append("\(path): cannot run \(converter): \(error)")
                 }

@@ -53,9 +53,10 @@ extension ResultsFolder {
         }
         guard file.exists("/metrics/evaluation") else { return cell }
         try readEvaluations(file, into: &cell)
-        readArrays(file, into: &cell)
+        let clean = cleanPredictions(file, cell: cell)
+        readArrays(file, clean: clean, into: &cell)
         readUncertainty(file, into: &cell)
-        readAttacks(file, into: &cell)
+        readAttacks(file, clean: clean, into: &cell)
         readInterpretation(file, into: &cell)
         return cell
     }
@@ -107,7 +108,21 @@ extension ResultsFolder {
 
     /// Reliability bins, ROC and PR curves, and confusion counts (from the confusion-matrix
     /// metric, or else from the stored predictions of the clean evaluation).
-    static func readArrays(_ file: HDF5File, into cell: inout CellResult) {
+    /// The clean evaluation's index, the test labels and the model's predictions on it.
+    typealias CleanPredictions = (index: Int, labels: [Int], predicted: [Int])
+
+    /// The test labels and the model's uncalibrated clean predictions (from `/predictions`),
+    /// read once for the confusion matrix and the attack outcomes; nil when not stored.
+    static func cleanPredictions(_ file: HDF5File, cell: CellResult) -> CleanPredictions? {
+        guard let labels = try? file.readIntegers("/test_labels").values.map(Int.init), !labels.isEmpty,
+              let predictions = try? file.readIntegers("/predictions"), predictions.shape.count == 2,
+              predictions.shape[0] == cell.evaluations.count, predictions.shape[1] == labels.count,
+              let clean = cell.evaluations.firstIndex(where: { $0.kind == "clean" && $0.isModelUncalibrated }) else { return nil }
+        let n = labels.count
+        return (clean, labels, predictions.values[(clean * n)..<((clean + 1) * n)].map(Int.init))
+    }
+
+    static func readArrays(_ file: HDF5File, clean: CleanPredictions?, into cell: inout CellResult) {
         let e = cell.evaluations.count
         let binned = ((try? file.members(of: "/metric_arrays")) ?? []).first { file.exists("/metric_arrays/\($0)/bin_count") }
         if let metric = binned, let count = try? file.readDoubles("/metric_arrays/\(metric)/bin_count") {
@@ -121,21 +136,17 @@ extension ResultsFolder {
         }
         cell.roc = curves(file, metric: "auroc", x: "fpr", y: "tpr", evaluations: e)
         cell.precisionRecall = curves(file, metric: "average_precision", x: "recall", y: "precision", evaluations: e)
-        let labels = (try? file.readIntegers("/test_labels").values.map(Int.init)) ?? []
         if let counts = try? file.readDoubles("/metric_arrays/confusion_matrix/counts"), counts.shape.count == 3, counts.shape[0] == e {
             cell.classCount = counts.shape[1]
             cell.confusion = rows(counts.values, count: counts.shape[1] * counts.shape[2])
-        } else if !labels.isEmpty, let predictions = try? file.readIntegers("/predictions"), predictions.shape.count == 2,
-                  predictions.shape[0] == e, predictions.shape[1] == labels.count,
-                  let clean = cell.evaluations.firstIndex(where: { $0.kind == "clean" && $0.isModelUncalibrated }) {
-            let k = max(labels.max() ?? 0, Int(predictions.values.max() ?? 0)) + 1
+        } else if let clean {
+            let k = max(clean.labels.max() ?? 0, clean.predicted.max() ?? 0) + 1
             var counts = [Double](repeating: 0, count: k * k)
-            for (i, label) in labels.enumerated() {
-                let predicted = Int(predictions.values[clean * labels.count + i])
-                if label >= 0, predicted >= 0 { counts[label * k + predicted] += 1 }
+            for (label, predicted) in zip(clean.labels, clean.predicted) where label >= 0 && predicted >= 0 {
+                counts[label * k + predicted] += 1
             }
             cell.classCount = k
-            cell.confusion = (0..<e).map { $0 == clean ? counts : [] }
+            cell.confusion = (0..<e).map { $0 == clean.index ? counts : [] }
         }
         if let rows = try? file.readStrings("/ood/source"), let predictors = try? file.readStrings("/ood/predictor"),
            let scores = try? file.readStrings("/ood/score"), let auroc = try? file.readDoubles("/ood/auroc").values,
@@ -183,16 +194,12 @@ extension ResultsFolder {
         cell.uncertainty = UncertaintyData(scores: scores, evaluations: evaluations.map(Int.init), values: table, outOfDistribution: sets)
     }
 
-    static func readAttacks(_ file: HDF5File, into cell: inout CellResult) {
+    static func readAttacks(_ file: HDF5File, clean: CleanPredictions?, into cell: inout CellResult) {
         guard let names = try? file.readStrings("/attacks/evaluation"), let success = try? file.readIntegers("/attacks/success"),
               success.shape.count == 2, success.shape[0] == names.count else { return }
         let n = success.shape[1]
         var cleanWrong = [Bool](repeating: false, count: n)
-        if let labels = try? file.readIntegers("/test_labels").values, labels.count == n,
-           let predictions = try? file.readIntegers("/predictions"), predictions.shape.count == 2, predictions.shape[1] == n,
-           let clean = cell.evaluations.firstIndex(where: { $0.kind == "clean" && $0.isModelUncalibrated }) {
-            cleanWrong = (0..<n).map { predictions.values[clean * n + $0] != labels[$0] }
-        }
+        if let clean, clean.labels.count == n { cleanWrong = zip(clean.predicted, clean.labels).map { $0 != $1 } }
         cell.attacks = AttackData(evaluations: names, success: (0..<names.count).map { a in success.values[(a * n)..<((a + 1) * n)].map { $0 != 0 } },
                                   cleanWrong: cleanWrong)
     }

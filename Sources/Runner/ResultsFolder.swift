@@ -73,10 +73,9 @@ public enum ResultsFolder {
                 results.baseline = document.root["report"]?["baseline"]?.scalarValue(String.self)
                 results.figureSettings = document.root["report"]?["figure_settings"]?.scalarValue(Int.self)
                 results.comparedMetrics = document.root["report"]?["metrics"]?.elements?.compactMap { $0.scalarValue(String.self) } ?? []
-                if results.requestedRepeats == 0 { results.requestedRepeats = document.root["repeats"]?.scalarValue(Int.self) ?? 1 }
+                if let repeats = document.root["repeats"]?.scalarValue(Int.self) { results.requestedRepeats = repeats }
             }
         }
-        if results.requestedRepeats == 0 { results.requestedRepeats = 1 }
         return results
     }
 
@@ -94,7 +93,6 @@ public enum ResultsFolder {
         results.host = text("host")
         results.created = text("created")
         results.overrides = file.exists("/overrides") ? (try file.readStrings("/overrides")).filter { !$0.isEmpty } : []
-        results.requestedRepeats = 0
         if case .integer(let repeats)? = try? file.attribute("requested_repeats", on: "/aggregate") { results.requestedRepeats = Int(repeats) }
         let ids = try file.readStrings("/trials/trial_id")
         let models = try file.readStrings("/trials/model")
