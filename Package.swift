@@ -86,9 +86,10 @@ let package = Package(
             name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors", "Evaluation", "Datasets", "Perturbations"],
             exclude: ["BrokenSpecs"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting"], exclude: ["Golden"], swiftSettings: swiftSettings),
+        .target(name: "GoldenFiles", path: "Tests/GoldenFiles", swiftSettings: swiftSettings),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "GoldenFiles"], exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "GauntletCLITests", dependencies: ["GauntletCLI", "Runner", "Reporting", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
+            name: "GauntletCLITests", dependencies: ["GauntletCLI", "GoldenFiles", "Runner", "Reporting", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Golden"], swiftSettings: swiftSettings),
     ]

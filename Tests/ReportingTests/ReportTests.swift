@@ -1,30 +1,22 @@
 import Foundation
+import GoldenFiles
 @testable import Reporting
 import Testing
 
 /// Golden files of the report's tables (Markdown, LaTeX) and of one SVG per figure kind, in
 /// `Golden/`; `GAUNTLET_RECORD=1` rewrites them. Review their diffs, and open the SVGs.
 @Suite struct ReportGoldenTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden").path
-
-    func expectGolden(_ name: String, _ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
-        let path = "\(Self.directory)/\(name)"
-        if ProcessInfo.processInfo.environment["GAUNTLET_RECORD"] == "1" {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        }
-        let expected = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(text == expected, "\(name) differs from its golden file (GAUNTLET_RECORD=1 rewrites it)", sourceLocation: sourceLocation)
-    }
+    let golden = GoldenFolder()
 
     var report: Report { ReportBuilder(results: ReportFixture.results(failing: true), reportCommand: "gauntlet report results/fixture").build() }
 
     @Test func tablesInMarkdownAndLaTeX() throws {
         let report = self.report
-        try expectGolden("report-fixture.md", ReportWriter.markdown(report))
+        try golden.expect("report-fixture.md", ReportWriter.markdown(report))
         let tables = Dictionary(uniqueKeysWithValues: report.tables.map { ($0.id, $0) })
         #expect(Set(tables.keys) == ["clean", "corruptions", "attacks", "robustness", "strongest_attack", "ood", "attributions", "trials"])
         for id in ["clean", "robustness", "strongest_attack"] {
-            try expectGolden("table-\(id).tex", tables[id]!.latex())
+            try golden.expect("table-\(id).tex", tables[id]!.latex())
         }
     }
 
@@ -33,7 +25,7 @@ import Testing
         for kind in ["corruption_severity", "robustness_curve", "learning_curve", "reliability", "roc", "precision_recall", "confusion",
                      "uncertainty", "attributions", "layers"] {
             let figure = try #require(figures["\(kind)-1"], "no \(kind) figure")
-            try expectGolden("figure-\(kind).svg", figure.svg)
+            try golden.expect("figure-\(kind).svg", figure.svg)
         }
     }
 
