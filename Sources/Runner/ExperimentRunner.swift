@@ -132,12 +132,13 @@ public struct ExperimentRunner {
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(resolved)
         }
-        let pending = order.map { groups[$0]! }
+        let inGridOrder = order.map { groups[$0]! }
 
         // Jobs × BLAS threads = cores: several trials at once, one BLAS thread each, is faster
         // than one trial at a time with every core in BLAS (the non-BLAS work parallelises too).
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let jobs = max(1, jobs ?? (pending.count >= 2 ? cores : 1))
+        let jobs = max(1, jobs ?? (inGridOrder.count >= 2 ? cores : 1))
+        let pending = jobs > 1 ? Self.longestFirst(inGridOrder) : inGridOrder
         let threadsPerJob = max(1, blasThreads ?? cores / jobs)
         BLAS.setThreadCount(threadsPerJob)
         let provenance = Provenance.current(specFile: grid.document.file)
@@ -222,6 +223,15 @@ public struct ExperimentRunner {
         var report = try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)
         report.stoppedEarly = stopped
         return report
+    }
+
+    /// Training groups in decreasing order of their estimated cost (the grid order among equals),
+    /// so that with several jobs the costly groups start first and the cheap ones fill the gaps
+    /// at the end instead of one long group running alone while the other workers idle. Which
+    /// worker runs a trial never changes its results.
+    static func longestFirst(_ groups: [[ResolvedTrial]]) -> [[ResolvedTrial]] {
+        let costs = groups.map { group in group.reduce(0.0) { $0 + $1.estimatedFLOPs } }
+        return groups.indices.sorted { costs[$0] != costs[$1] ? costs[$0] > costs[$1] : $0 < $1 }.map { groups[$0] }
     }
 
     /// Runs one training group in a child worker process (started on first use; its standard

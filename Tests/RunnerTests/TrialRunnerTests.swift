@@ -5,7 +5,7 @@ import Evaluation
 import Grid
 import Layers
 import Reporting
-import Runner
+@testable import Runner
 import Spec
 import Tensors
 import Testing
@@ -182,6 +182,7 @@ import Testing
         for trial in grid.trials {
             let outcome = TrialRunner { _ in }.run(trial, data: data)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cell-\(UUID().uuidString).h5").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
             try CellFile.write(outcome, trial: trial, grid: grid, testLabels: data.test.labels, provenance: .current(specFile: "runner.yaml"),
                                started: Date(), to: path)
             cells.append((trial, CellFile.summary(at: path, trialID: trial.trial.id)))
@@ -272,6 +273,7 @@ import Testing
         #expect(outcome.modelGraph.hasPrefix("digraph \"cnn\" {") && outcome.modelGraph.contains("layer1 [label=\"{act: relu|4×6×6}\"];"))
         // The cell file keeps it all.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cell-\(UUID().uuidString).h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
         try CellFile.write(outcome, trial: grid.trials[0], grid: grid, testLabels: [], provenance: .current(specFile: "runner.yaml"), started: Date(), to: path)
         #expect(CellFile.summary(at: path, trialID: outcome.trial.id)?.status == .completed)
     }
@@ -296,11 +298,31 @@ import Testing
         #expect(outcome.summary.map(\.kind) == ["flatten", "linear", "relu", "linear"])
         // The failure survives the round trip through its cell file, and the table shows it.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cell-\(UUID().uuidString).h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
         try CellFile.write(outcome, trial: grid.trials[0], grid: grid, testLabels: [], provenance: .current(specFile: "runner.yaml"),
                            started: Date(), to: path)
         let summary = try #require(CellFile.summary(at: path, trialID: outcome.trial.id))
         #expect(summary.status == outcome.status && summary.model == "linear" && summary.seed == 5)
         #expect(CellFile.summary(at: path, trialID: "another-trial") == nil)
         #expect(ExperimentRunner.table([(grid.trials[0], summary)]).contains("linear  FAILED: training diverged"))
+    }
+
+    @Test func severalJobsStartTheCostliestGroupsFirst() throws {
+        let text = Self.text.replacingOccurrences(of: "models:\n", with: """
+            repeats: 2
+            models:
+              - {name: wide, layers: [{type: flatten}, {type: linear, out_features: 64}, {type: relu}, {type: linear, out_features: 3}]}
+
+            """)
+        let grid = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
+        let given: [[ResolvedTrial]] = grid.trials.reversed().map { [$0] }
+        let scheduled = ExperimentRunner.longestFirst(given)
+        // The wide model costs more per trial; among equals the order given is kept.
+        let givenIndices: [Int] = given.map { $0[0].trial.index }
+        let wideFirst: [Int] = given.filter { $0[0].model.name == "wide" }.map { $0[0].trial.index }
+            + given.filter { $0[0].model.name == "linear" }.map { $0[0].trial.index }
+        #expect(scheduled.map { $0[0].trial.index } == wideFirst)
+        #expect(wideFirst != givenIndices)
+        #expect(grid.trials.first { $0.model.name == "wide" }!.estimatedFLOPs > grid.trials.first { $0.model.name == "linear" }!.estimatedFLOPs)
     }
 }
