@@ -46,6 +46,7 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 
         // The same validator rejects a misspelt key and an unknown kind: the check can fail.
         let broken = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-schema-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: broken) }
         try String(contentsOfFile: "\(directory)/quickstart.yaml", encoding: .utf8)
             .replacingOccurrences(of: "epochs: 1", with: "epoch: 1")
             .replacingOccurrences(of: "type: fgsm", with: "type: fgsn")

@@ -41,6 +41,7 @@ import Testing
 
     @Test func readsGzipAndPlainAlike() throws {
         let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let images = Self.idx(shape: [3, 2, 2], bytes: (0..<12).map { UInt8($0 * 20) })
         let labels = Self.idx(shape: [3], bytes: [0, 2, 1])
         try Data(images).write(to: URL(fileURLWithPath: "\(directory)/train-images-idx3-ubyte"))
@@ -60,6 +61,7 @@ import Testing
 
     @Test func missingAndCorruptFilesAreNamed() throws {
         let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(throws: DatasetError.missingFile("\(directory)/t10k-images-idx3-ubyte.gz")) {
             try FashionMNIST.load(split: .test, directory: directory)
         }

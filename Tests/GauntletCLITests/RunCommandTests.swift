@@ -18,13 +18,16 @@ func trialGroup(_ model: String, in file: HDF5File) throws -> String {
     throw StorageError.missing(file: file.path, object: "trial of model \(model)")
 }
 
-struct Workspace {
+/// A temporary folder, removed with its contents when the test is done with it.
+final class Workspace {
     let directory: String
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     func write(_ name: String, _ text: String) throws -> String {
         let path = "\(directory)/\(name)"

@@ -2,11 +2,13 @@ import Foundation
 import Spec
 import Testing
 
-/// A temporary folder of experiment files.
-struct Files {
+/// A temporary folder of experiment files, removed when the test is done with it.
+final class Files {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-spec-\(UUID().uuidString)").path
 
     init() throws { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     @discardableResult
     func write(_ name: String, _ text: String) throws -> String {

@@ -9,6 +9,7 @@ import Testing
 
     @Test func roundTripsEveryKindOfValue() throws {
         let path = Self.temporaryPath("round.h5")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let big = (0..<10000).map { Float($0) * 0.5 }
         do {
             let file = try HDF5File.create(path)
@@ -42,6 +43,7 @@ import Testing
 
     @Test func largeTensorsAreChunkedAndCompressedForStandardTools() throws {
         let path = Self.temporaryPath("compressed.h5")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let file = try HDF5File.create(path)
             try file.write("/weights", floats: [Float](repeating: 0.125, count: 50_000), shape: [500, 100])
@@ -62,6 +64,7 @@ import Testing
 
     @Test func corruptFilesGiveAClearError() throws {
         let path = Self.temporaryPath("corrupt.h5")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         try Data((0..<4096).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: path))
         #expect(throws: StorageError.cannotOpen(path)) { try HDF5File.open(path) }
         #expect(StorageError.cannotOpen(path).description.hasPrefix(path))
@@ -70,6 +73,7 @@ import Testing
 
     @Test func atomicWritesLeaveNothingBehindOnFailure() throws {
         let directory = Self.temporaryPath("atomic")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let destination = "\(directory)/result.h5"
         struct Interrupted: Error {}
         #expect(throws: Interrupted.self) {
