@@ -2,7 +2,7 @@
 SWIFT ?= swift
 GAUNTLET := .build/release/gauntlet
 
-.PHONY: deps build quickstart report-check test bench clean
+.PHONY: deps build quickstart report-check test bench bench-sweep clean
 
 deps:
 	./scripts/install-deps.sh
@@ -32,6 +32,12 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product gauntlet-bench
 	.build/release/gauntlet-bench
+
+## Release-mode benchmark of the grid runner: overhead per cell, 1 job against 2 (benchmarks/sweep-*.yaml).
+bench-sweep: deps
+	$(SWIFT) build -c release --product gauntlet
+	$(SWIFT) build -c release --product gauntlet-bench
+	.build/release/gauntlet-bench --sweep
 
 clean:
 	rm -rf .build

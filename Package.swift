@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(name: "gauntlet", dependencies: ["GauntletCLI"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "gauntlet-bench",
-            dependencies: ["Tensors", "Layers", "Datasets", "Catalog", "Spec", "Perturbations", "Evaluation"],
+            dependencies: ["Tensors", "Layers", "Datasets", "Catalog", "Spec", "Perturbations", "Evaluation", "Runner", "Reporting"],
             swiftSettings: kernelSettings),
 
         // MARK: - Tests

@@ -1,9 +1,11 @@
 // Release-mode benchmark: the machine's sgemm peak, OpenBLAS kernel families compared, and the
 // training, inference, attack (examples × steps per second) and MC-dropout (examples × passes
 // per second) throughput of the quickstart
-// models as a fraction of that peak.
+// models as a fraction of that peak; with `--sweep`, the grid runner's overhead per cell and its
+// scaling from 1 to 2 jobs (SweepBenchmark.swift).
 //
 //   gauntlet-bench [--experiment experiments/quickstart.yaml] [--steps N]
+//   gauntlet-bench --sweep [--benchmarks benchmarks]
 //
 // All ratios are measured in the same run. Not a test: run it with `make bench`.
 import Catalog
@@ -19,6 +21,8 @@ struct Options {
     var experiment = "experiments/quickstart.yaml"
     var steps = 30
     var sgemmOnly = false
+    var sweep = false
+    var benchmarks = "benchmarks"
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -27,8 +31,10 @@ struct Options {
             case "--experiment": experiment = iterator.next() ?? experiment
             case "--steps": steps = Int(iterator.next() ?? "") ?? steps
             case "--sgemm-only": sgemmOnly = true
+            case "--sweep": sweep = true
+            case "--benchmarks": benchmarks = iterator.next() ?? benchmarks
             default:
-                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only]\n".utf8))
+                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--sweep [--benchmarks DIR]]\n".utf8))
                 exit(2)
             }
         }
@@ -106,6 +112,10 @@ func benchmark() throws {
         return
     }
     BLAS.reexecutingWithFastestKernels()
+    if options.sweep {
+        try SweepBenchmark(directory: options.benchmarks).report()
+        return
+    }
 
     print("OpenBLAS: \(BLAS.configuration)")
     print("kernels in use: \(BLAS.coreName), \(BLAS.threadCount) thread(s); CPU has AVX-512: \(BLAS.cpuSupportsAVX512)")
