@@ -29,8 +29,10 @@ public struct ResolvedTrial: Sendable {
         let models = Double(1 + experiment.extraModels)
         let training = models * epochs * ((3 + attackPasses) * forward * Double(counts.training) + forward * Double(counts.validation))
         let predictorPasses = 1 + Double(experiment.uncertaintyMethods.reduce(0) { $0 + $1.forwardPasses })
-        let evaluations = Double(1 + experiment.corruptions.count) * predictorPasses
-            + experiment.attacks.reduce(0) { $0 + $1.forwardPasses - 1 + predictorPasses }
+        // With `uncertainty.evaluations: clean`, corrupted and attacked sets take the model's pass only.
+        let otherPasses = trial.spec.uncertainty.evaluations == .all ? predictorPasses : 1
+        let evaluations = predictorPasses + Double(experiment.corruptions.count) * otherPasses
+            + experiment.attacks.reduce(0) { $0 + $1.forwardPasses - 1 + otherPasses }
         let calibration = experiment.calibrators.isEmpty ? 0 : predictorPasses * Double(counts.validation)
         let outOfDistribution = experiment.outOfDistributionSources.reduce(0.0) { $0 + Double($1.samples ?? counts.test) } * predictorPasses
         // Interpretation: per explained evaluation and sample, each method's passes (a gradient

@@ -129,6 +129,8 @@ public struct TrialRunner {
             // A label shift evaluates the test split resampled: its images and labels, in that order.
             let images = resampled.map { test.images.gathering(rows: $0) } ?? test.images
             let labels = resampled.map { $0.map { test.labels[$0] } } ?? test.labels
+            // With `uncertainty.evaluations: clean`, the uncertainty methods predict the clean split only.
+            let predictors = kind == .clean || experiment.spec.uncertainty.evaluations == .all ? predictors : [predictors[0]]
             let (outputs, firstInputs) = ClassificationEvaluation.predict(
                 predictors, images: images, count: labels.count, batchSize: evaluationBatch, keepExamples: kept,
                 rng: root.derived("predictors/\(name)"), withScores: keepsUncertainty, transform: transform)

@@ -296,17 +296,34 @@ public struct InterpretSpec: Decodable, Sendable {
 /// Uncertainty: predictors beside the model (MC dropout, ensembles), and out-of-distribution
 /// sets their uncertainty scores are tested on.
 public struct UncertaintySpec: Decodable, Sendable {
+    /// Which test evaluations the uncertainty methods predict besides the model.
+    public enum Evaluations: String, Sendable, CaseIterable {
+        /// Every evaluation: clean, corrupted, attacked (the default).
+        case all
+        /// The clean test split only; the model alone predicts the corrupted and attacked sets.
+        case clean
+    }
+
     public var methods: [Component] = []
     public var ood: [Component] = []
+    public var evaluations: Evaluations = .all
 
     public init() {}
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case methods, ood }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case methods, ood, evaluations }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         methods = try c.decodeIfPresent([Component].self, forKey: .methods) ?? []
         ood = try c.decodeIfPresent([Component].self, forKey: .ood) ?? []
+        if let text = try c.decodeIfPresent(String.self, forKey: .evaluations) {
+            guard let value = Evaluations(rawValue: text) else {
+                let names = Evaluations.allCases.map(\.rawValue)
+                throw SpecDecoder.issue(try c.superDecoder(forKey: .evaluations),
+                                        "evaluations must be one of \(names.joined(separator: ", ")), got '\(text)'\(Suggestion.hint(for: text, among: names))")
+            }
+            evaluations = value
+        }
     }
 }
 

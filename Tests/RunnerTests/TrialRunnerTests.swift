@@ -325,4 +325,21 @@ import Testing
         #expect(wideFirst != givenIndices)
         #expect(grid.trials.first { $0.model.name == "wide" }!.estimatedFLOPs > grid.trials.first { $0.model.name == "linear" }!.estimatedFLOPs)
     }
+
+    @Test func uncertaintyMethodsCanBeLimitedToTheCleanSplit() throws {
+        let text = Self.text
+            .replacingOccurrences(of: "{type: flatten}, {type: linear, out_features: 3}", with: "{type: flatten}, {type: dropout, p: 0.3}, {type: linear, out_features: 3}")
+            + "\nattacks: [{type: fgsm, epsilon: 0.1}]\nuncertainty: {methods: [{type: mc_dropout, passes: 4}], evaluations: clean}\n"
+        let (grid, outcome) = try runInGrid(text)
+        let byEvaluation = Dictionary(grouping: outcome.evaluations, by: \.name).mapValues { $0.map(\.predictor) }
+        #expect(byEvaluation["clean"] == ["model", "mc_dropout(passes=4)"])
+        #expect(byEvaluation["gaussian_noise(std=0.1)"] == ["model"])
+        #expect(byEvaluation["fgsm(epsilon=0.1)"] == ["model"])
+        // The cost estimate counts the MC passes of the clean split only.
+        let everywhere = try ResolvedGrid.resolve(try SpecDocument.parse(text.replacingOccurrences(of: "evaluations: clean", with: "evaluations: all"),
+                                                                      file: "runner.yaml"))
+        #expect(grid.trials[0].estimatedFLOPs < everywhere.trials[0].estimatedFLOPs)
+        let (_, all) = try runInGrid(text.replacingOccurrences(of: "evaluations: clean", with: "evaluations: all"))
+        #expect(Set(all.evaluations.filter { $0.name != "clean" }.map(\.predictor)) == ["model", "mc_dropout(passes=4)"])
+    }
 }
