@@ -91,6 +91,20 @@ public struct Predictor {
             return (models.map { $0.logits(batch) }, [])
         case .monteCarloDropout(let count, _):
             let names = recordedLayers
+            let model = models[0]
+            // The layers before the first dropout are deterministic: computed once, shared by
+            // every pass (exactly the same outputs; dropout masks are drawn in the same order).
+            if names.isEmpty, let shared = model.firstStochasticLayer, shared > 0 {
+                let tape = Tape()
+                var prefixContext = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: 0))
+                let features = model.forward(tape.leaf(batch), layers: 0..<shared, context: &prefixContext).value
+                let outputs = (0..<count).map { _ in
+                    let tape = Tape()
+                    var context = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: rng.next()))
+                    return model.forward(tape.leaf(features), layers: shared..<model.layers.count, context: &context).value
+                }
+                return (outputs, [])
+            }
             var welford = names.map { _ in (mean: [Float](), m2: [Float]()) }
             var outputs: [Tensor] = []
             for pass in 0..<count {

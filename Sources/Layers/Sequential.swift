@@ -66,17 +66,32 @@ public final class Sequential {
     /// Runs every layer in order. Outputs of layers named in `context.recordedLayers` are kept in
     /// `context.activations` (the name `input` records the normalised input).
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+        forward(input, layers: layers.indices, context: &context)
+    }
+
+    /// Runs the layers in `range` only: from the raw input (normalised first) when the range
+    /// starts at 0, otherwise from the output of the layer before it.
+    public func forward(_ input: Variable, layers range: Range<Int>, context: inout ForwardContext) -> Variable {
         var x = input
-        if let normalization {
-            x = x.channelAffine(scale: normalization.std.map { 1 / $0 },
-                                shift: zip(normalization.mean, normalization.std).map { -$0 / $1 })
+        if range.lowerBound == 0 {
+            if let normalization {
+                x = x.channelAffine(scale: normalization.std.map { 1 / $0 },
+                                    shift: zip(normalization.mean, normalization.std).map { -$0 / $1 })
+            }
+            if context.recordedLayers.contains("input") { context.activations["input"] = x }
         }
-        if context.recordedLayers.contains("input") { context.activations["input"] = x }
-        for (name, _, layer) in layers {
+        for (name, _, layer) in layers[range] {
             x = layer.forward(x, context: &context)
             if context.recordedLayers.contains(name) { context.activations[name] = x }
         }
         return x
+    }
+
+    /// The index of the first layer that draws random numbers in MC-dropout mode (a dropout
+    /// layer with p > 0), or nil. Every layer before it gives the same output on every pass,
+    /// so MC-dropout passes can share it.
+    public var firstStochasticLayer: Int? {
+        layers.firstIndex { entry in (entry.layer as? Dropout).map { $0.p > 0 } ?? false }
     }
 
     /// Logits for a batch without recording gradients.

@@ -57,6 +57,12 @@ import Testing
         #expect(predictor.recordedLayers == ["0", "1", "2", "3", "4"])
         #expect(first.layerVariance[0] == 0 && first.layerVariance[1] == 0 && first.layerVariance[2] == 0)
         #expect(first.layerVariance[3] > 0 && first.layerVariance[4] > 0)
+        // Without per-layer recording the passes share the layers before the dropout, computed
+        // once: the same predictions, bit for bit, as full passes.
+        var c = RandomSource(seed: 4)
+        let shared = MonteCarloDropout(passes: 5).predictor(model: net, members: []).predict(images, rng: &c)
+        #expect(net.firstStochasticLayer == 3)
+        #expect(shared.logits.scalars == first.logits.scalars && shared.scores == first.scores)
         // The mean of the passes' softmax is the predictive distribution.
         let deterministic = Predictor.model(net).predict(images, rng: &a)
         #expect(score(deterministic.scores, .mutualInformation).allSatisfy { $0 == 0 })
