@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Reporting", exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: - Engine
-        .target(name: "Tensors", dependencies: ["CBLAS"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CProcessControl"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Layers", dependencies: ["Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Perturbations", dependencies: ["Tensors", "Layers", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Evaluation", dependencies: ["Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),

@@ -11,9 +11,11 @@ public struct Gauntlet: ParsableCommand {
 
     public init() {}
 
-    /// The program's entry point: selects the fastest safe BLAS kernels, then parses and runs.
+    /// The program's entry point: selects the fastest safe BLAS kernels and the allocator's
+    /// reuse of freed buffers, then parses and runs.
     public static func entry() {
         BLAS.reexecutingWithFastestKernels()
+        Memory.keepFreedMemoryMapped()
         executable = "/proc/self/exe"
         main()
     }

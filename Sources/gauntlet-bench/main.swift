@@ -112,6 +112,7 @@ func benchmark() throws {
         return
     }
     BLAS.reexecutingWithFastestKernels()
+    Memory.keepFreedMemoryMapped()
     if options.sweep {
         try SweepBenchmark(directory: options.benchmarks).report()
         return
