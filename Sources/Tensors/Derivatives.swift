@@ -109,18 +109,27 @@ extension Variable {
     /// `max(x, 0)`; the derivative at 0 is taken as 0, as in PyTorch.
     public func relu() -> Variable {
         let x = value
-        var y = x
-        y.scalars.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = max(p[i], 0) }
-        }
+        // One pass each way into fresh buffers, branch-free so that both loops vectorise; a NaN
+        // input stays NaN forward and passes its gradient backward, as before.
+        let y = Tensor(shape: x.shape, scalars: x.scalars.withUnsafeBufferPointer { px in
+            [Float](unsafeUninitializedCapacity: px.count) { out, initialized in
+                for i in 0..<px.count { out[i] = max(px[i], 0) }
+                initialized = px.count
+            }
+        })
         return tape.record(y, inputs: [self]) { dy, _ in
-            var dx = dy
-            dx.scalars.withUnsafeMutableBufferPointer { p in
-                x.scalars.withUnsafeBufferPointer { px in
-                    for i in 0..<p.count where px[i] <= 0 { p[i] = 0 }
+            let dx = x.scalars.withUnsafeBufferPointer { px in
+                dy.scalars.withUnsafeBufferPointer { pdy in
+                    [Float](unsafeUninitializedCapacity: px.count) { out, initialized in
+                        for i in 0..<px.count {
+                            let gradient = pdy[i]   // loaded unconditionally, so the select vectorises
+                            out[i] = px[i] <= 0 ? 0 : gradient
+                        }
+                        initialized = px.count
+                    }
                 }
             }
-            return [dx]
+            return [Tensor(shape: x.shape, scalars: dx)]
         }
     }
 

@@ -85,7 +85,11 @@ extension Kernels {
                             if iy < 0 || iy >= g.height { continue }
                             let src = row + n * plane + y * ow
                             let dst = image + iy * g.width + j - g.padding
-                            for xo in lo..<hi { dst[xo * g.stride] += src[xo] }
+                            if g.stride == 1 {
+                                for xo in lo..<hi { dst[xo] += src[xo] }   // contiguous: vectorises
+                            } else {
+                                for xo in lo..<hi { dst[xo * g.stride] += src[xo] }
+                            }
                         }
                     }
                 }
@@ -107,7 +111,7 @@ extension Kernels {
         let inputStride = g.inChannels * g.height * g.width
         var cols = uninitializedFloats(g.patchSize * chunk * plane)
         var product = uninitializedFloats(g.outChannels * chunk * plane)
-        var y = Tensor(shape: g.outputShape)
+        var y = Tensor(shape: g.outputShape, scalars: uninitializedFloats(g.outputShape.reduce(1, *)))   // every element is written below
         let biasValues = b?.scalars ?? [Float](repeating: 0, count: g.outChannels)
         x.scalars.withUnsafeBufferPointer { px in
             w.scalars.withUnsafeBufferPointer { pw in

@@ -2,6 +2,7 @@ extension Kernels {
     /// Max pooling over windows of `geometry` (padding reads as −∞, as in PyTorch).
     /// Returns the output and, per output element, the flat input index of its maximum.
     public static func maxPool2d(_ x: Tensor, geometry g: Conv2dGeometry) -> (output: Tensor, argMax: [Int32]) {
+        if g.kernelHeight == 2, g.kernelWidth == 2, g.stride == 2, g.padding == 0 { return maxPool2x2(x, geometry: g) }
         let oh = g.outHeight, ow = g.outWidth
         var y = Tensor(shape: [g.batch, g.inChannels, oh, ow])
         var arg = [Int32](repeating: 0, count: y.count)
@@ -49,6 +50,39 @@ extension Kernels {
             }
         }
         return (y, arg)
+    }
+
+    /// The common 2×2, stride-2, unpadded case of `maxPool2d`: the same outputs and indices
+    /// (the first maximum in row-major window order wins; a NaN in the first place stays), with
+    /// the window's four reads unrolled and no bounds to clip.
+    static func maxPool2x2(_ x: Tensor, geometry g: Conv2dGeometry) -> (output: Tensor, argMax: [Int32]) {
+        let oh = g.outHeight, ow = g.outWidth, width = g.width, planeSize = g.height * g.width
+        let count = g.batch * g.inChannels * oh * ow
+        var output = uninitializedFloats(count)
+        var arg = [Int32](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        x.scalars.withUnsafeBufferPointer { px in
+            output.withUnsafeMutableBufferPointer { py in
+                arg.withUnsafeMutableBufferPointer { pa in
+                    var out = 0
+                    for plane in 0..<(g.batch * g.inChannels) {
+                        for yo in 0..<oh {
+                            let top = plane * planeSize + 2 * yo * width, bottom = top + width
+                            for xo in 0..<ow {
+                                let a = top + 2 * xo, c = bottom + 2 * xo
+                                var best = px[a], index = a
+                                if px[a + 1] > best { best = px[a + 1]; index = a + 1 }
+                                if px[c] > best { best = px[c]; index = c }
+                                if px[c + 1] > best { best = px[c + 1]; index = c + 1 }
+                                py[out] = best
+                                pa[out] = Int32(truncatingIfNeeded: index)
+                                out += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (Tensor(shape: [g.batch, g.inChannels, oh, ow], scalars: output), arg)
     }
 
     /// Routes each output gradient to the input element that was the window's maximum.

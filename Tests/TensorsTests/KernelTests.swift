@@ -56,6 +56,29 @@ import Tensors
         }
     }
 
+    @Test func twoByTwoPoolingPicksTheFirstMaximumOfEachWindow() {
+        // Values from {−1, 0, 1}: most windows hold ties; one window starts with NaN.
+        var rng = RandomSource(seed: 11)
+        var x = Tensor(shape: [2, 2, 5, 6], scalars: (0..<120).map { _ in Float(Int(rng.nextUnitFloat() * 3) - 1) })
+        x.scalars[0] = .nan
+        let g = Conv2dGeometry(batch: 2, inChannels: 2, height: 5, width: 6, outChannels: 2, kernelHeight: 2, kernelWidth: 2, stride: 2, padding: 0)
+        let (output, argMax) = Kernels.maxPool2d(x, geometry: g)
+        var out = 0
+        for plane in 0..<4 {
+            for yo in 0..<2 {
+                for xo in 0..<3 {
+                    let window = [(0, 0), (0, 1), (1, 0), (1, 1)].map { plane * 30 + (2 * yo + $0.0) * 6 + 2 * xo + $0.1 }
+                    var first = window[0]
+                    for index in window.dropFirst() where x.scalars[index] > x.scalars[first] { first = index }
+                    #expect(Int(argMax[out]) == first)
+                    #expect(output.scalars[out] == x.scalars[first] || (output.scalars[out].isNaN && x.scalars[first].isNaN))
+                    out += 1
+                }
+            }
+        }
+        #expect(output.scalars[0].isNaN && out == output.count)
+    }
+
     @Test func logSoftmaxMatchesReferenceAndIsStable() {
         var rng = RandomSource(seed: 6)
         let moderate = Tensor.normal(shape: [4, 10], std: 3, using: &rng)
