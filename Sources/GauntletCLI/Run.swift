@@ -17,7 +17,7 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print only the results table.")
     var quiet = false
 
-    @Option(name: .shortAndLong, help: "Trials trained at once, each with cores/jobs BLAS threads (default: one per core when there are at least two).")
+    @Option(name: .shortAndLong, help: "Trials trained at once, each with cores/jobs BLAS threads (default: one per core, unless the costliest trial would then run alone for long: at most the estimated total cost / the costliest trial's).")
     var jobs: Int?
 
     @Option(help: "BLAS threads per job (default: cores / jobs). Results differ in their last bits between thread counts; each cell records its own.")

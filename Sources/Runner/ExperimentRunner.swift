@@ -134,10 +134,8 @@ public struct ExperimentRunner {
         }
         let inGridOrder = order.map { groups[$0]! }
 
-        // Jobs × BLAS threads = cores: several trials at once, one BLAS thread each, is faster
-        // than one trial at a time with every core in BLAS (the non-BLAS work parallelises too).
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let jobs = max(1, jobs ?? (inGridOrder.count >= 2 ? cores : 1))
+        let jobs = max(1, jobs ?? Self.defaultJobs(inGridOrder, cores: cores))
         let pending = jobs > 1 ? Self.longestFirst(inGridOrder) : inGridOrder
         let threadsPerJob = max(1, blasThreads ?? cores / jobs)
         BLAS.setThreadCount(threadsPerJob)
@@ -223,6 +221,18 @@ public struct ExperimentRunner {
         var report = try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)
         report.stoppedEarly = stopped
         return report
+    }
+
+    /// Jobs × BLAS threads = cores. Several groups at once, one BLAS thread each, is faster than
+    /// one at a time with every core in BLAS (the non-BLAS work parallelises too), as long as
+    /// the workers stay busy: with `k` jobs the costliest group must be at most a `1/k` share
+    /// of the estimated total, or the other workers idle while it runs alone on one thread.
+    /// So: one job per core, at most one per group, and at most total / costliest.
+    static func defaultJobs(_ groups: [[ResolvedTrial]], cores: Int) -> Int {
+        let costs = groups.map { group in group.reduce(0.0) { $0 + $1.estimatedFLOPs } }
+        guard let costliest = costs.max(), costliest > 0 else { return max(1, min(cores, groups.count)) }
+        let balanced = Int((costs.reduce(0, +) / costliest).rounded(.down))
+        return max(1, min(cores, groups.count, balanced))
     }
 
     /// Training groups in decreasing order of their estimated cost (the grid order among equals),

@@ -323,7 +323,17 @@ import Testing
             + given.filter { $0[0].model.name == "linear" }.map { $0[0].trial.index }
         #expect(scheduled.map { $0[0].trial.index } == wideFirst)
         #expect(wideFirst != givenIndices)
-        #expect(grid.trials.first { $0.model.name == "wide" }!.estimatedFLOPs > grid.trials.first { $0.model.name == "linear" }!.estimatedFLOPs)
+        let wide = grid.trials.first { $0.model.name == "wide" }!.estimatedFLOPs, linear = grid.trials.first { $0.model.name == "linear" }!.estimatedFLOPs
+        #expect(wide > linear)
+        // Default jobs: one per core, one per group at most, and total / costliest at most
+        // (here the two wide trials make 2 × wide of 2 × (wide + linear): two jobs, never more).
+        #expect(ExperimentRunner.defaultJobs(given, cores: 2) == 2)
+        #expect(wide > 10 * linear)   // 36·64 + 64·3 against 36·3 multiply-accumulates per sample
+        #expect(ExperimentRunner.defaultJobs(given, cores: 8) == 2)
+        #expect(ExperimentRunner.defaultJobs(Array(given.prefix(1)), cores: 8) == 1)
+        // One costly group beside a cheap one: one job with every core in BLAS.
+        let lopsided = [given.first { $0[0].model.name == "wide" }!, given.first { $0[0].model.name == "linear" }!]
+        #expect(ExperimentRunner.defaultJobs(lopsided, cores: 2) == 1)
     }
 
     @Test func uncertaintyMethodsCanBeLimitedToTheCleanSplit() throws {
