@@ -109,11 +109,15 @@ extension Variable {
     /// `max(x, 0)`; the derivative at 0 is taken as 0, as in PyTorch.
     public func relu() -> Variable {
         let x = value
+        guard x.count > 0 else { return tape.record(x, inputs: [self]) { dy, _ in [dy] } }
         // One pass each way into fresh buffers, branch-free so that both loops vectorise; a NaN
         // input stays NaN forward and passes its gradient backward, as before.
         let y = Tensor(shape: x.shape, scalars: x.scalars.withUnsafeBufferPointer { px in
             [Float](unsafeUninitializedCapacity: px.count) { out, initialized in
-                for i in 0..<px.count { out[i] = max(px[i], 0) }
+                let input = px.baseAddress!, output = out.baseAddress!
+                Parallel.forEach(px.count, grain: 1 << 16) { range in
+                    for i in range { output[i] = max(input[i], 0) }
+                }
                 initialized = px.count
             }
         })
@@ -121,9 +125,12 @@ extension Variable {
             let dx = x.scalars.withUnsafeBufferPointer { px in
                 dy.scalars.withUnsafeBufferPointer { pdy in
                     [Float](unsafeUninitializedCapacity: px.count) { out, initialized in
-                        for i in 0..<px.count {
-                            let gradient = pdy[i]   // loaded unconditionally, so the select vectorises
-                            out[i] = px[i] <= 0 ? 0 : gradient
+                        let input = px.baseAddress!, upstream = pdy.baseAddress!, output = out.baseAddress!
+                        Parallel.forEach(px.count, grain: 1 << 16) { range in
+                            for i in range {
+                                let gradient = upstream[i]   // loaded unconditionally, so the select vectorises
+                                output[i] = input[i] <= 0 ? 0 : gradient
+                            }
                         }
                         initialized = px.count
                     }

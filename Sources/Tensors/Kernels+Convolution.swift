@@ -32,28 +32,29 @@ extension Kernels {
     /// `p = (c·kh + i)·kw + j` indexes the receptive field; padding reads as zero.
     public static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, into cols: UnsafeMutablePointer<Float>) {
         let oh = g.outHeight, ow = g.outWidth, plane = oh * ow, columns = g.batch * plane
-        for c in 0..<g.inChannels {
-            for i in 0..<g.kernelHeight {
-                for j in 0..<g.kernelWidth {
-                    let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * columns
-                    let (lo, hi) = validOutputRange(offset: j - g.padding, stride: g.stride, input: g.width, output: ow)
-                    for n in 0..<g.batch {
-                        let image = x + (n * g.inChannels + c) * g.height * g.width
-                        for y in 0..<oh {
-                            let iy = y * g.stride - g.padding + i
-                            let dst = row + n * plane + y * ow
-                            if iy < 0 || iy >= g.height || lo >= hi {
-                                dst.update(repeating: 0, count: ow)
-                                continue
-                            }
-                            if lo > 0 { dst.update(repeating: 0, count: lo) }
-                            if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
-                            let src = image + iy * g.width + j - g.padding
-                            if g.stride == 1 {
-                                (dst + lo).update(from: src + lo, count: hi - lo)
-                            } else {
-                                for xo in lo..<hi { dst[xo] = src[xo * g.stride] }
-                            }
+        let kernelArea = g.kernelHeight * g.kernelWidth
+        // Each patch row p = (c, i, j) is written by one part alone.
+        Parallel.forEach(g.patchSize, grain: max(1, (1 << 15) / max(1, columns))) { rows in
+            for p in rows {
+                let c = p / kernelArea, i = p % kernelArea / g.kernelWidth, j = p % g.kernelWidth
+                let row = cols + p * columns
+                let (lo, hi) = validOutputRange(offset: j - g.padding, stride: g.stride, input: g.width, output: ow)
+                for n in 0..<g.batch {
+                    let image = x + (n * g.inChannels + c) * g.height * g.width
+                    for y in 0..<oh {
+                        let iy = y * g.stride - g.padding + i
+                        let dst = row + n * plane + y * ow
+                        if iy < 0 || iy >= g.height || lo >= hi {
+                            dst.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
+                        let src = image + iy * g.width + j - g.padding
+                        if g.stride == 1 {
+                            (dst + lo).update(from: src + lo, count: hi - lo)
+                        } else {
+                            for xo in lo..<hi { dst[xo] = src[xo * g.stride] }
                         }
                     }
                 }
@@ -72,23 +73,26 @@ extension Kernels {
     /// The adjoint of `im2col`: adds every patch column back onto the image it came from.
     public static func col2imAdd(_ cols: UnsafePointer<Float>, _ g: Conv2dGeometry, into dx: UnsafeMutablePointer<Float>) {
         let oh = g.outHeight, ow = g.outWidth, plane = oh * ow, columns = g.batch * plane
-        for c in 0..<g.inChannels {
-            for i in 0..<g.kernelHeight {
-                for j in 0..<g.kernelWidth {
-                    let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * columns
-                    let (lo, hi) = validOutputRange(offset: j - g.padding, stride: g.stride, input: g.width, output: ow)
-                    if lo >= hi { continue }
-                    for n in 0..<g.batch {
-                        let image = dx + (n * g.inChannels + c) * g.height * g.width
-                        for y in 0..<oh {
-                            let iy = y * g.stride - g.padding + i
-                            if iy < 0 || iy >= g.height { continue }
-                            let src = row + n * plane + y * ow
-                            let dst = image + iy * g.width + j - g.padding
-                            if g.stride == 1 {
-                                for xo in lo..<hi { dst[xo] += src[xo] }   // contiguous: vectorises
-                            } else {
-                                for xo in lo..<hi { dst[xo * g.stride] += src[xo] }
+        // Channel c's patch rows add onto channel c's input planes only: parts own channels.
+        Parallel.forEach(g.inChannels, grain: max(1, (1 << 15) / max(1, g.kernelHeight * g.kernelWidth * columns))) { channels in
+            for c in channels {
+                for i in 0..<g.kernelHeight {
+                    for j in 0..<g.kernelWidth {
+                        let row = cols + ((c * g.kernelHeight + i) * g.kernelWidth + j) * columns
+                        let (lo, hi) = validOutputRange(offset: j - g.padding, stride: g.stride, input: g.width, output: ow)
+                        if lo >= hi { continue }
+                        for n in 0..<g.batch {
+                            let image = dx + (n * g.inChannels + c) * g.height * g.width
+                            for y in 0..<oh {
+                                let iy = y * g.stride - g.padding + i
+                                if iy < 0 || iy >= g.height { continue }
+                                let src = row + n * plane + y * ow
+                                let dst = image + iy * g.width + j - g.padding
+                                if g.stride == 1 {
+                                    for xo in lo..<hi { dst[xo] += src[xo] }   // contiguous: vectorises
+                                } else {
+                                    for xo in lo..<hi { dst[xo * g.stride] += src[xo] }
+                                }
                             }
                         }
                     }
@@ -127,12 +131,15 @@ extension Kernels {
                                     transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.patchSize,
                                     a: pw.baseAddress!, lda: g.patchSize, b: pc.baseAddress!, ldb: columns,
                                     c: pp.baseAddress!, ldc: columns)
-                                for i in 0..<sub.batch {
-                                    for o in 0..<g.outChannels {
-                                        let src = pp.baseAddress! + o * columns + i * plane
-                                        let dst = py.baseAddress! + ((start + i) * g.outChannels + o) * plane
-                                        let shift = biasValues[o]
-                                        for k in 0..<plane { dst[k] = src[k] + shift }
+                                let product = pp.baseAddress!, output = py.baseAddress!
+                                Parallel.forEach(sub.batch, grain: max(1, (1 << 15) / max(1, g.outChannels * plane))) { images in
+                                    for i in images {
+                                        for o in 0..<g.outChannels {
+                                            let src = product + o * columns + i * plane
+                                            let dst = output + ((start + i) * g.outChannels + o) * plane
+                                            let shift = biasValues[o]
+                                            for k in 0..<plane { dst[k] = src[k] + shift }
+                                        }
                                     }
                                 }
                             }
@@ -182,10 +189,12 @@ extension Kernels {
                 sub.batch = min(chunk, g.batch - start)
                 let columns = sub.batch * plane
                 // dy of the chunk as [O, n·Ho·Wo], the layout of the forward product.
-                for i in 0..<sub.batch {
-                    for o in 0..<g.outChannels {
-                        (pp.baseAddress! + o * columns + i * plane)
-                            .update(from: pdy.baseAddress! + ((start + i) * g.outChannels + o) * plane, count: plane)
+                let product = pp.baseAddress!, gradient = pdy.baseAddress!
+                Parallel.forEach(sub.batch, grain: max(1, (1 << 15) / max(1, g.outChannels * plane))) { images in
+                    for i in images {
+                        for o in 0..<g.outChannels {
+                            (product + o * columns + i * plane).update(from: gradient + ((start + i) * g.outChannels + o) * plane, count: plane)
+                        }
                     }
                 }
                 if needParameters {

@@ -58,24 +58,28 @@ extension Kernels {
     static func maxPool2x2(_ x: Tensor, geometry g: Conv2dGeometry) -> (output: Tensor, argMax: [Int32]) {
         let oh = g.outHeight, ow = g.outWidth, width = g.width, planeSize = g.height * g.width
         let count = g.batch * g.inChannels * oh * ow
+        guard count > 0 else { return (Tensor(shape: [g.batch, g.inChannels, oh, ow]), []) }
         var output = uninitializedFloats(count)
         var arg = [Int32](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-        x.scalars.withUnsafeBufferPointer { px in
-            output.withUnsafeMutableBufferPointer { py in
-                arg.withUnsafeMutableBufferPointer { pa in
-                    var out = 0
-                    for plane in 0..<(g.batch * g.inChannels) {
-                        for yo in 0..<oh {
-                            let top = plane * planeSize + 2 * yo * width, bottom = top + width
-                            for xo in 0..<ow {
-                                let a = top + 2 * xo, c = bottom + 2 * xo
-                                var best = px[a], index = a
-                                if px[a + 1] > best { best = px[a + 1]; index = a + 1 }
-                                if px[c] > best { best = px[c]; index = c }
-                                if px[c + 1] > best { best = px[c + 1]; index = c + 1 }
-                                py[out] = best
-                                pa[out] = Int32(truncatingIfNeeded: index)
-                                out += 1
+        x.scalars.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                arg.withUnsafeMutableBufferPointer { argBuffer in
+                    let px = input.baseAddress!, py = outputBuffer.baseAddress!, pa = argBuffer.baseAddress!
+                    Parallel.forEach(g.batch * g.inChannels, grain: max(1, (1 << 15) / max(1, planeSize))) { planes in
+                        var out = planes.lowerBound * oh * ow
+                        for plane in planes {
+                            for yo in 0..<oh {
+                                let top = plane * planeSize + 2 * yo * width, bottom = top + width
+                                for xo in 0..<ow {
+                                    let a = top + 2 * xo, c = bottom + 2 * xo
+                                    var best = px[a], index = a
+                                    if px[a + 1] > best { best = px[a + 1]; index = a + 1 }
+                                    if px[c] > best { best = px[c]; index = c }
+                                    if px[c + 1] > best { best = px[c + 1]; index = c + 1 }
+                                    py[out] = best
+                                    pa[out] = Int32(truncatingIfNeeded: index)
+                                    out += 1
+                                }
                             }
                         }
                     }
@@ -88,9 +92,18 @@ extension Kernels {
     /// Routes each output gradient to the input element that was the window's maximum.
     public static func maxPool2dBackward(_ dy: Tensor, argMax: [Int32], inputShape: [Int]) -> Tensor {
         var dx = Tensor(shape: inputShape)
-        dx.scalars.withUnsafeMutableBufferPointer { pdx in
-            dy.scalars.withUnsafeBufferPointer { pdy in
-                for k in 0..<pdy.count { pdx[Int(argMax[k])] += pdy[k] }
+        guard dy.count > 0 else { return dx }
+        // Every window lies in its own (image, channel) plane: parts own whole planes.
+        let planes = inputShape.count >= 2 ? inputShape[0] * inputShape[1] : 1
+        let perPlane = planes > 0 ? dy.count / planes : 0
+        dx.scalars.withUnsafeMutableBufferPointer { gradient in
+            dy.scalars.withUnsafeBufferPointer { upstream in
+                argMax.withUnsafeBufferPointer { indices in
+                    let pdx = gradient.baseAddress!, pdy = upstream.baseAddress!, pa = indices.baseAddress!
+                    Parallel.forEach(planes, grain: max(1, (1 << 14) / max(1, perPlane))) { range in
+                        for k in (range.lowerBound * perPlane)..<(range.upperBound * perPlane) { pdx[Int(pa[k])] += pdy[k] }
+                    }
+                }
             }
         }
         return dx

@@ -9,7 +9,44 @@ import Tensors
                        stride: 2, padding: 1),
         Conv2dGeometry(batch: 1, inChannels: 1, height: 5, width: 5, outChannels: 2, kernelHeight: 5, kernelWidth: 5,
                        stride: 1, padding: 2),
+        // Large enough that the loops around the products split over the job's threads.
+        Conv2dGeometry(batch: 16, inChannels: 8, height: 16, width: 16, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
+                       stride: 1, padding: 1),
+        Conv2dGeometry(batch: 12, inChannels: 6, height: 15, width: 15, outChannels: 5, kernelHeight: 3, kernelWidth: 3,
+                       stride: 2, padding: 1),
     ]
+
+    @Test func parallelPartsCoverEveryIndexOnce() {
+        for (count, grain, parts) in [(0, 1, 2), (1, 1, 2), (7, 1, 3), (100, 30, 8), (100, 60, 2), (1 << 16, 1 << 10, 2)] {
+            let seen = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(1, count))
+            seen.initialize(repeating: 0)
+            defer { seen.deallocate() }
+            let base = seen.baseAddress!
+            Parallel.forEach(count, grain: grain, parts: parts) { range in
+                for i in range { base[i] += 1 }
+            }
+            #expect(seen.prefix(count).allSatisfy { $0 == 1 }, "count \(count), grain \(grain), parts \(parts)")
+        }
+    }
+
+    @Test func largeActivationsAndPoolingMatchTheirSerialDefinitions() {
+        var rng = RandomSource(seed: 12)
+        let x = Tensor.normal(shape: [16, 8, 16, 16], using: &rng), dy = Tensor.normal(shape: [16, 8, 16, 16], using: &rng)
+        let tape = Tape()
+        let input = tape.leaf(x, requiresGradient: true)
+        let y = input.relu()
+        tape.backward(from: y, seed: dy)
+        #expect(y.value.scalars == x.scalars.map { max($0, 0) })
+        #expect(tape.gradient(of: input)!.scalars == zip(x.scalars, dy.scalars).map { $0 <= 0 ? 0 : $1 })
+
+        let g = Conv2dGeometry(batch: 16, inChannels: 8, height: 16, width: 16, outChannels: 8, kernelHeight: 2, kernelWidth: 2, stride: 2, padding: 0)
+        let (pooled, argMax) = Kernels.maxPool2d(x, geometry: g)
+        #expect(pooled == ReferenceKernels.maxPool2d(x, geometry: g))
+        let upstream = Tensor.normal(shape: pooled.shape, using: &rng)
+        var serial = [Float](repeating: 0, count: x.count)
+        for k in 0..<upstream.count { serial[Int(argMax[k])] += upstream.scalars[k] }
+        #expect(Kernels.maxPool2dBackward(upstream, argMax: argMax, inputShape: x.shape).scalars == serial)
+    }
 
     @Test func linearMatchesReference() {
         var rng = RandomSource(seed: 1)
@@ -30,9 +67,8 @@ import Tensors
         #expect(fast.maxAbsDifference(ReferenceKernels.conv2d(x, weight: w, bias: b, geometry: g)) < 1e-4)
     }
 
-    @Test func im2colAndCol2imAreAdjoint() {
+    @Test(arguments: geometries) func im2colAndCol2imAreAdjoint(g: Conv2dGeometry) {
         // <im2col(x), c> == <x, col2im(c)> for any x and c: the backward pass relies on it.
-        let g = Self.geometries[1]
         var rng = RandomSource(seed: 3)
         let x = Tensor.normal(shape: g.inputShape, using: &rng)
         let columns = Tensor.normal(shape: [g.patchSize * g.batch * g.outHeight * g.outWidth], using: &rng)
