@@ -38,9 +38,7 @@ public final class Dropout: Layer {
 
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         guard context.mode != .inference, p > 0 else { return input }
-        let keep = 1 / (1 - p)
-        var mask = Tensor(shape: input.shape)
-        for i in 0..<mask.count { mask.scalars[i] = context.rng.nextUnitFloat() < p ? 0 : keep }
+        let mask = Tensor(shape: input.shape, scalars: context.rng.dropoutMask(count: input.shape.reduce(1, *), p: p, keep: 1 / (1 - p)))
         return input.masked(by: mask)
     }
 }

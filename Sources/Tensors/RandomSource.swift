@@ -62,6 +62,16 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform Float in `[low, high)`.
+    /// A dropout mask of `count` elements: 0 with probability `p`, else `keep`; one
+    /// `nextUnitFloat()` per element, in order, so the same generator gives the same mask as
+    /// drawing them one by one.
+    public mutating func dropoutMask(count: Int, p: Float, keep: Float) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { mask, initialized in
+            for i in 0..<count { mask[i] = nextUnitFloat() < p ? 0 : keep }
+            initialized = count
+        }
+    }
+
     public mutating func uniform(_ low: Float, _ high: Float) -> Float {
         low + (high - low) * nextUnitFloat()
     }

@@ -44,6 +44,9 @@ import Testing
             #expect(y.scalars.allSatisfy { $0 == 0 || abs($0 - 4 / 3) < 1e-6 })   // survivors scaled by 1/(1−p)
             #expect(run(mode, seed: 1) == y)          // seeded
             #expect(run(mode, seed: 2) != y)
+            // One uniform draw per element, in order: element i is dropped when draw i < p.
+            var draws = RandomSource(seed: 1)
+            #expect(y.scalars == (0..<10000).map { _ in draws.nextUnitFloat() < 0.25 ? 0 : 1 / (1 - 0.25 as Float) })
         }
     }
 
