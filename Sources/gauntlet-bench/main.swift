@@ -185,11 +185,16 @@ func benchmark() throws {
         let attacked = Double(evalBatch.shape[0] * attackSteps)
         // MC dropout: stochastic passes of the evaluation batch with the predictive mean and every
         // uncertainty score computed, as evaluations run them (a model without dropout still
-        // pays every pass).
+        // pays every pass). Samples/s counts passes.
         let passes = 10
         var passRNG = RandomSource(seed: 2)
         let monteCarlo = MonteCarloDropout(passes: passes).predictor(model: model, members: [])
         let mcTime = seconds { _ = monteCarlo.predict(evalBatch, rng: &passRNG) }
+        // The layers before the first dropout run once per batch, shared by the passes: count
+        // the FLOPs actually computed.
+        let sharedLayers = model.firstStochasticLayer ?? 0
+        let shared = 2 * Double(model.summary().prefix(sharedLayers).reduce(0) { $0 + $1.multiplyAccumulates })
+        let mcFLOPs = forward - shared + shared / Double(passes)
 
         for (phase, samples, flopsPerSample, time) in [
             ("training", Double(batch * options.steps), training, trainTime),
@@ -197,7 +202,7 @@ func benchmark() throws {
             ("pgd step", attacked, 2 * forward + forward / Double(attackSteps), pgdTime),
             ("apgd step", attacked, 2 * forward + 2 * forward / Double(attackSteps), apgdTime),
             ("square q.", attacked, forward, squareTime),
-            ("mc pass", Double(evalBatch.shape[0] * passes), forward, mcTime),
+            ("mc pass", Double(evalBatch.shape[0] * passes), mcFLOPs, mcTime),
         ] {
             let rate = samples / time
             let gflops = rate * flopsPerSample / 1e9
