@@ -28,10 +28,11 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## Release-mode benchmark: sgemm peak, kernel comparison, training throughput of both models.
+## Release-mode benchmark: sgemm peak, kernel comparison, and the training, inference, attack and
+## MC-dropout throughput of the reference workload's models as fractions of that peak.
 bench: deps
 	$(SWIFT) build -c release --product gauntlet-bench
-	.build/release/gauntlet-bench
+	.build/release/gauntlet-bench --experiment experiments/benchmark-workload.yaml
 
 ## Release-mode benchmark of the grid runner: overhead per cell, 1 job against 2 (benchmarks/sweep-*.yaml).
 bench-sweep: deps

@@ -9,20 +9,12 @@ with the ones Gauntlet stored for the clean evaluation.
     pip install numpy h5py pyyaml
     python3 scripts/crosscheck_numpy.py results/quickstart/quickstart.h5
 """
-import gzip
 import sys
 
 import h5py
 import numpy as np
 import yaml
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    rank = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+from idx import read_idx
 
 
 def conv2d(x, w, b, stride, padding):
