@@ -83,8 +83,8 @@ extension Variable {
         let x = value
         let g = Self.poolGeometry(x.shape, kernel: kernel, stride: stride ?? kernel, padding: padding)
         let (y, argMax) = Kernels.maxPool2d(x, geometry: g)
-        return tape.record(y, inputs: [self]) { dy, _ in
-            [Kernels.maxPool2dBackward(dy, argMax: argMax, inputShape: x.shape)]
+        return tape.record(y, inputs: [self]) { dy, _ in   // keeps the indices, not the input
+            [Kernels.maxPool2dBackward(dy, argMax: argMax, geometry: g)]
         }
     }
 

@@ -89,6 +89,41 @@ extension Kernels {
         return (Tensor(shape: [g.batch, g.inChannels, oh, ow], scalars: output), arg)
     }
 
+    /// `maxPool2dBackward` for the pooling of `g`: in the 2×2, stride-2, unpadded case with even
+    /// sides, every input element lies in exactly one window, so each window's four gradients
+    /// are written at once (the maximum gets the output gradient, the others zero) in one pass
+    /// instead of zero-filling the whole input gradient first.
+    public static func maxPool2dBackward(_ dy: Tensor, argMax: [Int32], geometry g: Conv2dGeometry) -> Tensor {
+        guard g.kernelHeight == 2, g.kernelWidth == 2, g.stride == 2, g.padding == 0, g.height % 2 == 0, g.width % 2 == 0, dy.count > 0 else {
+            return maxPool2dBackward(dy, argMax: argMax, inputShape: g.inputShape)
+        }
+        let oh = g.outHeight, ow = g.outWidth, width = g.width, planeSize = g.height * g.width
+        let planes = g.batch * g.inChannels
+        var dx = uninitializedFloats(planes * planeSize)   // every element is written below
+        dx.withUnsafeMutableBufferPointer { gradient in
+            dy.scalars.withUnsafeBufferPointer { upstream in
+                argMax.withUnsafeBufferPointer { indices in
+                    let pdx = gradient.baseAddress!, pdy = upstream.baseAddress!, pa = indices.baseAddress!
+                    Parallel.forEach(planes, grain: max(1, (1 << 15) / max(1, planeSize))) { range in
+                        var out = range.lowerBound * oh * ow
+                        for plane in range {
+                            for yo in 0..<oh {
+                                let top = plane * planeSize + 2 * yo * width, bottom = top + width
+                                for xo in 0..<ow {
+                                    let a = top + 2 * xo, c = bottom + 2 * xo
+                                    pdx[a] = 0; pdx[a + 1] = 0; pdx[c] = 0; pdx[c + 1] = 0
+                                    pdx[Int(pa[out])] = pdy[out]
+                                    out += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: g.inputShape, scalars: dx)
+    }
+
     /// Routes each output gradient to the input element that was the window's maximum.
     public static func maxPool2dBackward(_ dy: Tensor, argMax: [Int32], inputShape: [Int]) -> Tensor {
         var dx = Tensor(shape: inputShape)

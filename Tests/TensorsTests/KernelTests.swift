@@ -46,6 +46,14 @@ import Tensors
         var serial = [Float](repeating: 0, count: x.count)
         for k in 0..<upstream.count { serial[Int(argMax[k])] += upstream.scalars[k] }
         #expect(Kernels.maxPool2dBackward(upstream, argMax: argMax, inputShape: x.shape).scalars == serial)
+        #expect(Kernels.maxPool2dBackward(upstream, argMax: argMax, geometry: g).scalars == serial)
+        // Odd sides leave a row and a column outside every window: the general path zeroes them.
+        let odd = Conv2dGeometry(batch: 2, inChannels: 3, height: 7, width: 5, outChannels: 3, kernelHeight: 2, kernelWidth: 2, stride: 2, padding: 0)
+        let small = Tensor.normal(shape: odd.inputShape, using: &rng)
+        let (oddPooled, oddArg) = Kernels.maxPool2d(small, geometry: odd)
+        let oddUpstream = Tensor.normal(shape: oddPooled.shape, using: &rng)
+        #expect(Kernels.maxPool2dBackward(oddUpstream, argMax: oddArg, geometry: odd)
+                == Kernels.maxPool2dBackward(oddUpstream, argMax: oddArg, inputShape: small.shape))
     }
 
     @Test func linearMatchesReference() {
