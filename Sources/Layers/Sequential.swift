@@ -80,9 +80,23 @@ public final class Sequential {
             }
             if context.recordedLayers.contains("input") { context.activations["input"] = x }
         }
-        for (name, _, layer) in layers[range] {
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let (name, _, layer) = layers[index]
+            // ReLU then max pooling is max pooling then ReLU: both are monotone and the window's
+            // first maximum stays its first maximum, so outputs and gradients are the same, bit
+            // for bit, and the ReLU runs on the pooled tensor (a quarter of the size for 2×2).
+            // Taken when the ReLU's own output is not asked for.
+            if layer is ReLU, index + 1 < range.upperBound, layers[index + 1].layer is MaxPool2d, !context.recordedLayers.contains(name) {
+                let pool = layers[index + 1]
+                x = pool.layer.forward(x, context: &context).relu()
+                if context.recordedLayers.contains(pool.name) { context.activations[pool.name] = x }
+                index += 2
+                continue
+            }
             x = layer.forward(x, context: &context)
             if context.recordedLayers.contains(name) { context.activations[name] = x }
+            index += 1
         }
         return x
     }

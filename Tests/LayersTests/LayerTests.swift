@@ -141,6 +141,29 @@ import Testing
         #expect(worst < 2e-2, "largest relative error \(worst)")
     }
 
+    @Test func reluBeforeMaxPoolingRunsAfterItWithTheSameOutputsAndGradients() throws {
+        let model = try Self.smallCNN()
+        // Mostly-zero images: many windows hold ties and non-positive values.
+        var rng = RandomSource(seed: 8)
+        let images = Tensor(shape: [3, 1, 6, 6], scalars: (0..<108).map { _ in rng.nextUnitFloat() < 0.6 ? 0 : 1 })
+        func run(recording: Set<String>) -> (logits: Tensor, input: Tensor, weight: Tensor, pooled: Tensor) {
+            let tape = Tape()
+            var context = ForwardContext(tape: tape, mode: .training, rng: RandomSource(seed: 1), parametersRequireGradients: true,
+                                         recordedLayers: recording.union(["3"]))
+            let input = tape.leaf(images, requiresGradient: true)
+            let logits = model.forward(input, context: &context)
+            tape.backward(from: logits.crossEntropy(labels: [0, 1, 2], reduction: .sum))
+            model.collectGradients(from: context)
+            return (logits.value, tape.gradient(of: input)!, model.layers[0].layer.parameters[0].gradient!, context.activations["3"]!.value)
+        }
+        let reordered = run(recording: []), inOrder = run(recording: ["2"])   // recording the ReLU keeps the written order
+        #expect(reordered.logits.scalars == inOrder.logits.scalars)
+        #expect(reordered.input.scalars == inOrder.input.scalars)
+        #expect(reordered.weight.scalars == inOrder.weight.scalars)
+        #expect(reordered.pooled.scalars == inOrder.pooled.scalars && reordered.pooled.scalars.allSatisfy { $0 >= 0 })
+        #expect(reordered.input.scalars.contains { $0 != 0 })
+    }
+
     @Test func trainingLearnsASeparableProblem() throws {
         // Two classes: bright left half vs bright right half, with noise.
         var rng = RandomSource(seed: 6)
