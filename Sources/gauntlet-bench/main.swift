@@ -62,6 +62,27 @@ func sgemmGFLOPS(n: Int = 1024, repeats: Int = 20) -> Double {
     return 2 * Double(n * n * n) / best / 1e9
 }
 
+/// Best-of-`repeats` GFLOP/s of one `m×k · k×n` sgemm (row-major, as the layers call it).
+func sgemmGFLOPS(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false, repeats: Int = 10) -> Double {
+    var rng = RandomSource(seed: 2)
+    let a = Tensor.uniform(shape: [m * k], using: &rng), b = Tensor.uniform(shape: [k * n], using: &rng)
+    var c = [Float](repeating: 0, count: m * n)
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: pa.baseAddress!, lda: transposeA ? m : k,
+                               b: pb.baseAddress!, ldb: transposeB ? k : n, c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return 2 * Double(m * n * k) / best / 1e9
+}
+
 /// Runs this program again with `--sgemm-only` under a given core type; returns its GFLOP/s.
 func sgemmInChild(coreType: String) -> Double? {
     let process = Process()
@@ -137,6 +158,18 @@ func benchmark() throws {
     }
     let peak = sgemmGFLOPS()
     print("  this process (\(BLAS.coreName)): \(String(format: "%.1f", peak)) GFLOP/s  ← the peak used below")
+
+    // The products a convolution layer makes per im2col chunk, for the quickstart CNN's second
+    // convolution (32 → 64 channels, 3×3, 14×14, 18 images per chunk): the ceiling its
+    // training and attack steps could reach with these shapes.
+    let columns = 18 * 14 * 14, patch = 32 * 9
+    print("\nsgemm at the shapes of a 3×3 convolution 32 → 64 on 14×14 (18 images per chunk):")
+    for (what, m, n, k, ta, tb) in [("forward  W·cols", 64, columns, patch, false, false),
+                                     ("weight   dY·colsᵀ", 64, patch, columns, false, true),
+                                     ("input    Wᵀ·dY", patch, columns, 64, true, false)] {
+        let gflops = sgemmGFLOPS(m: m, n: n, k: k, transposeA: ta, transposeB: tb)
+        print("  \(pad(what, 18)) \(m)×\(n)×\(k): \(String(format: "%6.1f", gflops)) GFLOP/s, \(String(format: "%5.1f", 100 * gflops / peak)) % of peak")
+    }
 
     // One trial per model of the experiment (sweeps, if any, are ignored: the first cell is used).
     let grid = try ResolvedGrid.load(options.experiment)
