@@ -229,7 +229,7 @@ public struct ExperimentRunner {
     /// of the estimated total, or the other workers idle while it runs alone on one thread.
     /// So: one job per core, at most one per group, and at most total / costliest.
     static func defaultJobs(_ groups: [[ResolvedTrial]], cores: Int) -> Int {
-        let costs = groups.map { group in group.reduce(0.0) { $0 + $1.estimatedFLOPs } }
+        let costs = groups.map(estimatedCost)
         guard let costliest = costs.max(), costliest > 0 else { return max(1, min(cores, groups.count)) }
         let balanced = Int((costs.reduce(0, +) / costliest).rounded(.down))
         return max(1, min(cores, groups.count, balanced))
@@ -240,8 +240,13 @@ public struct ExperimentRunner {
     /// at the end instead of one long group running alone while the other workers idle. Which
     /// worker runs a trial never changes its results.
     static func longestFirst(_ groups: [[ResolvedTrial]]) -> [[ResolvedTrial]] {
-        let costs = groups.map { group in group.reduce(0.0) { $0 + $1.estimatedFLOPs } }
+        let costs = groups.map(estimatedCost)
         return groups.indices.sorted { costs[$0] != costs[$1] ? costs[$0] > costs[$1] : $0 < $1 }.map { groups[$0] }
+    }
+
+    /// A training group's estimated FLOPs: the sum of its trials' (the plan's estimate).
+    static func estimatedCost(_ group: [ResolvedTrial]) -> Double {
+        group.reduce(0.0) { $0 + $1.estimatedFLOPs }
     }
 
     /// Runs one training group in a child worker process (started on first use; its standard

@@ -10,7 +10,6 @@ import Reporting
 import Runner
 
 struct SweepRun {
-    var label: String
     var wall: Double
     var cells: Int
     /// Σ over cells of every stage's seconds.
@@ -46,7 +45,7 @@ struct SweepBenchmark {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-bench-\(UUID().uuidString)").path
     }
 
-    /// Runs one experiment file into a fresh folder and reads back what its cells measured.
+    /// Runs one experiment file into a fresh folder (`label` names it) and reads back what its cells measured.
     func run(_ file: String, label: String, _ arguments: [String]) throws -> SweepRun {
         let output = "\(scratch)/\(label)"
         let process = Process()
@@ -70,7 +69,7 @@ struct SweepBenchmark {
             if let index = stages.firstIndex(where: { $0.stage == stage }) { stages[index].seconds += seconds } else { stages.append((stage, seconds)) }
         }
         try? FileManager.default.removeItem(atPath: output)
-        return SweepRun(label: label, wall: wall, cells: complete.count, cellSeconds: stages.reduce(0) { $0 + $1.seconds }, stages: stages)
+        return SweepRun(wall: wall, cells: complete.count, cellSeconds: stages.reduce(0) { $0 + $1.seconds }, stages: stages)
     }
 
     func report() throws {
@@ -88,10 +87,9 @@ struct SweepBenchmark {
             let oneThread = try run(file, label: "\(what)-1x1", ["--jobs", "1", "--blas-threads", "1"])
             let two = try run(file, label: "\(what)-2", ["--jobs", "2"])
             print("  \(what) (\(file), \(two.cells) cells):")
-            for run in [one, oneThread, two] {
+            for (run, setting) in [(one, "1 job × 2 BLAS threads"), (oneThread, "1 job × 1 BLAS thread"), (two, "2 jobs × 1 BLAS thread")] {
                 let stages = run.stages.map { "\($0.stage) \(format($0.seconds))" }.joined(separator: ", ")
-                print("    \(pad(["\(what)-1": "1 job × 2 BLAS threads", "\(what)-1x1": "1 job × 1 BLAS thread", "\(what)-2": "2 jobs × 1 BLAS thread"][run.label]!, 23))"
-                      + " \(String(format: "%7.2f", run.wall)) s wall; Σ cells: \(stages)")
+                print("    \(pad(setting, 23)) \(String(format: "%7.2f", run.wall)) s wall; Σ cells: \(stages)")
             }
             print("    2 jobs vs 1 job: \(String(format: "%.2f", one.wall / two.wall))×;"
                   + " vs 1 job on 1 BLAS thread: \(String(format: "%.2f", oneThread.wall / two.wall))×;"
