@@ -13,9 +13,13 @@ enum Diagnostics {
 
     /// Prints a run's table and where its results are; failed cells, and missing ones unless
     /// other shards will bring them, exit with status 1.
-    static func conclude(_ report: ExperimentRunner.Report, experiment: String, sharded: Bool = false, json: Bool = false) throws {
+    static func conclude(_ report: ExperimentRunner.Report, experiment: String, sharded: Bool = false, indexWritten: Bool = true,
+                         json: Bool = false) throws {
         if json {
             print(ExperimentRunner.json(report, experiment: experiment).pretty())
+        } else if !indexWritten {
+            let cells = URL(fileURLWithPath: report.resultsPath).deletingLastPathComponent().appendingPathComponent("cells").path
+            print("cells: \(cells) (index not rebuilt; `gauntlet merge` does that)")
         } else {
             print(report.table, terminator: "")
             print("results: \(report.resultsPath)")

@@ -35,8 +35,14 @@ struct RunOptions: ParsableArguments {
     @Flag(help: ArgumentHelp("Serve a parent run as its worker: read lines of trial ids, run them, answer 'done'; the parent writes the index.", visibility: .hidden))
     var serve = false
 
-    @Option(help: "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N. Join shards with `gauntlet merge`.")
+    @Option(help: "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N (with --cells: the listed units whose line is i modulo N). Join shards with `gauntlet merge`.")
     var shard: String?
+
+    @Option(help: "Run only the trials a work list names (one unit per line: trial ids sharing a trained model), as `gauntlet submit` writes them.")
+    var cells: String?
+
+    @Flag(help: "Leave the index (<experiment>.h5) alone at the end; `gauntlet merge` rebuilds it (Slurm array tasks do this).")
+    var noIndex = false
 
     func validate() throws {
         if let shard, Shard(shard) == nil { throw ValidationError("--shard takes i/N with 0 ≤ i < N, got '\(shard)'") }
@@ -54,6 +60,23 @@ struct RunOptions: ParsableArguments {
             if !quiet { display.log(line) }
         }
         runner.blasThreads = blasThreads
+        runner.writesIndex = !noIndex
+        if let shard = shard.flatMap(Shard.init) { runner.workerLogPrefix = "shard-\(shard.index)-of-\(shard.count)-worker" }
+        if let cells {
+            // The shard splits the list's units instead of the grid's trials.
+            let selected: [String]
+            do {
+                let list = try WorkList.read(cells)
+                try list.check(against: grid, file: cells)
+                selected = list.trials(of: runner.shard)
+            } catch {
+                Diagnostics.printError("error: \(error)")
+                throw ExitCode(2)
+            }
+            if !quiet { display.log("\(cells)\(shard.map { ", shard \($0)" } ?? ""): \(selected.count) trial(s)") }
+            runner.onlyTrials = Set(selected)
+            runner.shard = .all
+        }
         if serve {
             ParentWatch.exitWhenOrphaned()
             runner.writesIndex = false
@@ -75,7 +98,8 @@ struct RunOptions: ParsableArguments {
             Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
         }
-        try Diagnostics.conclude(report, experiment: grid.name, sharded: shard != nil, json: json)
+        try Diagnostics.conclude(report, experiment: grid.name, sharded: shard != nil || cells != nil || noIndex,
+                                 indexWritten: !noIndex, json: json)
     }
 }
 

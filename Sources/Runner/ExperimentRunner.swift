@@ -84,6 +84,9 @@ public struct ExperimentRunner {
     public var onlyTrials: Set<String>?
     /// Rebuild the index after running (a child leaves that to its parent).
     public var writesIndex = true
+    /// Worker logs are `logs/<prefix>-<slot>.log`; shards running at once (array tasks) need
+    /// prefixes of their own.
+    public var workerLogPrefix = "worker"
 
     public var experimentDirectory: String { "\(outputDirectory)/\(grid.name)" }
     /// The index file of this experiment.
@@ -258,7 +261,7 @@ public struct ExperimentRunner {
         let (slot, existing) = children.checkOut()
         var worker = existing
         defer { children.checkIn(slot, worker: worker) }
-        let logName = "logs/worker-\(slot).log"
+        let logName = "logs/\(workerLogPrefix)-\(slot).log"
         let logPath = "\(experimentDirectory)/\(logName)"
         let started = Date()
         if worker == nil {

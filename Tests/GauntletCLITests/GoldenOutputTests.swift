@@ -25,7 +25,7 @@ import Testing
 
     @Test func listingAndHelp() throws {
         try golden.expect("list.txt", List.render())
-        for command in ["run", "sweep", "plan", "validate", "list", "schema", "report"] {
+        for command in ["run", "sweep", "plan", "validate", "list", "schema", "report", "submit", "status"] {
             try golden.expect("help-\(command).txt", helpText(command))
         }
         try golden.expect("help.txt", Gauntlet.helpMessage(columns: 100))
@@ -34,7 +34,7 @@ import Testing
     func helpText(_ command: String) -> String {
         let types: [String: any ParsableCommand.Type] = [
             "run": Run.self, "sweep": Sweep.self, "plan": Plan.self, "validate": Validate.self, "list": List.self, "schema": Schema.self,
-            "report": ReportCommand.self,
+            "report": ReportCommand.self, "submit": Submit.self, "status": Status.self,
         ]
         return Gauntlet.helpMessage(for: types[command]!, columns: 100)
     }
