@@ -2,7 +2,7 @@
 SWIFT ?= swift
 GAUNTLET := .build/release/gauntlet
 
-.PHONY: deps build quickstart report-check test bench bench-sweep clean
+.PHONY: deps build quickstart report-check slurm-check test bench bench-sweep clean
 
 deps:
 	./scripts/install-deps.sh
@@ -22,6 +22,12 @@ report-check: build
 	$(GAUNTLET) run experiments/robustness-study.yaml --quiet
 	$(GAUNTLET) report results/robustness-study
 	./scripts/check_report_render.py --self-test results/quickstart/report.html results/robustness-study/report.html
+
+## Starts a real single-node Slurm (installing slurm-wlm and munge if missing), submits
+## experiments/slurm-example.yaml with `gauntlet submit --slurm`, checks the merged results and report
+## against a local run, --resume and an unsatisfiable dependency, then stops Slurm (scripts/check-slurm.sh).
+slurm-check: build
+	./scripts/check-slurm.sh $(GAUNTLET)
 
 ## The whole test suite (debug build).
 test: deps

@@ -7,6 +7,9 @@
 #                                                # prints `export SLURM_CONF=…`
 #   scripts/slurm-local.sh stop DIR              # cancels every job, stops what start started
 #
+# SLURM_LOCAL_KILL_INVALID_DEPEND=0 leaves out kill_invalid_depend, so that a job whose
+# dependency can never be satisfied stays pending, as on clusters without that setting.
+#
 # DIR must be short (Unix socket paths live under it; at most about 70 characters). Nothing
 # outside DIR is written except the Debian packages. Facts this relies on (measured on Debian 12,
 # Slurm 22.05): no usable cgroups, so process tracking is linuxproc and tasks are not contained;
@@ -41,6 +44,10 @@ write_config() {
     memory=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<< "$node")
     # The hardware line of `slurmd -C`, renamed to localhost on 127.0.0.1.
     node=$(sed -e 's/^NodeName=[^ ]*/NodeName=localhost NodeAddr=127.0.0.1/' -e 's/ UpTime=.*//' <<< "$node")
+    # Cancel jobs whose dependency can never be satisfied, unless SLURM_LOCAL_KILL_INVALID_DEPEND=0
+    # (like many real clusters: such a job then stays pending forever).
+    local dependency_parameters="DependencyParameters=kill_invalid_depend"$'\n'
+    [[ ${SLURM_LOCAL_KILL_INVALID_DEPEND:-1} == 0 ]] && dependency_parameters=""
     cat > "$dir/etc/slurm.conf" <<EOF
 ClusterName=gauntletlocal
 SlurmctldHost=localhost(127.0.0.1)
@@ -64,8 +71,7 @@ SelectTypeParameters=CR_CPU_Memory
 DefMemPerCPU=$((memory / cpus))
 SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
-DependencyParameters=kill_invalid_depend
-AccountingStorageType=accounting_storage/none
+${dependency_parameters}AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MpiDefault=none
