@@ -83,6 +83,22 @@ public final class Sequential {
         var index = range.lowerBound
         while index < range.upperBound {
             let (name, _, layer) = layers[index]
+            // A convolution, optionally a ReLU, then 2×2 max pooling with stride 2: the pooling runs
+            // on each chunk of the convolution's output while it is in cache (and the ReLU on the
+            // pooled tensor, as below), so the full-resolution output is never written. Taken when
+            // neither the convolution's nor the ReLU's output is asked for.
+            if let conv = layer as? Conv2d, !context.recordedLayers.contains(name) {
+                let hasReLU = index + 1 < range.upperBound && layers[index + 1].layer is ReLU && !context.recordedLayers.contains(layers[index + 1].name)
+                let poolIndex = index + (hasReLU ? 2 : 1)
+                if poolIndex < range.upperBound, let pool = layers[poolIndex].layer as? MaxPool2d,
+                   pool.spec.kernelSize == 2, (pool.spec.stride ?? 2) == 2, pool.spec.padding == 0,
+                   let pooled = conv.forwardPooled2x2(x, context: &context) {
+                    x = hasReLU ? pooled.relu() : pooled
+                    if context.recordedLayers.contains(layers[poolIndex].name) { context.activations[layers[poolIndex].name] = x }
+                    index = poolIndex + 1
+                    continue
+                }
+            }
             // ReLU then max pooling is max pooling then ReLU: both are monotone and the window's
             // first maximum stays its first maximum, so outputs and gradients are the same, bit
             // for bit, and the ReLU runs on the pooled tensor (a quarter of the size for 2×2).

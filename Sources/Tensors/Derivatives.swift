@@ -76,6 +76,27 @@ extension Variable {
         }
     }
 
+    /// `conv2d(weight:bias:stride:padding:)` then `maxPool2d(kernel: 2)` as one op: the same
+    /// values and gradients, bit for bit, without the convolution's full-resolution output in
+    /// memory (`Kernels.conv2dMaxPool2x2`). The convolution's output sides must be even.
+    public func conv2dMaxPool2x2(weight: Variable, bias: Variable?, stride: Int = 1, padding: Int = 0) -> Variable {
+        let x = value, w = weight.value
+        precondition(x.rank == 4 && w.rank == 4 && x.shape[1] == w.shape[1], "conv2dMaxPool2x2: input \(x.shape), weight \(w.shape)")
+        let g = Conv2dGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                               outChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
+                               stride: stride, padding: padding)
+        precondition(g.isValid, "conv2dMaxPool2x2: kernel \(w.shape[2])×\(w.shape[3]) does not fit input \(x.shape) with padding \(padding)")
+        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+        let (y, argMax) = Kernels.conv2dMaxPool2x2(x, weight: w, bias: bias?.value, geometry: g,
+                                                  indices: inputs.contains { tape.requiresGradient($0) })
+        return tape.record(y, inputs: inputs) { dy, needed in
+            let parameters = needed[1] || (needed.count == 3 && needed[2])
+            let grads = Kernels.conv2dMaxPool2x2Backward(dy, argMax: argMax, input: x, weight: w, geometry: g,
+                                                         needInput: needed[0], needParameters: parameters)
+            return needed.count == 3 ? [grads.input, grads.weight, grads.bias] : [grads.input, grads.weight]
+        }
+    }
+
     // MARK: - Pooling
 
     /// Max pooling with a square window (PyTorch's `F.max_pool2d`; `stride` defaults to `kernel`).

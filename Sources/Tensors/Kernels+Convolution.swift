@@ -108,38 +108,116 @@ extension Kernels {
         return max(1, min(g.batch, (1 << 20) / perImage))
     }
 
-    /// 2-D cross-correlation (PyTorch's `conv2d`): im2col over chunks of images, then one
-    /// `sgemm` per chunk, `product[O, n·Ho·Wo] = W[O, C·kh·kw] × cols`, scattered into NCHW.
-    public static func conv2d(_ x: Tensor, weight w: Tensor, bias b: Tensor?, geometry g: Conv2dGeometry) -> Tensor {
+    /// Runs the products of a convolution chunk by chunk: im2col of `sub.batch` images from image
+    /// `start`, then `product[O, n·Ho·Wo] = W[O, C·kh·kw] × cols`, handed to `body` while it is
+    /// still in cache.
+    static func forEachProductChunk(
+        _ x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry,
+        _ body: (_ start: Int, _ sub: Conv2dGeometry, _ product: UnsafePointer<Float>) -> Void
+    ) {
         let plane = g.outHeight * g.outWidth, chunk = imagesPerChunk(g)
         let inputStride = g.inChannels * g.height * g.width
         var cols = uninitializedFloats(g.patchSize * chunk * plane)
         var product = uninitializedFloats(g.outChannels * chunk * plane)
-        var y = Tensor(shape: g.outputShape, scalars: uninitializedFloats(g.outputShape.reduce(1, *)))   // every element is written below
-        let biasValues = b?.scalars ?? [Float](repeating: 0, count: g.outChannels)
         x.scalars.withUnsafeBufferPointer { px in
             w.scalars.withUnsafeBufferPointer { pw in
-                y.scalars.withUnsafeMutableBufferPointer { py in
-                    cols.withUnsafeMutableBufferPointer { pc in
-                        product.withUnsafeMutableBufferPointer { pp in
-                            for start in stride(from: 0, to: g.batch, by: chunk) {
-                                var sub = g
-                                sub.batch = min(chunk, g.batch - start)
-                                let columns = sub.batch * plane
-                                im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
-                                BLAS.sgemm(
-                                    transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.patchSize,
-                                    a: pw.baseAddress!, lda: g.patchSize, b: pc.baseAddress!, ldb: columns,
-                                    c: pp.baseAddress!, ldc: columns)
-                                let product = pp.baseAddress!, output = py.baseAddress!
-                                Parallel.forEach(sub.batch, grain: max(1, (1 << 15) / max(1, g.outChannels * plane))) { images in
-                                    for i in images {
-                                        for o in 0..<g.outChannels {
-                                            let src = product + o * columns + i * plane
-                                            let dst = output + ((start + i) * g.outChannels + o) * plane
-                                            let shift = biasValues[o]
-                                            for k in 0..<plane { dst[k] = src[k] + shift }
-                                        }
+                cols.withUnsafeMutableBufferPointer { pc in
+                    product.withUnsafeMutableBufferPointer { pp in
+                        for start in stride(from: 0, to: g.batch, by: chunk) {
+                            var sub = g
+                            sub.batch = min(chunk, g.batch - start)
+                            let columns = sub.batch * plane
+                            im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
+                            BLAS.sgemm(
+                                transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.patchSize,
+                                a: pw.baseAddress!, lda: g.patchSize, b: pc.baseAddress!, ldb: columns,
+                                c: pp.baseAddress!, ldc: columns)
+                            body(start, sub, UnsafePointer(pp.baseAddress!))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// 2-D cross-correlation (PyTorch's `conv2d`): im2col over chunks of images, then one
+    /// `sgemm` per chunk, `product[O, n·Ho·Wo] = W[O, C·kh·kw] × cols`, scattered into NCHW.
+    public static func conv2d(_ x: Tensor, weight w: Tensor, bias b: Tensor?, geometry g: Conv2dGeometry) -> Tensor {
+        let plane = g.outHeight * g.outWidth
+        var y = Tensor(shape: g.outputShape, scalars: uninitializedFloats(g.outputShape.reduce(1, *)))   // every element is written below
+        let biasValues = b?.scalars ?? [Float](repeating: 0, count: g.outChannels)
+        y.scalars.withUnsafeMutableBufferPointer { py in
+            let output = py.baseAddress!
+            forEachProductChunk(x, weight: w, geometry: g) { start, sub, product in
+                let columns = sub.batch * plane
+                Parallel.forEach(sub.batch, grain: max(1, (1 << 15) / max(1, g.outChannels * plane))) { images in
+                    for i in images {
+                        for o in 0..<g.outChannels {
+                            let src = product + o * columns + i * plane
+                            let dst = output + ((start + i) * g.outChannels + o) * plane
+                            let shift = biasValues[o]
+                            for k in 0..<plane { dst[k] = src[k] + shift }
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// `conv2d` followed by 2×2 max pooling with stride 2 (`maxPool2d` of the convolution's
+    /// output), without writing the full-resolution output: each chunk's product is pooled while
+    /// it is in cache. The outputs and `argMax` (indices into the convolution's `[N, O, Ho, Wo]`
+    /// output) are bit for bit those of the two kernels in a row: the bias is added before the
+    /// comparison, and the first maximum in row-major window order wins. The convolution's
+    /// output sides must be even.
+    /// Without `indices` (no gradient will be asked), `argMax` is empty and the windows are
+    /// reduced by selects alone.
+    public static func conv2dMaxPool2x2(_ x: Tensor, weight w: Tensor, bias b: Tensor?, geometry g: Conv2dGeometry,
+                                        indices: Bool = true) -> (output: Tensor, argMax: [Int32]) {
+        precondition(g.outHeight % 2 == 0 && g.outWidth % 2 == 0, "conv2dMaxPool2x2: output \(g.outHeight)×\(g.outWidth) has an odd side")
+        let plane = g.outHeight * g.outWidth, width = g.outWidth, pooledWidth = g.outWidth / 2, pooledHeight = g.outHeight / 2
+        let pooledPlane = pooledHeight * pooledWidth
+        let count = g.batch * g.outChannels * pooledPlane
+        var output = uninitializedFloats(count)
+        var arg = [Int32](unsafeUninitializedCapacity: indices ? count : 0) { _, initialized in initialized = indices ? count : 0 }
+        let biasValues = b?.scalars ?? [Float](repeating: 0, count: g.outChannels)
+        output.withUnsafeMutableBufferPointer { outputBuffer in
+            arg.withUnsafeMutableBufferPointer { argBuffer in
+                let py = outputBuffer.baseAddress!, pa = indices ? argBuffer.baseAddress : nil
+                forEachProductChunk(x, weight: w, geometry: g) { start, sub, product in
+                    let columns = sub.batch * plane
+                    Parallel.forEach(sub.batch * g.outChannels, grain: max(1, (1 << 15) / max(1, plane))) { planes in
+                        for index in planes {
+                            let i = index / g.outChannels, o = index % g.outChannels
+                            let src = product + o * columns + i * plane
+                            let global = ((start + i) * g.outChannels + o) * plane   // the plane's offset in the conv output
+                            var out = global / 4
+                            let shift = biasValues[o]
+                            for yo in 0..<pooledHeight {
+                                let top = 2 * yo * width, bottom = top + width
+                                if let pa {
+                                    for xo in 0..<pooledWidth {
+                                        let a = top + 2 * xo, c = bottom + 2 * xo
+                                        var best = src[a] + shift, position = a
+                                        let v1 = src[a + 1] + shift, v2 = src[c] + shift, v3 = src[c + 1] + shift
+                                        if v1 > best { best = v1; position = a + 1 }
+                                        if v2 > best { best = v2; position = c }
+                                        if v3 > best { best = v3; position = c + 1 }
+                                        py[out] = best
+                                        pa[out] = Int32(truncatingIfNeeded: global + position)
+                                        out += 1
+                                    }
+                                } else {
+                                    // Values only: selects, which measured faster here than branches
+                                    // (with the index as well, branches measured faster).
+                                    for xo in 0..<pooledWidth {
+                                        let a = top + 2 * xo, c = bottom + 2 * xo
+                                        let v0 = src[a] + shift, v1 = src[a + 1] + shift, v2 = src[c] + shift, v3 = src[c + 1] + shift
+                                        let b1 = v1 > v0 ? v1 : v0
+                                        let b2 = v2 > b1 ? v2 : b1
+                                        py[out] = v3 > b2 ? v3 : b2
+                                        out += 1
                                     }
                                 }
                             }
@@ -148,7 +226,7 @@ extension Kernels {
                 }
             }
         }
-        return y
+        return (Tensor(shape: [g.batch, g.outChannels, pooledHeight, pooledWidth], scalars: output), arg)
     }
 
     /// Gradients of `conv2d` from the output gradient `dy` `[N, O, Ho, Wo]`: with respect to
@@ -158,38 +236,12 @@ extension Kernels {
         _ dy: Tensor, input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry,
         needInput: Bool, needParameters: Bool
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
-        let plane = g.outHeight * g.outWidth, chunk = imagesPerChunk(g)
-        let inputStride = g.inChannels * g.height * g.width
-        var dProduct = uninitializedFloats(g.outChannels * chunk * plane)
-        var cols = uninitializedFloats(needParameters || needInput ? g.patchSize * chunk * plane : 0)
-        var dw = needParameters ? Tensor(shape: g.weightShape) : nil
-        var dx = needInput ? Tensor(shape: g.inputShape) : nil
-        var db: Tensor?
-        if needParameters {
-            var gradB = Tensor(shape: [g.outChannels])
-            dy.scalars.withUnsafeBufferPointer { pdy in
-                for n in 0..<g.batch {
-                    for o in 0..<g.outChannels {
-                        let row = pdy.baseAddress! + (n * g.outChannels + o) * plane
-                        var s: Float = 0
-                        for k in 0..<plane { s += row[k] }
-                        gradB.scalars[o] += s
-                    }
-                }
-            }
-            db = gradB
-        }
-        x.scalars.withUnsafeBufferPointer { px in
-        dy.scalars.withUnsafeBufferPointer { pdy in
-        w.scalars.withUnsafeBufferPointer { pw in
-        dProduct.withUnsafeMutableBufferPointer { pp in
-        cols.withUnsafeMutableBufferPointer { pc in
-            for start in stride(from: 0, to: g.batch, by: chunk) {
-                var sub = g
-                sub.batch = min(chunk, g.batch - start)
+        let plane = g.outHeight * g.outWidth
+        return dy.scalars.withUnsafeBufferPointer { pdy in
+            let gradient = pdy.baseAddress!
+            // dy of the chunk as [O, n·Ho·Wo], the layout of the forward product.
+            return conv2dBackward(input: x, weight: w, geometry: g, needInput: needInput, needParameters: needParameters) { start, sub, product in
                 let columns = sub.batch * plane
-                // dy of the chunk as [O, n·Ho·Wo], the layout of the forward product.
-                let product = pp.baseAddress!, gradient = pdy.baseAddress!
                 Parallel.forEach(sub.batch, grain: max(1, (1 << 15) / max(1, g.outChannels * plane))) { images in
                     for i in images {
                         for o in 0..<g.outChannels {
@@ -197,7 +249,82 @@ extension Kernels {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Gradients of `conv2dMaxPool2x2` from the pooled output gradient `dy` `[N, O, Ho/2, Wo/2]`
+    /// and the forward's `argMax`: each chunk's convolution gradient is written straight into the
+    /// product layout (every window's maximum gets its gradient, the other three zero), so the
+    /// full-resolution gradient is never written in NCHW. Bit for bit the gradients of
+    /// `maxPool2dBackward` followed by `conv2dBackward`.
+    public static func conv2dMaxPool2x2Backward(
+        _ dy: Tensor, argMax: [Int32], input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry,
+        needInput: Bool, needParameters: Bool
+    ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
+        let plane = g.outHeight * g.outWidth, width = g.outWidth, pooledWidth = g.outWidth / 2, pooledHeight = g.outHeight / 2
+        return dy.scalars.withUnsafeBufferPointer { pdy in
+            argMax.withUnsafeBufferPointer { indices in
+                let upstream = pdy.baseAddress!, pa = indices.baseAddress!
+                return conv2dBackward(input: x, weight: w, geometry: g, needInput: needInput, needParameters: needParameters) { start, sub, product in
+                    let columns = sub.batch * plane
+                    Parallel.forEach(sub.batch * g.outChannels, grain: max(1, (1 << 15) / max(1, plane))) { planes in
+                        for index in planes {
+                            let i = index / g.outChannels, o = index % g.outChannels
+                            let dst = product + o * columns + i * plane
+                            let global = ((start + i) * g.outChannels + o) * plane
+                            var out = global / 4
+                            for yo in 0..<pooledHeight {
+                                let top = 2 * yo * width, bottom = top + width
+                                for xo in 0..<pooledWidth {
+                                    let a = top + 2 * xo, c = bottom + 2 * xo
+                                    dst[a] = 0; dst[a + 1] = 0; dst[c] = 0; dst[c + 1] = 0
+                                    dst[Int(pa[out]) - global] = upstream[out]
+                                    out += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The products of a convolution's backward pass, chunk by chunk: `fill` writes the chunk's
+    /// output gradient in the product layout `[O, n·Ho·Wo]`; the bias gradient sums it (in the
+    /// order of NCHW, image by image), the weight gradient multiplies it by the recomputed patch
+    /// columns, and the input gradient's columns are lifted back with col2im.
+    static func conv2dBackward(
+        input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry, needInput: Bool, needParameters: Bool,
+        fill: (_ start: Int, _ sub: Conv2dGeometry, _ product: UnsafeMutablePointer<Float>) -> Void
+    ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
+        let plane = g.outHeight * g.outWidth, chunk = imagesPerChunk(g)
+        let inputStride = g.inChannels * g.height * g.width
+        var dProduct = uninitializedFloats(g.outChannels * chunk * plane)
+        var cols = uninitializedFloats(needParameters || needInput ? g.patchSize * chunk * plane : 0)
+        var dw = needParameters ? Tensor(shape: g.weightShape) : nil
+        var dx = needInput ? Tensor(shape: g.inputShape) : nil
+        var db = needParameters ? Tensor(shape: [g.outChannels]) : nil
+        x.scalars.withUnsafeBufferPointer { px in
+        w.scalars.withUnsafeBufferPointer { pw in
+        dProduct.withUnsafeMutableBufferPointer { pp in
+        cols.withUnsafeMutableBufferPointer { pc in
+            for start in stride(from: 0, to: g.batch, by: chunk) {
+                var sub = g
+                sub.batch = min(chunk, g.batch - start)
+                let columns = sub.batch * plane
+                fill(start, sub, pp.baseAddress!)
                 if needParameters {
+                    db!.scalars.withUnsafeMutableBufferPointer { pdb in
+                        for i in 0..<sub.batch {
+                            for o in 0..<g.outChannels {
+                                let row = pp.baseAddress! + o * columns + i * plane
+                                var s: Float = 0
+                                for k in 0..<plane { s += row[k] }
+                                pdb[o] += s
+                            }
+                        }
+                    }
                     im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
                     dw!.scalars.withUnsafeMutableBufferPointer { pdw in
                         BLAS.sgemm(
@@ -216,7 +343,6 @@ extension Kernels {
                     }
                 }
             }
-        }
         }
         }
         }

@@ -164,6 +164,36 @@ import Testing
         #expect(reordered.input.scalars.contains { $0 != 0 })
     }
 
+    @Test func convolutionReLUAndPoolingFuseWithTheSameOutputsAndGradients() throws {
+        var rng = RandomSource(seed: 4)
+        let model = try Sequential(layers: [
+            ("conv", Conv2dSpec(outChannels: 3, kernelSize: 3, padding: 1)),
+            ("relu", ReLUSpec()),
+            ("pool", MaxPool2dSpec(kernelSize: 2)),
+            ("conv2", Conv2dSpec(outChannels: 2, kernelSize: 3, padding: 1)),
+            ("pool2", MaxPool2dSpec(kernelSize: 2, stride: 2)),
+            ("flatten", FlattenSpec()),
+            ("head", LinearSpec(outFeatures: 3)),
+        ], inputShape: [1, 8, 8], normalization: nil, rng: &rng)
+        let images = Tensor(shape: [3, 1, 8, 8], scalars: (0..<192).map { _ in rng.nextUnitFloat() < 0.6 ? 0 : 1 })
+        func run(recording: Set<String>) -> [[UInt32]] {
+            let tape = Tape()
+            var context = ForwardContext(tape: tape, mode: .training, rng: RandomSource(seed: 1), parametersRequireGradients: true,
+                                         recordedLayers: recording.union(["pool"]))
+            let input = tape.leaf(images, requiresGradient: true)
+            let logits = model.forward(input, context: &context)
+            tape.backward(from: logits.crossEntropy(labels: [0, 1, 2], reduction: .sum))
+            model.collectGradients(from: context)
+            let gradients = model.layers.flatMap(\.layer.parameters).map { $0.gradient! }
+            return ([logits.value, tape.gradient(of: input)!, context.activations["pool"]!.value] + gradients).map { $0.scalars.map(\.bitPattern) }
+        }
+        // Fused (nothing recorded), ReLU and pooling reordered only (the convolutions recorded), as written (the ReLU recorded too).
+        let fused = run(recording: []), reordered = run(recording: ["conv", "conv2"]), written = run(recording: ["conv", "relu", "conv2"])
+        #expect(fused == reordered)
+        #expect(fused == written)
+        #expect(fused[1].contains { $0 != 0 })
+    }
+
     @Test func trainingLearnsASeparableProblem() throws {
         // Two classes: bright left half vs bright right half, with noise.
         var rng = RandomSource(seed: 6)

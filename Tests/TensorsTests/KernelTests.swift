@@ -123,6 +123,46 @@ import Tensors
         #expect(output.scalars[0].isNaN && out == output.count)
     }
 
+    /// Convolutions whose outputs have even sides, one of them over several im2col chunks.
+    static let pooledGeometries: [Conv2dGeometry] = [
+        Conv2dGeometry(batch: 2, inChannels: 1, height: 6, width: 8, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        Conv2dGeometry(batch: 3, inChannels: 2, height: 11, width: 7, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+        Conv2dGeometry(batch: 130, inChannels: 4, height: 16, width: 16, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+    ]
+
+    @Test(arguments: pooledGeometries) func convolutionFusedWithPoolingIsBitForBitTheTwoKernels(g: Conv2dGeometry) {
+        var rng = RandomSource(seed: 12)
+        // Values from {−1, 0, 1} with a zero bias make ties in most pooling windows; one NaN.
+        var x = Tensor(shape: g.inputShape, scalars: (0..<g.inputShape.reduce(1, *)).map { _ in Float(Int(rng.nextUnitFloat() * 3) - 1) })
+        x.scalars[5] = .nan
+        let w = Tensor(shape: g.weightShape, scalars: (0..<g.weightShape.reduce(1, *)).map { _ in Float(Int(rng.nextUnitFloat() * 3) - 1) })
+        for b in [Tensor(shape: [g.outChannels]), Tensor.normal(shape: [g.outChannels], using: &rng)] {
+            let pool = Conv2dGeometry(batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth, outChannels: g.outChannels,
+                                      kernelHeight: 2, kernelWidth: 2, stride: 2, padding: 0)
+            let conv = Kernels.conv2d(x, weight: w, bias: b, geometry: g)
+            let (pooled, argMax) = Kernels.maxPool2d(conv, geometry: pool)
+            let fused = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g)
+            #expect(fused.output.shape == pooled.shape && fused.argMax == argMax)
+            #expect(fused.output.scalars.map(\.bitPattern) == pooled.scalars.map(\.bitPattern))
+            #expect(pooled.scalars.contains(where: \.isNaN) && pooled.scalars.contains { !$0.isNaN })
+            let withoutIndices = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, indices: false)
+            #expect(withoutIndices.argMax.isEmpty && withoutIndices.output.scalars.map(\.bitPattern) == pooled.scalars.map(\.bitPattern))
+
+            let dy = Tensor.normal(shape: pooled.shape, using: &rng)
+            let apart = Kernels.conv2dBackward(Kernels.maxPool2dBackward(dy, argMax: argMax, geometry: pool), input: x, weight: w, geometry: g,
+                                               needInput: true, needParameters: true)
+            let together = Kernels.conv2dMaxPool2x2Backward(dy, argMax: fused.argMax, input: x, weight: w, geometry: g,
+                                                            needInput: true, needParameters: true)
+            #expect(together.input!.scalars.map(\.bitPattern) == apart.input!.scalars.map(\.bitPattern))
+            #expect(together.weight!.scalars.map(\.bitPattern) == apart.weight!.scalars.map(\.bitPattern))
+            #expect(together.bias!.scalars.map(\.bitPattern) == apart.bias!.scalars.map(\.bitPattern))
+            let inputOnly = Kernels.conv2dMaxPool2x2Backward(dy, argMax: fused.argMax, input: x, weight: w, geometry: g,
+                                                             needInput: true, needParameters: false)
+            #expect(inputOnly.weight == nil && inputOnly.bias == nil)
+            #expect(inputOnly.input!.scalars.map(\.bitPattern) == apart.input!.scalars.map(\.bitPattern))
+        }
+    }
+
     @Test func logSoftmaxMatchesReferenceAndIsStable() {
         var rng = RandomSource(seed: 6)
         let moderate = Tensor.normal(shape: [4, 10], std: 3, using: &rng)
