@@ -101,10 +101,11 @@ extension Kernels {
         }
     }
 
-    /// Images per im2col chunk: the chunk's patch columns stay near 4 MiB (about L2 size × a
-    /// few), large enough for an efficient `sgemm` and small enough never to page.
+    /// Images per im2col chunk: the chunk's patch columns and its product each stay near 4 MiB
+    /// (about L2 size × a few), large enough for an efficient `sgemm` and small enough that the
+    /// passes over the product (bias, pooling, layout) find it in cache.
     static func imagesPerChunk(_ g: Conv2dGeometry) -> Int {
-        let perImage = max(1, g.patchSize * g.outHeight * g.outWidth)
+        let perImage = max(1, max(g.patchSize, g.outChannels) * g.outHeight * g.outWidth)
         return max(1, min(g.batch, (1 << 20) / perImage))
     }
 
