@@ -31,6 +31,15 @@ extension Kernels {
     /// Lowers an NCHW batch to patch columns: `cols[p, n·Ho·Wo + oh·Wo + ow]`, where
     /// `p = (c·kh + i)·kw + j` indexes the receptive field; padding reads as zero.
     public static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, into cols: UnsafeMutablePointer<Float>) {
+        if g.stride == 1, g.outHeight == g.height, g.outWidth == g.width {
+            im2colSamePadding(x, g, into: cols)
+        } else {
+            im2colRows(x, g, into: cols)
+        }
+    }
+
+    /// `im2col` row by row, for any geometry.
+    static func im2colRows(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, into cols: UnsafeMutablePointer<Float>) {
         let oh = g.outHeight, ow = g.outWidth, plane = oh * ow, columns = g.batch * plane
         let kernelArea = g.kernelHeight * g.kernelWidth
         // Each patch row p = (c, i, j) is written by one part alone.
@@ -56,6 +65,41 @@ extension Kernels {
                         } else {
                             for xo in lo..<hi { dst[xo] = src[xo * g.stride] }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `im2col` for stride 1 and "same" padding (output as large as the input): a patch row's
+    /// plane is then the input plane shifted by `(i − padding)·W + (j − padding)`, so it is one
+    /// block copy per image and patch row, after which the rows and columns that fell outside the
+    /// input are set to zero (instead of one short copy per output row).
+    static func im2colSamePadding(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, into cols: UnsafeMutablePointer<Float>) {
+        let width = g.width, height = g.height, plane = height * width, columns = g.batch * plane
+        let kernelArea = g.kernelHeight * g.kernelWidth
+        Parallel.forEach(g.patchSize, grain: max(1, (1 << 15) / max(1, columns))) { rows in
+            for p in rows {
+                let c = p / kernelArea, dy = p % kernelArea / g.kernelWidth - g.padding, dx = p % g.kernelWidth - g.padding
+                let shift = dy * width + dx
+                // Output rows whose input row lies inside, and the copy that stays within the plane.
+                let firstRow = max(0, -dy), endRow = min(height, height - dy)
+                let start = max(firstRow * width, -shift), end = min(endRow * width, plane - shift)
+                for n in 0..<g.batch {
+                    let image = x + (n * g.inChannels + c) * plane
+                    let dst = cols + p * columns + n * plane
+                    if end > start {
+                        dst.update(repeating: 0, count: start)
+                        (dst + start).update(from: image + start + shift, count: end - start)
+                        (dst + end).update(repeating: 0, count: plane - end)
+                    } else {
+                        dst.update(repeating: 0, count: plane)
+                    }
+                    // Columns whose input column is outside: copied from the neighbouring row above.
+                    if dx < 0 {
+                        for y in firstRow..<endRow { (dst + y * width).update(repeating: 0, count: min(width, -dx)) }
+                    } else if dx > 0 {
+                        for y in firstRow..<endRow { (dst + y * width + width - min(width, dx)).update(repeating: 0, count: min(width, dx)) }
                     }
                 }
             }

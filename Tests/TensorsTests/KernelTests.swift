@@ -1,5 +1,5 @@
 import Testing
-import Tensors
+@testable import Tensors
 
 /// Fast kernels against their naive reference twins, on odd shapes, strides and paddings.
 @Suite struct KernelTests {
@@ -73,6 +73,25 @@ import Tensors
         let fast = Kernels.conv2d(x, weight: w, bias: b, geometry: g)
         #expect(fast.shape == g.outputShape)
         #expect(fast.maxAbsDifference(ReferenceKernels.conv2d(x, weight: w, bias: b, geometry: g)) < 1e-4)
+    }
+
+    @Test func samePaddingPatchesAreBitForBitTheRowByRowOnes() {
+        // Stride 1 with the output as large as the input: kernels 1, 3, 5 and a wide one, odd sides.
+        let shapes = [(1, 0, 5, 4), (3, 1, 7, 6), (5, 2, 6, 9), (3, 1, 1, 1), (5, 2, 3, 2)]
+        var rng = RandomSource(seed: 13)
+        for (kernel, padding, height, width) in shapes {
+            let g = Conv2dGeometry(batch: 3, inChannels: 2, height: height, width: width, outChannels: 1,
+                                   kernelHeight: kernel, kernelWidth: kernel, stride: 1, padding: padding)
+            #expect(g.outHeight == height && g.outWidth == width)
+            let x = Tensor.normal(shape: g.inputShape, using: &rng)
+            let count = g.patchSize * g.batch * height * width
+            var fast = [Float](repeating: .nan, count: count), rows = [Float](repeating: -.infinity, count: count)
+            x.scalars.withUnsafeBufferPointer { px in
+                fast.withUnsafeMutableBufferPointer { Kernels.im2colSamePadding(px.baseAddress!, g, into: $0.baseAddress!) }
+                rows.withUnsafeMutableBufferPointer { Kernels.im2colRows(px.baseAddress!, g, into: $0.baseAddress!) }
+            }
+            #expect(fast.map(\.bitPattern) == rows.map(\.bitPattern), "kernel \(kernel), \(height)×\(width)")
+        }
     }
 
     @Test(arguments: geometries) func im2colAndCol2imAreAdjoint(g: Conv2dGeometry) {
