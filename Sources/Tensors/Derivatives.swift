@@ -61,18 +61,10 @@ extension Variable {
     /// (PyTorch's `F.conv2d` with equal stride and zero padding on both axes).
     public func conv2d(weight: Variable, bias: Variable?, stride: Int = 1, padding: Int = 0) -> Variable {
         let x = value, w = weight.value
-        precondition(x.rank == 4 && w.rank == 4 && x.shape[1] == w.shape[1], "conv2d: input \(x.shape), weight \(w.shape)")
-        let g = Conv2dGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                               outChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
-                               stride: stride, padding: padding)
-        precondition(g.isValid, "conv2d: kernel \(w.shape[2])×\(w.shape[3]) does not fit input \(x.shape) with padding \(padding)")
+        let g = convolutionGeometry(w, stride: stride, padding: padding, op: "conv2d")
         let y = Kernels.conv2d(x, weight: w, bias: bias?.value, geometry: g)
-        let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-        return tape.record(y, inputs: inputs) { dy, needed in
-            let parameters = needed[1] || (needed.count == 3 && needed[2])
-            let grads = Kernels.conv2dBackward(dy, input: x, weight: w, geometry: g,
-                                               needInput: needed[0], needParameters: parameters)
-            return needed.count == 3 ? [grads.input, grads.weight, grads.bias] : [grads.input, grads.weight]
+        return recordConvolution(y, weight: weight, bias: bias) { dy, needInput, needParameters in
+            Kernels.conv2dBackward(dy, input: x, weight: w, geometry: g, needInput: needInput, needParameters: needParameters)
         }
     }
 
@@ -81,18 +73,35 @@ extension Variable {
     /// memory (`Kernels.conv2dMaxPool2x2`). The convolution's output sides must be even.
     public func conv2dMaxPool2x2(weight: Variable, bias: Variable?, stride: Int = 1, padding: Int = 0) -> Variable {
         let x = value, w = weight.value
-        precondition(x.rank == 4 && w.rank == 4 && x.shape[1] == w.shape[1], "conv2dMaxPool2x2: input \(x.shape), weight \(w.shape)")
+        let g = convolutionGeometry(w, stride: stride, padding: padding, op: "conv2dMaxPool2x2")
+        let needsIndices = ([self, weight] + (bias.map { [$0] } ?? [])).contains { tape.requiresGradient($0) }
+        let (y, argMax) = Kernels.conv2dMaxPool2x2(x, weight: w, bias: bias?.value, geometry: g, indices: needsIndices)
+        return recordConvolution(y, weight: weight, bias: bias) { dy, needInput, needParameters in
+            Kernels.conv2dMaxPool2x2Backward(dy, argMax: argMax, input: x, weight: w, geometry: g,
+                                             needInput: needInput, needParameters: needParameters)
+        }
+    }
+
+    /// The checked geometry of convolving this `[N, C, H, W]` value with `w` `[O, C, kh, kw]`.
+    private func convolutionGeometry(_ w: Tensor, stride: Int, padding: Int, op: String) -> Conv2dGeometry {
+        let x = value
+        precondition(x.rank == 4 && w.rank == 4 && x.shape[1] == w.shape[1], "\(op): input \(x.shape), weight \(w.shape)")
         let g = Conv2dGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
                                outChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
                                stride: stride, padding: padding)
-        precondition(g.isValid, "conv2dMaxPool2x2: kernel \(w.shape[2])×\(w.shape[3]) does not fit input \(x.shape) with padding \(padding)")
+        precondition(g.isValid, "\(op): kernel \(w.shape[2])×\(w.shape[3]) does not fit input \(x.shape) with padding \(padding)")
+        return g
+    }
+
+    /// Records a convolution's output with its inputs (this value, the weight, the bias if any);
+    /// `backward` gets the output gradient and whether the input and the parameters need theirs.
+    private func recordConvolution(
+        _ y: Tensor, weight: Variable, bias: Variable?,
+        backward: @escaping (Tensor, _ needInput: Bool, _ needParameters: Bool) -> (input: Tensor?, weight: Tensor?, bias: Tensor?)
+    ) -> Variable {
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-        let (y, argMax) = Kernels.conv2dMaxPool2x2(x, weight: w, bias: bias?.value, geometry: g,
-                                                  indices: inputs.contains { tape.requiresGradient($0) })
         return tape.record(y, inputs: inputs) { dy, needed in
-            let parameters = needed[1] || (needed.count == 3 && needed[2])
-            let grads = Kernels.conv2dMaxPool2x2Backward(dy, argMax: argMax, input: x, weight: w, geometry: g,
-                                                         needInput: needed[0], needParameters: parameters)
+            let grads = backward(dy, needed[0], needed[1] || (needed.count == 3 && needed[2]))
             return needed.count == 3 ? [grads.input, grads.weight, grads.bias] : [grads.input, grads.weight]
         }
     }
