@@ -123,19 +123,9 @@ public struct ExperimentRunner {
         if !abandoned.isEmpty { log("removed \(abandoned.count) temporary file(s) of an interrupted run") }
 
         // Trials that differ only in evaluation share one training run; complete cells are skipped.
-        var groups: [String: [ResolvedTrial]] = [:]
-        var order: [String] = []
-        var skipped = 0
-        for resolved in mine {
-            if CellFile.summary(at: cellPath(resolved.trial), trialID: resolved.trial.id)?.status == .completed {
-                skipped += 1
-                continue
-            }
-            let key = TrialRunner.trainingKey(resolved)
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(resolved)
-        }
-        let inGridOrder = order.map { groups[$0]! }
+        let incomplete = mine.filter { CellFile.summary(at: cellPath($0.trial), trialID: $0.trial.id)?.status != .completed }
+        let skipped = mine.count - incomplete.count
+        let inGridOrder = TrialRunner.trainingGroups(incomplete)
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = max(1, jobs ?? Self.defaultJobs(inGridOrder, cores: cores))

@@ -384,6 +384,23 @@ public struct TrialRunner {
 
     /// What determines a trial's trained model: its dataset, model, training settings, evaluation
     /// batch size (validation passes use it) and seed. Trials with equal keys train identically.
+    /// `trials` grouped by `trainingKey`, groups in the order of their first trial: each group
+    /// trains once.
+    public static func trainingGroups(_ trials: [ResolvedTrial]) -> [[ResolvedTrial]] {
+        var index: [String: Int] = [:]
+        var groups: [[ResolvedTrial]] = []
+        for resolved in trials {
+            let key = trainingKey(resolved)
+            if let group = index[key] {
+                groups[group].append(resolved)
+            } else {
+                index[key] = groups.count
+                groups.append([resolved])
+            }
+        }
+        return groups
+    }
+
     public static func trainingKey(_ resolved: ResolvedTrial) -> String {
         let spec = resolved.trial.spec
         return [spec.dataset.canonicalParameters, spec.models[resolved.trial.modelIndex].canonical, spec.training.canonical,

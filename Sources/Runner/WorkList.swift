@@ -17,18 +17,7 @@ public struct WorkList: Sendable, Equatable {
 
     /// One unit per training group of `trials`, groups in the order of their first trial.
     public static func grouping(_ trials: [ResolvedTrial]) -> WorkList {
-        var groups: [String: Int] = [:]
-        var units: [[String]] = []
-        for resolved in trials {
-            let key = TrialRunner.trainingKey(resolved)
-            if let unit = groups[key] {
-                units[unit].append(resolved.trial.id)
-            } else {
-                groups[key] = units.count
-                units.append([resolved.trial.id])
-            }
-        }
-        return WorkList(units: units)
+        WorkList(units: TrialRunner.trainingGroups(trials).map { $0.map(\.trial.id) })
     }
 
     public var cellCount: Int { units.reduce(0) { $0 + $1.count } }
