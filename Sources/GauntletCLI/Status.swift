@@ -44,7 +44,9 @@ struct Status: ParsableCommand {
             while let submission = status.submission {
                 jobs = Dictionary(uniqueKeysWithValues: submission.jobIDs.map { id in (id, Result { try client.job(id) }) })
                 guard wait else { break }
-                let stuck = jobs.filter { (try? $0.value.get())??.contains(where: \.waitsForever) ?? false }.map(\.key).sorted()
+                // Cancelled once each: a job Slurm still shows as stuck right after is not waited for either.
+                let stuck = jobs.filter { !cancelled.contains($0.key) && ((try? $0.value.get())??.contains(where: \.waitsForever) ?? false) }
+                    .map(\.key).sorted()
                 if !stuck.isEmpty {
                     try client.cancel(stuck)
                     cancelled += stuck
