@@ -91,13 +91,14 @@ public final class Conv2d: Layer {
         return input.conv2d(weight: w, bias: b, stride: spec.stride, padding: spec.padding)
     }
 
-    /// The convolution followed by 2×2 max pooling with stride 2, as one op (the same values and
-    /// gradients as `forward` then the pooling); nil when the output has an odd side.
-    public func forwardPooled2x2(_ input: Variable, context: inout ForwardContext) -> Variable? {
+    /// The convolution followed by 2×2 max pooling with stride 2 (and a ReLU with `relu`), as one
+    /// op (the same values and gradients as `forward` then the pooling and the ReLU); nil when
+    /// the output has an odd side.
+    public func forwardPooled2x2(_ input: Variable, relu: Bool, context: inout ForwardContext) -> Variable? {
         let shape = outputShape(for: input.shape)
         guard shape[2] % 2 == 0, shape[3] % 2 == 0 else { return nil }
         let w = context.variable(for: weight)
         let b = bias.map { context.variable(for: $0) }
-        return input.conv2dMaxPool2x2(weight: w, bias: b, stride: spec.stride, padding: spec.padding)
+        return input.conv2dMaxPool2x2(weight: w, bias: b, stride: spec.stride, padding: spec.padding, relu: relu)
     }
 }

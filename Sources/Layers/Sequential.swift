@@ -85,15 +85,15 @@ public final class Sequential {
             let (name, _, layer) = layers[index]
             // A convolution, optionally a ReLU, then 2×2 max pooling with stride 2: the pooling runs
             // on each chunk of the convolution's output while it is in cache (and the ReLU on the
-            // pooled tensor, as below), so the full-resolution output is never written. Taken when
-            // neither the convolution's nor the ReLU's output is asked for.
+            // pooled values, which is the same, as below), so the full-resolution output is never
+            // written. Taken when neither the convolution's nor the ReLU's output is asked for.
             if let conv = layer as? Conv2d, !context.recordedLayers.contains(name) {
                 let hasReLU = index + 1 < range.upperBound && layers[index + 1].layer is ReLU && !context.recordedLayers.contains(layers[index + 1].name)
                 let poolIndex = index + (hasReLU ? 2 : 1)
                 if poolIndex < range.upperBound, let pool = layers[poolIndex].layer as? MaxPool2d,
                    pool.spec.kernelSize == 2, (pool.spec.stride ?? 2) == 2, pool.spec.padding == 0,
-                   let pooled = conv.forwardPooled2x2(x, context: &context) {
-                    x = hasReLU ? pooled.relu() : pooled
+                   let pooled = conv.forwardPooled2x2(x, relu: hasReLU, context: &context) {
+                    x = pooled
                     if context.recordedLayers.contains(layers[poolIndex].name) { context.activations[layers[poolIndex].name] = x }
                     index = poolIndex + 1
                     continue

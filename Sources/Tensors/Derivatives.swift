@@ -68,17 +68,18 @@ extension Variable {
         }
     }
 
-    /// `conv2d(weight:bias:stride:padding:)` then `maxPool2d(kernel: 2)` as one op: the same
-    /// values and gradients, bit for bit, without the convolution's full-resolution output in
-    /// memory (`Kernels.conv2dMaxPool2x2`). The convolution's output sides must be even.
-    public func conv2dMaxPool2x2(weight: Variable, bias: Variable?, stride: Int = 1, padding: Int = 0) -> Variable {
+    /// `conv2d(weight:bias:stride:padding:)` then `maxPool2d(kernel: 2)` (then `relu()` with
+    /// `relu`) as one op: the same values and gradients, bit for bit, without the convolution's
+    /// full-resolution output in memory (`Kernels.conv2dMaxPool2x2`). The convolution's output
+    /// sides must be even.
+    public func conv2dMaxPool2x2(weight: Variable, bias: Variable?, stride: Int = 1, padding: Int = 0, relu: Bool = false) -> Variable {
         let x = value, w = weight.value
         let g = convolutionGeometry(w, stride: stride, padding: padding, op: "conv2dMaxPool2x2")
         let needsIndices = ([self, weight] + (bias.map { [$0] } ?? [])).contains { tape.requiresGradient($0) }
-        let (y, argMax) = Kernels.conv2dMaxPool2x2(x, weight: w, bias: bias?.value, geometry: g, indices: needsIndices)
+        let (y, argMax) = Kernels.conv2dMaxPool2x2(x, weight: w, bias: bias?.value, geometry: g, indices: needsIndices, relu: relu)
         return recordConvolution(y, weight: weight, bias: bias) { dy, needInput, needParameters in
             Kernels.conv2dMaxPool2x2Backward(dy, argMax: argMax, input: x, weight: w, geometry: g,
-                                             needInput: needInput, needParameters: needParameters)
+                                             needInput: needInput, needParameters: needParameters, reluOutput: relu ? y : nil)
         }
     }
 

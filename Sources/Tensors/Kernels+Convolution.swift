@@ -217,9 +217,10 @@ extension Kernels {
     /// comparison, and the first maximum in row-major window order wins. The convolution's
     /// output sides must be even.
     /// Without `indices` (no gradient will be asked), `argMax` is empty and the windows are
-    /// reduced by selects alone.
+    /// reduced by selects alone. With `relu`, the pooled values then go through a ReLU (as
+    /// `Variable.relu`, which commutes with the pooling) while they are in cache.
     public static func conv2dMaxPool2x2(_ x: Tensor, weight w: Tensor, bias b: Tensor?, geometry g: Conv2dGeometry,
-                                        indices: Bool = true) -> (output: Tensor, argMax: [Int32]) {
+                                        indices: Bool = true, relu: Bool = false) -> (output: Tensor, argMax: [Int32]) {
         precondition(g.outHeight % 2 == 0 && g.outWidth % 2 == 0, "conv2dMaxPool2x2: output \(g.outHeight)×\(g.outWidth) has an odd side")
         let plane = g.outHeight * g.outWidth, width = g.outWidth, pooledWidth = g.outWidth / 2, pooledHeight = g.outHeight / 2
         let pooledPlane = pooledHeight * pooledWidth
@@ -238,6 +239,7 @@ extension Kernels {
                             let src = product + o * columns + i * plane
                             let global = ((start + i) * g.outChannels + o) * plane   // the plane's offset in the conv output
                             var out = global / 4
+                            let first = out
                             let shift = biasValues[o]
                             for yo in 0..<pooledHeight {
                                 let top = 2 * yo * width, bottom = top + width
@@ -265,6 +267,9 @@ extension Kernels {
                                         out += 1
                                     }
                                 }
+                            }
+                            if relu {
+                                for k in first..<out { py[k] = max(py[k], 0) }
                             }
                         }
                     }
@@ -302,15 +307,19 @@ extension Kernels {
     /// and the forward's `argMax`: each chunk's convolution gradient is written straight into the
     /// product layout (every window's maximum gets its gradient, the other three zero), so the
     /// full-resolution gradient is never written in NCHW. Bit for bit the gradients of
-    /// `maxPool2dBackward` followed by `conv2dBackward`.
+    /// `maxPool2dBackward` followed by `conv2dBackward`. With `reluOutput` (the forward's output
+    /// when it ran with `relu`), the gradient first goes through the ReLU's backward (zero where
+    /// that output is ≤ 0), as `Variable.relu`'s.
     public static func conv2dMaxPool2x2Backward(
         _ dy: Tensor, argMax: [Int32], input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry,
-        needInput: Bool, needParameters: Bool
+        needInput: Bool, needParameters: Bool, reluOutput: Tensor? = nil
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         let plane = g.outHeight * g.outWidth, width = g.outWidth, pooledWidth = g.outWidth / 2, pooledHeight = g.outHeight / 2
+        let pooled = reluOutput ?? Tensor(shape: [0])
         return dy.scalars.withUnsafeBufferPointer { pdy in
+            pooled.scalars.withUnsafeBufferPointer { pooledValues in
             argMax.withUnsafeBufferPointer { indices in
-                let upstream = pdy.baseAddress!, pa = indices.baseAddress!
+                let upstream = pdy.baseAddress!, pa = indices.baseAddress!, py = reluOutput == nil ? nil : pooledValues.baseAddress
                 return conv2dBackward(input: x, weight: w, geometry: g, needInput: needInput, needParameters: needParameters) { start, sub, product in
                     let columns = sub.batch * plane
                     Parallel.forEach(sub.batch * g.outChannels, grain: max(1, (1 << 15) / max(1, plane))) { planes in
@@ -324,13 +333,15 @@ extension Kernels {
                                 for xo in 0..<pooledWidth {
                                     let a = top + 2 * xo, c = bottom + 2 * xo
                                     dst[a] = 0; dst[a + 1] = 0; dst[c] = 0; dst[c + 1] = 0
-                                    dst[Int(pa[out]) - global] = upstream[out]
+                                    let gradient = upstream[out]
+                                    dst[Int(pa[out]) - global] = py.map { $0[out] <= 0 ? 0 : gradient } ?? gradient
                                     out += 1
                                 }
                             }
                         }
                     }
                 }
+            }
             }
         }
     }

@@ -47,6 +47,12 @@ import Tensors
         expectPasses([Self.normal([1, 1, 11, 7], seed: 16), Self.normal([2, 1, 3, 3], seed: 17, std: 0.5)]) {
             $0[0].conv2dMaxPool2x2(weight: $0[1], bias: nil, stride: 2, padding: 1)
         }
+        // With the ReLU: biases of ±2 keep every pooled value far from the ReLU's kink (one channel
+        // blocked, two passing), small weights keep the windows' maxima apart by more than the step.
+        let bias = Tensor(shape: [3], scalars: [2, -2, 2])
+        expectPasses([Self.normal([2, 2, 6, 4], seed: 18), Self.normal([3, 2, 3, 3], seed: 19, std: 0.1), bias]) {
+            $0[0].conv2dMaxPool2x2(weight: $0[1], bias: $0[2], stride: 1, padding: 1, relu: true)
+        }
     }
 
     @Test func pooling() {

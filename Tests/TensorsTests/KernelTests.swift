@@ -179,6 +179,19 @@ import Testing
                                                              needInput: true, needParameters: false)
             #expect(inputOnly.weight == nil && inputOnly.bias == nil)
             #expect(inputOnly.input!.scalars.map(\.bitPattern) == apart.input!.scalars.map(\.bitPattern))
+
+            // With the ReLU: the pooled values through Variable.relu's rule, forward and backward.
+            let rectified = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, relu: true)
+            #expect(rectified.output.scalars.map(\.bitPattern) == pooled.scalars.map { max($0, 0).bitPattern } && rectified.argMax == argMax)
+            let maskedDy = Tensor(shape: dy.shape, scalars: zip(pooled.scalars, dy.scalars).map { $0 <= 0 ? 0 : $1 })
+            let apartReLU = Kernels.conv2dBackward(Kernels.maxPool2dBackward(maskedDy, argMax: argMax, geometry: pool), input: x, weight: w,
+                                                   geometry: g, needInput: true, needParameters: true)
+            let togetherReLU = Kernels.conv2dMaxPool2x2Backward(dy, argMax: rectified.argMax, input: x, weight: w, geometry: g,
+                                                                needInput: true, needParameters: true, reluOutput: rectified.output)
+            #expect(togetherReLU.input!.scalars.map(\.bitPattern) == apartReLU.input!.scalars.map(\.bitPattern))
+            #expect(togetherReLU.weight!.scalars.map(\.bitPattern) == apartReLU.weight!.scalars.map(\.bitPattern))
+            #expect(togetherReLU.bias!.scalars.map(\.bitPattern) == apartReLU.bias!.scalars.map(\.bitPattern))
+            #expect(maskedDy.scalars.contains(0) && maskedDy.scalars.contains { $0 != 0 })
         }
     }
 
