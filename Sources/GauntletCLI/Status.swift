@@ -59,7 +59,7 @@ struct Status: ParsableCommand {
                 }
                 Thread.sleep(forTimeInterval: interval)
             }
-            status = try ExperimentStatus.read(folder)   // the cells as they are now
+            if wait { status = try ExperimentStatus.read(folder) }   // the cells as the jobs left them
         } catch {
             Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
