@@ -141,20 +141,30 @@ import Testing
         #expect(worst < 2e-2, "largest relative error \(worst)")
     }
 
+    /// One training-mode forward and backward pass of `model` on `images` (labels 0, 1, 2, …, summed
+    /// cross-entropy) recording the layers in `recording` and `activation`: the logits, the input's
+    /// gradient, that activation, and every parameter's gradient in layer order.
+    static func trainingPass(_ model: Sequential, images: Tensor, recording: Set<String>, activation: String)
+        -> (logits: Tensor, input: Tensor, activation: Tensor, parameters: [Tensor]) {
+        let tape = Tape()
+        var context = ForwardContext(tape: tape, mode: .training, rng: RandomSource(seed: 1), parametersRequireGradients: true,
+                                     recordedLayers: recording.union([activation]))
+        let input = tape.leaf(images, requiresGradient: true)
+        let logits = model.forward(input, context: &context)
+        tape.backward(from: logits.crossEntropy(labels: Array(0..<images.shape[0]), reduction: .sum))
+        model.collectGradients(from: context)
+        return (logits.value, tape.gradient(of: input)!, context.activations[activation]!.value,
+                model.layers.flatMap(\.layer.parameters).map { $0.gradient! })
+    }
+
     @Test func reluBeforeMaxPoolingRunsAfterItWithTheSameOutputsAndGradients() throws {
         let model = try Self.smallCNN()
         // Mostly-zero images: many windows hold ties and non-positive values.
         var rng = RandomSource(seed: 8)
         let images = Tensor(shape: [3, 1, 6, 6], scalars: (0..<108).map { _ in rng.nextUnitFloat() < 0.6 ? 0 : 1 })
         func run(recording: Set<String>) -> (logits: Tensor, input: Tensor, weight: Tensor, pooled: Tensor) {
-            let tape = Tape()
-            var context = ForwardContext(tape: tape, mode: .training, rng: RandomSource(seed: 1), parametersRequireGradients: true,
-                                         recordedLayers: recording.union(["3"]))
-            let input = tape.leaf(images, requiresGradient: true)
-            let logits = model.forward(input, context: &context)
-            tape.backward(from: logits.crossEntropy(labels: [0, 1, 2], reduction: .sum))
-            model.collectGradients(from: context)
-            return (logits.value, tape.gradient(of: input)!, model.layers[0].layer.parameters[0].gradient!, context.activations["3"]!.value)
+            let pass = Self.trainingPass(model, images: images, recording: recording, activation: "3")
+            return (pass.logits, pass.input, pass.parameters[0], pass.activation)
         }
         let reordered = run(recording: []), inOrder = run(recording: ["2"])   // recording the ReLU keeps the written order
         #expect(reordered.logits.scalars == inOrder.logits.scalars)
@@ -177,15 +187,8 @@ import Testing
         ], inputShape: [1, 8, 8], normalization: nil, rng: &rng)
         let images = Tensor(shape: [3, 1, 8, 8], scalars: (0..<192).map { _ in rng.nextUnitFloat() < 0.6 ? 0 : 1 })
         func run(recording: Set<String>) -> [[UInt32]] {
-            let tape = Tape()
-            var context = ForwardContext(tape: tape, mode: .training, rng: RandomSource(seed: 1), parametersRequireGradients: true,
-                                         recordedLayers: recording.union(["pool"]))
-            let input = tape.leaf(images, requiresGradient: true)
-            let logits = model.forward(input, context: &context)
-            tape.backward(from: logits.crossEntropy(labels: [0, 1, 2], reduction: .sum))
-            model.collectGradients(from: context)
-            let gradients = model.layers.flatMap(\.layer.parameters).map { $0.gradient! }
-            return ([logits.value, tape.gradient(of: input)!, context.activations["pool"]!.value] + gradients).map { $0.scalars.map(\.bitPattern) }
+            let pass = Self.trainingPass(model, images: images, recording: recording, activation: "pool")
+            return ([pass.logits, pass.input, pass.activation] + pass.parameters).map { $0.scalars.map(\.bitPattern) }
         }
         // Fused (nothing recorded), ReLU and pooling reordered only (the convolutions recorded), as written (the ReLU recorded too).
         let fused = run(recording: []), reordered = run(recording: ["conv", "conv2"]), written = run(recording: ["conv", "relu", "conv2"])
