@@ -9,7 +9,10 @@ import Tensors
 /// the iteration converges to the global minimum; the penalty keeps that minimum finite when
 /// the data are separable, and a further 1e-9 × the Hessian's trace keeps the system solvable
 /// along flat directions (such as a shift common to every class's bias).
-/// It stops when the gradient's largest entry is below 1e-9 or after 100 iterations.
+/// It stops when the gradient's largest entry is below 1e-9, when the Newton decrement
+/// (the decrease a full step predicts, `gᵀH⁻¹g / 2`) is below 1e-14 × (1 + loss), when no step
+/// lowers the loss (rounding then dominates: near the minimum a gradient just above 1e-9 can
+/// leave no decrease a Double resolves), or after 100 iterations.
 struct SoftmaxNewton {
     /// `features(i, c)` lists the non-zero `(j, φ_icj)` of sample `i`, class `c`.
     let count: Int
@@ -73,11 +76,13 @@ struct SoftmaxNewton {
             let trace = (0..<parameterCount).reduce(0) { $0 + hessian[$1 * parameterCount + $1] }
             for j in 0..<parameterCount { hessian[j * parameterCount + j] += 1e-9 * max(trace, 1e-12) + 1e-12 }
             guard let direction = Self.solve(hessian, gradient, size: parameterCount) else { break }
+            let slope = zip(gradient, direction).reduce(0) { $0 + $1.0 * $1.1 }
+            if slope / 2 <= 1e-14 * (1 + abs(current)) { break }
             var step = 1.0, improved = false
             while step > 1e-10 {
                 let candidate = zip(theta, direction).map { $0 - step * $1 }
                 let value = loss(candidate, center: start)
-                if value <= current - 1e-4 * step * zip(gradient, direction).reduce(0) { $0 + $1.0 * $1.1 } {
+                if value < current && value <= current - 1e-4 * step * slope {
                     theta = candidate
                     current = value
                     improved = true
