@@ -2,7 +2,7 @@
 SWIFT ?= swift
 GAUNTLET := .build/release/gauntlet
 
-.PHONY: deps build quickstart report-check slurm-check test bench bench-sweep clean
+.PHONY: deps build quickstart report-check slurm-check test bench bench-kernels bench-sweep clean
 
 deps:
 	./scripts/install-deps.sh
@@ -39,6 +39,11 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product gauntlet-bench
 	.build/release/gauntlet-bench --experiment experiments/benchmark-workload.yaml
+
+## Release-mode benchmark of the quickstart CNN's convolution kernels one by one, next to their products alone.
+bench-kernels: deps
+	$(SWIFT) build -c release --product gauntlet-bench
+	.build/release/gauntlet-bench --kernels
 
 ## Release-mode benchmark of the grid runner: overhead per cell, 1 job against 2 (benchmarks/sweep-*.yaml).
 bench-sweep: deps

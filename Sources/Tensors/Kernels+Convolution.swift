@@ -145,39 +145,74 @@ extension Kernels {
         }
     }
 
-    /// Images per im2col chunk: the chunk's patch columns and its product each stay near 4 MiB
-    /// (about L2 size × a few), large enough for an efficient `sgemm` and small enough that the
-    /// passes over the product (bias, pooling, layout) find it in cache.
-    static func imagesPerChunk(_ g: Conv2dGeometry) -> Int {
+    /// Images per im2col chunk: the chunk's patch columns and its product each stay near 1 MiB,
+    /// so that one core's chunk stays in its L2 cache through the lowering, the product and the
+    /// passes over the product (bias, pooling, layout, col2im).
+    public static func imagesPerChunk(_ g: Conv2dGeometry) -> Int {
         let perImage = max(1, max(g.patchSize, g.outChannels) * g.outHeight * g.outWidth)
-        return max(1, min(g.batch, (1 << 20) / perImage))
+        return max(1, min(g.batch, (1 << 18) / perImage))
     }
 
-    /// Runs the products of a convolution chunk by chunk: im2col of `sub.batch` images from image
-    /// `start`, then `product[O, n·Ho·Wo] = W[O, C·kh·kw] × cols`, handed to `body` while it is
-    /// still in cache.
+    /// Runs a convolution's batch as one pipeline per thread of the job: the batch is cut into
+    /// chunks of `chunk` images (`imagesPerChunk`, fewer when that leaves a thread without one),
+    /// part `p` gets a contiguous run of chunks, and works through them one after the other,
+    /// lowering, product and the passes around it, with no synchronisation between the steps
+    /// (`BLAS.withOneThreadPerCall`: `body` makes its products with `sgemmOnThisThread`; its
+    /// `Parallel` loops run serially). `body(part, chunk, chunks)` gets chunk indices; chunk `i`
+    /// covers images `i·chunk ..< min((i+1)·chunk, batch)` (`chunkGeometry`). Returns what each
+    /// part's `body` returned, in part order.
+    public static func forEachChunkPipeline<PartResult>(
+        _ g: Conv2dGeometry, _ body: (_ part: Int, _ chunk: Int, _ chunks: Range<Int>) -> PartResult
+    ) -> [PartResult] {
+        BLAS.withOneThreadPerCall { threads in
+            let chunk = max(1, min(imagesPerChunk(g), (g.batch + threads - 1) / threads))
+            let chunks = (g.batch + chunk - 1) / chunk, parts = max(1, min(threads, chunks))
+            var results = [PartResult?](repeating: nil, count: parts)
+            results.withUnsafeMutableBufferPointer { slots in
+                // Parallel.forEach hands each part its own index; each writes its own slot.
+                Parallel.forEach(parts, grain: 1, parts: parts) { indices in
+                    for part in indices { slots[part] = body(part, chunk, chunks * part / parts..<chunks * (part + 1) / parts) }
+                }
+            }
+            return results.map { $0! }
+        }
+    }
+
+    /// Chunk `index` of `chunk` images: `sub.batch` images from image `start`.
+    public static func chunkGeometry(_ g: Conv2dGeometry, chunk: Int, index: Int) -> (start: Int, sub: Conv2dGeometry) {
+        let start = index * chunk
+        var sub = g
+        sub.batch = min(chunk, g.batch - start)
+        return (start, sub)
+    }
+
+    /// Runs the products of a convolution chunk by chunk (`forEachChunkPipeline`): im2col of
+    /// `sub.batch` images from image `start`, then `product[O, n·Ho·Wo] = W[O, C·kh·kw] × cols`,
+    /// handed to `body` while it is still in cache. Chunks run concurrently: `body` must only
+    /// write what belongs to its chunk's images.
     static func forEachProductChunk(
         _ x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry,
         _ body: (_ start: Int, _ sub: Conv2dGeometry, _ product: UnsafePointer<Float>) -> Void
     ) {
-        let plane = g.outHeight * g.outWidth, chunk = imagesPerChunk(g)
+        let plane = g.outHeight * g.outWidth
         let inputStride = g.inChannels * g.height * g.width
-        var cols = uninitializedFloats(g.patchSize * chunk * plane)
-        var product = uninitializedFloats(g.outChannels * chunk * plane)
         x.scalars.withUnsafeBufferPointer { px in
             w.scalars.withUnsafeBufferPointer { pw in
-                cols.withUnsafeMutableBufferPointer { pc in
-                    product.withUnsafeMutableBufferPointer { pp in
-                        for start in stride(from: 0, to: g.batch, by: chunk) {
-                            var sub = g
-                            sub.batch = min(chunk, g.batch - start)
-                            let columns = sub.batch * plane
-                            im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
-                            BLAS.sgemm(
-                                transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.patchSize,
-                                a: pw.baseAddress!, lda: g.patchSize, b: pc.baseAddress!, ldb: columns,
-                                c: pp.baseAddress!, ldc: columns)
-                            body(start, sub, UnsafePointer(pp.baseAddress!))
+                _ = forEachChunkPipeline(g) { _, chunk, chunks in
+                    var cols = uninitializedFloats(g.patchSize * chunk * plane)
+                    var product = uninitializedFloats(g.outChannels * chunk * plane)
+                    cols.withUnsafeMutableBufferPointer { pc in
+                        product.withUnsafeMutableBufferPointer { pp in
+                            for index in chunks {
+                                let (start, sub) = chunkGeometry(g, chunk: chunk, index: index)
+                                let columns = sub.batch * plane
+                                im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
+                                BLAS.sgemmOnThisThread(
+                                    transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.patchSize,
+                                    a: pw.baseAddress!, lda: g.patchSize, b: pc.baseAddress!, ldb: columns,
+                                    c: pp.baseAddress!, ldc: columns)
+                                body(start, sub, UnsafePointer(pp.baseAddress!))
+                            }
                         }
                     }
                 }
@@ -346,68 +381,87 @@ extension Kernels {
         }
     }
 
-    /// The products of a convolution's backward pass, chunk by chunk: `fill` writes the chunk's
-    /// output gradient in the product layout `[O, n·Ho·Wo]`; the bias gradient sums it (in the
-    /// order of NCHW, image by image), the weight gradient multiplies it by the recomputed patch
-    /// columns, and the input gradient's columns are lifted back with col2im.
+    /// The products of a convolution's backward pass, chunk by chunk (`forEachChunkPipeline`):
+    /// `fill` writes the chunk's output gradient in the product layout `[O, n·Ho·Wo]`; the bias
+    /// gradient sums it (in the order of NCHW, image by image), the weight gradient multiplies it
+    /// by the recomputed patch columns, and the input gradient's columns are lifted back with
+    /// col2im. Each pipeline adds its chunks' weight and bias gradients into its own sums (in
+    /// chunk order), and the pipelines' sums are added in order at the end.
     static func conv2dBackward(
         input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry, needInput: Bool, needParameters: Bool,
         fill: (_ start: Int, _ sub: Conv2dGeometry, _ product: UnsafeMutablePointer<Float>) -> Void
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
-        let plane = g.outHeight * g.outWidth, chunk = imagesPerChunk(g)
+        let plane = g.outHeight * g.outWidth
         let inputStride = g.inChannels * g.height * g.width
-        var dProduct = uninitializedFloats(g.outChannels * chunk * plane)
-        var cols = uninitializedFloats(needParameters || needInput ? g.patchSize * chunk * plane : 0)
-        var dw = needParameters ? Tensor(shape: g.weightShape) : nil
+        let weightCount = g.weightShape.reduce(1, *)
         var dx = needInput ? Tensor(shape: g.inputShape) : nil
-        var db = needParameters ? Tensor(shape: [g.outChannels]) : nil
-        x.scalars.withUnsafeBufferPointer { px in
+        // Each part's weight and bias gradient sums, [dW | db].
+        let partials = x.scalars.withUnsafeBufferPointer { px in
         w.scalars.withUnsafeBufferPointer { pw in
-        dProduct.withUnsafeMutableBufferPointer { pp in
-        cols.withUnsafeMutableBufferPointer { pc in
-            for start in stride(from: 0, to: g.batch, by: chunk) {
-                var sub = g
-                sub.batch = min(chunk, g.batch - start)
-                let columns = sub.batch * plane
-                fill(start, sub, pp.baseAddress!)
-                if needParameters {
-                    db!.scalars.withUnsafeMutableBufferPointer { pdb in
-                        for i in 0..<sub.batch {
-                            for o in 0..<g.outChannels {
-                                let row = pp.baseAddress! + o * columns + i * plane
-                                var s: Float = 0
-                                for k in 0..<plane { s += row[k] }
-                                pdb[o] += s
+        dx.withUnsafeMutableScalars { pdx in
+            forEachChunkPipeline(g) { _, chunk, chunks -> [Float] in
+                var sums = [Float](repeating: 0, count: needParameters ? weightCount + g.outChannels : 0)
+                var dProduct = uninitializedFloats(g.outChannels * chunk * plane)
+                var cols = uninitializedFloats(g.patchSize * chunk * plane)
+                sums.withUnsafeMutableBufferPointer { ps in
+                dProduct.withUnsafeMutableBufferPointer { pp in
+                cols.withUnsafeMutableBufferPointer { pc in
+                    for index in chunks {
+                        let (start, sub) = chunkGeometry(g, chunk: chunk, index: index)
+                        let columns = sub.batch * plane
+                        fill(start, sub, pp.baseAddress!)
+                        if needParameters {
+                            let dw = ps.baseAddress!, db = dw + weightCount
+                            for i in 0..<sub.batch {
+                                for o in 0..<g.outChannels {
+                                    let row = pp.baseAddress! + o * columns + i * plane
+                                    var s: Float = 0
+                                    for k in 0..<plane { s += row[k] }
+                                    db[o] += s
+                                }
                             }
+                            im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
+                            BLAS.sgemmOnThisThread(
+                                transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
+                                a: pp.baseAddress!, lda: columns, b: pc.baseAddress!, ldb: columns,
+                                beta: 1, c: dw, ldc: g.patchSize)
+                        }
+                        if let pdx {
+                            BLAS.sgemmOnThisThread(
+                                transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
+                                a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
+                                c: pc.baseAddress!, ldc: columns)
+                            col2imAdd(pc.baseAddress!, sub, into: pdx + start * inputStride)
                         }
                     }
-                    im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
-                    dw!.scalars.withUnsafeMutableBufferPointer { pdw in
-                        BLAS.sgemm(
-                            transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
-                            a: pp.baseAddress!, lda: columns, b: pc.baseAddress!, ldb: columns,
-                            beta: 1, c: pdw.baseAddress!, ldc: g.patchSize)
-                    }
                 }
-                if needInput {
-                    BLAS.sgemm(
-                        transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
-                        a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
-                        c: pc.baseAddress!, ldc: columns)
-                    dx!.scalars.withUnsafeMutableBufferPointer { pdx in
-                        col2imAdd(pc.baseAddress!, sub, into: pdx.baseAddress! + start * inputStride)
-                    }
                 }
+                }
+                return sums
             }
         }
         }
         }
+        guard needParameters else { return (dx, nil, nil) }
+        // The parts' sums, added in part order.
+        var total = partials[0]
+        for part in partials.dropFirst() {
+            for k in total.indices { total[k] += part[k] }
         }
-        return (dx, dw, db)
+        return (dx, Tensor(shape: g.weightShape, scalars: Array(total[0..<weightCount])),
+                Tensor(shape: [g.outChannels], scalars: Array(total[weightCount...])))
     }
 
     /// A scratch array whose contents are unspecified (every element is written before it is read).
     static func uninitializedFloats(_ count: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+}
+
+extension Optional where Wrapped == Tensor {
+    /// Calls `body` with the wrapped tensor's storage, or with `nil` when there is none.
+    mutating func withUnsafeMutableScalars<Result>(_ body: (UnsafeMutablePointer<Float>?) -> Result) -> Result {
+        guard self != nil else { return body(nil) }
+        return self!.scalars.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
     }
 }

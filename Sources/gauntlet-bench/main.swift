@@ -6,6 +6,7 @@
 //
 //   gauntlet-bench [--experiment experiments/quickstart.yaml] [--steps N]
 //   gauntlet-bench --sweep [--benchmarks benchmarks]
+//   gauntlet-bench --kernels     (the CNN's convolution kernels one by one, KernelBenchmark.swift)
 //
 // All ratios are measured in the same run. Not a test: run it with `make bench`.
 import Catalog
@@ -23,6 +24,7 @@ struct Options {
     var sgemmOnly = false
     var sweep = false
     var benchmarks = "benchmarks"
+    var kernels = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -32,9 +34,10 @@ struct Options {
             case "--steps": steps = Int(iterator.next() ?? "") ?? steps
             case "--sgemm-only": sgemmOnly = true
             case "--sweep": sweep = true
+            case "--kernels": kernels = true
             case "--benchmarks": benchmarks = iterator.next() ?? benchmarks
             default:
-                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--sweep [--benchmarks DIR]]\n".utf8))
+                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--sweep [--benchmarks DIR]] [--kernels]\n".utf8))
                 exit(2)
             }
         }
@@ -141,6 +144,10 @@ func benchmark() throws {
     }
     let peak = squarePeak()
     print("  this process (\(BLAS.coreName)): \(String(format: "%.1f", peak)) GFLOP/s  ← the peak used below")
+    if options.kernels {
+        KernelBenchmark(peak: peak, repeats: 10).report()
+        return
+    }
 
     // The products a convolution layer makes per im2col chunk, for the quickstart CNN's second
     // convolution (32 → 64 channels, 3×3, 14×14, 18 images per chunk): the ceiling its

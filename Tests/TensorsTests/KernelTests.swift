@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Tensors
 
@@ -193,6 +194,38 @@ import Testing
             #expect(togetherReLU.bias!.scalars.map(\.bitPattern) == apartReLU.bias!.scalars.map(\.bitPattern))
             #expect(maskedDy.scalars.contains(0) && maskedDy.scalars.contains { $0 != 0 })
         }
+    }
+
+    /// Convolutions run their chunks as one pipeline per thread with OpenBLAS set to one thread
+    /// meanwhile; several of them side by side in one process (trials run in parallel in
+    /// process) give the same bits as each alone, and so do the products beside them.
+    @Test func convolutionsSideBySideGiveTheSameBitsAsAlone() {
+        let g = Conv2dGeometry(batch: 40, inChannels: 8, height: 12, width: 12, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        var rng = RandomSource(seed: 30)
+        let x = Tensor.normal(shape: g.inputShape, using: &rng)
+        let w = Tensor.normal(shape: g.weightShape, std: 0.2, using: &rng)
+        let b = Tensor.normal(shape: [g.outChannels], using: &rng)
+        let features = Tensor.normal(shape: [64, 300], using: &rng), weights = Tensor.normal(shape: [200, 300], using: &rng)
+        @Sendable func run() -> [[UInt32]] {
+            let forward = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, relu: true)
+            let backward = Kernels.conv2dMaxPool2x2Backward(forward.output, argMax: forward.argMax, input: x, weight: w, geometry: g,
+                                                            needInput: true, needParameters: true, reluOutput: forward.output)
+            let product = Kernels.linear(features, weight: weights, bias: nil)
+            return [forward.output, backward.input!, backward.weight!, backward.bias!, product].map { $0.scalars.map(\.bitPattern) }
+        }
+        let alone = run()
+        let sideBySide = Results()
+        DispatchQueue.concurrentPerform(iterations: 6) { index in
+            let bits = run()
+            sideBySide.lock.withLock { sideBySide.runs[index] = bits }
+        }
+        #expect(sideBySide.runs.count == 6)
+        for (index, bits) in sideBySide.runs { #expect(bits == alone, "run \(index)") }
+    }
+
+    final class Results: @unchecked Sendable {
+        let lock = NSLock()
+        var runs: [Int: [[UInt32]]] = [:]
     }
 
     @Test func logSoftmaxMatchesReferenceAndIsStable() {
