@@ -345,9 +345,26 @@ extension Kernels {
     /// `maxPool2dBackward` followed by `conv2dBackward`. With `reluOutput` (the forward's output
     /// when it ran with `relu`), the gradient first goes through the ReLU's backward (zero where
     /// that output is ≤ 0), as `Variable.relu`'s.
+    /// For 3×3 kernels over at most 3 channels the weight and bias gradients come from
+    /// `conv2dMaxPool2x2ParameterGradients` instead (the same terms summed in another order).
     public static func conv2dMaxPool2x2Backward(
         _ dy: Tensor, argMax: [Int32], input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry,
         needInput: Bool, needParameters: Bool, reluOutput: Tensor? = nil
+    ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
+        guard takesDirectParameterGradients(g), needParameters else {
+            return conv2dMaxPool2x2BackwardDense(dy, argMax: argMax, input: x, weight: w, geometry: g,
+                                                 needInput: needInput, needParameters: needParameters, reluOutput: reluOutput)
+        }
+        let (dw, db) = conv2dMaxPool2x2ParameterGradients(dy, argMax: argMax, input: x, geometry: g, reluOutput: reluOutput)
+        let dx = needInput ? conv2dMaxPool2x2BackwardDense(dy, argMax: argMax, input: x, weight: w, geometry: g,
+                                                            needInput: true, needParameters: false, reluOutput: reluOutput).input : nil
+        return (dx, dw, db)
+    }
+
+    /// `conv2dMaxPool2x2Backward` through the dense products of `conv2dBackward`.
+    static func conv2dMaxPool2x2BackwardDense(
+        _ dy: Tensor, argMax: [Int32], input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry,
+        needInput: Bool, needParameters: Bool, reluOutput: Tensor?
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         let plane = g.outHeight * g.outWidth, width = g.outWidth, pooledWidth = g.outWidth / 2, pooledHeight = g.outHeight / 2
         let pooled = reluOutput ?? Tensor(shape: [0])

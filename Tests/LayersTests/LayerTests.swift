@@ -186,15 +186,27 @@ import Testing
             ("head", LinearSpec(outFeatures: 3)),
         ], inputShape: [1, 8, 8], normalization: nil, rng: &rng)
         let images = Tensor(shape: [3, 1, 8, 8], scalars: (0..<192).map { _ in rng.nextUnitFloat() < 0.6 ? 0 : 1 })
-        func run(recording: Set<String>) -> [[UInt32]] {
+        func run(recording: Set<String>) -> [Tensor] {
             let pass = Self.trainingPass(model, images: images, recording: recording, activation: "pool")
-            return ([pass.logits, pass.input, pass.activation] + pass.parameters).map { $0.scalars.map(\.bitPattern) }
+            return [pass.logits, pass.input, pass.activation] + pass.parameters
         }
         // Fused (nothing recorded), ReLU and pooling reordered only (the convolutions recorded), as written (the ReLU recorded too).
         let fused = run(recording: []), reordered = run(recording: ["conv", "conv2"]), written = run(recording: ["conv", "relu", "conv2"])
-        #expect(fused == reordered)
-        #expect(fused == written)
-        #expect(fused[1].contains { $0 != 0 })
+        // Both convolutions are 3×3 over ≤ 3 channels: fused, their weight and bias gradients are
+        // the same sums in another order (Kernels.conv2dMaxPool2x2ParameterGradients); all else is
+        // bit for bit.
+        let convolutionParameters = 3..<7
+        for other in [reordered, written] {
+            #expect(fused.count == other.count)
+            for (index, (a, b)) in zip(fused, other).enumerated() {
+                if convolutionParameters.contains(index) {
+                    #expect(a.maxAbsDifference(b) <= 1e-5 * b.scalars.map(abs).max()!, "tensor \(index)")
+                } else {
+                    #expect(a.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern), "tensor \(index)")
+                }
+            }
+        }
+        #expect(fused[1].scalars.contains { $0 != 0 } && fused[3].scalars.contains { $0 != 0 })
     }
 
     @Test func trainingLearnsASeparableProblem() throws {

@@ -44,6 +44,10 @@ import Tensors
         expectPasses([Self.normal([2, 2, 6, 4], seed: 13), Self.normal([3, 2, 3, 3], seed: 14, std: 0.5), Self.normal([3], seed: 15)]) {
             $0[0].conv2dMaxPool2x2(weight: $0[1], bias: $0[2], stride: 1, padding: 1)
         }
+        // Four channels: weight gradients through the dense products (fewer take the direct sums).
+        expectPasses([Self.normal([2, 4, 4, 6], seed: 20), Self.normal([2, 4, 3, 3], seed: 21, std: 0.5), Self.normal([2], seed: 22)]) {
+            $0[0].conv2dMaxPool2x2(weight: $0[1], bias: $0[2], stride: 1, padding: 1)
+        }
         expectPasses([Self.normal([1, 1, 11, 7], seed: 16), Self.normal([2, 1, 3, 3], seed: 17, std: 0.5)]) {
             $0[0].conv2dMaxPool2x2(weight: $0[1], bias: nil, stride: 2, padding: 1)
         }

@@ -150,6 +150,19 @@ import Testing
         Conv2dGeometry(batch: 130, inChannels: 4, height: 16, width: 16, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
     ]
 
+    /// The fused backward's weight and bias gradients against the separate kernels': bit for bit
+    /// (the values are exact, so also for the direct sums), except that the direct sums leave out
+    /// positions whose gradient is zero, so a NaN input there does not reach them: where the
+    /// separate kernels give NaN, the direct sums may give a number.
+    func expectSameGradients(_ together: (input: Tensor?, weight: Tensor?, bias: Tensor?), _ apart: (input: Tensor?, weight: Tensor?, bias: Tensor?),
+                             direct: Bool, sourceLocation: SourceLocation = #_sourceLocation) {
+        for (fused, separate) in [(together.weight!, apart.weight!), (together.bias!, apart.bias!)] {
+            let same = zip(fused.scalars, separate.scalars).allSatisfy { $0.bitPattern == $1.bitPattern || (direct && $1.isNaN) }
+            #expect(same, "\(fused.scalars) against \(separate.scalars)", sourceLocation: sourceLocation)
+        }
+        #expect(together.weight!.scalars.filter(\.isNaN).count <= apart.weight!.scalars.filter(\.isNaN).count, sourceLocation: sourceLocation)
+    }
+
     @Test(arguments: pooledGeometries) func convolutionFusedWithPoolingIsBitForBitTheTwoKernels(g: Conv2dGeometry) {
         var rng = RandomSource(seed: 12)
         // Values from {−1, 0, 1} with a zero bias make ties in most pooling windows; one NaN.
@@ -168,14 +181,16 @@ import Testing
             let withoutIndices = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, indices: false)
             #expect(withoutIndices.argMax.isEmpty && withoutIndices.output.scalars.map(\.bitPattern) == pooled.scalars.map(\.bitPattern))
 
-            let dy = Tensor.normal(shape: pooled.shape, using: &rng)
+            // Gradients in halves: every product and sum below is exact, so the weight gradients that
+            // `conv2dMaxPool2x2ParameterGradients` sums in its own order (3×3 over ≤ 3 channels) are
+            // bit for bit the dense ones too.
+            let dy = Tensor(shape: pooled.shape, scalars: (0..<pooled.count).map { _ in Float(Int(rng.nextUnitFloat() * 5) - 2) / 2 })
             let apart = Kernels.conv2dBackward(Kernels.maxPool2dBackward(dy, argMax: argMax, geometry: pool), input: x, weight: w, geometry: g,
                                                needInput: true, needParameters: true)
             let together = Kernels.conv2dMaxPool2x2Backward(dy, argMax: fused.argMax, input: x, weight: w, geometry: g,
                                                             needInput: true, needParameters: true)
             #expect(together.input!.scalars.map(\.bitPattern) == apart.input!.scalars.map(\.bitPattern))
-            #expect(together.weight!.scalars.map(\.bitPattern) == apart.weight!.scalars.map(\.bitPattern))
-            #expect(together.bias!.scalars.map(\.bitPattern) == apart.bias!.scalars.map(\.bitPattern))
+            expectSameGradients(together, apart, direct: Kernels.takesDirectParameterGradients(g))
             let inputOnly = Kernels.conv2dMaxPool2x2Backward(dy, argMax: fused.argMax, input: x, weight: w, geometry: g,
                                                              needInput: true, needParameters: false)
             #expect(inputOnly.weight == nil && inputOnly.bias == nil)
@@ -190,9 +205,40 @@ import Testing
             let togetherReLU = Kernels.conv2dMaxPool2x2Backward(dy, argMax: rectified.argMax, input: x, weight: w, geometry: g,
                                                                 needInput: true, needParameters: true, reluOutput: rectified.output)
             #expect(togetherReLU.input!.scalars.map(\.bitPattern) == apartReLU.input!.scalars.map(\.bitPattern))
-            #expect(togetherReLU.weight!.scalars.map(\.bitPattern) == apartReLU.weight!.scalars.map(\.bitPattern))
-            #expect(togetherReLU.bias!.scalars.map(\.bitPattern) == apartReLU.bias!.scalars.map(\.bitPattern))
+            expectSameGradients(togetherReLU, apartReLU, direct: Kernels.takesDirectParameterGradients(g))
             #expect(maskedDy.scalars.contains(0) && maskedDy.scalars.contains { $0 != 0 })
+        }
+    }
+
+    /// The direct weight and bias gradients of a first layer (3×3 over 1 or 3 channels, stride 1
+    /// or 2) against the dense products with inexact values: the same sums in another order.
+    @Test func directParameterGradientsAgreeWithTheDenseProducts() {
+        for (index, g) in [
+            Conv2dGeometry(batch: 70, inChannels: 1, height: 28, width: 28, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+            Conv2dGeometry(batch: 5, inChannels: 3, height: 7, width: 11, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
+            Conv2dGeometry(batch: 4, inChannels: 2, height: 10, width: 6, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
+        ].enumerated() {
+            #expect(Kernels.takesDirectParameterGradients(g))
+            var rng = RandomSource(seed: 40 + UInt64(index))
+            let x = Tensor.normal(shape: g.inputShape, using: &rng)
+            let w = Tensor.normal(shape: g.weightShape, std: 0.3, using: &rng)
+            let b = Tensor.normal(shape: [g.outChannels], using: &rng)
+            for relu in [false, true] {
+                let forward = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, relu: relu)
+                let dy = Tensor.normal(shape: forward.output.shape, using: &rng)
+                let reluOutput = relu ? forward.output : nil
+                let dense = Kernels.conv2dMaxPool2x2BackwardDense(dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
+                                                                  needInput: true, needParameters: true, reluOutput: reluOutput)
+                let direct = Kernels.conv2dMaxPool2x2Backward(dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
+                                                              needInput: true, needParameters: true, reluOutput: reluOutput)
+                let scale = dense.weight!.scalars.map(abs).max()!
+                #expect(direct.weight!.maxAbsDifference(dense.weight!) <= 1e-5 * scale)
+                #expect(direct.bias!.maxAbsDifference(dense.bias!) <= 1e-5 * dense.bias!.scalars.map(abs).max()!)
+                #expect(direct.input!.scalars.map(\.bitPattern) == dense.input!.scalars.map(\.bitPattern))
+                let parametersOnly = Kernels.conv2dMaxPool2x2Backward(dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
+                                                                      needInput: false, needParameters: true, reluOutput: reluOutput)
+                #expect(parametersOnly.input == nil && parametersOnly.weight == direct.weight && parametersOnly.bias == direct.bias)
+            }
         }
     }
 
