@@ -1,5 +1,4 @@
 import CBLAS
-import Glibc
 
 /// The one door to OpenBLAS: matrix products and the library's configuration.
 ///
@@ -7,11 +6,18 @@ import Glibc
 /// uses (its "core type") are fixed when the library loads, from the CPU or from the
 /// `OPENBLAS_CORETYPE` environment variable; results differ in their last bits between core
 /// types and thread counts, so both are recorded with every run.
+///
+/// OpenBLAS itself always runs on one thread: a product is split into one block of rows or
+/// columns per thread of the job (`threadCount`), each an OpenBLAS call on a thread of the
+/// `Parallel` pool. OpenBLAS's own workers would otherwise spin (yielding) for up to 2²⁸ cycles
+/// after every product, taking turns on the cores with the threads of the loops around the
+/// products; and a convolution's pipelines (`Kernels.forEachChunkPipeline`) need one-threaded
+/// products anyway.
 public enum BLAS {
     /// `C = alpha * op(A) * op(B) + beta * C` on row-major matrices, where `op(A)` is `m×k`,
     /// `op(B)` is `k×n` and `C` is `m×n`; `lda`, `ldb`, `ldc` are the row strides as stored.
-    /// Runs with the job's thread count: it waits while `withOneThreadPerCall` runs elsewhere in
-    /// the process (trials run in one process in parallel).
+    /// Products of at least 2²⁰ multiply-adds are split along C's longer side (at multiples
+    /// of 16) into one block per thread of the job; inside a `Parallel` part, one call.
     public static func sgemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -19,21 +25,42 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        pthread_rwlock_rdlock(threadCountLock)
-        defer { pthread_rwlock_unlock(threadCountLock) }
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        let threads = Parallel.threadsAvailable
+        let alongColumns = n >= m, side = alongColumns ? n : m
+        let parts = m * n * k < 1 << 20 ? 1 : min(threads, (side + 15) / 16)
+        guard parts > 1 else {
+            sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        // Block p covers [bound(p), bound(p + 1)) of C's columns (or rows).
+        func bound(_ p: Int) -> Int { min(side, (side * p / parts + 15) / 16 * 16) }
+        Parallel.forEach(parts, grain: 1, parts: parts) { blocks in
+            for p in blocks {
+                let start = bound(p), count = bound(p + 1) - start
+                if count <= 0 { continue }
+                if alongColumns {
+                    sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k, alpha: alpha,
+                                      a: a, lda: lda, b: transposeB ? b + start * ldb : b + start, ldb: ldb,
+                                      beta: beta, c: c + start, ldc: ldc)
+                } else {
+                    sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k, alpha: alpha,
+                                      a: transposeA ? a + start : a + start * lda, lda: lda, b: b, ldb: ldb,
+                                      beta: beta, c: c + start * ldc, ldc: ldc)
+                }
+            }
+        }
     }
 
-    /// `sgemm` from inside `withOneThreadPerCall`'s body: on the calling thread alone.
-    public static func sgemmOnThisThread(
+    /// One OpenBLAS call on the calling thread.
+    static func sgemmOnThisThread(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        _ = oneThreadedLibrary
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -51,40 +78,23 @@ public enum BLAS {
         return String(cString: config)
     }
 
-    /// The number of threads OpenBLAS uses for one call.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// The number of threads of the job: products and `Parallel` loops are split over that many.
+    /// Until `setThreadCount`, OpenBLAS's own default (`OPENBLAS_NUM_THREADS`, else the cores).
+    public static var threadCount: Int { jobThreads }
 
-    /// Sets the number of threads OpenBLAS uses for one call (at least 1).
+    /// Sets the number of threads of the job (at least 1).
     public static func setThreadCount(_ count: Int) {
-        pthread_rwlock_wrlock(threadCountLock)
-        defer { pthread_rwlock_unlock(threadCountLock) }
-        openblas_set_num_threads(Int32(max(1, count)))
+        _ = oneThreadedLibrary
+        jobThreads = max(1, count)
     }
 
-    /// Runs `body(threads)` with OpenBLAS set to one thread per call, `threads` being the job's
-    /// count: `body` spreads independent products over that many threads of its own, each
-    /// calling `sgemmOnThisThread`. Products elsewhere in the process wait meanwhile (with one
-    /// trial per process, there are none), so they always run with the job's thread count and
-    /// their results do not depend on what runs beside them.
-    public static func withOneThreadPerCall<Result>(_ body: (_ threads: Int) -> Result) -> Result {
-        pthread_rwlock_wrlock(threadCountLock)
-        defer { pthread_rwlock_unlock(threadCountLock) }
+    /// The job's thread count as set; read without a lock: it is set before the work starts.
+    nonisolated(unsafe) private static var jobThreads: Int = oneThreadedLibrary
+
+    /// OpenBLAS's default thread count, read once, after which OpenBLAS is set to one thread.
+    private static let oneThreadedLibrary: Int = {
         let threads = Int(openblas_get_num_threads())
-        guard threads > 1 else { return body(threads) }
         openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(threads)) }
-        return body(threads)
-    }
-
-    /// Held shared by every `sgemm`, exclusively while the thread count changes.
-    nonisolated(unsafe) static let threadCountLock: UnsafeMutablePointer<pthread_rwlock_t> = {
-        let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
-        var attributes = pthread_rwlockattr_t()
-        pthread_rwlockattr_init(&attributes)
-        // A waiting writer goes first, so that a stream of products cannot hold it off.
-        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
-        pthread_rwlock_init(lock, &attributes)
-        pthread_rwlockattr_destroy(&attributes)
-        return lock
+        return max(1, threads)
     }()
 }

@@ -157,25 +157,24 @@ extension Kernels {
     /// chunks of `chunk` images (`imagesPerChunk`, fewer when that leaves a thread without one),
     /// part `p` gets a contiguous run of chunks, and works through them one after the other,
     /// lowering, product and the passes around it, with no synchronisation between the steps
-    /// (`BLAS.withOneThreadPerCall`: `body` makes its products with `sgemmOnThisThread`; its
-    /// `Parallel` loops run serially). `body(part, chunk, chunks)` gets chunk indices; chunk `i`
-    /// covers images `i·chunk ..< min((i+1)·chunk, batch)` (`chunkGeometry`). Returns what each
-    /// part's `body` returned, in part order.
+    /// (its products and loops run on its own thread: it is a `Parallel` part).
+    /// `body(part, chunk, chunks)` gets chunk indices; chunk `i` covers images
+    /// `i·chunk ..< min((i+1)·chunk, batch)` (`chunkGeometry`). Returns what each part's `body`
+    /// returned, in part order.
     public static func forEachChunkPipeline<PartResult>(
         _ g: Conv2dGeometry, _ body: (_ part: Int, _ chunk: Int, _ chunks: Range<Int>) -> PartResult
     ) -> [PartResult] {
-        BLAS.withOneThreadPerCall { threads in
-            let chunk = max(1, min(imagesPerChunk(g), (g.batch + threads - 1) / threads))
-            let chunks = (g.batch + chunk - 1) / chunk, parts = max(1, min(threads, chunks))
-            var results = [PartResult?](repeating: nil, count: parts)
-            results.withUnsafeMutableBufferPointer { slots in
-                // Parallel.forEach hands each part its own index; each writes its own slot.
-                Parallel.forEach(parts, grain: 1, parts: parts) { indices in
-                    for part in indices { slots[part] = body(part, chunk, chunks * part / parts..<chunks * (part + 1) / parts) }
-                }
+        let threads = Parallel.threadsAvailable
+        let chunk = max(1, min(imagesPerChunk(g), (g.batch + threads - 1) / threads))
+        let chunks = (g.batch + chunk - 1) / chunk, parts = max(1, min(threads, chunks))
+        var results = [PartResult?](repeating: nil, count: parts)
+        results.withUnsafeMutableBufferPointer { slots in
+            // Parallel.forEach hands each part its own index; each writes its own slot.
+            Parallel.forEach(parts, grain: 1, parts: parts) { indices in
+                for part in indices { slots[part] = body(part, chunk, chunks * part / parts..<chunks * (part + 1) / parts) }
             }
-            return results.map { $0! }
         }
+        return results.map { $0! }
     }
 
     /// Chunk `index` of `chunk` images: `sub.batch` images from image `start`.
@@ -207,7 +206,7 @@ extension Kernels {
                                 let (start, sub) = chunkGeometry(g, chunk: chunk, index: index)
                                 let columns = sub.batch * plane
                                 im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
-                                BLAS.sgemmOnThisThread(
+                                BLAS.sgemm(
                                     transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.patchSize,
                                     a: pw.baseAddress!, lda: g.patchSize, b: pc.baseAddress!, ldb: columns,
                                     c: pp.baseAddress!, ldc: columns)
@@ -438,13 +437,13 @@ extension Kernels {
                                 }
                             }
                             im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
-                            BLAS.sgemmOnThisThread(
+                            BLAS.sgemm(
                                 transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
                                 a: pp.baseAddress!, lda: columns, b: pc.baseAddress!, ldb: columns,
                                 beta: 1, c: dw, ldc: g.patchSize)
                         }
                         if let pdx {
-                            BLAS.sgemmOnThisThread(
+                            BLAS.sgemm(
                                 transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
                                 a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
                                 c: pc.baseAddress!, ldc: columns)

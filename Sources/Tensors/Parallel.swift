@@ -1,17 +1,24 @@
 import Dispatch
 
-/// Splits a kernel's independent work over the cores a job owns: as many parts as it has BLAS
-/// threads (`jobs × threads = cores`), so the loops around the matrix products (patch
-/// lowering, layout copies, activations, pooling) use those cores too instead of leaving them
-/// to OpenBLAS's idle threads. Every part computes its own outputs with the same arithmetic in
-/// the same order as one serial loop, so results do not depend on how many parts there are.
+/// Splits a kernel's independent work over the job's threads (`BLAS.threadCount`, with
+/// `jobs × threads = cores`): the loops around the matrix products (patch lowering, layout
+/// copies, activations, pooling) and the products themselves (`BLAS.sgemm`). Every part
+/// computes its own outputs with the same arithmetic in the same order as one serial loop, so
+/// results do not depend on how many parts there are. Inside a part, nested loops and products
+/// run on that part's thread alone.
 public enum Parallel {
+    /// Whether the calling thread runs a part of a `forEach`.
+    @TaskLocal static var insidePart = false
+
+    /// The threads a kernel called here may use: the job's, or 1 inside a part.
+    public static var threadsAvailable: Int { insidePart ? 1 : BLAS.threadCount }
+
     /// Calls `body` on contiguous, disjoint ranges covering `0..<count`: one range when `count`
-    /// is below `2 × grain` or the job has one thread, else up to one per BLAS thread, each at
-    /// least `grain` items. `body` must only write what its range owns.
-    @inlinable
+    /// is below `2 × grain`, the job has one thread or this runs inside a part, else up to one
+    /// per thread (`parts` if given), each at least `grain` items. `body` must only write what
+    /// its range owns.
     public static func forEach(_ count: Int, grain: Int, parts requested: Int? = nil, _ body: (Range<Int>) -> Void) {
-        let parts = min(requested ?? BLAS.threadCount, count / max(1, grain))
+        let parts = insidePart ? 1 : min(requested ?? BLAS.threadCount, count / max(1, grain))
         guard parts > 1 else {
             if count > 0 { body(0..<count) }
             return
@@ -19,15 +26,15 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedBody(body: body)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
-                shared.body(count * part / parts..<count * (part + 1) / parts)
+                Parallel.$insidePart.withValue(true) {
+                    shared.body(count * part / parts..<count * (part + 1) / parts)
+                }
             }
         }
     }
 
     /// Carries the non-escaping body into `concurrentPerform`, which waits for every part.
-    @usableFromInline
     struct UncheckedBody: @unchecked Sendable {
-        @usableFromInline let body: (Range<Int>) -> Void
-        @usableFromInline init(body: @escaping (Range<Int>) -> Void) { self.body = body }
+        let body: (Range<Int>) -> Void
     }
 }

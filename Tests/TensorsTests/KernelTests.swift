@@ -242,8 +242,44 @@ import Testing
         }
     }
 
-    /// Convolutions run their chunks as one pipeline per thread with OpenBLAS set to one thread
-    /// meanwhile; several of them side by side in one process (trials run in parallel in
+    /// Products split over the job's threads (blocks of C's rows or columns, each one OpenBLAS
+    /// call) against a naive product in Double, for every transposition, with strides wider than
+    /// the matrices, alpha and beta; and against one call for the whole product.
+    @Test func splitProductsMatchTheWholeProduct() {
+        var rng = RandomSource(seed: 31)
+        for (m, n, k) in [(37, 300, 100), (300, 37, 100), (129, 130, 70)] {
+            for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+                // Stored shapes with 3 spare columns each: A is m×k (k×m transposed), B k×n (n×k).
+                let (aRows, aColumns) = transposeA ? (k, m) : (m, k), (bRows, bColumns) = transposeB ? (n, k) : (k, n)
+                let lda = aColumns + 3, ldb = bColumns + 3, ldc = n + 3
+                let a = (0..<aRows * lda).map { _ in rng.nextUnitFloat() - 0.5 }, b = (0..<bRows * ldb).map { _ in rng.nextUnitFloat() - 0.5 }
+                let c0 = (0..<m * ldc).map { _ in rng.nextUnitFloat() }
+                var split = c0, whole = c0
+                BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda,
+                           b: b, ldb: ldb, beta: 0.5, c: &split, ldc: ldc)
+                BLAS.sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda,
+                                       b: b, ldb: ldb, beta: 0.5, c: &whole, ldc: ldc)
+                var worst = 0.0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum = 0.0
+                        for p in 0..<k {
+                            let x = Double(transposeA ? a[p * lda + i] : a[i * lda + p]), y = Double(transposeB ? b[j * ldb + p] : b[p * ldb + j])
+                            sum += x * y
+                        }
+                        worst = max(worst, abs(Double(split[i * ldc + j]) - (1.5 * sum + 0.5 * Double(c0[i * ldc + j]))))
+                    }
+                    // The spare columns are left alone.
+                    #expect(split[i * ldc + n..<i * ldc + ldc] == c0[i * ldc + n..<i * ldc + ldc])
+                }
+                #expect(worst < 1e-4, "\(m)×\(n)×\(k) \(transposeA) \(transposeB): \(worst)")
+                #expect(split.map(\.bitPattern) == whole.map(\.bitPattern), "\(m)×\(n)×\(k) \(transposeA) \(transposeB)")
+            }
+        }
+    }
+
+    /// Convolutions run their chunks as one pipeline per thread and products are split over the
+    /// job's threads; several of them side by side in one process (trials run in parallel in
     /// process) give the same bits as each alone, and so do the products beside them.
     @Test func convolutionsSideBySideGiveTheSameBitsAsAlone() {
         let g = Conv2dGeometry(batch: 40, inChannels: 8, height: 12, width: 12, outChannels: 16, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
