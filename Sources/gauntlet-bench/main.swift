@@ -44,26 +44,28 @@ struct Options {
     }
 }
 
-/// Best-of-`repeats` GFLOP/s of one `m×k · k×n` sgemm (row-major, as the layers call it); the
-/// square 1024 product is the peak every ratio is measured against.
-func sgemmGFLOPS(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false, repeats: Int = 10) -> Double {
+/// Best-of-`repeats` GFLOP/s of one `m×k · k×n` sgemm (row-major, as the layers call it), split
+/// over the job's threads as `BLAS.sgemm` splits it; with `perThread`, of one such product per
+/// thread at once, each on its own thread (as a convolution's pipelines run their chunks).
+func sgemmGFLOPS(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false, repeats: Int = 10, perThread: Bool = false) -> Double {
     var rng = RandomSource(seed: 2)
     let a = Tensor.uniform(shape: [m * k], using: &rng), b = Tensor.uniform(shape: [k * n], using: &rng)
-    var c = [Float](repeating: 0, count: m * n)
+    let copies = perThread ? BLAS.threadCount : 1
+    let outputs = (0..<copies).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: m * n) }
+    defer { outputs.forEach { $0.deallocate() } }
     var best = Double.infinity
     for _ in 0..<repeats {
-        let start = DispatchTime.now().uptimeNanoseconds
-        a.scalars.withUnsafeBufferPointer { pa in
-            b.scalars.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: pa.baseAddress!, lda: transposeA ? m : k,
-                               b: pb.baseAddress!, ldb: transposeB ? k : n, c: pc.baseAddress!, ldc: n)
+        let time = seconds {
+            Parallel.forEach(copies, grain: 1) { parts in
+                for part in parts {
+                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.scalars, lda: transposeA ? m : k,
+                               b: b.scalars, ldb: transposeB ? k : n, c: outputs[part], ldc: n)
                 }
             }
         }
-        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        best = min(best, time)
     }
-    return 2 * Double(m * n * k) / best / 1e9
+    return 2 * Double(copies * m * n * k) / best / 1e9
 }
 
 /// The sgemm peak, best of 20: the larger of one square 1024 product (split over the job's
@@ -71,25 +73,7 @@ func sgemmGFLOPS(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: B
 /// on its own thread (what OpenBLAS's kernel does on all the cores together, as a convolution's
 /// pipelines use them).
 func squarePeak() -> Double {
-    let size = 1024, threads = BLAS.threadCount
-    var rng = RandomSource(seed: 3)
-    let a = Tensor.uniform(shape: [size * size], using: &rng), b = Tensor.uniform(shape: [size * size], using: &rng)
-    let outputs = (0..<threads).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: size * size) }
-    defer { outputs.forEach { $0.deallocate() } }
-    var best = Double.infinity
-    for _ in 0..<20 {
-        let time = seconds {
-            Parallel.forEach(threads, grain: 1) { parts in
-                for part in parts {
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: size, n: size, k: size, a: a.scalars, lda: size,
-                               b: b.scalars, ldb: size, c: outputs[part], ldc: size)
-                }
-            }
-        }
-        best = min(best, time)
-    }
-    let concurrent = 2 * Double(threads * size * size * size) / best / 1e9
-    return max(concurrent, sgemmGFLOPS(m: size, n: size, k: size, repeats: 20))
+    max(sgemmGFLOPS(m: 1024, n: 1024, k: 1024, repeats: 20, perThread: true), sgemmGFLOPS(m: 1024, n: 1024, k: 1024, repeats: 20))
 }
 
 /// Runs this program again with `--sgemm-only` under a given core type; returns its GFLOP/s.
@@ -173,14 +157,15 @@ func benchmark() throws {
     }
 
     // The products a convolution layer makes per im2col chunk, for the quickstart CNN's second
-    // convolution (32 → 64 channels, 3×3, 14×14, 18 images per chunk): the ceiling its
-    // training and attack steps could reach with these shapes.
-    let columns = 18 * 14 * 14, patch = 32 * 9
-    print("\nsgemm at the shapes of a 3×3 convolution 32 → 64 on 14×14 (18 images per chunk):")
+    // convolution (32 → 64 channels, 3×3, 14×14): the ceiling its training and attack steps could
+    // reach with these shapes (one chunk per thread at once, as the pipelines run them).
+    let second = Conv2dGeometry(batch: 128, inChannels: 32, height: 14, width: 14, outChannels: 64, kernelHeight: 3, kernelWidth: 3, padding: 1)
+    let images = Kernels.imagesPerChunk(second), columns = images * 14 * 14, patch = second.patchSize
+    print("\nsgemm at the shapes of a 3×3 convolution 32 → 64 on 14×14 (\(images) images per chunk):")
     for (what, m, n, k, ta, tb) in [("forward  W·cols", 64, columns, patch, false, false),
                                      ("weight   dY·colsᵀ", 64, patch, columns, false, true),
                                      ("input    Wᵀ·dY", patch, columns, 64, true, false)] {
-        let gflops = sgemmGFLOPS(m: m, n: n, k: k, transposeA: ta, transposeB: tb)
+        let gflops = sgemmGFLOPS(m: m, n: n, k: k, transposeA: ta, transposeB: tb, perThread: true)
         print("  \(pad(what, 18)) \(m)×\(n)×\(k): \(String(format: "%6.1f", gflops)) GFLOP/s, \(String(format: "%5.1f", 100 * gflops / peak)) % of peak")
     }
 
