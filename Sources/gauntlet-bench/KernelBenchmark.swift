@@ -36,15 +36,15 @@ struct KernelBenchmark {
                 for _ in chunks {
                     if forward {
                         BLAS.sgemm(transposeA: false, transposeB: false, m: g.outChannels, n: columns, k: g.patchSize,
-                                               a: a, lda: g.patchSize, b: b, ldb: columns, c: c, ldc: columns)
+                                   a: a, lda: g.patchSize, b: b, ldb: columns, c: c, ldc: columns)
                     }
                     if weight {
                         BLAS.sgemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
-                                               a: a, lda: columns, b: b, ldb: columns, beta: 1, c: c, ldc: g.patchSize)
+                                   a: a, lda: columns, b: b, ldb: columns, beta: 1, c: c, ldc: g.patchSize)
                     }
                     if input {
                         BLAS.sgemm(transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
-                                               a: a, lda: g.patchSize, b: b, ldb: columns, c: c, ldc: columns)
+                                   a: a, lda: g.patchSize, b: b, ldb: columns, c: c, ldc: columns)
                     }
                 }
             }
