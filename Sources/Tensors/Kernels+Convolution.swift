@@ -178,7 +178,7 @@ extension Kernels {
     }
 
     /// Chunk `index` of `chunk` images: `sub.batch` images from image `start`.
-    public static func chunkGeometry(_ g: Conv2dGeometry, chunk: Int, index: Int) -> (start: Int, sub: Conv2dGeometry) {
+    static func chunkGeometry(_ g: Conv2dGeometry, chunk: Int, index: Int) -> (start: Int, sub: Conv2dGeometry) {
         let start = index * chunk
         var sub = g
         sub.batch = min(chunk, g.batch - start)
