@@ -272,38 +272,10 @@ extension Kernels {
                             let i = index / g.outChannels, o = index % g.outChannels
                             let src = product + o * columns + i * plane
                             let global = ((start + i) * g.outChannels + o) * plane   // the plane's offset in the conv output
-                            var out = global / 4
-                            let first = out
-                            let shift = biasValues[o]
                             for yo in 0..<pooledHeight {
-                                let top = 2 * yo * width, bottom = top + width
-                                if let pa {
-                                    for xo in 0..<pooledWidth {
-                                        let a = top + 2 * xo, c = bottom + 2 * xo
-                                        var best = src[a] + shift, position = a
-                                        let v1 = src[a + 1] + shift, v2 = src[c] + shift, v3 = src[c + 1] + shift
-                                        if v1 > best { best = v1; position = a + 1 }
-                                        if v2 > best { best = v2; position = c }
-                                        if v3 > best { best = v3; position = c + 1 }
-                                        py[out] = best
-                                        pa[out] = Int32(truncatingIfNeeded: global + position)
-                                        out += 1
-                                    }
-                                } else {
-                                    // Values only: selects, which measured faster here than branches
-                                    // (with the index as well, branches measured faster).
-                                    for xo in 0..<pooledWidth {
-                                        let a = top + 2 * xo, c = bottom + 2 * xo
-                                        let v0 = src[a] + shift, v1 = src[a + 1] + shift, v2 = src[c] + shift, v3 = src[c + 1] + shift
-                                        let b1 = v1 > v0 ? v1 : v0
-                                        let b2 = v2 > b1 ? v2 : b1
-                                        py[out] = v3 > b2 ? v3 : b2
-                                        out += 1
-                                    }
-                                }
-                            }
-                            if relu {
-                                for k in first..<out { py[k] = max(py[k], 0) }
+                                let top = 2 * yo * width, out = global / 4 + yo * pooledWidth
+                                poolRow(top: src + top, width: width, count: pooledWidth, shift: biasValues[o], relu: relu,
+                                        values: py + out, positions: pa.map { $0 + out }, topIndex: global + top)
                             }
                         }
                     }
@@ -311,6 +283,60 @@ extension Kernels {
             }
         }
         return (Tensor(shape: [g.batch, g.outChannels, pooledHeight, pooledWidth], scalars: output), arg)
+    }
+
+    /// One row of 2×2 windows of a product plane: `count` windows whose top rows start at `top`
+    /// (bottom rows `width` further), each reduced to its largest value plus `shift` (the bias,
+    /// added before the comparison), the first one in row-major window order on ties, then
+    /// through `max(·, 0)` with `relu`. With `positions`, each window's maximum's index, `topIndex`
+    /// being the conv-output index of `top[0]`. Four windows at a time in SIMD lanes (the last
+    /// group overlaps the one before when `count` is not a multiple of 4, writing the same
+    /// values again), with selects in place of branches: the same comparisons in the same order
+    /// as one window at a time, so the same bits.
+    @inline(__always)
+    static func poolRow(top: UnsafePointer<Float>, width: Int, count: Int, shift: Float, relu: Bool,
+                        values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>?, topIndex: Int) {
+        let bottom = top + width
+        guard count >= 4 else {
+            for xo in 0..<count {
+                let a = 2 * xo
+                var best = top[a] + shift, position = a
+                let v1 = top[a + 1] + shift, v2 = bottom[a] + shift, v3 = bottom[a + 1] + shift
+                if v1 > best { best = v1; position = a + 1 }
+                if v2 > best { best = v2; position = a + width }
+                if v3 > best { best = v3; position = a + width + 1 }
+                values[xo] = relu ? max(best, 0) : best
+                positions?[xo] = Int32(truncatingIfNeeded: topIndex + position)
+            }
+            return
+        }
+        let lanes = SIMD4<Int32>(0, 2, 4, 6), below = Int32(truncatingIfNeeded: width)
+        var xo = 0
+        while true {
+            let a = 2 * xo
+            let upper = UnsafeRawPointer(top + a).loadUnaligned(as: SIMD8<Float>.self) + shift
+            let lower = UnsafeRawPointer(bottom + a).loadUnaligned(as: SIMD8<Float>.self) + shift
+            let v1 = upper.oddHalf, v2 = lower.evenHalf, v3 = lower.oddHalf
+            var best = upper.evenHalf
+            let m1 = v1 .> best
+            best.replace(with: v1, where: m1)
+            let m2 = v2 .> best
+            best.replace(with: v2, where: m2)
+            let m3 = v3 .> best
+            best.replace(with: v3, where: m3)
+            if relu { best.replace(with: 0, where: best .<= 0) }   // max(best, 0), NaN kept
+            UnsafeMutableRawPointer(values + xo).storeBytes(of: best, as: SIMD4<Float>.self)
+            if let positions {
+                let first = lanes &+ Int32(truncatingIfNeeded: topIndex + a)
+                var position = first
+                position.replace(with: first &+ 1, where: m1)
+                position.replace(with: first &+ below, where: m2)
+                position.replace(with: first &+ below &+ 1, where: m3)
+                UnsafeMutableRawPointer(positions + xo).storeBytes(of: position, as: SIMD4<Int32>.self)
+            }
+            if xo + 4 == count { break }
+            xo = min(xo + 4, count - 4)
+        }
     }
 
     /// Gradients of `conv2d` from the output gradient `dy` `[N, O, Ho, Wo]`: with respect to

@@ -148,6 +148,11 @@ import Testing
         Conv2dGeometry(batch: 2, inChannels: 1, height: 6, width: 8, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         Conv2dGeometry(batch: 3, inChannels: 2, height: 11, width: 7, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
         Conv2dGeometry(batch: 130, inChannels: 4, height: 16, width: 16, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        // Rows of 14, 7, 5 and 3 windows: whole and overlapping groups of four, and none.
+        Conv2dGeometry(batch: 2, inChannels: 1, height: 4, width: 28, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        Conv2dGeometry(batch: 3, inChannels: 2, height: 6, width: 14, outChannels: 2, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        Conv2dGeometry(batch: 2, inChannels: 2, height: 4, width: 10, outChannels: 2, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        Conv2dGeometry(batch: 2, inChannels: 1, height: 6, width: 6, outChannels: 2, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
     ]
 
     /// The fused backward's weight and bias gradients against the separate kernels': bit for bit
@@ -199,6 +204,8 @@ import Testing
             // With the ReLU: the pooled values through Variable.relu's rule, forward and backward.
             let rectified = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, relu: true)
             #expect(rectified.output.scalars.map(\.bitPattern) == pooled.scalars.map { max($0, 0).bitPattern } && rectified.argMax == argMax)
+            let rectifiedOnly = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, indices: false, relu: true)
+            #expect(rectifiedOnly.argMax.isEmpty && rectifiedOnly.output.scalars.map(\.bitPattern) == rectified.output.scalars.map(\.bitPattern))
             let maskedDy = Tensor(shape: dy.shape, scalars: zip(pooled.scalars, dy.scalars).map { $0 <= 0 ? 0 : $1 })
             let apartReLU = Kernels.conv2dBackward(Kernels.maxPool2dBackward(maskedDy, argMax: argMax, geometry: pool), input: x, weight: w,
                                                    geometry: g, needInput: true, needParameters: true)
