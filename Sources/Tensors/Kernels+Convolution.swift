@@ -404,22 +404,52 @@ extension Kernels {
                             let i = index / g.outChannels, o = index % g.outChannels
                             let dst = product + o * columns + i * plane
                             let global = ((start + i) * g.outChannels + o) * plane
-                            var out = global / 4
                             for yo in 0..<pooledHeight {
-                                let top = 2 * yo * width, bottom = top + width
-                                for xo in 0..<pooledWidth {
-                                    let a = top + 2 * xo, c = bottom + 2 * xo
-                                    dst[a] = 0; dst[a + 1] = 0; dst[c] = 0; dst[c + 1] = 0
-                                    let gradient = upstream[out]
-                                    dst[Int(pa[out]) - global] = py.map { $0[out] <= 0 ? 0 : gradient } ?? gradient
-                                    out += 1
-                                }
+                                let top = 2 * yo * width, out = global / 4 + yo * pooledWidth
+                                unpoolRow(gradients: upstream + out, positions: pa + out, pooled: py.map { $0 + out }, count: pooledWidth,
+                                          top: dst + top, width: width, topIndex: global + top)
                             }
                         }
                     }
                 }
             }
             }
+        }
+    }
+
+    /// The adjoint of `poolRow` for one row of `count` 2×2 windows: each window's four gradients,
+    /// written at `top` (its top rows; bottom rows `width` further), are `gradients[xo]` at the
+    /// maximum (`positions[xo]`, a conv-output index, `topIndex` being that of `top[0]`) and zero
+    /// elsewhere; with `pooled` (the ReLU'd forward output), zero where that output is ≤ 0.
+    /// Four windows at a time in SIMD lanes, the last group overlapping the one before (the same
+    /// values written again).
+    @inline(__always)
+    static func unpoolRow(gradients: UnsafePointer<Float>, positions: UnsafePointer<Int32>, pooled: UnsafePointer<Float>?,
+                          count: Int, top: UnsafeMutablePointer<Float>, width: Int, topIndex: Int) {
+        let bottom = top + width
+        guard count >= 4 else {
+            for xo in 0..<count {
+                let a = 2 * xo
+                top[a] = 0; top[a + 1] = 0; bottom[a] = 0; bottom[a + 1] = 0
+                let gradient = gradients[xo]
+                top[Int(positions[xo]) - topIndex] = pooled.map { $0[xo] <= 0 ? 0 : gradient } ?? gradient
+            }
+            return
+        }
+        let lanes = SIMD4<Int32>(0, 2, 4, 6), below = Int32(truncatingIfNeeded: width)
+        var xo = 0
+        while true {
+            let a = 2 * xo
+            var gradient = UnsafeRawPointer(gradients + xo).loadUnaligned(as: SIMD4<Float>.self)
+            if let pooled { gradient.replace(with: 0, where: UnsafeRawPointer(pooled + xo).loadUnaligned(as: SIMD4<Float>.self) .<= 0) }
+            // Each window's maximum relative to its top-left corner: 0, 1, width or width + 1.
+            let corner = UnsafeRawPointer(positions + xo).loadUnaligned(as: SIMD4<Int32>.self) &- (lanes &+ Int32(truncatingIfNeeded: topIndex + a))
+            let g0 = gradient.replacing(with: 0, where: corner .!= 0), g1 = gradient.replacing(with: 0, where: corner .!= 1)
+            let g2 = gradient.replacing(with: 0, where: corner .!= below), g3 = gradient.replacing(with: 0, where: corner .!= below &+ 1)
+            UnsafeMutableRawPointer(top + a).storeBytes(of: SIMD8(g0[0], g1[0], g0[1], g1[1], g0[2], g1[2], g0[3], g1[3]), as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(bottom + a).storeBytes(of: SIMD8(g2[0], g3[0], g2[1], g3[1], g2[2], g3[2], g2[3], g3[3]), as: SIMD8<Float>.self)
+            if xo + 4 == count { break }
+            xo = min(xo + 4, count - 4)
         }
     }
 
