@@ -94,16 +94,25 @@ public struct Predictor {
             let model = models[0]
             // The layers before the first dropout are deterministic: computed once, shared by
             // every pass (exactly the same outputs; dropout masks are drawn in the same order).
+            // The passes then run side by side on the job's threads, each on one thread from its
+            // own generator (seeds drawn in pass order, as one pass after the other drew them).
             if names.isEmpty, let shared = model.firstStochasticLayer, shared > 0 {
                 let tape = Tape()
                 var prefixContext = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: 0))
                 let features = model.forward(tape.leaf(batch), layers: 0..<shared, context: &prefixContext).value
-                let outputs = (0..<count).map { _ in
-                    let tape = Tape()
-                    var context = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: rng.next()))
-                    return model.forward(tape.leaf(features), layers: shared..<model.layers.count, context: &context).value
+                let seeds = (0..<count).map { _ in rng.next() }
+                var outputs = [Tensor?](repeating: nil, count: count)
+                outputs.withUnsafeMutableBufferPointer { slots in
+                    // Each part writes the slots of its own passes.
+                    Parallel.forEach(count, grain: 1) { passes in
+                        for pass in passes {
+                            let tape = Tape()
+                            var context = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: seeds[pass]))
+                            slots[pass] = model.forward(tape.leaf(features), layers: shared..<model.layers.count, context: &context).value
+                        }
+                    }
                 }
-                return (outputs, [])
+                return (outputs.map { $0! }, [])
             }
             var welford = names.map { _ in (mean: [Float](), m2: [Float]()) }
             var outputs: [Tensor] = []
