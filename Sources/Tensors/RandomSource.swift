@@ -66,17 +66,10 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     /// `nextUnitFloat()` per element, in order, so the same generator gives the same mask as
     /// drawing them one by one.
     public mutating func dropoutMask(count: Int, p: Float, keep: Float) -> [Float] {
-        let threshold = Self.dropThreshold(p)
-        return [Float](unsafeUninitializedCapacity: count) { mask, initialized in
-            for i in 0..<count { mask[i] = next() >> 40 < threshold ? 0 : keep }
+        [Float](unsafeUninitializedCapacity: count) { mask, initialized in
+            for i in 0..<count { mask[i] = nextUnitFloat() < p ? 0 : keep }
             initialized = count
         }
-    }
-
-    /// The integer form of `nextUnitFloat() < p`: that value is `u / 2²⁴` exactly (`u` the top
-    /// 24 bits of `next()`), so the comparison is `u < ⌈p · 2²⁴⌉` (clamped to `0...2²⁴`).
-    static func dropThreshold(_ p: Float) -> UInt64 {
-        UInt64(min(16_777_216, max(0, (Double(p) * 16_777_216).rounded(.up))))
     }
 
     public mutating func uniform(_ low: Float, _ high: Float) -> Float {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Tensors
+import Tensors
 
 /// Finite-difference checks of every derivative rule in `Derivatives.swift`.
 @Suite struct GradientTests {
@@ -172,18 +172,5 @@ import Testing
         let u = Tensor.uniform(shape: [20000], using: &rng)
         #expect(u.scalars.allSatisfy { $0 >= 0 && $0 < 1 } && abs(u.sum() / 20000 - 0.5) < 0.01)
         #expect(Set(rng.permutation(50)) == Set(0..<50))
-    }
-
-    /// The mask compares integers; it must be the mask of one `nextUnitFloat() < p` per element.
-    @Test(arguments: [Float(0), 0.1, 0.2, 0.25, 0.5, 0.75, 1e-7, 0.999_999_9, 1])
-    func dropoutMaskIsOneUnitFloatPerElement(p: Float) {
-        var masks = RandomSource(seed: 5), draws = RandomSource(seed: 5)
-        let mask = masks.dropoutMask(count: 5000, p: p, keep: 2)
-        #expect(mask == (0..<5000).map { _ in draws.nextUnitFloat() < p ? 0 : 2 })
-        // At and around the threshold, where a random stream rarely lands.
-        let threshold = RandomSource.dropThreshold(p)
-        for u in [threshold, threshold &- 1, threshold + 1] where u < 1 << 24 {
-            #expect((u < threshold) == (Float(u) * (1.0 / 16_777_216.0) < p), "u \(u), p \(p)")
-        }
     }
 }
