@@ -29,6 +29,6 @@ public struct GaussianNoise: Corruption, Equatable {
 
     public func apply(to images: Tensor, rng: inout RandomSource) -> Tensor {
         let std = self.std ?? Self.table.value(severity ?? 1, imageShape: images.shape)
-        return images.mappingValues(&rng) { x, rng in clip01(x + std * rng.normal()) }
+        return Tensor(shape: images.shape, scalars: zip(images.scalars, rng.normals(count: images.count)).map { clip01($0 + std * $1) })
     }
 }

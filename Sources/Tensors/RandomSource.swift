@@ -78,8 +78,33 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
 
     /// A standard normal sample (Box–Muller on two uniform doubles).
     public mutating func normal() -> Float {
-        let u1 = (Double(next() >> 11) + 1) * (1.0 / 9_007_199_254_740_993.0)  // (0, 1]
-        let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+        let first = next()
+        return Self.boxMuller(first, next())
+    }
+
+    /// `count` standard normal samples: the same values, in the same order, as `count` calls of
+    /// `normal()`. The generator's words are drawn in order on this thread; the transform (a
+    /// logarithm, a square root and a cosine each) is split over the job's threads.
+    public mutating func normals(count: Int) -> [Float] {
+        var words = [UInt64](repeating: 0, count: 2 * count)
+        for i in words.indices { words[i] = next() }
+        return words.withUnsafeBufferPointer { w in
+            [Float](unsafeUninitializedCapacity: count) { samples, initialized in
+                let out = samples.baseAddress!
+                // Each part writes its own range of samples.
+                Parallel.forEach(count, grain: 1 << 12) { range in
+                    for i in range { out[i] = Self.boxMuller(w[2 * i], w[2 * i + 1]) }
+                }
+                initialized = count
+            }
+        }
+    }
+
+    /// Box–Muller on two words: `√(−2 ln u₁) · cos(2π u₂)`, `u₁` in (0, 1], `u₂` in [0, 1).
+    @inline(__always)
+    static func boxMuller(_ first: UInt64, _ second: UInt64) -> Float {
+        let u1 = (Double(first >> 11) + 1) * (1.0 / 9_007_199_254_740_993.0)  // (0, 1]
+        let u2 = Double(second >> 11) * (1.0 / 9_007_199_254_740_992.0)
         return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 
@@ -109,8 +134,6 @@ extension Tensor {
 
     /// A tensor of independent normal samples with the given mean and standard deviation.
     public static func normal(shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout RandomSource) -> Tensor {
-        var t = Tensor(shape: shape)
-        for i in 0..<t.count { t.scalars[i] = mean + std * rng.normal() }
-        return t
+        Tensor(shape: shape, scalars: rng.normals(count: shape.reduce(1, *)).map { mean + std * $0 })
     }
 }

@@ -173,4 +173,13 @@ import Tensors
         #expect(u.scalars.allSatisfy { $0 >= 0 && $0 < 1 } && abs(u.sum() / 20000 - 0.5) < 0.01)
         #expect(Set(rng.permutation(50)) == Set(0..<50))
     }
+
+    /// The batched draw (transform split over threads) is the one-by-one draw, bit for bit, and
+    /// leaves the generator where the one-by-one draws leave it.
+    @Test(arguments: [0, 1, 7, 50_000]) func normalsAreOneNormalAfterAnother(count: Int) {
+        var batched = RandomSource(seed: 11), single = RandomSource(seed: 11)
+        let samples = batched.normals(count: count)
+        #expect(samples.map(\.bitPattern) == (0..<count).map { _ in single.normal().bitPattern })
+        #expect(batched.next() == single.next())
+    }
 }
