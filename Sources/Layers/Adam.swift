@@ -74,11 +74,14 @@ public final class Adam: Optimizer {
                 state.v.withUnsafeMutableBufferPointer { v in
                     gradient.scalars.withUnsafeBufferPointer { g in
                         parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
-                            for i in 0..<theta.count {
-                                let gi = decay == 0 ? g[i] : g[i] + decay * theta[i]
-                                m[i] = b1 * m[i] + (1 - b1) * gi
-                                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                                theta[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
+                            // Element-wise: each part updates its own range.
+                            Parallel.forEach(theta.count, grain: 1 << 15) { range in
+                                for i in range {
+                                    let gi = decay == 0 ? g[i] : g[i] + decay * theta[i]
+                                    m[i] = b1 * m[i] + (1 - b1) * gi
+                                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                                    theta[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
+                                }
                             }
                         }
                     }
