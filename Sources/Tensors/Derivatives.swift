@@ -28,8 +28,12 @@ extension Variable {
             let batch = x.shape[0], inFeatures = x.shape[1], outFeatures = w.shape[0]
             var dx: Tensor?
             var dw: Tensor?
+            // Products with beta 0 overwrite every element of a non-empty result.
+            func result(_ shape: [Int], inner: Int) -> Tensor {
+                inner > 0 ? Tensor(shape: shape, scalars: Kernels.uninitializedFloats(shape.reduce(1, *))) : Tensor(shape: shape)
+            }
             if needed[0] {
-                var g = Tensor(shape: x.shape)
+                var g = result(x.shape, inner: outFeatures)
                 dy.scalars.withUnsafeBufferPointer { pdy in w.scalars.withUnsafeBufferPointer { pw in
                     g.scalars.withUnsafeMutableBufferPointer { pg in
                         BLAS.sgemm(transposeA: false, transposeB: false, m: batch, n: inFeatures, k: outFeatures,
@@ -39,7 +43,7 @@ extension Variable {
                 dx = g
             }
             if needed[1] {
-                var g = Tensor(shape: w.shape)
+                var g = result(w.shape, inner: batch)
                 dy.scalars.withUnsafeBufferPointer { pdy in x.scalars.withUnsafeBufferPointer { px in
                     g.scalars.withUnsafeMutableBufferPointer { pg in
                         BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: batch,

@@ -466,7 +466,8 @@ extension Kernels {
         let plane = g.outHeight * g.outWidth
         let inputStride = g.inChannels * g.height * g.width
         let weightCount = g.weightShape.reduce(1, *)
-        var dx = needInput ? Tensor(shape: g.inputShape) : nil
+        // Zeroed chunk by chunk in the pipelines, just before col2im adds onto it.
+        var dx = needInput ? Tensor(shape: g.inputShape, scalars: uninitializedFloats(g.inputShape.reduce(1, *))) : nil
         // Each part's weight and bias gradient sums, [dW | db].
         let partials = x.scalars.withUnsafeBufferPointer { px in
         w.scalars.withUnsafeBufferPointer { pw in
@@ -503,6 +504,7 @@ extension Kernels {
                                 transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
                                 a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
                                 c: pc.baseAddress!, ldc: columns)
+                            (pdx + start * inputStride).update(repeating: 0, count: sub.batch * inputStride)
                             col2imAdd(pc.baseAddress!, sub, into: pdx + start * inputStride)
                         }
                     }
