@@ -46,6 +46,20 @@ import Testing
         #expect(abs(Double(p.value.scalars[0]) - expected) < 1e-6)
     }
 
+    @Test func adamUpdatesEveryElementOfALargeParameter() {
+        // Large enough to be split over the job's threads: every element takes the first step
+        // lr · g / (|g| + ε), with its own sign.
+        let count = 200_003
+        let gradient: [Float] = (0..<count).map { i in
+            let size = Float(i % 7 + 1)
+            return i % 2 == 0 ? size : -size
+        }
+        let p = parameter([Float](repeating: 1, count: count), gradient: gradient)
+        AdamSpec(lr: 0.01).makeOptimizer().step([p])
+        let expected: [Float] = gradient.map { $0 > 0 ? 0.99 : 1.01 }
+        #expect(zip(p.value.scalars, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
     @Test func rangesAreChecked() {
         #expect(SGDSpec(lr: 0).problems().count == 1)
         #expect(SGDSpec(lr: 0.1, nesterov: true).problems() == ["nesterov needs momentum > 0"])
