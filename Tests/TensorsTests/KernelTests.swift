@@ -76,6 +76,21 @@ import Testing
         #expect(fast.maxAbsDifference(ReferenceKernels.conv2d(x, weight: w, bias: b, geometry: g)) < 1e-4)
     }
 
+    /// The input gradient is the convolution's adjoint: <conv(x), dy> = <x, dX> for any x (no
+    /// bias), checked against the reference convolution over batches of several chunks.
+    @Test(arguments: geometries + pooledGeometries.filter { $0.batch < 100 }) func convolutionInputGradientIsTheAdjoint(g: Conv2dGeometry) {
+        var rng = RandomSource(seed: 4)
+        let w = Tensor.normal(shape: g.weightShape, using: &rng), dy = Tensor.normal(shape: g.outputShape, using: &rng)
+        let x = Tensor.normal(shape: g.inputShape, using: &rng)
+        let left = zip(ReferenceKernels.conv2d(x, weight: w, bias: nil, geometry: g).scalars, dy.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        // Twice, so that the second gradient's storage may be what the first left behind.
+        for _ in 0..<2 {
+            let dx = Kernels.conv2dBackward(dy, input: x, weight: w, geometry: g, needInput: true, needParameters: false).input!
+            let right = zip(x.scalars, dx.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "\(left) against \(right)")
+        }
+    }
+
     @Test func samePaddingPatchesAreBitForBitTheRowByRowOnes() {
         // Stride 1 with the output as large as the input: kernels 1, 3, 5 and a wide one, odd sides.
         let shapes = [(1, 0, 5, 4), (3, 1, 7, 6), (5, 2, 6, 9), (3, 1, 1, 1), (5, 2, 3, 2)]
