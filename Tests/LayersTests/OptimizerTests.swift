@@ -1,3 +1,4 @@
+import Foundation
 import Layers
 import Tensors
 import Testing
@@ -58,6 +59,30 @@ import Testing
         AdamSpec(lr: 0.01).makeOptimizer().step([p])
         let expected: [Float] = gradient.map { $0 > 0 ? 0.99 : 1.01 }
         #expect(zip(p.value.scalars, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    @Test func adamLanesAreThePerElementRule() {
+        // Three steps with weight decay on 1,003 elements (lanes of eight and a tail): bit for bit
+        // PyTorch's rule written out one element at a time, in the same order of operations.
+        let count = 1003, lr: Float = 0.01, b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-8, decay: Float = 0.01
+        var rng = RandomSource(seed: 6)
+        var theta = (0..<count).map { _ in rng.normal() }
+        let p = parameter(theta, gradient: theta)
+        let adam = AdamSpec(lr: lr, weightDecay: decay).makeOptimizer()
+        var m = [Float](repeating: 0, count: count), v = m
+        for t in 1...3 {
+            let g = (0..<count).map { _ in rng.normal() }
+            p.gradient = Tensor(shape: [count], scalars: g)
+            adam.step([p])
+            let stepSize = lr / (1 - powf(b1, Float(t))), root = (1 - powf(b2, Float(t))).squareRoot()
+            for i in 0..<count {
+                let gi = g[i] + decay * theta[i]
+                m[i] = b1 * m[i] + (1 - b1) * gi
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                theta[i] -= stepSize * m[i] / (v[i].squareRoot() / root + eps)
+            }
+            #expect(p.value.scalars.map(\.bitPattern) == theta.map(\.bitPattern), "step \(t)")
+        }
     }
 
     @Test func rangesAreChecked() {
