@@ -12,14 +12,19 @@ extension Sequential {
     /// batch's mean loss.
     public func trainStep(inputs: Tensor, supervision: Supervision, loss lossKind: Loss, optimizer: any Optimizer,
                           rng: inout RandomSource) -> Float {
-        let tape = Tape()
-        var context = ForwardContext(tape: tape, mode: .training, rng: rng.derived("dropout-\(rng.next())"),
-                                     parametersRequireGradients: true)
-        let loss = forward(tape.leaf(inputs), context: &context).loss(lossKind, supervision)
-        tape.backward(from: loss)
-        collectGradients(from: context)
+        // The tape (whose leaves share the parameters' storage) is gone before the optimizer
+        // updates the parameters in place, so their storage is not copied first.
+        let lossValue: Float = {
+            let tape = Tape()
+            var context = ForwardContext(tape: tape, mode: .training, rng: rng.derived("dropout-\(rng.next())"),
+                                         parametersRequireGradients: true)
+            let loss = forward(tape.leaf(inputs), context: &context).loss(lossKind, supervision)
+            tape.backward(from: loss)
+            collectGradients(from: context)
+            return loss.value.scalars[0]
+        }()
         optimizer.step(namedParameters.map(\.parameter))
-        return loss.value.scalars[0]
+        return lossValue
     }
 
     /// The gradient of the summed cross-entropy with respect to the input pixels, with
