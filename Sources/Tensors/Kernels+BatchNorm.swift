@@ -31,13 +31,16 @@ extension Kernels {
     /// `y = scale[c] · x + shift[c]` for every element of channel `c` of an NCHW tensor.
     public static func channelAffine(_ x: Tensor, scale: [Float], shift: [Float]) -> Tensor {
         let n = x.shape[0], c = x.shape[1], plane = x.count / max(1, n * c)
-        var y = x
-        y.scalars.withUnsafeMutableBufferPointer { py in
-            for b in 0..<n {
-                for ch in 0..<c {
-                    let p = py.baseAddress! + (b * c + ch) * plane
-                    let a = scale[ch], s = shift[ch]
-                    for k in 0..<plane { p[k] = a * p[k] + s }
+        var y = Tensor(shape: x.shape, scalars: uninitializedFloats(x.count))   // every element is written below
+        x.scalars.withUnsafeBufferPointer { px in
+            y.scalars.withUnsafeMutableBufferPointer { py in
+                for b in 0..<n {
+                    for ch in 0..<c {
+                        let offset = (b * c + ch) * plane
+                        let source = px.baseAddress! + offset, p = py.baseAddress! + offset
+                        let a = scale[ch], s = shift[ch]
+                        for k in 0..<plane { p[k] = a * source[k] + s }
+                    }
                 }
             }
         }
