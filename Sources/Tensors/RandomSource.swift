@@ -83,20 +83,25 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     }
 
     /// `count` standard normal samples: the same values, in the same order, as `count` calls of
-    /// `normal()`. The generator's words are drawn in order on this thread; the transform (a
-    /// logarithm, a square root and a cosine each) is split over the job's threads.
+    /// `normal()`. Block by block (2¹⁶ samples, so the scratch stays at 1 MiB), the generator's
+    /// words are drawn in order on this thread and the transform (a logarithm, a square root and
+    /// a cosine each) is split over the job's threads.
     public mutating func normals(count: Int) -> [Float] {
-        var words = [UInt64](repeating: 0, count: 2 * count)
-        for i in words.indices { words[i] = next() }
-        return words.withUnsafeBufferPointer { w in
-            [Float](unsafeUninitializedCapacity: count) { samples, initialized in
-                let out = samples.baseAddress!
-                // Each part writes its own range of samples.
-                Parallel.forEach(count, grain: 1 << 12) { range in
-                    for i in range { out[i] = Self.boxMuller(w[2 * i], w[2 * i + 1]) }
+        let block = 1 << 16
+        var words = [UInt64](repeating: 0, count: 2 * min(count, block))
+        return [Float](unsafeUninitializedCapacity: count) { samples, initialized in
+            let out = samples.baseAddress!
+            for start in stride(from: 0, to: count, by: block) {
+                let size = min(block, count - start)
+                for i in 0..<2 * size { words[i] = next() }
+                words.withUnsafeBufferPointer { w in
+                    // Each part writes its own range of the block's samples.
+                    Parallel.forEach(size, grain: 1 << 12) { range in
+                        for i in range { out[start + i] = Self.boxMuller(w[2 * i], w[2 * i + 1]) }
+                    }
                 }
-                initialized = count
             }
+            initialized = count
         }
     }
 
