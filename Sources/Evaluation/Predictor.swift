@@ -101,18 +101,12 @@ public struct Predictor {
                 var prefixContext = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: 0))
                 let features = model.forward(tape.leaf(batch), layers: 0..<shared, context: &prefixContext).value
                 let seeds = (0..<count).map { _ in rng.next() }
-                var outputs = [Tensor?](repeating: nil, count: count)
-                outputs.withUnsafeMutableBufferPointer { slots in
-                    // Each part writes the slots of its own passes.
-                    Parallel.forEach(count, grain: 1) { passes in
-                        for pass in passes {
-                            let tape = Tape()
-                            var context = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: seeds[pass]))
-                            slots[pass] = model.forward(tape.leaf(features), layers: shared..<model.layers.count, context: &context).value
-                        }
-                    }
+                let outputs = Parallel.map(count) { pass in
+                    let tape = Tape()
+                    var context = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: seeds[pass]))
+                    return model.forward(tape.leaf(features), layers: shared..<model.layers.count, context: &context).value
                 }
-                return (outputs.map { $0! }, [])
+                return (outputs, [])
             }
             var welford = names.map { _ in (mean: [Float](), m2: [Float]()) }
             var outputs: [Tensor] = []

@@ -167,14 +167,7 @@ extension Kernels {
         let threads = Parallel.threadsAvailable
         let chunk = max(1, min(imagesPerChunk(g), (g.batch + threads - 1) / threads))
         let chunks = (g.batch + chunk - 1) / chunk, parts = max(1, min(threads, chunks))
-        var results = [PartResult?](repeating: nil, count: parts)
-        results.withUnsafeMutableBufferPointer { slots in
-            // Parallel.forEach hands each part its own index; each writes its own slot.
-            Parallel.forEach(parts, grain: 1, parts: parts) { indices in
-                for part in indices { slots[part] = body(part, chunk, chunks * part / parts..<chunks * (part + 1) / parts) }
-            }
-        }
-        return results.map { $0! }
+        return Parallel.map(parts, parts: parts) { part in body(part, chunk, chunks * part / parts..<chunks * (part + 1) / parts) }
     }
 
     /// Chunk `index` of `chunk` images: `sub.batch` images from image `start`.

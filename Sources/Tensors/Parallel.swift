@@ -33,6 +33,19 @@ public enum Parallel {
         }
     }
 
+    /// `transform(i)` for every `i` in `0..<count`, in index order; the indices are split as
+    /// `forEach` splits them with a grain of 1 (up to `parts` parts), each part on its own thread.
+    public static func map<T>(_ count: Int, parts: Int? = nil, _ transform: (Int) -> T) -> [T] {
+        var results = [T?](repeating: nil, count: count)
+        results.withUnsafeMutableBufferPointer { slots in
+            // Each part writes the slots of its own indices.
+            forEach(count, grain: 1, parts: parts) { indices in
+                for i in indices { slots[i] = transform(i) }
+            }
+        }
+        return results.map { $0! }
+    }
+
     /// Carries the non-escaping body into `concurrentPerform`, which waits for every part.
     struct UncheckedBody: @unchecked Sendable {
         let body: (Range<Int>) -> Void

@@ -30,6 +30,12 @@ import Testing
         }
     }
 
+    @Test func parallelMapKeepsIndexOrder() {
+        for (count, parts) in [(0, nil), (1, nil), (7, 3), (1000, nil), (1000, 8)] as [(Int, Int?)] {
+            #expect(Parallel.map(count, parts: parts) { $0 * $0 } == (0..<count).map { $0 * $0 }, "count \(count)")
+        }
+    }
+
     @Test func largeActivationsAndPoolingMatchTheirSerialDefinitions() {
         var rng = RandomSource(seed: 12)
         let x = Tensor.normal(shape: [16, 8, 16, 16], using: &rng), dy = Tensor.normal(shape: [16, 8, 16, 16], using: &rng)
