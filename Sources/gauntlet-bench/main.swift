@@ -7,6 +7,8 @@
 //   gauntlet-bench [--experiment experiments/quickstart.yaml] [--steps N]
 //   gauntlet-bench --sweep [--benchmarks benchmarks]
 //   gauntlet-bench --kernels     (the CNN's convolution kernels one by one, KernelBenchmark.swift)
+//   gauntlet-bench --only PHASE [--model NAME] [--repeats N]   (one phase alone, for a profiler:
+//                                training, inference, pgd, apgd, square or mc, its timed part N times)
 //
 // All ratios are measured in the same run. Not a test: run it with `make bench`.
 import Catalog
@@ -25,6 +27,9 @@ struct Options {
     var sweep = false
     var benchmarks = "benchmarks"
     var kernels = false
+    var only: String?
+    var model: String?
+    var repeats = 1
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -36,8 +41,11 @@ struct Options {
             case "--sweep": sweep = true
             case "--kernels": kernels = true
             case "--benchmarks": benchmarks = iterator.next() ?? benchmarks
+            case "--only": only = iterator.next()
+            case "--model": model = iterator.next()
+            case "--repeats": repeats = max(1, Int(iterator.next() ?? "") ?? repeats)
             default:
-                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--sweep [--benchmarks DIR]] [--kernels]\n".utf8))
+                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--sweep [--benchmarks DIR]] [--kernels] [--only PHASE [--model NAME] [--repeats N]]\n".utf8))
                 exit(2)
             }
         }
@@ -179,7 +187,13 @@ func benchmark() throws {
     let batch = experiment.spec.training.batchSize
     print("\nmodels of \(options.experiment), batch \(batch), \(options.steps) timed steps after 3 warm-up steps:")
     print("  model  phase      samples/s   GFLOP/s   of sgemm peak")
-    for resolved in cells.map(\.model) {
+    for resolved in cells.map(\.model) where options.model == nil || options.model == resolved.name {
+        // Seconds of one run of a phase's timed part (the mean of `--repeats` runs); nil when
+        // `--only` names another phase.
+        func timed(_ phase: String, _ body: () -> Void) -> Double? {
+            guard options.only == nil || options.only == phase else { return nil }
+            return seconds { for _ in 0..<options.repeats { body() } } / Double(options.repeats)
+        }
         var rng = RandomSource(seed: 0)
         let model = try resolved.build(inputShape: sampleShape, normalization: experiment.normalization, rng: &rng)
         let images = Tensor.uniform(shape: [batch] + sampleShape, using: &rng)
@@ -189,13 +203,13 @@ func benchmark() throws {
         let training = trainingFLOPs(model.summary())
 
         for _ in 0..<3 { _ = model.trainStep(images: images, labels: labels, optimizer: optimizer, rng: &rng) }
-        let trainTime = seconds {
+        let trainTime = timed("training") {
             for _ in 0..<options.steps { _ = model.trainStep(images: images, labels: labels, optimizer: optimizer, rng: &rng) }
         }
         let evalBatch = Tensor.uniform(shape: [experiment.spec.evaluation.batchSize] + sampleShape, using: &rng)
         _ = model.logits(evalBatch)
         let evalSteps = max(3, options.steps / 5)
-        let evalTime = seconds { for _ in 0..<evalSteps { _ = model.logits(evalBatch) } }
+        let evalTime = timed("inference") { for _ in 0..<evalSteps { _ = model.logits(evalBatch) } }
 
         // Attacks on the evaluation batch: a PGD / APGD step is a forward and an input-gradient
         // pass (2 × forward FLOPs: no weight gradients); a Square query is one forward pass.
@@ -204,13 +218,13 @@ func benchmark() throws {
         // The model's own predictions as labels: every sample starts correctly classified, and
         // with ε = 0 the Square attack can never fool one, so every query runs on the whole batch.
         let evalLabels = model.logits(evalBatch).argMax(axis: 1)
-        let pgdTime = seconds {
+        let pgdTime = timed("pgd") {
             _ = PGD(epsilon: 0.05, steps: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
         }
-        let apgdTime = seconds {
+        let apgdTime = timed("apgd") {
             _ = APGD(epsilon: 0.05, steps: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
         }
-        let squareTime = seconds {
+        let squareTime = timed("square") {
             _ = SquareAttack(epsilon: 0, queries: attackSteps).perturb(images: evalBatch, labels: evalLabels, model: model, rng: &attackRNG)
         }
         let attacked = Double(evalBatch.shape[0] * attackSteps)
@@ -220,7 +234,7 @@ func benchmark() throws {
         let passes = 10
         var passRNG = RandomSource(seed: 2)
         let monteCarlo = MonteCarloDropout(passes: passes).predictor(model: model, members: [])
-        let mcTime = seconds { _ = monteCarlo.predict(evalBatch, rng: &passRNG) }
+        let mcTime = timed("mc") { _ = monteCarlo.predict(evalBatch, rng: &passRNG) }
         // The layers before the first dropout run once per batch, shared by the passes: count
         // the FLOPs actually computed.
         let sharedLayers = model.firstStochasticLayer ?? 0
@@ -235,6 +249,7 @@ func benchmark() throws {
             ("square q.", attacked, forward, squareTime),
             ("mc pass", Double(evalBatch.shape[0] * passes), mcFLOPs, mcTime),
         ] {
+            guard let time else { continue }
             let rate = samples / time
             let gflops = rate * flopsPerSample / 1e9
             print("  \(pad(resolved.name, 5))  \(pad(phase, 9))  \(String(format: "%9.0f", rate))  \(String(format: "%8.1f", gflops))   \(String(format: "%5.1f", 100 * gflops / peak)) %")
