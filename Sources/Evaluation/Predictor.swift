@@ -97,9 +97,7 @@ public struct Predictor {
             // The passes then run side by side on the job's threads, each on one thread from its
             // own generator (seeds drawn in pass order, as one pass after the other drew them).
             if names.isEmpty, let shared = model.firstStochasticLayer, shared > 0 {
-                let tape = Tape()
-                var prefixContext = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: 0))
-                let features = model.forward(tape.leaf(batch), layers: 0..<shared, context: &prefixContext).value
+                let features = model.perSampleValues(batch, layers: 0..<shared, mode: .monteCarloDropout)
                 let seeds = (0..<count).map { _ in rng.next() }
                 let outputs = Parallel.map(count) { pass in
                     let tape = Tape()

@@ -45,6 +45,7 @@ public struct BatchNorm2dSpec: LayerSpec, Equatable {
 
 public final class BatchNorm2d: Layer {
     public let spec: BatchNorm2dSpec
+    public var usesBatchStatisticsInTraining: Bool { true }
     public let weight: Parameter
     public let bias: Parameter
     public private(set) var runningMean: Tensor

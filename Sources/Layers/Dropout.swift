@@ -38,7 +38,15 @@ public final class Dropout: Layer {
 
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         guard context.mode != .inference, p > 0 else { return input }
-        let mask = Tensor(shape: input.shape, scalars: context.rng.dropoutMask(count: input.shape.reduce(1, *), p: p, keep: 1 / (1 - p)))
-        return input.masked(by: mask)
+        let count = input.shape.reduce(1, *)
+        guard let (rows, batch) = context.batchPart else {
+            return input.masked(by: Tensor(shape: input.shape, scalars: context.rng.dropoutMask(count: count, p: p, keep: 1 / (1 - p))))
+        }
+        // This part's rows of the whole batch's mask.
+        let inner = count / max(1, input.shape[0])
+        precondition(rows.count == input.shape[0], "dropout: \(input.shape[0]) samples for rows \(rows)")
+        let mask = context.rng.dropoutMask(count: batch * inner, p: p, keep: 1 / (1 - p),
+                                           elements: rows.lowerBound * inner..<rows.upperBound * inner)
+        return input.masked(by: Tensor(shape: input.shape, scalars: mask))
     }
 }

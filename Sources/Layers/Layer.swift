@@ -35,6 +35,10 @@ public struct ForwardContext {
     public var recordedLayers: Set<String>
     /// The outputs of the recorded layers, by layer name; their gradients are on the tape.
     public var activations: [String: Variable] = [:]
+    /// When this pass computes samples `rows` of a batch of `batch` samples (a part of a split
+    /// training step): dropout draws the whole batch's mask, as one pass over the batch would,
+    /// and applies that mask's rows.
+    public var batchPart: (rows: Range<Int>, batch: Int)?
     /// The parameter leaves created in this pass, so gradients can be collected after `backward`.
     public private(set) var parameterLeaves: [(Parameter, Variable)] = []
 
@@ -68,9 +72,13 @@ public protocol Layer: AnyObject {
     /// Multiply-accumulate operations of one forward pass for one sample.
     func multiplyAccumulates(for inputShape: [Int]) -> Int
     func forward(_ input: Variable, context: inout ForwardContext) -> Variable
+    /// Whether, in training mode, a sample's output depends on the other samples of the batch
+    /// (batch statistics): such a model's training steps are not split into parts.
+    var usesBatchStatisticsInTraining: Bool { get }
 }
 
 extension Layer {
+    public var usesBatchStatisticsInTraining: Bool { false }
     public var parameters: [Parameter] { [] }
     public var buffers: [(name: String, value: Tensor)] { [] }
     public func setBuffer(_ name: String, to value: Tensor) throws {

@@ -10,28 +10,96 @@ extension Sequential {
     /// One optimisation step on a batch with any loss: forward in training mode, mean `loss`
     /// against `supervision`, backward to the parameters only, optimizer update. Returns the
     /// batch's mean loss.
+    ///
+    /// Unless a layer uses batch statistics, the batch is split into one part per thread of the
+    /// job (`forEachSamplePart`), each part's forward and backward run on its own thread, and the
+    /// parts' parameter gradients are added in part order. Each part's loss is its samples' sum
+    /// scaled by `1/N` for the whole batch's `N`, so each sample's gradient is the one of the
+    /// batch's mean, and dropout applies the part's rows of the masks that one pass over the
+    /// whole batch would draw: the step computes what one pass does, up to the rounding of the
+    /// products and of the order in which the parts' gradients are added.
     public func trainStep(inputs: Tensor, supervision: Supervision, loss lossKind: Loss, optimizer: any Optimizer,
                           rng: inout RandomSource) -> Float {
-        // The tape (whose leaves share the parameters' storage) is gone before the optimizer
+        let dropout = rng.derived("dropout-\(rng.next())")
+        let parameters = namedParameters.map(\.parameter)
+        // The tapes (whose leaves share the parameters' storage) are gone before the optimizer
         // updates the parameters in place, so their storage is not copied first.
-        let lossValue: Float = {
-            let tape = Tape()
-            var context = ForwardContext(tape: tape, mode: .training, rng: rng.derived("dropout-\(rng.next())"),
-                                         parametersRequireGradients: true)
-            let loss = forward(tape.leaf(inputs), context: &context).loss(lossKind, supervision)
-            tape.backward(from: loss)
-            collectGradients(from: context)
-            return loss.value.scalars[0]
-        }()
-        optimizer.step(namedParameters.map(\.parameter))
+        let lossValue: Float
+        if layers.contains(where: { $0.layer.usesBatchStatisticsInTraining }) {
+            lossValue = wholeBatchGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: dropout)
+        } else {
+            lossValue = splitGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: dropout)
+        }
+        optimizer.step(parameters)
         return lossValue
+    }
+
+    /// One training-mode forward and backward pass over the whole batch; the parameters get their
+    /// gradients of the mean loss. Returns the mean loss.
+    func wholeBatchGradients(inputs: Tensor, supervision: Supervision, loss lossKind: Loss, rng: RandomSource) -> Float {
+        let tape = Tape()
+        var context = ForwardContext(tape: tape, mode: .training, rng: rng, parametersRequireGradients: true)
+        let loss = forward(tape.leaf(inputs), context: &context).loss(lossKind, supervision)
+        tape.backward(from: loss)
+        collectGradients(from: context)
+        return loss.value.scalars[0]
+    }
+
+    /// `wholeBatchGradients` over the parts of `forEachSamplePart` (one pass when there is one
+    /// part); the parameters get the sum of the parts' gradients, in part order.
+    func splitGradients(inputs: Tensor, supervision: Supervision, loss lossKind: Loss, rng: RandomSource,
+                        parts requested: Int? = nil) -> Float {
+        let count = inputs.shape[0]
+        let parts = forEachSamplePart(count, parts: requested) { rows -> (loss: Float, gradients: [(Parameter, Tensor?)])? in
+            guard rows.count < count else { return nil }
+            let tape = Tape()
+            var context = ForwardContext(tape: tape, mode: .training, rng: rng, parametersRequireGradients: true)
+            context.batchPart = (rows, count)
+            let loss = forward(tape.leaf(inputs.slice(rows)), context: &context).loss(lossKind, supervision.slice(rows), reduction: .sum)
+            tape.backward(from: loss, seed: Tensor(shape: [1], scalars: [1 / Float(count)]))
+            return (loss.value.scalars[0], context.parameterLeaves.map { ($0.0, tape.gradient(of: $0.1)) })
+        }
+        guard parts.count > 1 else {
+            return wholeBatchGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: rng)
+        }
+        let results = parts.map { $0! }
+        // Every part made the same parameter leaves in the same order.
+        for (index, (parameter, first)) in results[0].gradients.enumerated() {
+            var total = first
+            for part in results.dropFirst() {
+                precondition(part.gradients[index].0 === parameter, "parts made their parameter leaves in different orders")
+                guard let gradient = part.gradients[index].1 else { continue }
+                if total == nil { total = gradient } else { total!.add(gradient) }
+            }
+            parameter.gradient = total
+        }
+        return Float(results.reduce(0.0) { $0 + Double($1.loss) } / Double(count))
     }
 
     /// The gradient of the summed cross-entropy with respect to the input pixels, with
     /// parameters held constant (no weight gradients are computed). Also returns the logits.
-    /// Summing (not averaging) keeps each sample's gradient independent of the batch size.
+    /// Summing (not averaging) keeps each sample's gradient independent of the batch size, so
+    /// in inference mode the batch is split into one part per thread of the job
+    /// (`forEachSamplePart`).
     public func inputGradient(images: Tensor, labels: [Int], mode: ForwardMode = .inference,
                               rng: RandomSource = RandomSource(seed: 0)) -> (gradient: Tensor, logits: Tensor) {
+        guard mode == .inference else { return wholeBatchInputGradient(images: images, labels: labels, mode: mode, rng: rng) }
+        return splitInputGradient(images: images, labels: labels)
+    }
+
+    /// `inputGradient` in inference mode, over the parts of `forEachSamplePart`.
+    func splitInputGradient(images: Tensor, labels: [Int], parts requested: Int? = nil) -> (gradient: Tensor, logits: Tensor) {
+        let count = images.shape[0], rng = RandomSource(seed: 0)
+        let parts = forEachSamplePart(count, parts: requested) { range in
+            range.count == count ? wholeBatchInputGradient(images: images, labels: labels, mode: .inference, rng: rng)
+                : wholeBatchInputGradient(images: images.slice(range), labels: Array(labels[range]), mode: .inference, rng: rng)
+        }
+        guard parts.count > 1 else { return parts[0] }
+        return (Tensor(concatenating: parts.map(\.gradient)), Tensor(concatenating: parts.map(\.logits)))
+    }
+
+    /// `inputGradient` in one pass on the calling thread.
+    func wholeBatchInputGradient(images: Tensor, labels: [Int], mode: ForwardMode, rng: RandomSource) -> (gradient: Tensor, logits: Tensor) {
         let tape = Tape()
         var context = ForwardContext(tape: tape, mode: mode, rng: rng)
         let input = tape.leaf(images, requiresGradient: true)

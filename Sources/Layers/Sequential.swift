@@ -124,11 +124,27 @@ public final class Sequential {
         layers.firstIndex { entry in (entry.layer as? Dropout).map { $0.p > 0 } ?? false }
     }
 
-    /// Logits for a batch without recording gradients.
+    /// Logits for a batch without recording gradients. In inference mode the batch is split
+    /// into one part per thread of the job (`forEachSamplePart`).
     public func logits(_ images: Tensor, mode: ForwardMode = .inference, rng: RandomSource = RandomSource(seed: 0)) -> Tensor {
+        guard mode == .inference else { return values(images, layers: layers.indices, mode: mode, rng: rng) }
+        return perSampleValues(images, layers: layers.indices, mode: mode)
+    }
+
+    /// The output of the layers in `range` for a batch, split into one part per thread of the
+    /// job (`forEachSamplePart`). Those layers must compute every sample on its own in `mode`:
+    /// no random draws, no batch statistics (inference mode; in MC-dropout mode, the layers
+    /// before the first dropout).
+    public func perSampleValues(_ input: Tensor, layers range: Range<Int>, mode: ForwardMode) -> Tensor {
+        mapSampleParts(input) { values($0, layers: range, mode: mode) }
+    }
+
+    /// The output of the layers in `range` for a batch (from the raw input when the range starts
+    /// at 0), without recording gradients: one pass on the calling thread.
+    public func values(_ input: Tensor, layers range: Range<Int>, mode: ForwardMode, rng: RandomSource = RandomSource(seed: 0)) -> Tensor {
         let tape = Tape()
         var context = ForwardContext(tape: tape, mode: mode, rng: rng)
-        return forward(tape.leaf(images), context: &context).value
+        return forward(tape.leaf(input), layers: range, context: &context).value
     }
 
     /// Copies the gradients of the parameter leaves of `context` into the parameters.

@@ -61,7 +61,6 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 
-    /// A uniform Float in `[low, high)`.
     /// A dropout mask of `count` elements: 0 with probability `p`, else `keep`; one
     /// `nextUnitFloat()` per element, in order, so the same generator gives the same mask as
     /// drawing them one by one.
@@ -72,6 +71,17 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         }
     }
 
+    /// The elements `range` of `dropoutMask(count:p:keep:)`, leaving the generator where
+    /// drawing the whole mask leaves it (the other elements' words are drawn and dropped).
+    public mutating func dropoutMask(count: Int, p: Float, keep: Float, elements range: Range<Int>) -> [Float] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "dropoutMask: elements \(range) of \(count)")
+        for _ in 0..<range.lowerBound { _ = next() }
+        let mask = dropoutMask(count: range.count, p: p, keep: keep)
+        for _ in range.upperBound..<count { _ = next() }
+        return mask
+    }
+
+    /// A uniform Float in `[low, high)`.
     public mutating func uniform(_ low: Float, _ high: Float) -> Float {
         low + (high - low) * nextUnitFloat()
     }

@@ -58,6 +58,18 @@ public struct Tensor: Sendable, Equatable {
         return Tensor(shape: newShape, scalars: Array(scalars[(range.lowerBound * inner)..<(range.upperBound * inner)]))
     }
 
+    /// `parts` joined along the outermost axis, in order (the inverse of `slice`); every part
+    /// has the same inner shape.
+    public init(concatenating parts: [Tensor]) {
+        precondition(!parts.isEmpty, "nothing to concatenate")
+        let inner = Array(parts[0].shape.dropFirst())
+        precondition(parts.allSatisfy { Array($0.shape.dropFirst()) == inner }, "concatenating shapes \(parts.map(\.shape))")
+        var joined: [Float] = []
+        joined.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts { joined.append(contentsOf: part.scalars) }
+        self.init(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + inner, scalars: joined)
+    }
+
     /// The rows at `indices` of the outermost axis, in that order.
     public func gathering(rows indices: [Int]) -> Tensor {
         let inner = shape.dropFirst().reduce(1, *)

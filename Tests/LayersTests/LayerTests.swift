@@ -1,4 +1,4 @@
-import Layers
+@testable import Layers
 import Tensors
 import Testing
 
@@ -207,6 +207,98 @@ import Testing
             }
         }
         #expect(fused[1].scalars.contains { $0 != 0 } && fused[3].scalars.contains { $0 != 0 })
+    }
+
+    @Test func batchesSplitIntoSamplePartsGiveEachSampleItsOnePassResult() throws {
+        // A CNN with batch norm (running statistics in inference mode) and dropout (off), and an MLP.
+        var rng = RandomSource(seed: 11)
+        let cnn = try Sequential(layers: [
+            ("conv", Conv2dSpec(outChannels: 4, kernelSize: 3, padding: 1)), ("bn", BatchNorm2dSpec()), ("relu", ReLUSpec()),
+            ("pool", MaxPool2dSpec(kernelSize: 2)), ("conv2", Conv2dSpec(outChannels: 6, kernelSize: 3, padding: 1)),
+            ("relu2", ReLUSpec()), ("pool2", MaxPool2dSpec(kernelSize: 2)), ("flatten", FlattenSpec()),
+            ("drop", DropoutSpec(p: 0.5)), ("head", LinearSpec(outFeatures: 5)),
+        ], inputShape: [1, 8, 8], normalization: InputNormalization(mean: [0.5], std: [0.25]), rng: &rng)
+        let mlp = try Sequential(layers: [("flatten", FlattenSpec()), ("fc", LinearSpec(outFeatures: 64)), ("relu", ReLUSpec()),
+                                          ("drop", DropoutSpec(p: 0.2)), ("head", LinearSpec(outFeatures: 5))],
+                                 inputShape: [1, 8, 8], rng: &rng)
+        // Running statistics that are not the defaults.
+        _ = cnn.trainStep(images: Tensor.uniform(shape: [16, 1, 8, 8], using: &rng), labels: (0..<16).map { $0 % 5 },
+                          optimizer: AdamSpec().makeOptimizer(), rng: &rng)
+        let images = Tensor.uniform(shape: [37, 1, 8, 8], using: &rng), labels = (0..<37).map { $0 % 5 }
+        // The same values up to rounding: a part's products have other sizes, and OpenBLAS's
+        // kernels for them may add in another order.
+        func close(_ a: Tensor, _ b: Tensor) -> Bool {
+            a.shape == b.shape && a.maxAbsDifference(b) <= 1e-5 * b.scalars.map(abs).max()!
+        }
+        for model in [cnn, mlp] {
+            let whole = model.values(images, layers: model.layers.indices, mode: .inference)
+            let gradient = model.wholeBatchInputGradient(images: images, labels: labels, mode: .inference, rng: RandomSource(seed: 0)).gradient
+            #expect(gradient.scalars.contains { $0 != 0 })
+            for (parts, ranges) in [(1, [0..<37]), (3, [0..<12, 12..<24, 24..<37]), (4, [0..<9, 9..<18, 18..<27, 27..<37])] {
+                #expect(model.forEachSamplePart(37, parts: parts) { $0 } == ranges)
+                let split = model.mapSampleParts(images, parts: parts) { model.values($0, layers: model.layers.indices, mode: .inference) }
+                #expect(close(split, whole), "\(parts) parts: \(split.maxAbsDifference(whole))")
+                let splitGradient = model.splitInputGradient(images: images, labels: labels, parts: parts)
+                #expect(close(splitGradient.gradient, gradient), "\(parts) parts: \(splitGradient.gradient.maxAbsDifference(gradient))")
+                #expect(close(splitGradient.logits, whole), "\(parts) parts")
+            }
+            #expect(close(model.logits(images), whole))
+        }
+        // Fewer than two parts' worth of samples: one part.
+        #expect(mlp.forEachSamplePart(15, parts: 2) { $0 } == [0..<15])
+    }
+
+    @Test func trainingStepsSplitIntoSamplePartsComputeTheWholeBatchGradients() throws {
+        var rng = RandomSource(seed: 12)
+        let cnn = try Sequential(layers: [
+            ("conv", Conv2dSpec(outChannels: 4, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()), ("pool", MaxPool2dSpec(kernelSize: 2)),
+            ("flatten", FlattenSpec()), ("drop", DropoutSpec(p: 0.5)), ("fc", LinearSpec(outFeatures: 16)), ("relu2", ReLUSpec()),
+            ("drop2", DropoutSpec(p: 0.25)), ("head", LinearSpec(outFeatures: 5)),
+        ], inputShape: [1, 8, 8], normalization: InputNormalization(mean: [0.5], std: [0.25]), rng: &rng)
+        let regression = try Sequential(layers: [("flatten", FlattenSpec()), ("fc", LinearSpec(outFeatures: 32)), ("relu", ReLUSpec()),
+                                                 ("drop", DropoutSpec(p: 0.3)), ("head", LinearSpec(outFeatures: 4))],
+                                        inputShape: [1, 8, 8], rng: &rng)
+        let images = Tensor.uniform(shape: [37, 1, 8, 8], using: &rng)
+        let cases: [(Sequential, Supervision, Loss)] = [
+            (cnn, .labels((0..<37).map { $0 % 5 }), .crossEntropy),
+            (regression, .targets(Tensor.uniform(shape: [37, 2], using: &rng)), .gaussianNLL),
+            (regression, .targets(Tensor.uniform(shape: [37, 4], using: &rng)), .meanSquaredError),
+        ]
+        for (model, supervision, loss) in cases {
+            let parameters = model.namedParameters.map(\.parameter)
+            let dropout = RandomSource(seed: 21)
+            let wholeLoss = model.wholeBatchGradients(inputs: images, supervision: supervision, loss: loss, rng: dropout)
+            let whole = parameters.map { $0.gradient! }
+            for parts in [3, 4] {
+                parameters.forEach { $0.gradient = nil }
+                let splitLoss = model.splitGradients(inputs: images, supervision: supervision, loss: loss, rng: dropout, parts: parts)
+                #expect(abs(splitLoss - wholeLoss) <= 1e-5 * abs(wholeLoss), "\(loss) \(parts) parts: loss \(splitLoss) vs \(wholeLoss)")
+                for (parameter, expected) in zip(parameters, whole) {
+                    let gradient = try #require(parameter.gradient)
+                    #expect(expected.scalars.contains { $0 != 0 })
+                    #expect(gradient.shape == expected.shape && gradient.maxAbsDifference(expected) <= 1e-5 * expected.scalars.map(abs).max()!,
+                            "\(loss) \(parts) parts: \(parameter.name) differs by \(gradient.maxAbsDifference(expected))")
+                }
+            }
+        }
+        // Another dropout generator draws other masks: the gradients differ by far more.
+        _ = cnn.splitGradients(inputs: images, supervision: cases[0].1, loss: .crossEntropy, rng: RandomSource(seed: 22), parts: 3)
+        let other = cnn.namedParameters[2].parameter.gradient!
+        _ = cnn.wholeBatchGradients(inputs: images, supervision: cases[0].1, loss: .crossEntropy, rng: RandomSource(seed: 21))
+        #expect(other.maxAbsDifference(cnn.namedParameters[2].parameter.gradient!) > 1e-3)
+    }
+
+    @Test func trainingStepsOfModelsWithBatchStatisticsAreNotSplit() throws {
+        let model = try Self.smallCNN(), twin = try Self.smallCNN()
+        #expect(model.layers.contains { $0.layer.usesBatchStatisticsInTraining } && !model.layers[0].layer.usesBatchStatisticsInTraining)
+        var rng = RandomSource(seed: 13)
+        let images = Tensor.uniform(shape: [32, 1, 6, 6], using: &rng), labels = (0..<32).map { $0 % 4 }
+        var stepRNG = RandomSource(seed: 14), copy = stepRNG
+        _ = model.trainStep(images: images, labels: labels, optimizer: SGDSpec(lr: 0).makeOptimizer(), rng: &stepRNG)
+        _ = twin.wholeBatchGradients(inputs: images, supervision: .labels(labels), loss: .crossEntropy, rng: copy.derived("dropout-\(copy.next())"))
+        for (a, b) in zip(model.namedParameters, twin.namedParameters) {
+            #expect(a.parameter.gradient!.scalars.map(\.bitPattern) == b.parameter.gradient!.scalars.map(\.bitPattern), "\(a.key)")
+        }
     }
 
     @Test func trainingLearnsASeparableProblem() throws {

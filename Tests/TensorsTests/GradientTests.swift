@@ -182,4 +182,18 @@ import Tensors
         #expect(samples.map(\.bitPattern) == (0..<count).map { _ in single.normal().bitPattern })
         #expect(batched.next() == single.next())
     }
+
+    /// Part of a dropout mask is that part of the whole mask, and the generator ends where the
+    /// whole mask leaves it.
+    @Test func dropoutMaskElementsAreThatPartOfTheWholeMask() {
+        var whole = RandomSource(seed: 12)
+        let mask = whole.dropoutMask(count: 1000, p: 0.3, keep: 1 / 0.7)
+        #expect(Set(mask) == [0, 1 / 0.7] && mask.filter { $0 == 0 }.count > 200)
+        for range in [0..<1000, 0..<10, 990..<1000, 333..<667, 500..<500] {
+            var part = RandomSource(seed: 12)
+            #expect(part.dropoutMask(count: 1000, p: 0.3, keep: 1 / 0.7, elements: range) == Array(mask[range]), "\(range)")
+            var after = whole
+            #expect(part.next() == after.next(), "\(range)")
+        }
+    }
 }
