@@ -145,6 +145,45 @@ extension Kernels {
         }
     }
 
+    /// The adjoint of `im2colSamePadding`, assigning rather than adding: `dx` becomes the sum of
+    /// every patch column lifted back onto its image (`col2imAdd` onto zeros, the same terms
+    /// added in another order). For stride 1 and "same" padding, so the kernel is odd and its
+    /// centre tap covers the whole plane: each image plane is that tap's plane copied, then every
+    /// other tap's plane added at its shift `(i − padding)·W + (j − padding)` in one contiguous
+    /// run, its elements whose column falls outside the image first set to zero in `cols` (which
+    /// is scratch: it is overwritten).
+    static func col2imSamePadding(_ cols: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, into dx: UnsafeMutablePointer<Float>) {
+        precondition(g.stride == 1 && g.outHeight == g.height && g.outWidth == g.width, "col2imSamePadding: not a same-padding geometry")
+        let width = g.width, height = g.height, plane = height * width, columns = g.batch * plane
+        let centre = g.padding * g.kernelWidth + g.padding
+        // Channel c's patch rows add onto channel c's input planes only: parts own channels.
+        Parallel.forEach(g.inChannels, grain: max(1, (1 << 15) / max(1, g.kernelHeight * g.kernelWidth * columns))) { channels in
+            for c in channels {
+                let rows = cols + c * g.kernelHeight * g.kernelWidth * columns
+                for n in 0..<g.batch {
+                    let dst = dx + (n * g.inChannels + c) * plane
+                    dst.update(from: rows + centre * columns + n * plane, count: plane)
+                    for tap in 0..<g.kernelHeight * g.kernelWidth where tap != centre {
+                        let dy = tap / g.kernelWidth - g.padding, dx = tap % g.kernelWidth - g.padding
+                        let src = rows + tap * columns + n * plane
+                        let firstRow = max(0, -dy), endRow = min(height, height - dy)
+                        if dx < 0 {
+                            for y in firstRow..<endRow { (src + y * width).update(repeating: 0, count: min(width, -dx)) }
+                        } else if dx > 0 {
+                            for y in firstRow..<endRow { (src + y * width + width - min(width, dx)).update(repeating: 0, count: min(width, dx)) }
+                        }
+                        let shift = dy * width + dx
+                        let start = max(firstRow * width, -shift), end = min(endRow * width, plane - shift)
+                        if start < end {
+                            let to = dst + shift
+                            for k in start..<end { to[k] += src[k] }   // contiguous: vectorises
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Images per im2col chunk: the chunk's patch columns and its product each stay near 1 MiB,
     /// so that one core's chunk stays in its L2 cache through the lowering, the product and the
     /// passes over the product (bias, pooling, layout, col2im).
@@ -459,7 +498,8 @@ extension Kernels {
         let plane = g.outHeight * g.outWidth
         let inputStride = g.inChannels * g.height * g.width
         let weightCount = g.weightShape.reduce(1, *)
-        // Zeroed chunk by chunk in the pipelines, just before col2im adds onto it.
+        // Written chunk by chunk in the pipelines: by col2imSamePadding, or zeroed just before
+        // col2imAdd adds onto it.
         var dx = needInput ? Tensor(shape: g.inputShape, scalars: uninitializedFloats(g.inputShape.reduce(1, *))) : nil
         // Each part's weight and bias gradient sums, [dW | db].
         let partials = x.scalars.withUnsafeBufferPointer { px in
@@ -497,8 +537,12 @@ extension Kernels {
                                 transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
                                 a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
                                 c: pc.baseAddress!, ldc: columns)
-                            (pdx + start * inputStride).update(repeating: 0, count: sub.batch * inputStride)
-                            col2imAdd(pc.baseAddress!, sub, into: pdx + start * inputStride)
+                            if g.stride == 1, g.outHeight == g.height, g.outWidth == g.width {
+                                col2imSamePadding(pc.baseAddress!, sub, into: pdx + start * inputStride)
+                            } else {
+                                (pdx + start * inputStride).update(repeating: 0, count: sub.batch * inputStride)
+                                col2imAdd(pc.baseAddress!, sub, into: pdx + start * inputStride)
+                            }
                         }
                     }
                 }

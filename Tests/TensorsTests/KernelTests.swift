@@ -116,6 +116,24 @@ import Testing
         }
     }
 
+    @Test func samePaddingCol2imIsCol2imAddOntoZeros() {
+        // Kernels 1, 3, 5 and a wide one, odd sides, over several images and channels.
+        let shapes = [(1, 0, 5, 4), (3, 1, 7, 6), (5, 2, 6, 9), (3, 1, 1, 1), (5, 2, 3, 2), (3, 1, 14, 14)]
+        var rng = RandomSource(seed: 14)
+        for (kernel, padding, height, width) in shapes {
+            let g = Conv2dGeometry(batch: 3, inChannels: 2, height: height, width: width, outChannels: 1,
+                                   kernelHeight: kernel, kernelWidth: kernel, stride: 1, padding: padding)
+            var columns = Tensor.normal(shape: [g.patchSize * g.batch * height * width], using: &rng).scalars
+            var added = [Float](repeating: 0, count: g.inputShape.reduce(1, *)), assigned = [Float](repeating: .nan, count: added.count)
+            columns.withUnsafeMutableBufferPointer { pc in
+                added.withUnsafeMutableBufferPointer { Kernels.col2imAdd(pc.baseAddress!, g, into: $0.baseAddress!) }
+                assigned.withUnsafeMutableBufferPointer { Kernels.col2imSamePadding(pc.baseAddress!, g, into: $0.baseAddress!) }
+            }
+            let worst = zip(added, assigned).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-5 * added.map(abs).max()!, "kernel \(kernel), \(height)×\(width): off by \(worst)")
+        }
+    }
+
     @Test(arguments: geometries) func im2colAndCol2imAreAdjoint(g: Conv2dGeometry) {
         // <im2col(x), c> == <x, col2im(c)> for any x and c: the backward pass relies on it.
         var rng = RandomSource(seed: 3)
