@@ -95,14 +95,24 @@ extension Kernels {
                     } else {
                         dst.update(repeating: 0, count: plane)
                     }
-                    // Columns whose input column is outside: copied from the neighbouring row above.
-                    if dx < 0 {
-                        for y in firstRow..<endRow { (dst + y * width).update(repeating: 0, count: min(width, -dx)) }
-                    } else if dx > 0 {
-                        for y in firstRow..<endRow { (dst + y * width + width - min(width, dx)).update(repeating: 0, count: min(width, dx)) }
-                    }
+                    // Columns whose input column is outside: copied from the neighbouring row.
+                    zeroColumnsOutside(dst, width: width, rows: firstRow..<endRow, shift: dx)
                 }
             }
+        }
+    }
+
+    /// Sets to zero, in `rows` of a plane `width` wide, the columns `x` whose `x + shift` falls
+    /// outside `0..<width`: the first `−shift` columns or the last `shift`. A single column (3×3
+    /// kernels) is stored element by element: a call to `memset` per row costs more than the row.
+    @inline(__always)
+    static func zeroColumnsOutside(_ plane: UnsafeMutablePointer<Float>, width: Int, rows: Range<Int>, shift: Int) {
+        guard shift != 0 else { return }
+        let count = min(width, abs(shift)), first = shift < 0 ? plane : plane + width - count
+        if count == 1 {
+            for y in rows { first[y * width] = 0 }
+        } else {
+            for y in rows { (first + y * width).update(repeating: 0, count: count) }
         }
     }
 
@@ -167,11 +177,7 @@ extension Kernels {
                         let dy = tap / g.kernelWidth - g.padding, dx = tap % g.kernelWidth - g.padding
                         let src = rows + tap * columns + n * plane
                         let firstRow = max(0, -dy), endRow = min(height, height - dy)
-                        if dx < 0 {
-                            for y in firstRow..<endRow { (src + y * width).update(repeating: 0, count: min(width, -dx)) }
-                        } else if dx > 0 {
-                            for y in firstRow..<endRow { (src + y * width + width - min(width, dx)).update(repeating: 0, count: min(width, dx)) }
-                        }
+                        zeroColumnsOutside(src, width: width, rows: firstRow..<endRow, shift: dx)
                         let shift = dy * width + dx
                         let start = max(firstRow * width, -shift), end = min(endRow * width, plane - shift)
                         if start < end {
