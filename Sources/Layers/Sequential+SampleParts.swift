@@ -8,11 +8,13 @@ extension Sequential {
     /// Calls `body` on one contiguous range of a batch's samples per thread of the job, the
     /// parts side by side, each from input to output on its own thread (its products and loops
     /// one-threaded, as a convolution's pipelines run), and returns the parts' results in sample
-    /// order. Only for passes whose samples are computed independently of one another
-    /// (inference mode: no batch statistics, no random draws), so that a sample's result does not
-    /// depend on the split. One range, `0..<batch`, when the job has one thread, this runs inside
-    /// a part already, or the batch has fewer than two parts' worth of samples. (`parts`, for
-    /// tests, asks for that many parts instead of one per thread.)
+    /// order. For passes whose samples are computed independently of one another (inference mode:
+    /// no batch statistics, no random draws), so that a sample's result does not depend on the
+    /// split but for rounding (a part's products have other sizes); a training step arranges its
+    /// dropout masks and gradient sums for it (`splitGradients`). One range, `0..<batch`, when
+    /// the job has one thread, this runs inside a part already, or the batch has fewer than two
+    /// parts' worth of samples. (`parts`, for tests, asks for that many parts instead of one per
+    /// thread.)
     func forEachSamplePart<T>(_ batch: Int, parts requested: Int? = nil, _ body: (Range<Int>) -> T) -> [T] {
         let parts = min(requested ?? Parallel.threadsAvailable, batch / Self.minimumSamplesPerPart)
         guard parts > 1 else { return [body(0..<batch)] }
