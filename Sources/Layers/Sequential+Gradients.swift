@@ -89,10 +89,8 @@ extension Sequential {
 
     /// `inputGradient` in inference mode, over the parts of `forEachSamplePart`.
     func splitInputGradient(images: Tensor, labels: [Int], parts requested: Int? = nil) -> (gradient: Tensor, logits: Tensor) {
-        let count = images.shape[0], rng = RandomSource(seed: 0)
-        let parts = forEachSamplePart(count, parts: requested) { range in
-            range.count == count ? wholeBatchInputGradient(images: images, labels: labels, mode: .inference, rng: rng)
-                : wholeBatchInputGradient(images: images.slice(range), labels: Array(labels[range]), mode: .inference, rng: rng)
+        let parts = forEachSamplePart(images.shape[0], parts: requested) { range in
+            wholeBatchInputGradient(images: images.slice(range), labels: Array(labels[range]), mode: .inference, rng: RandomSource(seed: 0))
         }
         guard parts.count > 1 else { return parts[0] }
         return (Tensor(concatenating: parts.map(\.gradient)), Tensor(concatenating: parts.map(\.logits)))

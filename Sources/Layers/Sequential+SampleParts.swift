@@ -22,10 +22,9 @@ extension Sequential {
     }
 
     /// `transform` of each part's rows of `batch`, joined back along the batch axis
-    /// (`forEachSamplePart`); the batch itself, unsliced, when there is one part.
+    /// (`forEachSamplePart`).
     func mapSampleParts(_ batch: Tensor, parts requested: Int? = nil, _ transform: (Tensor) -> Tensor) -> Tensor {
-        let count = batch.shape[0]
-        let parts = forEachSamplePart(count, parts: requested) { range in transform(range.count == count ? batch : batch.slice(range)) }
+        let parts = forEachSamplePart(batch.shape[0], parts: requested) { range in transform(batch.slice(range)) }
         return parts.count == 1 ? parts[0] : Tensor(concatenating: parts)
     }
 }

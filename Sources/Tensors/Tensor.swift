@@ -50,8 +50,10 @@ public struct Tensor: Sendable, Equatable {
         return flat
     }
 
-    /// Rows `range` of the outermost axis (a batch slice).
+    /// Rows `range` of the outermost axis (a batch slice); the tensor itself, sharing its
+    /// storage, when `range` covers every row.
     public func slice(_ range: Range<Int>) -> Tensor {
+        if range == 0..<shape[0] { return self }
         let inner = shape.dropFirst().reduce(1, *)
         var newShape = shape
         newShape[0] = range.count

@@ -183,6 +183,16 @@ import Tensors
         #expect(batched.next() == single.next())
     }
 
+    /// Batch slices and their concatenation: rows in order, the inverse of each other.
+    @Test func slicesConcatenateBackToTheBatch() {
+        let batch = Tensor(shape: [5, 2, 3], scalars: (0..<30).map(Float.init))
+        let parts = [batch.slice(0..<2), batch.slice(2..<2), batch.slice(2..<5)]
+        #expect(parts.map(\.shape) == [[2, 2, 3], [0, 2, 3], [3, 2, 3]])
+        #expect(parts[2].scalars == (12..<30).map(Float.init))
+        #expect(Tensor(concatenating: parts) == batch)
+        #expect(batch.slice(0..<5) == batch && batch.slice(1..<5).scalars.first == 6)
+    }
+
     /// Part of a dropout mask is that part of the whole mask, and the generator ends where the
     /// whole mask leaves it.
     @Test func dropoutMaskElementsAreThatPartOfTheWholeMask() {
