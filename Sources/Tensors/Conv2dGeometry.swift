@@ -34,6 +34,9 @@ public struct Conv2dGeometry: Sendable, Equatable {
     public var inputShape: [Int] { [batch, inChannels, height, width] }
     public var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
     public var weightShape: [Int] { [outChannels, inChannels, kernelHeight, kernelWidth] }
+    /// Stride 1 with the output as large as the input ("same" padding): the kernel is then odd,
+    /// `2·padding + 1` on both sides, and each patch row is the input plane shifted.
+    public var isSamePadding: Bool { stride == 1 && outHeight == height && outWidth == width }
     /// Whether the window fits the padded input at least once.
     public var isValid: Bool {
         stride > 0 && padding >= 0 && kernelHeight > 0 && kernelWidth > 0

@@ -31,7 +31,7 @@ extension Kernels {
     /// Lowers an NCHW batch to patch columns: `cols[p, n·Ho·Wo + oh·Wo + ow]`, where
     /// `p = (c·kh + i)·kw + j` indexes the receptive field; padding reads as zero.
     public static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, into cols: UnsafeMutablePointer<Float>) {
-        if g.stride == 1, g.outHeight == g.height, g.outWidth == g.width {
+        if g.isSamePadding {
             im2colSamePadding(x, g, into: cols)
         } else {
             im2colRows(x, g, into: cols)
@@ -155,6 +155,18 @@ extension Kernels {
         }
     }
 
+    /// The adjoint of `im2col`, assigning: `dx` becomes every patch column lifted back onto its
+    /// image (`col2imSamePadding` for stride 1 and same padding, else `col2imAdd` onto zeros).
+    /// `cols` is scratch: it may be overwritten.
+    public static func col2im(_ cols: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, into dx: UnsafeMutablePointer<Float>) {
+        if g.isSamePadding {
+            col2imSamePadding(cols, g, into: dx)
+        } else {
+            dx.update(repeating: 0, count: g.inputShape.reduce(1, *))
+            col2imAdd(cols, g, into: dx)
+        }
+    }
+
     /// The adjoint of `im2colSamePadding`, assigning rather than adding: `dx` becomes the sum of
     /// every patch column lifted back onto its image (`col2imAdd` onto zeros, the same terms
     /// added in another order). For stride 1 and "same" padding, so the kernel is odd and its
@@ -163,7 +175,7 @@ extension Kernels {
     /// run, its elements whose column falls outside the image first set to zero in `cols` (which
     /// is scratch: it is overwritten).
     static func col2imSamePadding(_ cols: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, into dx: UnsafeMutablePointer<Float>) {
-        precondition(g.stride == 1 && g.outHeight == g.height && g.outWidth == g.width, "col2imSamePadding: not a same-padding geometry")
+        precondition(g.isSamePadding, "col2imSamePadding: not a same-padding geometry")
         let width = g.width, height = g.height, plane = height * width, columns = g.batch * plane
         let centre = g.padding * g.kernelWidth + g.padding
         // Channel c's patch rows add onto channel c's input planes only: parts own channels.
@@ -504,8 +516,7 @@ extension Kernels {
         let plane = g.outHeight * g.outWidth
         let inputStride = g.inChannels * g.height * g.width
         let weightCount = g.weightShape.reduce(1, *)
-        // Written chunk by chunk in the pipelines: by col2imSamePadding, or zeroed just before
-        // col2imAdd adds onto it.
+        // Written chunk by chunk in the pipelines, by col2im.
         var dx = needInput ? Tensor(shape: g.inputShape, scalars: uninitializedFloats(g.inputShape.reduce(1, *))) : nil
         // Each part's weight and bias gradient sums, [dW | db].
         let partials = x.scalars.withUnsafeBufferPointer { px in
@@ -543,12 +554,7 @@ extension Kernels {
                                 transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
                                 a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
                                 c: pc.baseAddress!, ldc: columns)
-                            if g.stride == 1, g.outHeight == g.height, g.outWidth == g.width {
-                                col2imSamePadding(pc.baseAddress!, sub, into: pdx + start * inputStride)
-                            } else {
-                                (pdx + start * inputStride).update(repeating: 0, count: sub.batch * inputStride)
-                                col2imAdd(pc.baseAddress!, sub, into: pdx + start * inputStride)
-                            }
+                            col2im(pc.baseAddress!, sub, into: pdx + start * inputStride)
                         }
                     }
                 }

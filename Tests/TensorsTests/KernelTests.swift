@@ -146,6 +146,10 @@ import Testing
         let left = zip(lowered, columns.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         let right = zip(x.scalars, lifted).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         #expect(abs(left - right) < 1e-3 * max(1, abs(left)))
+        // The assigning col2im, over whatever was there before: col2imAdd onto zeros.
+        var scratch = columns.scalars, assigned = [Float](repeating: .nan, count: x.count)
+        scratch.withUnsafeMutableBufferPointer { pc in assigned.withUnsafeMutableBufferPointer { Kernels.col2im(pc.baseAddress!, g, into: $0.baseAddress!) } }
+        #expect(zip(assigned, lifted).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
     }
 
     @Test func poolingMatchesReference() {
