@@ -20,7 +20,9 @@ base=$(mktemp -d /tmp/gauntlet-slurm.XXXXXX)
 state="$base/s"          # short: Slurm's socket paths must stay under 108 bytes
 work="$base/work"
 stop() {
+  local code=$?
   scripts/slurm-local.sh stop "$state" || true
+  if [ "$code" -eq 0 ]; then rm -rf "$base"; else echo "check-slurm: kept $base for inspection" >&2; fi
 }
 trap stop EXIT
 # Without kill_invalid_depend, as on many clusters (check 3 needs that).

@@ -3,9 +3,15 @@ import Foundation
 import Tensors
 import Testing
 
-@Suite struct RegressionDatasetTests {
+@Suite final class RegressionDatasetTests {
+    /// One folder per test, removed with the suite instance when the test ends.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-regression-\(UUID().uuidString)")
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
     func write(_ text: String, name: String = UUID().uuidString) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name).csv").path
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("\(name).csv").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
