@@ -32,6 +32,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CProcessControl"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        // Gauntlet's own AVX-512 matrix kernels (imported by Tensors/BLAS+MicroKernels.swift):
+        // optimised in debug builds too, which run the tests through them.
+        .target(name: "CMicroKernels", cSettings: [.unsafeFlags(["-O2"])]),
 
         // MARK: - Light modules (no C)
         .target(name: "Spec", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"], swiftSettings: swiftSettings),
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "Reporting", exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: - Engine
-        .target(name: "Tensors", dependencies: ["CBLAS", "CProcessControl"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CMicroKernels", "CProcessControl"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Layers", dependencies: ["Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Perturbations", dependencies: ["Tensors", "Layers", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Evaluation", dependencies: ["Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),

@@ -1,15 +1,48 @@
+import Foundation
 import Tensors
 
 /// A trainable tensor with its gradient from the last backward pass.
 public final class Parameter {
     /// The state-dict suffix of this parameter inside its layer (`weight`, `bias`, …).
     public let name: String
-    public var value: Tensor
+    /// Any change, in place (an optimizer's step) or by assignment, drops the cached transpose.
+    public var value: Tensor {
+        didSet { transposeCache.clear() }
+    }
     public var gradient: Tensor?
+    private let transposeCache = TransposeCache()
 
     public init(name: String, value: Tensor) {
         self.name = name
         self.value = value
+    }
+
+    /// The value (a matrix) transposed, computed once per value: every forward pass between two
+    /// optimizer steps (or of an evaluation) shares it, whichever thread asks first.
+    public func transposedValue() -> Tensor {
+        transposeCache.value { Kernels.transposed(value) }
+    }
+}
+
+/// A value computed at most once until cleared, under a lock (the sample parts of one pass
+/// ask for it from several threads at once).
+private final class TransposeCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cached: Tensor?
+
+    func value(_ compute: () -> Tensor) -> Tensor {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached { return cached }
+        let value = compute()
+        cached = value
+        return value
+    }
+
+    func clear() {
+        lock.lock()
+        cached = nil
+        lock.unlock()
     }
 }
 

@@ -60,6 +60,10 @@ public final class Linear: Layer {
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         let w = context.variable(for: weight)
         let b = bias.map { context.variable(for: $0) }
-        return input.linear(weight: w, bias: b)
+        // The product reads the weight transposed where that is the faster layout, except in
+        // training, where the weight changes at every step: a transpose per step costs about
+        // what the faster product saves.
+        let transposed = Kernels.linearTakesTransposedWeight && context.mode != .training
+        return input.linear(weight: w, bias: b, transposedWeight: transposed ? weight.transposedValue() : nil)
     }
 }

@@ -134,7 +134,7 @@ public struct ExperimentRunner {
         BLAS.setThreadCount(threadsPerJob)
         let provenance = Provenance.current(specFile: grid.document.file)
         let shardText = shard == .all ? "" : ", shard \(shard.index)/\(shard.count): \(mine.count) of them"
-        log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText); \(jobs) job(s) × \(provenance.blasThreads) BLAS thread(s), \(provenance.blasCore) kernels")
+        log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText); \(jobs) job(s) × \(provenance.blasThreads) BLAS thread(s); products: \(provenance.blasCore)")
         if skipped > 0 { log("\(skipped) trial(s) already complete in \(experimentDirectory)/cells, not rerun") }
 
         // Worker processes load their own data: here it is only checked, so that a missing or

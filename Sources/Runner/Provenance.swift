@@ -38,7 +38,7 @@ public struct Provenance: Sendable {
         let formatter = ISO8601DateFormatter()
         return Provenance(
             gitCommit: commit, host: ProcessInfo.processInfo.hostName, created: formatter.string(from: Date()),
-            blasCore: BLAS.coreName, blasConfiguration: BLAS.configuration, blasThreads: BLAS.threadCount,
+            blasCore: BLAS.kernelName, blasConfiguration: BLAS.configuration, blasThreads: BLAS.threadCount,
             operatingSystem: ProcessInfo.processInfo.operatingSystemVersionString,
             cpuModel: cpuModelName, cores: ProcessInfo.processInfo.activeProcessorCount)
     }

@@ -2,10 +2,12 @@ import CBLAS
 
 /// The one door to OpenBLAS: matrix products and the library's configuration.
 ///
-/// Every matrix product and convolution in Gauntlet goes through `sgemm`. The kernels OpenBLAS
-/// uses (its "core type") are fixed when the library loads, from the CPU or from the
-/// `OPENBLAS_CORETYPE` environment variable; results differ in their last bits between core
-/// types and thread counts, so both are recorded with every run.
+/// Every matrix product and convolution in Gauntlet goes through `sgemm`: small products
+/// (B not transposed) through Gauntlet's own AVX-512 kernels where the CPU has them
+/// (`MicroKernels`), the others through OpenBLAS. The kernels OpenBLAS uses (its "core type")
+/// are fixed when the library loads, from the CPU or from the `OPENBLAS_CORETYPE` environment
+/// variable; results differ in their last bits between core types, those kernels and thread
+/// counts, so all are recorded with every run (`kernelName`).
 ///
 /// OpenBLAS itself always runs on one thread: a product is split into one block of rows or
 /// columns per thread of the job (`threadCount`), each an OpenBLAS call on a thread of the
@@ -52,7 +54,8 @@ public enum BLAS {
         }
     }
 
-    /// One OpenBLAS call on the calling thread.
+    /// One product on the calling thread: Gauntlet's AVX-512 kernel for small products with B
+    /// not transposed, `alpha` 1 and `beta` 0 or 1 (`MicroKernels`), else one OpenBLAS call.
     static func sgemmOnThisThread(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -60,10 +63,21 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        if !transposeB, alpha == 1, beta == 0 || beta == 1, MicroKernels.isEnabled, m * n * k <= MicroKernels.largestProduct {
+            MicroKernels.sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                               accumulate: beta == 1, c: c, ldc: ldc)
+            return
+        }
         _ = oneThreadedLibrary
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// What computes the products: OpenBLAS's kernel family, and whether Gauntlet's own
+    /// AVX-512 kernels take the small ones (results differ in their last bits between them).
+    public static var kernelName: String {
+        coreName + (MicroKernels.isEnabled ? " + Gauntlet AVX-512 small-product kernels" : "")
     }
 
     /// The kernel family OpenBLAS selected, for example `Haswell` or `SkylakeX`.

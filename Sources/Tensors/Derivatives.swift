@@ -19,10 +19,12 @@ extension Variable {
     // MARK: - Products
 
     /// `y = x · Wᵀ + b`: x `[N, in]`, weight `[out, in]`, bias `[out]` (PyTorch's `F.linear`).
-    public func linear(weight: Variable, bias: Variable?) -> Variable {
+    /// `transposedWeight`, when given, is the weight's value transposed (`[in, out]`), which
+    /// the forward product then reads (`Kernels.linear`).
+    public func linear(weight: Variable, bias: Variable?, transposedWeight: Tensor? = nil) -> Variable {
         let x = value, w = weight.value
         precondition(x.rank == 2 && w.rank == 2 && x.shape[1] == w.shape[1], "linear: input \(x.shape), weight \(w.shape)")
-        let y = Kernels.linear(x, weight: w, bias: bias?.value)
+        let y = Kernels.linear(x, weight: w, bias: bias?.value, transposedWeight: transposedWeight)
         let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
         return tape.record(y, inputs: inputs) { dy, needed in
             let batch = x.shape[0], inFeatures = x.shape[1], outFeatures = w.shape[0]

@@ -3,13 +3,22 @@
 public enum Kernels {}
 
 extension Kernels {
+    /// Whether `linear` is faster given its weight transposed as well: with Gauntlet's AVX-512
+    /// kernels, which read B as stored (`x · Wᵀ` is then a product with B not transposed).
+    public static var linearTakesTransposedWeight: Bool { MicroKernels.isEnabled }
+
     /// `y[n, o] = Σ_i x[n, i] · w[o, i] + b[o]` through one `sgemm`.
-    /// Shapes: x `[batch, inFeatures]`, w `[outFeatures, inFeatures]`, b `[outFeatures]`.
-    public static func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?) -> Tensor {
+    /// Shapes: x `[batch, inFeatures]`, w `[outFeatures, inFeatures]`, b `[outFeatures]`;
+    /// `transposedWeight`, when given, is w transposed (`[inFeatures, outFeatures]`) and the
+    /// product reads it instead of w.
+    public static func linear(_ x: Tensor, weight w: Tensor, bias b: Tensor?, transposedWeight: Tensor? = nil) -> Tensor {
         let batch = x.shape[0], inFeatures = x.shape[1], outFeatures = w.shape[0]
+        if let transposedWeight {
+            precondition(transposedWeight.shape == [inFeatures, outFeatures], "linear: transposed weight \(transposedWeight.shape), weight \(w.shape)")
+        }
         var y = Tensor(shape: [batch, outFeatures])
         x.scalars.withUnsafeBufferPointer { px in
-            w.scalars.withUnsafeBufferPointer { pw in
+            (transposedWeight ?? w).scalars.withUnsafeBufferPointer { pw in
                 y.scalars.withUnsafeMutableBufferPointer { py in
                     if let b {
                         b.scalars.withUnsafeBufferPointer { pb in
@@ -18,14 +27,33 @@ extension Kernels {
                             }
                         }
                     }
+                    let transposed = transposedWeight != nil
                     BLAS.sgemm(
-                        transposeA: false, transposeB: true, m: batch, n: outFeatures, k: inFeatures,
-                        a: px.baseAddress!, lda: inFeatures, b: pw.baseAddress!, ldb: inFeatures,
+                        transposeA: false, transposeB: !transposed, m: batch, n: outFeatures, k: inFeatures,
+                        a: px.baseAddress!, lda: inFeatures, b: pw.baseAddress!, ldb: transposed ? outFeatures : inFeatures,
                         beta: b == nil ? 0 : 1, c: py.baseAddress!, ldc: outFeatures)
                 }
             }
         }
         return y
+    }
+
+    /// A matrix `[rows, columns]` transposed to `[columns, rows]`.
+    public static func transposed(_ matrix: Tensor) -> Tensor {
+        precondition(matrix.rank == 2, "transposed: shape \(matrix.shape) is not a matrix")
+        let rows = matrix.shape[0], columns = matrix.shape[1]
+        var result = uninitializedFloats(rows * columns)
+        matrix.scalars.withUnsafeBufferPointer { source in
+            result.withUnsafeMutableBufferPointer { destination in
+                guard let from = source.baseAddress, let to = destination.baseAddress else { return }
+                if MicroKernels.isEnabled {
+                    MicroKernels.transpose(rows: rows, columns: columns, from, lds: columns, into: to, ldd: rows)
+                } else {
+                    for i in 0..<rows { for j in 0..<columns { to[j * rows + i] = from[i * columns + j] } }
+                }
+            }
+        }
+        return Tensor(shape: [columns, rows], scalars: result)
     }
 
     /// Lowers an NCHW batch to patch columns: `cols[p, n·Ho·Wo + oh·Wo + ow]`, where
@@ -523,11 +551,17 @@ extension Kernels {
         w.scalars.withUnsafeBufferPointer { pw in
         dx.withUnsafeMutableScalars { pdx in
             forEachChunkPipeline(g) { _, chunk, chunks -> [Float] in
+                // With the AVX-512 kernels, the weight gradient is summed transposed,
+                // dWᵀ[C·kh·kw, O] += cols × dYᵀ (B not transposed, which they need; dYᵀ is the
+                // smaller operand to transpose), and turned back once at the end.
+                let transposed = needParameters && MicroKernels.isEnabled
                 var sums = [Float](repeating: 0, count: needParameters ? weightCount + g.outChannels : 0)
                 var dProduct = uninitializedFloats(g.outChannels * chunk * plane)
                 var cols = uninitializedFloats(g.patchSize * chunk * plane)
+                var dProductT = uninitializedFloats(transposed ? g.outChannels * chunk * plane : 0)
                 sums.withUnsafeMutableBufferPointer { ps in
                 dProduct.withUnsafeMutableBufferPointer { pp in
+                dProductT.withUnsafeMutableBufferPointer { pt in
                 cols.withUnsafeMutableBufferPointer { pc in
                     for index in chunks {
                         let (start, sub) = chunkGeometry(g, chunk: chunk, index: index)
@@ -544,10 +578,18 @@ extension Kernels {
                                 }
                             }
                             im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
-                            BLAS.sgemm(
-                                transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
-                                a: pp.baseAddress!, lda: columns, b: pc.baseAddress!, ldb: columns,
-                                beta: 1, c: dw, ldc: g.patchSize)
+                            if transposed {
+                                MicroKernels.transpose(rows: g.outChannels, columns: columns, pp.baseAddress!, lds: columns,
+                                                       into: pt.baseAddress!, ldd: g.outChannels)
+                                MicroKernels.sgemm(transposeA: false, m: g.patchSize, n: g.outChannels, k: columns,
+                                                   a: pc.baseAddress!, lda: columns, b: pt.baseAddress!, ldb: g.outChannels,
+                                                   accumulate: true, c: dw, ldc: g.outChannels)
+                            } else {
+                                BLAS.sgemm(
+                                    transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
+                                    a: pp.baseAddress!, lda: columns, b: pc.baseAddress!, ldb: columns,
+                                    beta: 1, c: dw, ldc: g.patchSize)
+                            }
                         }
                         if let pdx {
                             BLAS.sgemm(
@@ -557,6 +599,12 @@ extension Kernels {
                             col2im(pc.baseAddress!, sub, into: pdx + start * inputStride)
                         }
                     }
+                    if transposed {
+                        let dwT = Array(ps[0..<weightCount])
+                        MicroKernels.transpose(rows: g.patchSize, columns: g.outChannels, dwT, lds: g.outChannels,
+                                               into: ps.baseAddress!, ldd: g.patchSize)
+                    }
+                }
                 }
                 }
                 }

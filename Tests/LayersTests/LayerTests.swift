@@ -19,6 +19,30 @@ import Testing
         #expect(y.maxAbsDifference(ReferenceKernels.linear(x, weight: layer.weight.value, bias: layer.bias!.value)) < 1e-5)
     }
 
+    /// The transposed weight a linear layer's forward reads is the current one: after an
+    /// optimizer's step in place and after an assignment, the output follows the new weight.
+    @Test func linearForwardFollowsItsWeightThroughStepsAndAssignments() throws {
+        var rng = RandomSource(seed: 3)
+        let layer = try LinearSpec(outFeatures: 20).makeLayer(inputShape: [1, 37], rng: &rng) as! Linear
+        let x = Tensor.normal(shape: [5, 37], using: &rng)
+        func output() -> Tensor {
+            let tape = Tape()
+            var context = ForwardContext(tape: tape, mode: .inference, rng: rng)
+            return layer.forward(tape.leaf(x), context: &context).value
+        }
+        func expected() -> Tensor { ReferenceKernels.linear(x, weight: layer.weight.value, bias: layer.bias!.value) }
+        #expect(output().maxAbsDifference(expected()) < 1e-5)
+        #expect(layer.weight.transposedValue() == Kernels.transposed(layer.weight.value))
+        let before = output()
+        layer.weight.gradient = Tensor.normal(shape: layer.weight.value.shape, using: &rng)
+        AdamSpec(lr: 0.1).makeOptimizer().step([layer.weight])
+        #expect(output().maxAbsDifference(before) > 0.01)
+        #expect(output().maxAbsDifference(expected()) < 1e-5)
+        layer.weight.value = Tensor.normal(shape: layer.weight.value.shape, using: &rng)
+        #expect(output().maxAbsDifference(expected()) < 1e-5)
+        #expect(layer.weight.transposedValue() == Kernels.transposed(layer.weight.value))
+    }
+
     @Test func conv2dInitialisationBoundUsesFanIn() throws {
         var rng = RandomSource(seed: 2)
         let layer = try Conv2dSpec(outChannels: 8, kernelSize: 3).makeLayer(inputShape: [1, 4, 6, 6], rng: &rng) as! Conv2d

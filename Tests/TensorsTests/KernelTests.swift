@@ -70,6 +70,20 @@ import Testing
         let b = Tensor.normal(shape: [3], using: &rng)
         #expect(Kernels.linear(x, weight: w, bias: b).maxAbsDifference(ReferenceKernels.linear(x, weight: w, bias: b)) < 1e-5)
         #expect(Kernels.linear(x, weight: w, bias: nil).maxAbsDifference(ReferenceKernels.linear(x, weight: w, bias: nil)) < 1e-5)
+        // Given the weight transposed too, the product reads that instead.
+        let transposed = Kernels.transposed(w)
+        #expect(transposed.shape == [7, 3])
+        for o in 0..<3 {
+            for i in 0..<7 { #expect(transposed.scalars[i * 3 + o] == w.scalars[o * 7 + i]) }
+        }
+        for bias in [b, nil] {
+            #expect(Kernels.linear(x, weight: w, bias: bias, transposedWeight: transposed)
+                .maxAbsDifference(ReferenceKernels.linear(x, weight: w, bias: bias)) < 1e-5)
+        }
+        // Larger than a tile, with a weight whose transpose is then read wrongly if mislaid.
+        let wide = Tensor.normal(shape: [67, 300], using: &rng), batch = Tensor.normal(shape: [33, 300], using: &rng)
+        #expect(Kernels.linear(batch, weight: wide, bias: nil, transposedWeight: Kernels.transposed(wide))
+            .maxAbsDifference(ReferenceKernels.linear(batch, weight: wide, bias: nil)) < 1e-4)
     }
 
     @Test(arguments: geometries) func conv2dMatchesReference(g: Conv2dGeometry) {
@@ -95,6 +109,43 @@ import Testing
             let right = zip(x.scalars, dx.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
             #expect(abs(left - right) < 1e-4 * max(1, abs(left)), "\(left) against \(right)")
         }
+    }
+
+    /// Weight and bias gradients against their sums written out in Double, over the test
+    /// geometries and one whose pipelines each add up several chunks.
+    @Test(arguments: geometries + [Conv2dGeometry(batch: 20, inChannels: 32, height: 10, width: 10, outChannels: 8,
+                                                  kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)])
+    func convolutionParameterGradientsAreTheirSums(g: Conv2dGeometry) {
+        var rng = RandomSource(seed: 6)
+        let w = Tensor.normal(shape: g.weightShape, using: &rng), dy = Tensor.normal(shape: g.outputShape, using: &rng)
+        let x = Tensor.normal(shape: g.inputShape, using: &rng)
+        let gradients = Kernels.conv2dBackward(dy, input: x, weight: w, geometry: g, needInput: false, needParameters: true)
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        var dw = [Double](repeating: 0, count: w.count), db = [Double](repeating: 0, count: g.outChannels)
+        for n in 0..<g.batch {
+            for o in 0..<g.outChannels {
+                for y in 0..<oh {
+                    for xo in 0..<ow {
+                        let d = Double(dy.scalars[((n * g.outChannels + o) * oh + y) * ow + xo])
+                        db[o] += d
+                        for c in 0..<g.inChannels {
+                            for i in 0..<g.kernelHeight {
+                                for j in 0..<g.kernelWidth {
+                                    let iy = y * g.stride - g.padding + i, ix = xo * g.stride - g.padding + j
+                                    guard iy >= 0, iy < g.height, ix >= 0, ix < g.width else { continue }
+                                    dw[((o * g.inChannels + c) * g.kernelHeight + i) * g.kernelWidth + j] +=
+                                        d * Double(x.scalars[((n * g.inChannels + c) * g.height + iy) * g.width + ix])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let scale = dw.map(abs).max()!
+        #expect(zip(gradients.weight!.scalars, dw).allSatisfy { abs(Double($0) - $1) <= 1e-5 * scale })
+        #expect(zip(gradients.bias!.scalars, db).allSatisfy { abs(Double($0) - $1) <= 1e-5 * max(1, abs($1)) })
+        #expect(gradients.input == nil)
     }
 
     @Test func samePaddingPatchesAreBitForBitTheRowByRowOnes() {

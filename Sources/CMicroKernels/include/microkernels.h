@@ -1,0 +1,25 @@
+#ifndef GAUNTLET_MICROKERNELS_H
+#define GAUNTLET_MICROKERNELS_H
+
+#include <stddef.h>
+
+/// 1 when this CPU and operating system run AVX-512F and AVX-512DQ code, else 0: the kernels
+/// below may only be called when it is 1.
+int gauntlet_avx512_supported(void);
+
+/// `C = A·B` (`accumulate` 0) or `C += A·B` (1) for an `m×k` matrix A and a row-major `k×n`
+/// matrix B: `C[i·ldc + j] (+)= Σ_p A[i·a_row + p·a_col] · B[p·ldb + j]`. A's strides let it
+/// be row-major (`a_row = lda, a_col = 1`) or transposed (`a_row = 1, a_col = lda`) with no
+/// copy. Every element's sum is taken with fused multiply-adds in increasing `p`, onto C's old
+/// value when accumulating: the result does not depend on how C is split into blocks.
+/// AVX-512F only (`gauntlet_avx512_supported`).
+void gauntlet_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                    const float *a, ptrdiff_t a_row, ptrdiff_t a_col,
+                    const float *b, ptrdiff_t ldb,
+                    float *c, ptrdiff_t ldc, int accumulate);
+
+/// `dst[j·ldd + i] = src[i·lds + j]` for `i < rows`, `j < columns`: the transpose of a row-major
+/// `rows×columns` block, 16×16 tiles at a time. AVX-512F only.
+void gauntlet_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd);
+
+#endif

@@ -1,0 +1,166 @@
+// Matrix products for the small shapes of convolutions and layers (a few hundred rows and
+// columns), where OpenBLAS's packing of both operands costs a large share of each call.
+//
+// One register tile of C, MR rows by NV vectors of 16 columns, is summed over the k terms:
+// per term, NV vectors of B's row are loaded and each of A's MR values is broadcast against
+// them (MR·NV fused multiply-adds, at most 8·3 = 24 accumulators in registers). Neither
+// operand is packed: B's rows are read in place (a tile's rows stay in the L1/L2 caches while
+// every row panel of A passes over them) and A's values are broadcast from wherever its
+// strides put them. k is cut into blocks of KC terms, each block's sums added onto C.
+#include "microkernels.h"
+
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+#define INLINE static inline __attribute__((always_inline))
+
+enum { KC = 256, MR = 8, NV = 3, NR = 16 * NV };
+
+int gauntlet_avx512_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+}
+
+// One `rows × 16·vectors` tile of C (rows ≤ MR, vectors ≤ NV, compile-time constants once
+// inlined). At the matrices' `edge`, vector v's lanes are limited to `masks[v]` (loads and
+// stores: a masked-off lane is never touched, even where its address lies outside the
+// matrices); inside, every lane is used, with plain loads and stores.
+AVX512 INLINE void tile(const int rows, const int vectors, const int edge, ptrdiff_t k,
+                        const float *a, ptrdiff_t a_row, ptrdiff_t a_col,
+                        const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                        const __mmask16 *masks, int accumulate) {
+    __m512 sum[MR][NV];
+    for (int r = 0; r < rows; r++) {
+        for (int v = 0; v < vectors; v++) {
+            const float *at = c + r * ldc + 16 * v;
+            sum[r][v] = !accumulate ? _mm512_setzero_ps() : edge ? _mm512_maskz_loadu_ps(masks[v], at) : _mm512_loadu_ps(at);
+        }
+    }
+    for (ptrdiff_t p = 0; p < k; p++) {
+        const float *bp = b + p * ldb, *ap = a + p * a_col;
+        __m512 row[NV];
+        for (int v = 0; v < vectors; v++) {
+            row[v] = edge ? _mm512_maskz_loadu_ps(masks[v], bp + 16 * v) : _mm512_loadu_ps(bp + 16 * v);
+        }
+        for (int r = 0; r < rows; r++) {
+            const __m512 value = _mm512_set1_ps(ap[r * a_row]);
+            for (int v = 0; v < vectors; v++) sum[r][v] = _mm512_fmadd_ps(value, row[v], sum[r][v]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        for (int v = 0; v < vectors; v++) {
+            float *at = c + r * ldc + 16 * v;
+            if (edge) {
+                _mm512_mask_storeu_ps(at, masks[v], sum[r][v]);
+            } else {
+                _mm512_storeu_ps(at, sum[r][v]);
+            }
+        }
+    }
+}
+
+// A tile of `rows` rows (a constant): a full one inside the matrices, else one of 1 to NV
+// vectors with masks.
+#define TILE_ROWS(rows)                                                                                 \
+    if (!edge) {                                                                                        \
+        tile(rows, NV, 0, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c);                   \
+    } else {                                                                                            \
+        switch (vectors) {                                                                              \
+        case 1: tile(rows, 1, 1, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c); break;     \
+        case 2: tile(rows, 2, 1, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c); break;     \
+        default: tile(rows, NV, 1, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c); break;   \
+        }                                                                                               \
+    }
+
+// The lanes of a vector whose first lane is column `first` that fall in columns 0..<n.
+static inline __mmask16 lanes_inside(ptrdiff_t first, ptrdiff_t n) {
+    const ptrdiff_t from = first < 0 ? -first : 0, to = n - first < 16 ? n - first : 16;
+    return to <= from ? 0 : (__mmask16)(((1u << to) - 1) & ~((1u << from) - 1));
+}
+
+AVX512 void gauntlet_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                           const float *a, ptrdiff_t a_row, ptrdiff_t a_col,
+                           const float *b, ptrdiff_t ldb,
+                           float *c, ptrdiff_t ldc, int accumulate) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (!accumulate) {
+            for (ptrdiff_t i = 0; i < m; i++) {
+                for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = 0;
+            }
+        }
+        return;
+    }
+    // When every row of B starts at the same offset within a 64-byte line, the column tiles
+    // start `lead` columns before column 0 (those lanes masked off), so that no load of B
+    // straddles two cache lines.
+    const ptrdiff_t lead = ldb % 16 == 0 ? (ptrdiff_t)(((size_t)b / sizeof(float)) % 16) : 0;
+    for (ptrdiff_t p0 = 0; p0 < k; p0 += KC) {
+        const ptrdiff_t kc = k - p0 < KC ? k - p0 : KC;
+        const int sum_onto_c = accumulate || p0 > 0;
+        // Column tiles outside, row panels inside: a tile of B is reused by every panel of A.
+        for (ptrdiff_t j = -lead; j < n; j += NR) {
+            const int vectors = (int)((n - j < NR ? n - j : NR) + 15) / 16;
+            __mmask16 masks[NV];
+            for (int v = 0; v < NV; v++) masks[v] = lanes_inside(j + 16 * v, n);
+            const int edge = j < 0 || j + NR > n;
+            const float *bp = b + p0 * ldb + j;
+            for (ptrdiff_t i = 0; i < m;) {
+                const float *ap = a + i * a_row + p0 * a_col;
+                float *cp = c + i * ldc + j;
+                const ptrdiff_t left = m - i;
+                if (left >= 8) {
+                    TILE_ROWS(8) i += 8;
+                } else if (left >= 4) {
+                    TILE_ROWS(4) i += 4;
+                } else if (left >= 2) {
+                    TILE_ROWS(2) i += 2;
+                } else {
+                    TILE_ROWS(1) i += 1;
+                }
+            }
+        }
+    }
+}
+
+// The transpose of one 16×16 block held in 16 registers, in four rounds of lane shuffles.
+AVX512 INLINE void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {   // 2×2 blocks of single elements
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {   // pairs of elements
+        for (int h = 0; h < 2; h++) {
+            const __m512d low = _mm512_castps_pd(t[i + h]), high = _mm512_castps_pd(t[i + h + 2]);
+            r[i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(low, high));
+            r[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(low, high));
+        }
+    }
+    for (int i = 0; i < 16; i += 8) {   // 128-bit lanes: quarters 0 and 2, 1 and 3 of the rows
+        for (int h = 0; h < 4; h++) {
+            t[i + h] = _mm512_shuffle_f32x4(r[i + h], r[i + h + 4], 0x88);
+            t[i + h + 4] = _mm512_shuffle_f32x4(r[i + h], r[i + h + 4], 0xdd);
+        }
+    }
+    for (int h = 0; h < 8; h++) {       // 256-bit halves
+        r[h] = _mm512_shuffle_f32x4(t[h], t[h + 8], 0x88);
+        r[h + 8] = _mm512_shuffle_f32x4(t[h], t[h + 8], 0xdd);
+    }
+}
+
+AVX512 void gauntlet_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd) {
+    for (ptrdiff_t i0 = 0; i0 < rows; i0 += 16) {
+        const ptrdiff_t height = rows - i0 < 16 ? rows - i0 : 16;
+        for (ptrdiff_t j0 = 0; j0 < columns; j0 += 16) {
+            const ptrdiff_t width = columns - j0 < 16 ? columns - j0 : 16;
+            const __mmask16 load = (__mmask16)((1u << width) - 1), store = (__mmask16)((1u << height) - 1);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) {
+                r[i] = i < height ? _mm512_maskz_loadu_ps(load, src + (i0 + i) * lds + j0) : _mm512_setzero_ps();
+            }
+            transpose16(r);
+            for (int j = 0; j < width; j++) _mm512_mask_storeu_ps(dst + (j0 + j) * ldd + i0, store, r[j]);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import CMicroKernels
+import Foundation
+
+/// Gauntlet's own AVX-512 matrix products for small shapes (`Sources/CMicroKernels`), the door
+/// to them as `BLAS.swift` is to OpenBLAS.
+///
+/// At the shapes of the layers (tens to hundreds of rows and columns per thread), OpenBLAS
+/// spends a large share of each call packing both operands into its own layouts; these
+/// kernels read both in place and keep a tile of C in registers, and are measured faster there
+/// (`gauntlet-bench --kernels`); at large shapes OpenBLAS's cache blocking wins. Every element's
+/// sum is taken in increasing order of the inner index, so a product's result does not depend on
+/// how it is split into blocks or threads.
+enum MicroKernels {
+    /// Whether products go through these kernels: the CPU runs AVX-512F and AVX-512DQ and
+    /// `GAUNTLET_MICROKERNELS` is not `0`.
+    static let isEnabled: Bool =
+        gauntlet_avx512_supported() != 0 && ProcessInfo.processInfo.environment["GAUNTLET_MICROKERNELS"] != "0"
+
+    /// Products of at most this many multiply-adds (per thread) take these kernels, larger ones
+    /// OpenBLAS.
+    static let largestProduct = 1 << 27
+
+    /// `C (+)= op(A)·B`, as `BLAS.sgemm` with `alpha` 1, B not transposed and `accumulate` for
+    /// `beta` 1. Only when `isEnabled`.
+    static func sgemm(transposeA: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        precondition(isEnabled, "MicroKernels.sgemm: AVX-512 kernels not enabled")
+        gauntlet_sgemm(m, n, k, a, transposeA ? 1 : lda, transposeA ? lda : 1, b, ldb, c, ldc, accumulate ? 1 : 0)
+    }
+
+    /// `destination[j·ldd + i] = source[i·lds + j]` for a `rows×columns` block. Only when `isEnabled`.
+    static func transpose(rows: Int, columns: Int, _ source: UnsafePointer<Float>, lds: Int,
+                          into destination: UnsafeMutablePointer<Float>, ldd: Int) {
+        precondition(isEnabled, "MicroKernels.transpose: AVX-512 kernels not enabled")
+        gauntlet_transpose(rows, columns, source, lds, destination, ldd)
+    }
+}

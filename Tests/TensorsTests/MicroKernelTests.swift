@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import Tensors
+
+/// Gauntlet's AVX-512 products and transpose against sums written out element by element.
+@Suite(.enabled(if: MicroKernels.isEnabled, "the CPU has no AVX-512F")) struct MicroKernelTests {
+    /// On a CPU with AVX-512 (the machines the benchmarks and CI run on) the kernels are on,
+    /// so every other test of products and layers goes through them.
+    @Test func enabledWhereverTheCPUHasAVX512() {
+        #expect(MicroKernels.isEnabled == BLAS.cpuSupportsAVX512)
+        #expect(BLAS.kernelName.hasSuffix("AVX-512 small-product kernels"))
+    }
+
+    /// Every shape around the tile sizes (8 rows; 16, 32 and 48 columns; blocks of 256 terms),
+    /// A as stored and transposed, C overwritten and added onto, strides wider than the
+    /// matrices, B's rows at every offset in a cache line (with a row stride of whole lines the
+    /// column tiles start before column 0): each element equal bit for bit to its fused
+    /// multiply-adds taken in order of the inner index (onto C's old value when adding), and
+    /// C's spare columns left alone.
+    @Test func productsAreTheOrderedFusedSums() {
+        var rng = RandomSource(seed: 5)
+        var checked = 0
+        for m in [1, 2, 3, 7, 8, 9, 13, 21] {
+            for n in [1, 15, 16, 17, 33, 48, 50, 97] {
+                for k in [0, 1, 5, 256, 300, 513] where m * n * k <= 300_000 || k < 10 {
+                    for (transposeA, ldb) in [(false, n + 3), (true, (n + 15) / 16 * 16 + 16)] {
+                        let (aRows, aColumns) = transposeA ? (k, m) : (m, k)
+                        let lda = aColumns + 2, ldc = n + 1, offset = Int(rng.next() % 16)
+                        let a = (0..<max(1, aRows * lda)).map { _ in rng.nextUnitFloat() - 0.5 }
+                        let stored = (0..<max(1, k * ldb + offset)).map { _ in rng.nextUnitFloat() - 0.5 }
+                        let b = Array(stored[offset...])
+                        let c0 = (0..<m * ldc).map { _ in rng.nextUnitFloat() }
+                        for accumulate in [false, true] {
+                            var c = c0
+                            stored.withUnsafeBufferPointer { pb in
+                                MicroKernels.sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: pb.baseAddress! + offset,
+                                                   ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc)
+                            }
+                            var wrong = 0
+                            for i in 0..<m {
+                                for j in 0..<n {
+                                    var sum: Float = accumulate ? c0[i * ldc + j] : 0
+                                    for p in 0..<k {
+                                        sum.addProduct(transposeA ? a[p * lda + i] : a[i * lda + p], b[p * ldb + j])
+                                    }
+                                    if sum.bitPattern != c[i * ldc + j].bitPattern { wrong += 1 }
+                                }
+                                if c[i * ldc + n..<i * ldc + ldc] != c0[i * ldc + n..<i * ldc + ldc] { wrong += 1 }
+                            }
+                            #expect(wrong == 0, "\(m)×\(n)×\(k) transposeA \(transposeA) ldb \(ldb) offset \(offset) accumulate \(accumulate)")
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 600)
+    }
+
+    /// `BLAS.sgemm` sends small products with B as stored, alpha 1 and beta 0 or 1 here: the
+    /// same bits as the kernel called directly, however the product is split over threads.
+    @Test func smallProductsGoThroughTheKernel() {
+        var rng = RandomSource(seed: 8)
+        let m = 64, n = 784, k = 288
+        let a = (0..<m * k).map { _ in rng.nextUnitFloat() - 0.5 }, b = (0..<k * n).map { _ in rng.nextUnitFloat() - 0.5 }
+        for beta: Float in [0, 1] {
+            let c0 = (0..<m * n).map { _ in rng.nextUnitFloat() }
+            var viaBLAS = c0, direct = c0
+            BLAS.sgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, beta: beta, c: &viaBLAS, ldc: n)
+            MicroKernels.sgemm(transposeA: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, accumulate: beta == 1, c: &direct, ldc: n)
+            #expect(viaBLAS.map(\.bitPattern) == direct.map(\.bitPattern))
+        }
+    }
+
+    @Test func transposeCoversEveryElementAndNothingElse() {
+        var rng = RandomSource(seed: 9)
+        for rows in [1, 5, 16, 17, 40] {
+            for columns in [1, 3, 16, 31, 64] {
+                let lds = columns + 2, ldd = rows + 3
+                let source = (0..<rows * lds).map { _ in rng.nextUnitFloat() }
+                var destination = [Float](repeating: -1, count: columns * ldd)
+                MicroKernels.transpose(rows: rows, columns: columns, source, lds: lds, into: &destination, ldd: ldd)
+                var wrong = 0
+                for j in 0..<columns {
+                    for i in 0..<ldd where destination[j * ldd + i] != (i < rows ? source[i * lds + j] : -1) { wrong += 1 }
+                }
+                #expect(wrong == 0, "\(rows)×\(columns)")
+            }
+        }
+    }
+}
