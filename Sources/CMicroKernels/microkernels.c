@@ -164,3 +164,34 @@ AVX512 void gauntlet_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *s
         }
     }
 }
+
+// SplitMix64's finaliser on eight counters at once (64-bit multiplies: AVX-512DQ).
+__attribute__((target("avx512f,avx512dq"))) INLINE __m512i splitmix_finalise(__m512i z) {
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ULL));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), _mm512_set1_epi64((long long)0x94d049bb133111ebULL));
+    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+__attribute__((target("avx512f,avx512dq"))) void gauntlet_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, float *out) {
+    const uint64_t golden = 0x9e3779b97f4a7c15ULL;
+    const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i step = _mm512_set1_epi64((long long)(16 * golden));
+    // Lane l of `low` holds the counter of element first + l, of `high` first + 8 + l.
+    __m512i low = _mm512_add_epi64(_mm512_set1_epi64((long long)(key + ((uint64_t)first + 1) * golden)),
+                                   _mm512_mullo_epi64(lanes, _mm512_set1_epi64((long long)golden)));
+    __m512i high = _mm512_add_epi64(low, _mm512_set1_epi64((long long)(8 * golden)));
+    const __m512 scale = _mm512_set1_ps(1.0f / 16777216.0f), threshold = _mm512_set1_ps(p), kept = _mm512_set1_ps(keep);
+    for (ptrdiff_t i = 0; i < count; i += 16) {
+        // The top 24 bits of each output, exactly as floats.
+        const __m256 u0 = _mm512_cvtepi64_ps(_mm512_srli_epi64(splitmix_finalise(low), 40));
+        const __m256 u1 = _mm512_cvtepi64_ps(_mm512_srli_epi64(splitmix_finalise(high), 40));
+        const __m512 u = _mm512_mul_ps(_mm512_insertf32x8(_mm512_castps256_ps512(u0), u1, 1), scale);
+        // 0 where u < p, keep elsewhere (a NaN p keeps everything: the comparison is false).
+        const __mmask16 dropped = _mm512_cmp_ps_mask(u, threshold, _CMP_LT_OQ);
+        const __m512 values = _mm512_maskz_mov_ps((__mmask16)~dropped, kept);
+        const ptrdiff_t left = count - i;
+        _mm512_mask_storeu_ps(out + i, left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1), values);
+        low = _mm512_add_epi64(low, step);
+        high = _mm512_add_epi64(high, step);
+    }
+}

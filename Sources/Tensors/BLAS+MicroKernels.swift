@@ -11,8 +11,8 @@ import Foundation
 /// sum is taken in increasing order of the inner index, so a product's result does not depend on
 /// how it is split into blocks or threads.
 enum MicroKernels {
-    /// Whether products go through these kernels: the CPU runs AVX-512F and AVX-512DQ and
-    /// `GAUNTLET_MICROKERNELS` is not `0`.
+    /// Whether products (and dropout masks) go through these kernels: the CPU runs AVX-512F and
+    /// AVX-512DQ and `GAUNTLET_MICROKERNELS` is not `0`.
     static let isEnabled: Bool =
         gauntlet_avx512_supported() != 0 && ProcessInfo.processInfo.environment["GAUNTLET_MICROKERNELS"] != "0"
 
@@ -26,6 +26,13 @@ enum MicroKernels {
                       b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
         precondition(isEnabled, "MicroKernels.sgemm: AVX-512 kernels not enabled")
         gauntlet_sgemm(m, n, k, a, transposeA ? 1 : lda, transposeA ? lda : 1, b, ldb, c, ldc, accumulate ? 1 : 0)
+    }
+
+    /// The elements `range` of the dropout mask with `key` (`RandomSource.dropoutMaskElement`,
+    /// bit for bit), written to `out`. Only when `isEnabled`.
+    static func dropoutMask(key: UInt64, elements range: Range<Int>, p: Float, keep: Float, into out: UnsafeMutablePointer<Float>) {
+        precondition(isEnabled, "MicroKernels.dropoutMask: AVX-512 kernels not enabled")
+        gauntlet_dropout_mask(key, range.lowerBound, range.count, p, keep, out)
     }
 
     /// `destination[j·ldd + i] = source[i·lds + j]` for a `rows×columns` block. Only when `isEnabled`.

@@ -61,24 +61,37 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 
-    /// A dropout mask of `count` elements: 0 with probability `p`, else `keep`; one
-    /// `nextUnitFloat()` per element, in order, so the same generator gives the same mask as
-    /// drawing them one by one.
+    /// A dropout mask of `count` elements: 0 with probability `p`, else `keep`. One word of this
+    /// generator is drawn per mask, whatever its size: the key of a SplitMix64 stream whose
+    /// output i decides element i (`dropoutMaskElement`). So any part of a mask can be made
+    /// alone (`elements:`), eight or sixteen elements at a time where the CPU has AVX-512.
     public mutating func dropoutMask(count: Int, p: Float, keep: Float) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { mask, initialized in
-            for i in 0..<count { mask[i] = nextUnitFloat() < p ? 0 : keep }
-            initialized = count
-        }
+        dropoutMask(count: count, p: p, keep: keep, elements: 0..<count)
     }
 
     /// The elements `range` of `dropoutMask(count:p:keep:)`, leaving the generator where
-    /// drawing the whole mask leaves it (the other elements' words are drawn and dropped).
+    /// drawing the whole mask leaves it (one word further).
     public mutating func dropoutMask(count: Int, p: Float, keep: Float, elements range: Range<Int>) -> [Float] {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "dropoutMask: elements \(range) of \(count)")
-        for _ in 0..<range.lowerBound { _ = next() }
-        let mask = dropoutMask(count: range.count, p: p, keep: keep)
-        for _ in range.upperBound..<count { _ = next() }
-        return mask
+        let key = next()
+        return [Float](unsafeUninitializedCapacity: range.count) { mask, initialized in
+            if MicroKernels.isEnabled, let out = mask.baseAddress {
+                MicroKernels.dropoutMask(key: key, elements: range, p: p, keep: keep, into: out)
+            } else {
+                for i in range { mask[i - range.lowerBound] = Self.dropoutMaskElement(key: key, index: i, p: p, keep: keep) }
+            }
+            initialized = range.count
+        }
+    }
+
+    /// Element `index` of the dropout mask with `key`: 0 when the top 24 bits of SplitMix64's
+    /// output `index` from `key`, as a fraction of 2²⁴, are below `p`; else `keep`.
+    public static func dropoutMaskElement(key: UInt64, index: Int, p: Float, keep: Float) -> Float {
+        var z = key &+ (UInt64(index) &+ 1) &* 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        z ^= z >> 31
+        return Float(z >> 40) * (1.0 / 16_777_216.0) < p ? 0 : keep
     }
 
     /// A uniform Float in `[low, high)`.

@@ -68,9 +68,11 @@ import Testing
             #expect(y.scalars.allSatisfy { $0 == 0 || abs($0 - 4 / 3) < 1e-6 })   // survivors scaled by 1/(1−p)
             #expect(run(mode, seed: 1) == y)          // seeded
             #expect(run(mode, seed: 2) != y)
-            // One uniform draw per element, in order: element i is dropped when draw i < p.
+            // One word of the generator per mask, the key of the stream that decides each element.
             var draws = RandomSource(seed: 1)
-            #expect(y.scalars == (0..<10000).map { _ in draws.nextUnitFloat() < 0.25 ? 0 : 1 / (1 - 0.25 as Float) })
+            let key = draws.next()
+            let expected = (0..<10000).map { RandomSource.dropoutMaskElement(key: key, index: $0, p: 0.25, keep: 1 / (1 - 0.25 as Float)) }
+            #expect(y.scalars == expected)
         }
     }
 

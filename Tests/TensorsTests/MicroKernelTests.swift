@@ -72,6 +72,23 @@ import Testing
         }
     }
 
+    /// The vectorised dropout masks are bit for bit their elements' definition, from any first
+    /// element and for any length (sixteen at a time, then a shorter tail), NaN `p` included.
+    @Test func dropoutMasksAreTheirElementsDefinition() {
+        for (key, p) in [(UInt64(1), Float(0.3)), (0xdead_beef_1234_5678, 0.5), (UInt64.max, 0.05), (42, 1), (7, 0), (9, .nan)] {
+            for range in [0..<1, 0..<16, 3..<40, 1000..<1333, 5..<5] {
+                var mask = [Float](repeating: -1, count: range.count + 1)
+                MicroKernels.dropoutMask(key: key, elements: range, p: p, keep: 2.5, into: &mask)
+                let expected = range.map { RandomSource.dropoutMaskElement(key: key, index: $0, p: p, keep: 2.5) }
+                #expect(Array(mask.prefix(range.count)) == expected && mask.last == -1, "key \(key) p \(p) \(range)")
+            }
+        }
+        // Known values: SplitMix64 from 0 gives 0xe220a8397b1dcdaf first, whose top 24 bits are
+        // 14819496, 0.883 of 2²⁴.
+        #expect(RandomSource.dropoutMaskElement(key: 0, index: 0, p: 0.88, keep: 1) == 1)
+        #expect(RandomSource.dropoutMaskElement(key: 0, index: 0, p: 0.89, keep: 1) == 0)
+    }
+
     @Test func transposeCoversEveryElementAndNothingElse() {
         var rng = RandomSource(seed: 9)
         for rows in [1, 5, 16, 17, 40] {

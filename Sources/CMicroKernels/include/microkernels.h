@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 /// 1 when this CPU and operating system run AVX-512F and AVX-512DQ code, else 0: the kernels
 /// below may only be called when it is 1.
 int gauntlet_avx512_supported(void);
@@ -21,5 +23,11 @@ void gauntlet_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 /// `dst[j·ldd + i] = src[i·lds + j]` for `i < rows`, `j < columns`: the transpose of a row-major
 /// `rows×columns` block, 16×16 tiles at a time. AVX-512F only.
 void gauntlet_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd);
+
+/// Elements `first ..< first + count` of a dropout mask: element i is 0 when
+/// `(float)(z_i >> 40) · 2⁻²⁴ < p`, else `keep`, where `z_i` is output i (from 0) of SplitMix64
+/// started at `key`, that is the SplitMix64 finaliser of `key + (i + 1) · 0x9e3779b97f4a7c15`.
+/// Written to `out[0 ..< count]`, sixteen elements per vector. AVX-512F/DQ only.
+void gauntlet_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, float *out);
 
 #endif
