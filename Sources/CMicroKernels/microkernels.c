@@ -11,6 +11,9 @@
 
 #include <immintrin.h>
 
+// Elementwise kernels must round every product and sum as the Swift loops they stand for do.
+#pragma STDC FP_CONTRACT OFF
+
 #define AVX512 __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
 
@@ -193,5 +196,25 @@ __attribute__((target("avx512f,avx512dq"))) void gauntlet_dropout_mask(uint64_t 
         _mm512_mask_storeu_ps(out + i, left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1), values);
         low = _mm512_add_epi64(low, step);
         high = _mm512_add_epi64(high, step);
+    }
+}
+
+AVX512 void gauntlet_adam_update(ptrdiff_t count, float *theta, const float *gradient, float *m, float *v,
+                                 float beta1, float beta2, float eps, float decay, float step, float root_correction) {
+    const __m512 b1 = _mm512_set1_ps(beta1), c1 = _mm512_set1_ps(1.0f - beta1);
+    const __m512 b2 = _mm512_set1_ps(beta2), c2 = _mm512_set1_ps(1.0f - beta2);
+    const __m512 e = _mm512_set1_ps(eps), d = _mm512_set1_ps(decay), s = _mm512_set1_ps(step), r = _mm512_set1_ps(root_correction);
+    for (ptrdiff_t i = 0; i < count; i += 16) {
+        const ptrdiff_t left = count - i;
+        const __mmask16 lanes = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        const __m512 t = _mm512_maskz_loadu_ps(lanes, theta + i);
+        __m512 g = _mm512_maskz_loadu_ps(lanes, gradient + i);
+        if (decay != 0) g = _mm512_add_ps(g, _mm512_mul_ps(d, t));
+        const __m512 mi = _mm512_add_ps(_mm512_mul_ps(b1, _mm512_maskz_loadu_ps(lanes, m + i)), _mm512_mul_ps(c1, g));
+        const __m512 vi = _mm512_add_ps(_mm512_mul_ps(b2, _mm512_maskz_loadu_ps(lanes, v + i)), _mm512_mul_ps(_mm512_mul_ps(c2, g), g));
+        const __m512 denominator = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(vi), r), e);
+        _mm512_mask_storeu_ps(m + i, lanes, mi);
+        _mm512_mask_storeu_ps(v + i, lanes, vi);
+        _mm512_mask_storeu_ps(theta + i, lanes, _mm512_sub_ps(t, _mm512_div_ps(_mm512_mul_ps(s, mi), denominator)));
     }
 }

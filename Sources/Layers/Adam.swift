@@ -74,28 +74,12 @@ public final class Adam: Optimizer {
                 state.v.withUnsafeMutableBufferPointer { v in
                     gradient.scalars.withUnsafeBufferPointer { g in
                         parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
-                            // Element-wise: each part updates its own range, eight elements at a time
-                            // in SIMD lanes (the same operations on each lane, so the same bits).
+                            // Element-wise: each part updates its own range.
                             Parallel.forEach(theta.count, grain: 1 << 15) { range in
-                                var i = range.lowerBound
-                                while i + 8 <= range.upperBound {
-                                    let t = load(theta.baseAddress! + i), gradient = load(g.baseAddress! + i)
-                                    let gi = decay == 0 ? gradient : gradient + decay * t
-                                    let mi = b1 * load(m.baseAddress! + i) + (1 - b1) * gi
-                                    let vi = b2 * load(v.baseAddress! + i) + (1 - b2) * gi * gi
-                                    var root = vi
-                                    for lane in 0..<8 { root[lane] = root[lane].squareRoot() }
-                                    store(mi, m.baseAddress! + i)
-                                    store(vi, v.baseAddress! + i)
-                                    store(t - stepSize * mi / (root / rootCorrection2 + eps), theta.baseAddress! + i)
-                                    i += 8
-                                }
-                                for i in i..<range.upperBound {
-                                    let gi = decay == 0 ? g[i] : g[i] + decay * theta[i]
-                                    m[i] = b1 * m[i] + (1 - b1) * gi
-                                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                                    theta[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
-                                }
+                                let i = range.lowerBound
+                                Kernels.adamUpdate(count: range.count, theta: theta.baseAddress! + i, gradient: g.baseAddress! + i,
+                                                   m: m.baseAddress! + i, v: v.baseAddress! + i, beta1: b1, beta2: b2, eps: eps,
+                                                   decay: decay, stepSize: stepSize, rootCorrection2: rootCorrection2)
                             }
                         }
                     }
@@ -103,13 +87,5 @@ public final class Adam: Optimizer {
             }
             moments[key] = state
         }
-    }
-
-    @inline(__always) private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    @inline(__always) private func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
     }
 }

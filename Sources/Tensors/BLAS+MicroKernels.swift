@@ -35,6 +35,14 @@ enum MicroKernels {
         gauntlet_dropout_mask(key, range.lowerBound, range.count, p, keep, out)
     }
 
+    /// One Adam update of `count` elements (`Kernels.adamUpdate`, bit for bit). Only when `isEnabled`.
+    static func adamUpdate(count: Int, theta: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                           m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                           beta1: Float, beta2: Float, eps: Float, decay: Float, stepSize: Float, rootCorrection2: Float) {
+        precondition(isEnabled, "MicroKernels.adamUpdate: AVX-512 kernels not enabled")
+        gauntlet_adam_update(count, theta, gradient, m, v, beta1, beta2, eps, decay, stepSize, rootCorrection2)
+    }
+
     /// `destination[j·ldd + i] = source[i·lds + j]` for a `rows×columns` block. Only when `isEnabled`.
     static func transpose(rows: Int, columns: Int, _ source: UnsafePointer<Float>, lds: Int,
                           into destination: UnsafeMutablePointer<Float>, ldd: Int) {

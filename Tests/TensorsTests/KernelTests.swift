@@ -148,6 +148,29 @@ import Testing
         #expect(gradients.input == nil)
     }
 
+    /// Adam's update, over lengths around the vector width and with and without weight decay,
+    /// bit for bit the rule written out one element at a time.
+    @Test func adamUpdateIsItsRuleElementByElement() {
+        var rng = RandomSource(seed: 13)
+        for count in [1, 15, 16, 17, 100] {
+            for decay: Float in [0, 0.01] {
+                let theta0 = (0..<count).map { _ in rng.nextUnitFloat() - 0.5 }, g = (0..<count).map { _ in rng.nextUnitFloat() - 0.5 }
+                let m0 = (0..<count).map { _ in rng.nextUnitFloat() * 0.1 }, v0 = (0..<count).map { _ in rng.nextUnitFloat() * 0.01 }
+                var theta = theta0, m = m0, v = v0
+                let (b1, b2, eps, step, root): (Float, Float, Float, Float, Float) = (0.9, 0.999, 1e-8, 1e-3 / 0.19, 0.0447)
+                Kernels.adamUpdate(count: count, theta: &theta, gradient: g, m: &m, v: &v, beta1: b1, beta2: b2, eps: eps,
+                                   decay: decay, stepSize: step, rootCorrection2: root)
+                for i in 0..<count {
+                    let gi = decay == 0 ? g[i] : g[i] + decay * theta0[i]
+                    let mi = b1 * m0[i] + (1 - b1) * gi, vi = b2 * v0[i] + (1 - b2) * gi * gi
+                    let ti = theta0[i] - step * mi / (vi.squareRoot() / root + eps)
+                    #expect(m[i].bitPattern == mi.bitPattern && v[i].bitPattern == vi.bitPattern && theta[i].bitPattern == ti.bitPattern,
+                            "count \(count) decay \(decay) element \(i)")
+                }
+            }
+        }
+    }
+
     @Test func samePaddingPatchesAreBitForBitTheRowByRowOnes() {
         // Stride 1 with the output as large as the input: kernels 1, 3, 5 and a wide one, odd sides.
         let shapes = [(1, 0, 5, 4), (3, 1, 7, 6), (5, 2, 6, 9), (3, 1, 1, 1), (5, 2, 3, 2)]

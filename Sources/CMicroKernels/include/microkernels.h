@@ -30,4 +30,11 @@ void gauntlet_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *src, ptr
 /// Written to `out[0 ..< count]`, sixteen elements per vector. AVX-512F/DQ only.
 void gauntlet_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, float *out);
 
+/// One Adam update of `count` elements, each operation rounded in this order (no fused
+/// multiply-add), sixteen elements per vector: `g = gradient[i] + decay·θ[i]` (decay 0: the
+/// gradient alone), `m[i] = β₁·m[i] + (1−β₁)·g`, `v[i] = β₂·v[i] + ((1−β₂)·g)·g`,
+/// `θ[i] = θ[i] − (step·m[i]) / (√v[i] / root_correction + ε)`. AVX-512F only.
+void gauntlet_adam_update(ptrdiff_t count, float *theta, const float *gradient, float *m, float *v,
+                          float beta1, float beta2, float eps, float decay, float step, float root_correction);
+
 #endif
