@@ -230,12 +230,17 @@ extension Variable {
     /// The mean of all elements, as a tensor of shape `[1]`.
     public func mean() -> Variable { sum().scaled(by: 1 / Float(value.count)) }
 
+    /// The element-wise product, written straight into new storage (not a copy of `a` then
+    /// multiplied in place: one pass over memory fewer).
     private static func product(_ a: Tensor, _ b: Tensor) -> Tensor {
-        var out = a
-        out.scalars.withUnsafeMutableBufferPointer { p in
-            b.scalars.withUnsafeBufferPointer { pb in for i in 0..<p.count { p[i] *= pb[i] } }
+        let count = a.count
+        let scalars = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            a.scalars.withUnsafeBufferPointer { pa in
+                b.scalars.withUnsafeBufferPointer { pb in for i in 0..<count { out[i] = pa[i] * pb[i] } }
+            }
+            initialized = count
         }
-        return out
+        return Tensor(shape: a.shape, scalars: scalars)
     }
 
     // MARK: - Normalisation
