@@ -129,19 +129,18 @@ public struct PGD: Attack, Equatable {
                 } else {
                     (gradient, logits) = (x, model.logits(x))
                 }
+                // A sample keeps its last fooling iterate; one never fooled keeps its last
+                // iterate, copied once after the loop.
                 let predicted = logits.argMax(axis: 1)
-                for n in 0..<labels.count {
-                    if fooled(predicted[n], n) {
-                        copySample(n, from: x, into: &kept)
-                        success[n] = true
-                    } else if !success[n] {
-                        copySample(n, from: x, into: &kept)
-                    }
+                for n in 0..<labels.count where fooled(predicted[n], n) {
+                    copySample(n, from: x, into: &kept)
+                    success[n] = true
                 }
                 if k == stepCount { break }
                 let sizes = [Float](repeating: stepSize(at: k), count: labels.count)
                 x = ball.project(ball.step(x, along: gradient, size: sizes, sign: sign), around: images)
             }
+            for n in 0..<labels.count where !success[n] { copySample(n, from: x, into: &kept) }
             for n in 0..<labels.count where !done[n] && (success[n] || restart == 0) {
                 copySample(n, from: kept, into: &best)
                 done[n] = success[n]
