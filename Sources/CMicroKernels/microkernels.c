@@ -218,3 +218,61 @@ AVX512 void gauntlet_adam_update(ptrdiff_t count, float *theta, const float *gra
         _mm512_mask_storeu_ps(theta + i, lanes, _mm512_sub_ps(t, _mm512_div_ps(_mm512_mul_ps(s, mi), denominator)));
     }
 }
+
+AVX512 void gauntlet_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t out_channels, ptrdiff_t o0, int lanes, ptrdiff_t in_channels,
+                                              const float *padded, ptrdiff_t padded_plane, ptrdiff_t padded_width, ptrdiff_t stride,
+                                              ptrdiff_t pooled_height, ptrdiff_t pooled_width,
+                                              const float *gradient, const int32_t *arg_max, const float *pooled,
+                                              float *dw, float *db) {
+    const ptrdiff_t positions = pooled_height * pooled_width, conv_width = 2 * pooled_width, plane = 4 * positions;
+    const __mmask16 active = (__mmask16)((1u << lanes) - 1);
+    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i width = _mm512_set1_epi32((int)conv_width), one = _mm512_set1_epi32(1);
+    for (ptrdiff_t c = 0; c < in_channels; c++) {
+        __m512 sum[9], bias = _mm512_setzero_ps();
+        for (int t = 0; t < 9; t++) sum[t] = _mm512_setzero_ps();
+        for (ptrdiff_t n = 0; n < batch; n++) {
+            const float *image = padded + (n * in_channels + c) * padded_plane;
+            // Lane l: plane n·O + o0 + l, its first pooled output and its conv output's first index.
+            const __m512i planes = _mm512_add_epi32(_mm512_set1_epi32((int)(n * out_channels + o0)), lane);
+            const __m512i first = _mm512_mullo_epi32(planes, _mm512_set1_epi32((int)positions));
+            const __m512i conv_first = _mm512_mullo_epi32(planes, _mm512_set1_epi32((int)plane));
+            for (ptrdiff_t yo = 0; yo < pooled_height; yo++) {
+                for (ptrdiff_t xo = 0; xo < pooled_width; xo++) {
+                    const __m512i index = _mm512_add_epi32(first, _mm512_set1_epi32((int)(yo * pooled_width + xo)));
+                    __m512 g = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), active, index, gradient, 4);
+                    if (pooled) {
+                        const __m512 value = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), active, index, pooled, 4);
+                        g = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_NLE_UQ), g);
+                    }
+                    if (c == 0) bias = _mm512_add_ps(bias, g);
+                    // The maximum's offset from the window's top-left corner: 0, 1, width or width + 1.
+                    const __m512i at = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), active, index, arg_max, 4);
+                    const __m512i offset = _mm512_sub_epi32(_mm512_sub_epi32(at, conv_first),
+                                                            _mm512_set1_epi32((int)(2 * yo * conv_width + 2 * xo)));
+                    const __mmask16 below = _mm512_cmpge_epi32_mask(offset, width);
+                    const __mmask16 right = _mm512_cmpeq_epi32_mask(_mm512_mask_sub_epi32(offset, below, offset, width), one);
+                    const __mmask16 corners[4] = {(__mmask16)(~below & ~right), (__mmask16)(~below & right),
+                                                  (__mmask16)(below & ~right), (__mmask16)(below & right)};
+                    const float *origin = image + (2 * yo * padded_width + 2 * xo) * stride;
+                    for (int k = 0; k < 4; k++) {
+                        const __m512 gk = _mm512_maskz_mov_ps(corners[k], g);
+                        const float *field = origin + ((k >> 1) * padded_width + (k & 1)) * stride;
+                        for (int ty = 0; ty < 3; ty++) {
+                            for (int tx = 0; tx < 3; tx++) {
+                                sum[ty * 3 + tx] = _mm512_fmadd_ps(gk, _mm512_set1_ps(field[ty * padded_width + tx]), sum[ty * 3 + tx]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        float values[9][16], biases[16];
+        for (int t = 0; t < 9; t++) _mm512_storeu_ps(values[t], sum[t]);
+        _mm512_storeu_ps(biases, bias);
+        for (int l = 0; l < lanes; l++) {
+            for (int t = 0; t < 9; t++) dw[((o0 + l) * in_channels + c) * 9 + t] = values[t][l];
+            if (c == 0) db[o0 + l] = biases[l];
+        }
+    }
+}

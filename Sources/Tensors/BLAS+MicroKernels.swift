@@ -43,6 +43,20 @@ enum MicroKernels {
         gauntlet_adam_update(count, theta, gradient, m, v, beta1, beta2, eps, decay, stepSize, rootCorrection2)
     }
 
+    /// `Kernels.conv2dMaxPool2x2ParameterGradients` for the output channels `channels` (at most
+    /// 16), one per vector lane, writing their rows of `dw` and `db`. Only when `isEnabled`.
+    static func pooledConv3x3Gradients(
+        _ g: Conv2dGeometry, channels: Range<Int>, padded: UnsafePointer<Float>, gradient: UnsafePointer<Float>,
+        argMax: UnsafePointer<Int32>, pooled: UnsafePointer<Float>?, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>
+    ) {
+        precondition(isEnabled, "MicroKernels.pooledConv3x3Gradients: AVX-512 kernels not enabled")
+        precondition(channels.count >= 1 && channels.count <= 16 && g.kernelHeight == 3 && g.kernelWidth == 3)
+        let paddedWidth = g.width + 2 * g.padding, paddedPlane = (g.height + 2 * g.padding) * paddedWidth
+        gauntlet_pooled_conv3x3_gradients(g.batch, g.outChannels, channels.lowerBound, Int32(channels.count), g.inChannels,
+                                          padded, paddedPlane, paddedWidth, g.stride, g.outHeight / 2, g.outWidth / 2,
+                                          gradient, argMax, pooled, dw, db)
+    }
+
     /// `destination[j·ldd + i] = source[i·lds + j]` for a `rows×columns` block. Only when `isEnabled`.
     static func transpose(rows: Int, columns: Int, _ source: UnsafePointer<Float>, lds: Int,
                           into destination: UnsafeMutablePointer<Float>, ldd: Int) {

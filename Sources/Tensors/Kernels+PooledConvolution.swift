@@ -17,8 +17,15 @@ extension Kernels {
     /// differ from the dense product's in the last bits (the same terms added in another order)
     /// and equal them when every term and sum is exact. With `reluOutput` (the forward's output
     /// when it ran with `relu`), the gradient is zero where that output is ≤ 0.
+    /// With `vectorised` (the AVX-512 kernels, where the CPU has them), sixteen output channels
+    /// go in the lanes of a vector: each pooled output's window adds, for each of its four
+    /// corners, the gradient where that corner is the maximum (zero elsewhere) times the
+    /// corner's receptive field, with fused multiply-adds, so the sums differ from the loop's in
+    /// their last bits; a channel's sums still run over images, then pooled outputs in order,
+    /// on one thread.
     static func conv2dMaxPool2x2ParameterGradients(
-        _ dy: Tensor, argMax: [Int32], input x: Tensor, geometry g: Conv2dGeometry, reluOutput: Tensor?
+        _ dy: Tensor, argMax: [Int32], input x: Tensor, geometry g: Conv2dGeometry, reluOutput: Tensor?,
+        vectorised: Bool = MicroKernels.isEnabled
     ) -> (weight: Tensor, bias: Tensor) {
         precondition(takesDirectParameterGradients(g), "conv2dMaxPool2x2ParameterGradients: \(g.kernelHeight)×\(g.kernelWidth) kernel over \(g.inChannels) channels")
         let plane = g.outHeight * g.outWidth, pooledPlane = plane / 4
@@ -36,6 +43,18 @@ extension Kernels {
         dw.scalars.withUnsafeMutableBufferPointer { pdw in
         db.scalars.withUnsafeMutableBufferPointer { pdb in
             let rectified = reluOutput != nil
+            if vectorised {
+                // Each group of 16 output channels is one part.
+                Parallel.forEach((g.outChannels + 15) / 16, grain: 1) { groups in
+                    for group in groups {
+                        MicroKernels.pooledConv3x3Gradients(
+                            g, channels: 16 * group..<min(g.outChannels, 16 * group + 16), padded: px.baseAddress!,
+                            gradient: pdy.baseAddress!, argMax: pa.baseAddress!, pooled: rectified ? pooledValues.baseAddress! : nil,
+                            dw: pdw.baseAddress!, db: pdb.baseAddress!)
+                    }
+                }
+                return
+            }
             // Output channel o owns dW[o] and db[o].
             Parallel.forEach(g.outChannels, grain: 1) { channels in
                 for o in channels {

@@ -341,6 +341,8 @@ import Testing
             Conv2dGeometry(batch: 70, inChannels: 1, height: 28, width: 28, outChannels: 8, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
             Conv2dGeometry(batch: 5, inChannels: 3, height: 7, width: 11, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
             Conv2dGeometry(batch: 4, inChannels: 2, height: 10, width: 6, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 0),
+            // More output channels than a vector has lanes: two groups, the second partial.
+            Conv2dGeometry(batch: 3, inChannels: 1, height: 6, width: 6, outChannels: 20, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         ].enumerated() {
             #expect(Kernels.takesDirectParameterGradients(g))
             var rng = RandomSource(seed: 40 + UInt64(index))
@@ -362,6 +364,13 @@ import Testing
                 let parametersOnly = Kernels.conv2dMaxPool2x2Backward(dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
                                                                       needInput: false, needParameters: true, reluOutput: reluOutput)
                 #expect(parametersOnly.input == nil && parametersOnly.weight == direct.weight && parametersOnly.bias == direct.bias)
+                // The vectorised kernel and the loop: the same sums in another rounding.
+                for vectorised in [false, true] where !vectorised || MicroKernels.isEnabled {
+                    let other = Kernels.conv2dMaxPool2x2ParameterGradients(dy, argMax: forward.argMax, input: x, geometry: g,
+                                                                           reluOutput: reluOutput, vectorised: vectorised)
+                    #expect(other.weight.maxAbsDifference(dense.weight!) <= 1e-5 * scale, "vectorised \(vectorised)")
+                    #expect(other.bias.maxAbsDifference(dense.bias!) <= 1e-5 * dense.bias!.scalars.map(abs).max()!, "vectorised \(vectorised)")
+                }
             }
         }
     }

@@ -37,4 +37,21 @@ void gauntlet_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float
 void gauntlet_adam_update(ptrdiff_t count, float *theta, const float *gradient, float *m, float *v,
                           float beta1, float beta2, float eps, float decay, float step, float root_correction);
 
+/// Weight and bias gradients of a 3×3 convolution followed by 2×2 max pooling, from the pooled
+/// gradient alone (`Kernels.conv2dMaxPool2x2ParameterGradients`), for the output channels
+/// `o0 ..< o0 + lanes` (1 ≤ lanes ≤ 16), one per lane of a vector. `padded` is the input with
+/// its padding written out (`[batch, in_channels, padded_plane]`, rows `padded_width` long);
+/// `gradient`, `arg_max` (conv-output indices) and `pooled` (the ReLU'd forward output, or NULL
+/// without a ReLU: a gradient counts only where it is not ≤ 0) are `[batch, out_channels,
+/// pooled_height, pooled_width]`, over a convolution output `2·pooled_width` wide. For each
+/// pooled output, each of its window's four corners adds the gradient (zero unless it is the
+/// maximum) times its receptive field with fused multiply-adds; a channel's sums run over the
+/// images, then the pooled outputs in order. `dw` is `[out_channels, in_channels, 9]`, `db`
+/// `[out_channels]`, both overwritten for these channels. AVX-512F only.
+void gauntlet_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t out_channels, ptrdiff_t o0, int lanes, ptrdiff_t in_channels,
+                                       const float *padded, ptrdiff_t padded_plane, ptrdiff_t padded_width, ptrdiff_t stride,
+                                       ptrdiff_t pooled_height, ptrdiff_t pooled_width,
+                                       const float *gradient, const int32_t *arg_max, const float *pooled,
+                                       float *dw, float *db);
+
 #endif
