@@ -276,3 +276,49 @@ AVX512 void gauntlet_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t out_cha
         }
     }
 }
+
+AVX512 void gauntlet_max_pool_2x2(const float *plane, ptrdiff_t height, ptrdiff_t width, float shift, int relu,
+                                  float *values, int32_t *positions, int32_t top_index) {
+    const ptrdiff_t pooled_width = width / 2;
+    const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
+    const __m512 add = _mm512_set1_ps(shift), zero = _mm512_setzero_ps();
+    const __m512i below = _mm512_set1_epi32((int)width), one = _mm512_set1_epi32(1);
+    for (ptrdiff_t yo = 0; yo < height / 2; yo++) {
+        const float *top = plane + 2 * yo * width, *bottom = top + width;
+        for (ptrdiff_t xo = 0; xo < pooled_width; xo += 16) {
+            const ptrdiff_t windows = pooled_width - xo < 16 ? pooled_width - xo : 16;
+            // The row's 2·windows elements from column 2·xo, in two halves of 16.
+            const ptrdiff_t elements = 2 * windows;
+            const __mmask16 first_half = elements >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << elements) - 1);
+            const __mmask16 second_half = elements <= 16 ? 0 : (__mmask16)((1u << (elements - 16)) - 1);
+            const float *t = top + 2 * xo, *b = bottom + 2 * xo;
+            const __m512 t0 = _mm512_maskz_loadu_ps(first_half, t), t1 = _mm512_maskz_loadu_ps(second_half, t + 16);
+            const __m512 b0 = _mm512_maskz_loadu_ps(first_half, b), b1 = _mm512_maskz_loadu_ps(second_half, b + 16);
+            const __m512 v1 = _mm512_add_ps(_mm512_permutex2var_ps(t0, odds, t1), add);
+            const __m512 v2 = _mm512_add_ps(_mm512_permutex2var_ps(b0, evens, b1), add);
+            const __m512 v3 = _mm512_add_ps(_mm512_permutex2var_ps(b0, odds, b1), add);
+            __m512 best = _mm512_add_ps(_mm512_permutex2var_ps(t0, evens, t1), add);
+            const __mmask16 m1 = _mm512_cmp_ps_mask(v1, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, m1, v1);
+            const __mmask16 m2 = _mm512_cmp_ps_mask(v2, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, m2, v2);
+            const __mmask16 m3 = _mm512_cmp_ps_mask(v3, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, m3, v3);
+            if (relu) best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(best, zero, _CMP_LE_OQ), zero);
+            const __mmask16 lanes = (__mmask16)((1u << windows) - 1);
+            float *out = values + yo * pooled_width + xo;
+            _mm512_mask_storeu_ps(out, lanes, best);
+            if (positions) {
+                // Window w's top-left corner is index top_index + 2·yo·width + 2·(xo + w).
+                const __m512i first = _mm512_add_epi32(_mm512_set1_epi32((int)(top_index + 2 * yo * width + 2 * xo)),
+                                                       _mm512_slli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 1));
+                __m512i position = first;
+                position = _mm512_mask_add_epi32(position, m1, first, one);
+                position = _mm512_mask_add_epi32(position, m2, first, below);
+                position = _mm512_mask_add_epi32(position, m3, first, _mm512_add_epi32(below, one));
+                _mm512_mask_storeu_epi32(positions + yo * pooled_width + xo, lanes, position);
+            }
+        }
+    }
+}

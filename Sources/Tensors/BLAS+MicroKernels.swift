@@ -57,6 +57,14 @@ enum MicroKernels {
                                           gradient, argMax, pooled, dw, db)
     }
 
+    /// 2×2 max pooling of one product plane, as `Kernels.poolRow` row after row (the same bits).
+    /// Only when `isEnabled`.
+    static func maxPool2x2(plane: UnsafePointer<Float>, height: Int, width: Int, shift: Float, relu: Bool,
+                           values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>?, topIndex: Int) {
+        precondition(isEnabled, "MicroKernels.maxPool2x2: AVX-512 kernels not enabled")
+        gauntlet_max_pool_2x2(plane, height, width, shift, relu ? 1 : 0, values, positions, Int32(truncatingIfNeeded: topIndex))
+    }
+
     /// `destination[j·ldd + i] = source[i·lds + j]` for a `rows×columns` block. Only when `isEnabled`.
     static func transpose(rows: Int, columns: Int, _ source: UnsafePointer<Float>, lds: Int,
                           into destination: UnsafeMutablePointer<Float>, ldd: Int) {

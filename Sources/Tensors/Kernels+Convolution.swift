@@ -350,6 +350,11 @@ extension Kernels {
                             let i = index / g.outChannels, o = index % g.outChannels
                             let src = product + o * columns + i * plane
                             let global = ((start + i) * g.outChannels + o) * plane   // the plane's offset in the conv output
+                            if MicroKernels.isEnabled {
+                                MicroKernels.maxPool2x2(plane: src, height: g.outHeight, width: width, shift: biasValues[o], relu: relu,
+                                                        values: py + global / 4, positions: pa.map { $0 + global / 4 }, topIndex: global)
+                                continue
+                            }
                             for yo in 0..<pooledHeight {
                                 let top = 2 * yo * width, out = global / 4 + yo * pooledWidth
                                 poolRow(top: src + top, width: width, count: pooledWidth, shift: biasValues[o], relu: relu,

@@ -265,8 +265,11 @@ import Testing
         Conv2dGeometry(batch: 2, inChannels: 1, height: 6, width: 8, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         Conv2dGeometry(batch: 3, inChannels: 2, height: 11, width: 7, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: 2, padding: 1),
         Conv2dGeometry(batch: 130, inChannels: 4, height: 16, width: 16, outChannels: 6, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
-        // Rows of 14, 7, 5 and 3 windows: whole and overlapping groups of four, and none.
+        // Rows of 14, 7, 5 and 3 windows: whole and overlapping groups of four, and none; of 20
+        // and 16: one vector of sixteen and a partial one, and exactly one.
         Conv2dGeometry(batch: 2, inChannels: 1, height: 4, width: 28, outChannels: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        Conv2dGeometry(batch: 2, inChannels: 1, height: 4, width: 40, outChannels: 2, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
+        Conv2dGeometry(batch: 1, inChannels: 1, height: 2, width: 32, outChannels: 2, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         Conv2dGeometry(batch: 3, inChannels: 2, height: 6, width: 14, outChannels: 2, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         Conv2dGeometry(batch: 2, inChannels: 2, height: 4, width: 10, outChannels: 2, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),
         Conv2dGeometry(batch: 2, inChannels: 1, height: 6, width: 6, outChannels: 2, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1),

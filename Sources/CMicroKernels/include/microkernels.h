@@ -54,4 +54,12 @@ void gauntlet_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t out_channels, 
                                        const float *gradient, const int32_t *arg_max, const float *pooled,
                                        float *dw, float *db);
 
+/// 2×2 max pooling (stride 2) of one `height × width` plane (both even) of a convolution's
+/// product, as `Kernels.poolRow` row after row: each window's largest value plus `shift`, the
+/// first in row-major window order on ties (the same comparisons in the same order), then
+/// `max(·, 0)` with `relu` (NaN kept); with `positions`, each maximum's index, `top_index`
+/// being the index of `plane[0]`. Sixteen windows of a row per vector. AVX-512F only.
+void gauntlet_max_pool_2x2(const float *plane, ptrdiff_t height, ptrdiff_t width, float shift, int relu,
+                           float *values, int32_t *positions, int32_t top_index);
+
 #endif
