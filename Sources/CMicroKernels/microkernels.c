@@ -175,28 +175,49 @@ __attribute__((target("avx512f,avx512dq"))) INLINE __m512i splitmix_finalise(__m
     return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
 }
 
-__attribute__((target("avx512f,avx512dq"))) void gauntlet_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, float *out) {
+// The mask into `out` and, given `x`, `x · mask` into `y` (same lanes, same pass).
+__attribute__((target("avx512f,avx512dq"))) INLINE void dropout_pass(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep,
+                                                                    float *out, const float *x, float *y) {
     const uint64_t golden = 0x9e3779b97f4a7c15ULL;
-    const __m512i lanes = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i step = _mm512_set1_epi64((long long)(16 * golden));
-    // Lane l of `low` holds the counter of element first + l, of `high` first + 8 + l.
-    __m512i low = _mm512_add_epi64(_mm512_set1_epi64((long long)(key + ((uint64_t)first + 1) * golden)),
-                                   _mm512_mullo_epi64(lanes, _mm512_set1_epi64((long long)golden)));
-    __m512i high = _mm512_add_epi64(low, _mm512_set1_epi64((long long)(8 * golden)));
+    // Pairs of elements (2j, 2j + 1) share output j; from the pair holding element `first`,
+    // sixteen elements (eight outputs) per vector. An odd `first` writes from lane 1 of the first
+    // vector, stored one element before `out` with lane 0 masked off (never touched).
+    const ptrdiff_t skip = first & 1, total = count + skip;
+    float *base = out - skip;
+    __m512i counter = _mm512_add_epi64(_mm512_set1_epi64((long long)(key + ((uint64_t)(first >> 1) + 1) * golden)),
+                                       _mm512_mullo_epi64(_mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi64((long long)golden)));
+    const __m512i step = _mm512_set1_epi64((long long)(8 * golden)), low24 = _mm512_set1_epi64(0xffffff);
+    // Output l's high bits to lane 2l, its middle bits to lane 2l + 1.
+    const __m512i interleave = _mm512_set_epi32(15, 7, 14, 6, 13, 5, 12, 4, 11, 3, 10, 2, 9, 1, 8, 0);
     const __m512 scale = _mm512_set1_ps(1.0f / 16777216.0f), threshold = _mm512_set1_ps(p), kept = _mm512_set1_ps(keep);
-    for (ptrdiff_t i = 0; i < count; i += 16) {
-        // The top 24 bits of each output, exactly as floats.
-        const __m256 u0 = _mm512_cvtepi64_ps(_mm512_srli_epi64(splitmix_finalise(low), 40));
-        const __m256 u1 = _mm512_cvtepi64_ps(_mm512_srli_epi64(splitmix_finalise(high), 40));
-        const __m512 u = _mm512_mul_ps(_mm512_insertf32x8(_mm512_castps256_ps512(u0), u1, 1), scale);
+    for (ptrdiff_t i = 0; i < total; i += 16) {
+        const __m512i z = splitmix_finalise(counter);
+        const __m256 high = _mm512_cvtepi64_ps(_mm512_srli_epi64(z, 40));
+        const __m256 middle = _mm512_cvtepi64_ps(_mm512_and_si512(_mm512_srli_epi64(z, 16), low24));
+        const __m512 both = _mm512_insertf32x8(_mm512_castps256_ps512(high), middle, 1);
+        const __m512 u = _mm512_mul_ps(_mm512_permutexvar_ps(interleave, both), scale);
         // 0 where u < p, keep elsewhere (a NaN p keeps everything: the comparison is false).
         const __mmask16 dropped = _mm512_cmp_ps_mask(u, threshold, _CMP_LT_OQ);
         const __m512 values = _mm512_maskz_mov_ps((__mmask16)~dropped, kept);
-        const ptrdiff_t left = count - i;
-        _mm512_mask_storeu_ps(out + i, left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1), values);
-        low = _mm512_add_epi64(low, step);
-        high = _mm512_add_epi64(high, step);
+        const ptrdiff_t left = total - i;
+        __mmask16 lanes = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        if (i == 0) lanes &= (__mmask16)~((1u << skip) - 1);
+        _mm512_mask_storeu_ps(base + i, lanes, values);
+        if (x) {
+            const __m512 input = _mm512_maskz_loadu_ps(lanes, x - skip + i);
+            _mm512_mask_storeu_ps(y - skip + i, lanes, _mm512_mul_ps(input, values));
+        }
+        counter = _mm512_add_epi64(counter, step);
     }
+}
+
+__attribute__((target("avx512f,avx512dq"))) void gauntlet_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, float *out) {
+    dropout_pass(key, first, count, p, keep, out, 0, 0);
+}
+
+__attribute__((target("avx512f,avx512dq"))) void gauntlet_dropout(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep,
+                                                                  const float *x, float *y, float *mask) {
+    dropout_pass(key, first, count, p, keep, mask, x, y);
 }
 
 AVX512 void gauntlet_adam_update(ptrdiff_t count, float *theta, const float *gradient, float *m, float *v,

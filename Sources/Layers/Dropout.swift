@@ -39,14 +39,14 @@ public final class Dropout: Layer {
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         guard context.mode != .inference, p > 0 else { return input }
         let count = input.shape.reduce(1, *)
-        guard let (rows, batch) = context.batchPart else {
-            return input.masked(by: Tensor(shape: input.shape, scalars: context.rng.dropoutMask(count: count, p: p, keep: 1 / (1 - p))))
+        // The whole batch's mask, or this part's rows of it.
+        var (whole, elements) = (count, 0..<count)
+        if let (rows, batch) = context.batchPart {
+            let inner = count / max(1, input.shape[0])
+            precondition(rows.count == input.shape[0], "dropout: \(input.shape[0]) samples for rows \(rows)")
+            (whole, elements) = (batch * inner, rows.lowerBound * inner..<rows.upperBound * inner)
         }
-        // This part's rows of the whole batch's mask.
-        let inner = count / max(1, input.shape[0])
-        precondition(rows.count == input.shape[0], "dropout: \(input.shape[0]) samples for rows \(rows)")
-        let mask = context.rng.dropoutMask(count: batch * inner, p: p, keep: 1 / (1 - p),
-                                           elements: rows.lowerBound * inner..<rows.upperBound * inner)
-        return input.masked(by: Tensor(shape: input.shape, scalars: mask))
+        let (output, mask) = context.rng.dropout(input.value, count: whole, p: p, keep: 1 / (1 - p), elements: elements)
+        return input.masked(by: mask, output: output)
     }
 }

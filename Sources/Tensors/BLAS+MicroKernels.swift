@@ -35,6 +35,14 @@ enum MicroKernels {
         gauntlet_dropout_mask(key, range.lowerBound, range.count, p, keep, out)
     }
 
+    /// The dropout mask as `dropoutMask` makes it into `mask` and `input · mask` into `output`, in
+    /// one pass. Only when `isEnabled`.
+    static func dropout(key: UInt64, elements range: Range<Int>, p: Float, keep: Float, input: UnsafePointer<Float>,
+                        output: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>) {
+        precondition(isEnabled, "MicroKernels.dropout: AVX-512 kernels not enabled")
+        gauntlet_dropout(key, range.lowerBound, range.count, p, keep, input, output, mask)
+    }
+
     /// One Adam update of `count` elements (`Kernels.adamUpdate`, bit for bit). Only when `isEnabled`.
     static func adamUpdate(count: Int, theta: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
                            m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,

@@ -183,6 +183,13 @@ extension Variable {
         return tape.record(Self.product(value, mask), inputs: [self]) { dy, _ in [Self.product(dy, mask)] }
     }
 
+    /// `masked(by:)` with the product already computed (`RandomSource.dropout` makes the mask and
+    /// the product in one pass); the gradient is `dy · mask` as there.
+    public func masked(by mask: Tensor, output: Tensor) -> Variable {
+        precondition(mask.shape == shape && output.shape == shape, "mask \(mask.shape), output \(output.shape) for \(shape)")
+        return tape.record(output, inputs: [self]) { dy, _ in [Self.product(dy, mask)] }
+    }
+
     /// `scale[c] · x + shift[c]` per channel (axis 1) with constant coefficients; input
     /// normalisation `(x − mean) / std` is this with `scale = 1/std`, `shift = −mean/std`.
     public func channelAffine(scale: [Float], shift: [Float]) -> Variable {

@@ -63,7 +63,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
 
     /// A dropout mask of `count` elements: 0 with probability `p`, else `keep`. One word of this
     /// generator is drawn per mask, whatever its size: the key of a SplitMix64 stream whose
-    /// output i decides element i (`dropoutMaskElement`). So any part of a mask can be made
+    /// output j decides elements 2j and 2j + 1 (`dropoutMaskElement`). So any part of a mask can be made
     /// alone (`elements:`), eight or sixteen elements at a time where the CPU has AVX-512.
     public mutating func dropoutMask(count: Int, p: Float, keep: Float) -> [Float] {
         dropoutMask(count: count, p: p, keep: keep, elements: 0..<count)
@@ -84,14 +84,40 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         }
     }
 
-    /// Element `index` of the dropout mask with `key`: 0 when the top 24 bits of SplitMix64's
-    /// output `index` from `key`, as a fraction of 2²⁴, are below `p`; else `keep`.
+    /// `x` (of `range.count` elements) times the elements `range` of the mask that
+    /// `dropoutMask(count:p:keep:elements:)` makes, and that mask; the generator moves as for
+    /// the mask alone. One pass over memory where the CPU has AVX-512.
+    public mutating func dropout(_ x: Tensor, count: Int, p: Float, keep: Float, elements range: Range<Int>) -> (output: Tensor, mask: Tensor) {
+        precondition(x.count == range.count, "dropout: \(x.count) elements for mask elements \(range)")
+        guard MicroKernels.isEnabled, !range.isEmpty else {
+            let mask = dropoutMask(count: count, p: p, keep: keep, elements: range)
+            return (Tensor(shape: x.shape, scalars: zip(x.scalars, mask).map { $0 * $1 }), Tensor(shape: x.shape, scalars: mask))
+        }
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "dropout: elements \(range) of \(count)")
+        let key = next()
+        var mask = [Float](unsafeUninitializedCapacity: range.count) { _, initialized in initialized = range.count }
+        let output = [Float](unsafeUninitializedCapacity: range.count) { out, initialized in
+            x.scalars.withUnsafeBufferPointer { input in
+                mask.withUnsafeMutableBufferPointer { m in
+                    MicroKernels.dropout(key: key, elements: range, p: p, keep: keep, input: input.baseAddress!,
+                                         output: out.baseAddress!, mask: m.baseAddress!)
+                }
+            }
+            initialized = range.count
+        }
+        return (Tensor(shape: x.shape, scalars: output), Tensor(shape: x.shape, scalars: mask))
+    }
+
+    /// Element `index` of the dropout mask with `key`: 0 when its 24 bits, as a fraction of
+    /// 2²⁴, are below `p`; else `keep`. Elements 2j and 2j + 1 share SplitMix64's output j from
+    /// `key`: the first takes its bits 40–63, the second its bits 16–39.
     public static func dropoutMaskElement(key: UInt64, index: Int, p: Float, keep: Float) -> Float {
-        var z = key &+ (UInt64(index) &+ 1) &* 0x9e37_79b9_7f4a_7c15
+        var z = key &+ (UInt64(index >> 1) &+ 1) &* 0x9e37_79b9_7f4a_7c15
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
         z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
         z ^= z >> 31
-        return Float(z >> 40) * (1.0 / 16_777_216.0) < p ? 0 : keep
+        let bits = index & 1 == 0 ? z >> 40 : (z >> 16) & 0xff_ffff
+        return Float(bits) * (1.0 / 16_777_216.0) < p ? 0 : keep
     }
 
     /// A uniform Float in `[low, high)`.

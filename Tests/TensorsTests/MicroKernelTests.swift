@@ -76,17 +76,28 @@ import Testing
     /// element and for any length (sixteen at a time, then a shorter tail), NaN `p` included.
     @Test func dropoutMasksAreTheirElementsDefinition() {
         for (key, p) in [(UInt64(1), Float(0.3)), (0xdead_beef_1234_5678, 0.5), (UInt64.max, 0.05), (42, 1), (7, 0), (9, .nan)] {
-            for range in [0..<1, 0..<16, 3..<40, 1000..<1333, 5..<5] {
+            for range in [0..<1, 1..<2, 0..<16, 1..<17, 3..<40, 1000..<1333, 5..<5] {
                 var mask = [Float](repeating: -1, count: range.count + 1)
                 MicroKernels.dropoutMask(key: key, elements: range, p: p, keep: 2.5, into: &mask)
                 let expected = range.map { RandomSource.dropoutMaskElement(key: key, index: $0, p: p, keep: 2.5) }
                 #expect(Array(mask.prefix(range.count)) == expected && mask.last == -1, "key \(key) p \(p) \(range)")
             }
         }
-        // Known values: SplitMix64 from 0 gives 0xe220a8397b1dcdaf first, whose top 24 bits are
-        // 14819496, 0.883 of 2²⁴.
+        // Mask and product in one pass: the same mask, and the product of the input with it.
+        var rng = RandomSource(seed: 4)
+        let x = Tensor.normal(shape: [37], using: &rng)
+        for range in [0..<37, 100..<137, 5..<42] {
+            var a = RandomSource(seed: 3), b = RandomSource(seed: 3)
+            let (output, mask) = a.dropout(x, count: 200, p: 0.4, keep: 1 / 0.6, elements: range)
+            #expect(mask.scalars == b.dropoutMask(count: 200, p: 0.4, keep: 1 / 0.6, elements: range) && a.next() == b.next())
+            #expect(output.scalars == zip(x.scalars, mask.scalars).map { $0 * $1 }, "\(range)")
+        }
+        // Known values: SplitMix64 from 0 gives 0xe220a8397b1dcdaf first, whose bits 40–63 are
+        // 14819496 (0.883 of 2²⁴) and bits 16–39 0x397b1d = 3767069 (0.2245 of 2²⁴).
         #expect(RandomSource.dropoutMaskElement(key: 0, index: 0, p: 0.88, keep: 1) == 1)
         #expect(RandomSource.dropoutMaskElement(key: 0, index: 0, p: 0.89, keep: 1) == 0)
+        #expect(RandomSource.dropoutMaskElement(key: 0, index: 1, p: 0.224, keep: 1) == 1)
+        #expect(RandomSource.dropoutMaskElement(key: 0, index: 1, p: 0.225, keep: 1) == 0)
     }
 
     @Test func transposeCoversEveryElementAndNothingElse() {

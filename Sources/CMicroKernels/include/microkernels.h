@@ -24,11 +24,16 @@ void gauntlet_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
 /// `rows×columns` block, 16×16 tiles at a time. AVX-512F only.
 void gauntlet_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd);
 
-/// Elements `first ..< first + count` of a dropout mask: element i is 0 when
-/// `(float)(z_i >> 40) · 2⁻²⁴ < p`, else `keep`, where `z_i` is output i (from 0) of SplitMix64
-/// started at `key`, that is the SplitMix64 finaliser of `key + (i + 1) · 0x9e3779b97f4a7c15`.
-/// Written to `out[0 ..< count]`, sixteen elements per vector. AVX-512F/DQ only.
+/// Elements `first ..< first + count` of a dropout mask: element i is 0 when `u_i < p`, else
+/// `keep`. Elements 2j and 2j + 1 share output j of SplitMix64 started at `key` (the SplitMix64
+/// finaliser of `key + (j + 1) · 0x9e3779b97f4a7c15`): `u_2j` is its bits 40–63, `u_2j+1` its
+/// bits 16–39, each as a fraction of 2²⁴. Written to `out[0 ..< count]`, sixteen elements per
+/// vector. AVX-512F/DQ only.
 void gauntlet_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, float *out);
+
+/// `gauntlet_dropout_mask` into `mask` and, in the same pass, `y[i] = x[i] · mask[i]`.
+/// AVX-512F/DQ only.
+void gauntlet_dropout(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, const float *x, float *y, float *mask);
 
 /// One Adam update of `count` elements, each operation rounded in this order (no fused
 /// multiply-add), sixteen elements per vector: `g = gradient[i] + decay·θ[i]` (decay 0: the
