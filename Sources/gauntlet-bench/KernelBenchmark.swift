@@ -39,8 +39,15 @@ struct KernelBenchmark {
                                    a: a, lda: g.patchSize, b: b, ldb: columns, c: c, ldc: columns)
                     }
                     if weight {
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
-                                   a: a, lda: columns, b: b, ldb: columns, beta: 1, c: c, ldc: g.patchSize)
+                        // As the layer sums it with the AVX-512 kernels: dWᵀ += cols · dYᵀ (the
+                        // transpose of dY, a few percent of the product, left out); else dY · colsᵀ.
+                        if BLAS.kernelName.contains("AVX-512") {
+                            BLAS.sgemm(transposeA: false, transposeB: false, m: g.patchSize, n: g.outChannels, k: columns,
+                                       a: a, lda: columns, b: b, ldb: g.outChannels, beta: 1, c: c, ldc: g.outChannels)
+                        } else {
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
+                                       a: a, lda: columns, b: b, ldb: columns, beta: 1, c: c, ldc: g.patchSize)
+                        }
                     }
                     if input {
                         BLAS.sgemm(transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,

@@ -141,7 +141,7 @@ func benchmark() throws {
     }
 
     print("OpenBLAS: \(BLAS.configuration)")
-    print("kernels in use: \(BLAS.coreName), \(BLAS.threadCount) thread(s); CPU has AVX-512: \(BLAS.cpuSupportsAVX512)")
+    print("kernels in use: \(BLAS.kernelName), \(BLAS.threadCount) thread(s); CPU has AVX-512: \(BLAS.cpuSupportsAVX512)")
     print("\nsgemm 1024×1024×1024, best of 20, per OpenBLAS core type (each in a fresh process):")
     var families = ["Haswell"]
     if BLAS.cpuSupportsAVX512 { families.append("SkylakeX") }
@@ -158,7 +158,7 @@ func benchmark() throws {
         print("  SkylakeX / Haswell = \(String(format: "%.2f", avx512 / avx2))×")
     }
     let peak = squarePeak()
-    print("  this process (\(BLAS.coreName)): \(String(format: "%.1f", peak)) GFLOP/s  ← the peak used below")
+    print("  this process (\(BLAS.coreName)): \(String(format: "%.1f", peak)) GFLOP/s  ← the peak used below (OpenBLAS: square products are too large for Gauntlet's kernels)")
     if options.kernels {
         KernelBenchmark(peak: peak, repeats: 10).report()
         return
@@ -174,7 +174,8 @@ func benchmark() throws {
                                      ("weight   dY·colsᵀ", 64, patch, columns, false, true),
                                      ("input    Wᵀ·dY", patch, columns, 64, true, false)] {
         let gflops = sgemmGFLOPS(m: m, n: n, k: k, transposeA: ta, transposeB: tb, perThread: true)
-        print("  \(pad(what, 18)) \(m)×\(n)×\(k): \(String(format: "%6.1f", gflops)) GFLOP/s, \(String(format: "%5.1f", 100 * gflops / peak)) % of peak")
+        print("  \(pad(what, 18)) \(m)×\(n)×\(k): \(String(format: "%6.1f", gflops)) GFLOP/s, \(String(format: "%5.1f", 100 * gflops / peak)) % of peak"
+              + (tb ? " (OpenBLAS: B transposed; the layer sums dWᵀ += cols·dYᵀ instead)" : ""))
     }
 
     // One trial per model of the experiment (sweeps, if any, are ignored: the first cell is used).
