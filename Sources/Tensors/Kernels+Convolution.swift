@@ -538,9 +538,9 @@ extension Kernels {
 
     /// The products of a convolution's backward pass, chunk by chunk (`forEachChunkPipeline`):
     /// `fill` writes the chunk's output gradient in the product layout `[O, n·Ho·Wo]`; the bias
-    /// gradient sums it (in the order of NCHW, image by image), the weight gradient multiplies it
-    /// by the recomputed patch columns, and the input gradient's columns are lifted back with
-    /// col2im. Each pipeline adds its chunks' weight and bias gradients into its own sums (in
+    /// gradient sums it (each plane with `planeSum`, image by image), the weight gradient
+    /// multiplies it by the recomputed patch columns (summed transposed with the AVX-512
+    /// kernels), and the input gradient's columns are lifted back with col2im. Each pipeline adds its chunks' weight and bias gradients into its own sums (in
     /// chunk order), and the pipelines' sums are added in order at the end.
     static func conv2dBackward(
         input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry, needInput: Bool, needParameters: Bool,
@@ -576,10 +576,7 @@ extension Kernels {
                             let dw = ps.baseAddress!, db = dw + weightCount
                             for i in 0..<sub.batch {
                                 for o in 0..<g.outChannels {
-                                    let row = pp.baseAddress! + o * columns + i * plane
-                                    var s: Float = 0
-                                    for k in 0..<plane { s += row[k] }
-                                    db[o] += s
+                                    db[o] += planeSum(pp.baseAddress! + o * columns + i * plane, count: plane)
                                 }
                             }
                             im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
@@ -626,6 +623,24 @@ extension Kernels {
         }
         return (dx, Tensor(shape: g.weightShape, scalars: Array(total[0..<weightCount])),
                 Tensor(shape: [g.outChannels], scalars: Array(total[weightCount...])))
+    }
+
+    /// The sum of `count` floats: eight running sums in SIMD lanes (one add chain would wait on
+    /// each add's latency), added together at the end, then the tail in order.
+    @inline(__always)
+    static func planeSum(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var k = 0
+        while k + 8 <= count {
+            lanes += UnsafeRawPointer(values + k).loadUnaligned(as: SIMD8<Float>.self)
+            k += 8
+        }
+        var sum = lanes.sum()
+        while k < count {
+            sum += values[k]
+            k += 1
+        }
+        return sum
     }
 
     /// A scratch array whose contents are unspecified (every element is written before it is read).
