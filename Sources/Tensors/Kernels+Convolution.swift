@@ -276,8 +276,8 @@ extension Kernels {
         x.scalars.withUnsafeBufferPointer { px in
             w.scalars.withUnsafeBufferPointer { pw in
                 _ = forEachChunkPipeline(g) { _, chunk, chunks in
-                    var cols = uninitializedFloats(g.patchSize * chunk * plane)
-                    var product = uninitializedFloats(g.outChannels * chunk * plane)
+                    let cols = ScratchBuffer(g.patchSize * chunk * plane)
+                    let product = ScratchBuffer(g.outChannels * chunk * plane)
                     cols.withUnsafeMutableBufferPointer { pc in
                         product.withUnsafeMutableBufferPointer { pp in
                             for index in chunks {
@@ -561,9 +561,9 @@ extension Kernels {
                 // smaller operand to transpose), and turned back once at the end.
                 let transposed = needParameters && MicroKernels.isEnabled
                 var sums = [Float](repeating: 0, count: needParameters ? weightCount + g.outChannels : 0)
-                var dProduct = uninitializedFloats(g.outChannels * chunk * plane)
-                var cols = uninitializedFloats(g.patchSize * chunk * plane)
-                var dProductT = uninitializedFloats(transposed ? g.outChannels * chunk * plane : 0)
+                let dProduct = ScratchBuffer(g.outChannels * chunk * plane)
+                let cols = ScratchBuffer(g.patchSize * chunk * plane)
+                let dProductT = ScratchBuffer(transposed ? g.outChannels * chunk * plane : 0)
                 sums.withUnsafeMutableBufferPointer { ps in
                 dProduct.withUnsafeMutableBufferPointer { pp in
                 dProductT.withUnsafeMutableBufferPointer { pt in
@@ -641,6 +641,27 @@ extension Kernels {
             k += 1
         }
         return sum
+    }
+
+    /// Scratch space for `count` floats whose contents are unspecified, starting at a 64-byte
+    /// (cache-line) boundary: the rows of a chunk's patch columns and products are whole lines
+    /// long at the layers' shapes, so every row starts a line and the AVX-512 products load no
+    /// vector across two lines, and need no extra column tile to avoid that.
+    final class ScratchBuffer {
+        let pointer: UnsafeMutablePointer<Float>
+        let count: Int
+
+        init(_ count: Int) {
+            self.count = count
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
+                .bindMemory(to: Float.self, capacity: max(1, count))
+        }
+
+        deinit { pointer.deallocate() }
+
+        func withUnsafeMutableBufferPointer<Result>(_ body: (UnsafeMutableBufferPointer<Float>) -> Result) -> Result {
+            body(UnsafeMutableBufferPointer(start: pointer, count: count))
+        }
     }
 
     /// A scratch array whose contents are unspecified (every element is written before it is read).
