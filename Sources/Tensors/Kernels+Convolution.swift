@@ -540,8 +540,9 @@ extension Kernels {
     /// `fill` writes the chunk's output gradient in the product layout `[O, n·Ho·Wo]`; the bias
     /// gradient sums it (each plane with `planeSum`, image by image), the weight gradient
     /// multiplies it by the recomputed patch columns (summed transposed with the AVX-512
-    /// kernels), and the input gradient's columns are lifted back with col2im. Each pipeline adds its chunks' weight and bias gradients into its own sums (in
-    /// chunk order), and the pipelines' sums are added in order at the end.
+    /// kernels), and the input gradient's columns are lifted back with col2im. Each pipeline
+    /// adds its chunks' weight and bias gradients into its own sums (in chunk order), and the
+    /// pipelines' sums are added in order at the end.
     static func conv2dBackward(
         input x: Tensor, weight w: Tensor, geometry g: Conv2dGeometry, needInput: Bool, needParameters: Bool,
         fill: (_ start: Int, _ sub: Conv2dGeometry, _ product: UnsafeMutablePointer<Float>) -> Void
