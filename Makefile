@@ -33,6 +33,8 @@ slurm-check: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	# Again with Gauntlet's AVX-512 kernels off: the portable paths that CPUs without them take.
+	GAUNTLET_MICROKERNELS=0 $(SWIFT) test --skip-build
 
 ## Release-mode benchmark: sgemm peak, kernel comparison, and the training, inference, attack and
 ## MC-dropout throughput of the reference workload's models as fractions of that peak.

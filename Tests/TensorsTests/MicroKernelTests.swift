@@ -2,15 +2,19 @@ import Foundation
 import Testing
 @testable import Tensors
 
-/// Gauntlet's AVX-512 products and transpose against sums written out element by element.
-@Suite(.enabled(if: MicroKernels.isEnabled, "the CPU has no AVX-512F")) struct MicroKernelTests {
-    /// On a CPU with AVX-512 (the machines the benchmarks and CI run on) the kernels are on,
-    /// so every other test of products and layers goes through them.
+/// On a CPU with AVX-512 (the machines the benchmarks and CI run on) the kernels are on unless
+/// `GAUNTLET_MICROKERNELS=0`, so every other test of products and layers goes through them
+/// (`make test` runs the suite a second time with them off, for the portable paths).
+@Suite struct MicroKernelSelectionTests {
     @Test func enabledWhereverTheCPUHasAVX512() {
-        #expect(MicroKernels.isEnabled == BLAS.cpuSupportsAVX512)
-        #expect(BLAS.kernelName.hasSuffix("AVX-512 small-product kernels"))
+        let allowed = ProcessInfo.processInfo.environment["GAUNTLET_MICROKERNELS"] != "0"
+        #expect(MicroKernels.isEnabled == (BLAS.cpuSupportsAVX512 && allowed))
+        #expect(BLAS.kernelName.hasSuffix("AVX-512 small-product kernels") == MicroKernels.isEnabled)
     }
+}
 
+/// Gauntlet's AVX-512 products and transpose against sums written out element by element.
+@Suite(.enabled(if: MicroKernels.isEnabled, "AVX-512 kernels off: no AVX-512F/DQ, or GAUNTLET_MICROKERNELS=0")) struct MicroKernelTests {
     /// Every shape around the tile sizes (8 rows; 16, 32 and 48 columns; blocks of 256 terms),
     /// A as stored and transposed, C overwritten and added onto, strides wider than the
     /// matrices, B's rows at every offset in a cache line (with a row stride of whole lines the
