@@ -75,7 +75,8 @@ AVX512 INLINE void tile(const int rows, const int vectors, const int edge, ptrdi
         }                                                                                               \
     }
 
-// The lanes of a vector whose first lane is column `first` that fall in columns 0..<n.
+// The lanes of a vector whose first lane is column `first` that fall in columns 0..<n (every
+// kernel's edge masks).
 static inline __mmask16 lanes_inside(ptrdiff_t first, ptrdiff_t n) {
     const ptrdiff_t from = first < 0 ? -first : 0, to = n - first < 16 ? n - first : 16;
     return to <= from ? 0 : (__mmask16)(((1u << to) - 1) & ~((1u << from) - 1));
@@ -157,7 +158,7 @@ AVX512 void gauntlet_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *s
         const ptrdiff_t height = rows - i0 < 16 ? rows - i0 : 16;
         for (ptrdiff_t j0 = 0; j0 < columns; j0 += 16) {
             const ptrdiff_t width = columns - j0 < 16 ? columns - j0 : 16;
-            const __mmask16 load = (__mmask16)((1u << width) - 1), store = (__mmask16)((1u << height) - 1);
+            const __mmask16 load = lanes_inside(0, width), store = lanes_inside(0, height);
             __m512 r[16];
             for (int i = 0; i < 16; i++) {
                 r[i] = i < height ? _mm512_maskz_loadu_ps(load, src + (i0 + i) * lds + j0) : _mm512_setzero_ps();
@@ -199,9 +200,8 @@ __attribute__((target("avx512f,avx512dq"))) INLINE void dropout_pass(uint64_t ke
         // 0 where u < p, keep elsewhere (a NaN p keeps everything: the comparison is false).
         const __mmask16 dropped = _mm512_cmp_ps_mask(u, threshold, _CMP_LT_OQ);
         const __m512 values = _mm512_maskz_mov_ps((__mmask16)~dropped, kept);
-        const ptrdiff_t left = total - i;
-        __mmask16 lanes = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
-        if (i == 0) lanes &= (__mmask16)~((1u << skip) - 1);
+        // Lane l holds element i − skip + l of `out`.
+        const __mmask16 lanes = lanes_inside(i - skip, count);
         _mm512_mask_storeu_ps(base + i, lanes, values);
         if (x) {
             const __m512 input = _mm512_maskz_loadu_ps(lanes, x - skip + i);
@@ -227,7 +227,7 @@ AVX512 void gauntlet_adam_update(ptrdiff_t count, float *theta, const float *gra
     const __m512 e = _mm512_set1_ps(eps), d = _mm512_set1_ps(decay), s = _mm512_set1_ps(step), r = _mm512_set1_ps(root_correction);
     for (ptrdiff_t i = 0; i < count; i += 16) {
         const ptrdiff_t left = count - i;
-        const __mmask16 lanes = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        const __mmask16 lanes = lanes_inside(0, left);
         const __m512 t = _mm512_maskz_loadu_ps(lanes, theta + i);
         __m512 g = _mm512_maskz_loadu_ps(lanes, gradient + i);
         if (decay != 0) g = _mm512_add_ps(g, _mm512_mul_ps(d, t));
@@ -246,7 +246,7 @@ AVX512 void gauntlet_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t out_cha
                                               const float *gradient, const int32_t *arg_max, const float *pooled,
                                               float *dw, float *db) {
     const ptrdiff_t positions = pooled_height * pooled_width, conv_width = 2 * pooled_width, plane = 4 * positions;
-    const __mmask16 active = (__mmask16)((1u << lanes) - 1);
+    const __mmask16 active = lanes_inside(0, lanes);
     const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     const __m512i width = _mm512_set1_epi32((int)conv_width), one = _mm512_set1_epi32(1);
     for (ptrdiff_t c = 0; c < in_channels; c++) {
@@ -311,8 +311,7 @@ AVX512 void gauntlet_max_pool_2x2(const float *plane, ptrdiff_t height, ptrdiff_
             const ptrdiff_t windows = pooled_width - xo < 16 ? pooled_width - xo : 16;
             // The row's 2·windows elements from column 2·xo, in two halves of 16.
             const ptrdiff_t elements = 2 * windows;
-            const __mmask16 first_half = elements >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << elements) - 1);
-            const __mmask16 second_half = elements <= 16 ? 0 : (__mmask16)((1u << (elements - 16)) - 1);
+            const __mmask16 first_half = lanes_inside(0, elements), second_half = lanes_inside(16, elements);
             const float *t = top + 2 * xo, *b = bottom + 2 * xo;
             const __m512 t0 = _mm512_maskz_loadu_ps(first_half, t), t1 = _mm512_maskz_loadu_ps(second_half, t + 16);
             const __m512 b0 = _mm512_maskz_loadu_ps(first_half, b), b1 = _mm512_maskz_loadu_ps(second_half, b + 16);
@@ -327,7 +326,7 @@ AVX512 void gauntlet_max_pool_2x2(const float *plane, ptrdiff_t height, ptrdiff_
             const __mmask16 m3 = _mm512_cmp_ps_mask(v3, best, _CMP_GT_OQ);
             best = _mm512_mask_mov_ps(best, m3, v3);
             if (relu) best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(best, zero, _CMP_LE_OQ), zero);
-            const __mmask16 lanes = (__mmask16)((1u << windows) - 1);
+            const __mmask16 lanes = lanes_inside(0, windows);
             float *out = values + yo * pooled_width + xo;
             _mm512_mask_storeu_ps(out, lanes, best);
             if (positions) {

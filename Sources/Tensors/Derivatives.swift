@@ -180,7 +180,7 @@ extension Variable {
     /// `x ⊙ mask` with a constant mask of the same shape (dropout's masked, rescaled pass).
     public func masked(by mask: Tensor) -> Variable {
         precondition(mask.shape == shape, "mask \(mask.shape) for \(shape)")
-        return tape.record(Self.product(value, mask), inputs: [self]) { dy, _ in [Self.product(dy, mask)] }
+        return masked(by: mask, output: Self.product(value, mask))
     }
 
     /// `masked(by:)` with the product already computed (`RandomSource.dropout` makes the mask and

@@ -2,7 +2,6 @@
 #define GAUNTLET_MICROKERNELS_H
 
 #include <stddef.h>
-
 #include <stdint.h>
 
 /// 1 when this CPU and operating system run AVX-512F and AVX-512DQ code, else 0: the kernels
