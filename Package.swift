@@ -35,6 +35,9 @@ let package = Package(
         // Gauntlet's own AVX-512 matrix kernels (imported by Tensors/BLAS+MicroKernels.swift):
         // optimised in debug builds too, which run the tests through them.
         .target(name: "CMicroKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // The helper threads of Tensors/Parallel.swift (spinning between jobs needs a pause
+        // instruction and C11 atomics).
+        .target(name: "CWorkerThreads", linkerSettings: [.linkedLibrary("pthread")]),
 
         // MARK: - Light modules (no C)
         .target(name: "Spec", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"], swiftSettings: swiftSettings),
@@ -42,7 +45,7 @@ let package = Package(
         .target(name: "Reporting", exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: - Engine
-        .target(name: "Tensors", dependencies: ["CBLAS", "CMicroKernels", "CProcessControl"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CMicroKernels", "CProcessControl", "CWorkerThreads"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Layers", dependencies: ["Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Perturbations", dependencies: ["Tensors", "Layers", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Evaluation", dependencies: ["Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),

@@ -1,3 +1,4 @@
+import CWorkerThreads
 import Dispatch
 
 /// Splits a kernel's independent work over the job's threads (`BLAS.threadCount`, with
@@ -23,12 +24,48 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
+        // Another thread's job holds the helper threads: Dispatch's threads run this one.
+        guard !forEachOnHelpers(count, parts: parts, body) else { return }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedBody(body: body)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 Parallel.$insidePart.withValue(true) {
                     shared.body(count * part / parts..<count * (part + 1) / parts)
                 }
+            }
+        }
+    }
+
+    /// `body` on the `parts` ranges of `forEach`, on the calling thread and the helper threads
+    /// (`gauntlet_pool_run`, `BLAS.threadCount − 1` of them), each inside a part. Returns false,
+    /// running nothing, when another thread's job holds the helpers.
+    static func forEachOnHelpers(_ count: Int, parts: Int, _ body: (Range<Int>) -> Void) -> Bool {
+        withoutActuallyEscaping(body) { body in
+            var job = PoolJob(body: body, count: count, parts: parts)
+            return withUnsafeMutablePointer(to: &job) { pointer in
+                gauntlet_pool_run(parts, BLAS.threadCount, { context, part in
+                    context!.assumingMemoryBound(to: PoolJob.self).pointee.run(part)
+                }, pointer, helperSpinMicroseconds) == 1
+            }
+        }
+    }
+
+    /// How long a helper thread spins waiting for the next job before it sleeps. A training
+    /// step or an attack step starts a job every few hundred microseconds; waking a sleeping
+    /// thread took about 70 µs per job on the 2-core virtual machine of benchmarks/README.md
+    /// (Dispatch's `concurrentPerform`), a spinning one a few.
+    static let helperSpinMicroseconds = 300
+
+    /// A job of `forEach` for the helper threads (`gauntlet_pool_run`): part `p` of `parts` runs
+    /// `body` on its range, inside a part.
+    struct PoolJob {
+        let body: (Range<Int>) -> Void
+        let count: Int
+        let parts: Int
+
+        func run(_ part: Int) {
+            Parallel.$insidePart.withValue(true) {
+                body(count * part / parts..<count * (part + 1) / parts)
             }
         }
     }
