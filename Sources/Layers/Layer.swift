@@ -74,6 +74,13 @@ public struct ForwardContext {
     public var batchPart: (rows: Range<Int>, batch: Int)?
     /// The parameter leaves created in this pass, so gradients can be collected after `backward`.
     public private(set) var parameterLeaves: [(Parameter, Variable)] = []
+    /// Whether linear layers leave their weight gradients to the caller (a part of a split
+    /// training step, which computes them once over the whole batch): their backward passes skip
+    /// them and `deferredWeightGradients` says what to compute them from.
+    public var defersLinearWeightGradients = false
+    /// The weights whose gradients this pass deferred, each with its layer's input and output
+    /// (`Kernels.linearWeightGradient` takes the input and the output's gradient), in layer order.
+    public private(set) var deferredWeightGradients: [(parameter: Parameter, input: Tensor, output: Variable)] = []
 
     public init(tape: Tape, mode: ForwardMode, rng: RandomSource, parametersRequireGradients: Bool = false,
                 recordedLayers: Set<String> = []) {
@@ -82,6 +89,12 @@ public struct ForwardContext {
         self.rng = rng
         self.parametersRequireGradients = parametersRequireGradients
         self.recordedLayers = recordedLayers
+    }
+
+    /// Records that `parameter`'s gradient was left out of this pass's backward
+    /// (`defersLinearWeightGradients`).
+    public mutating func deferWeightGradient(of parameter: Parameter, input: Tensor, output: Variable) {
+        deferredWeightGradients.append((parameter, input, output))
     }
 
     /// The tape variable of a parameter for this pass.

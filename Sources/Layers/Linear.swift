@@ -64,6 +64,9 @@ public final class Linear: Layer {
         // training, where the weight changes at every step: a transpose per step costs about
         // what the faster product saves.
         let transposed = Kernels.linearTakesTransposedWeight && context.mode != .training
-        return input.linear(weight: w, bias: b, transposedWeight: transposed ? weight.transposedValue() : nil)
+        let defers = context.defersLinearWeightGradients && context.parametersRequireGradients
+        let output = input.linear(weight: w, bias: b, transposedWeight: transposed ? weight.transposedValue() : nil, weightGradient: !defers)
+        if defers { context.deferWeightGradient(of: weight, input: input.value, output: output) }
+        return output
     }
 }

@@ -50,14 +50,17 @@ extension Sequential {
     func splitGradients(inputs: Tensor, supervision: Supervision, loss lossKind: Loss, rng: RandomSource,
                         parts requested: Int? = nil) -> Float {
         let count = inputs.shape[0]
-        let parts = forEachSamplePart(count, parts: requested) { rows -> (loss: Float, gradients: [(Parameter, Tensor?)])? in
+        typealias Deferred = (parameter: Parameter, input: Tensor, outputGradient: Tensor?)
+        let parts = forEachSamplePart(count, parts: requested) { rows -> (loss: Float, gradients: [(Parameter, Tensor?)], deferred: [Deferred])? in
             guard rows.count < count else { return nil }
             let tape = Tape()
             var context = ForwardContext(tape: tape, mode: .training, rng: rng, parametersRequireGradients: true)
             context.batchPart = (rows, count)
+            context.defersLinearWeightGradients = true
             let loss = forward(tape.leaf(inputs.slice(rows)), context: &context).loss(lossKind, supervision.slice(rows), reduction: .sum)
             tape.backward(from: loss, seed: Tensor(shape: [1], scalars: [1 / Float(count)]))
-            return (loss.value.scalars[0], context.parameterLeaves.map { ($0.0, tape.gradient(of: $0.1)) })
+            return (loss.value.scalars[0], context.parameterLeaves.map { ($0.0, tape.gradient(of: $0.1)) },
+                    context.deferredWeightGradients.map { ($0.parameter, $0.input, tape.gradient(of: $0.output)) })
         }
         guard parts.count > 1 else {
             return wholeBatchGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: rng)
@@ -72,6 +75,14 @@ extension Sequential {
                 if total == nil { total = gradient } else { total!.add(gradient) }
             }
             parameter.gradient = total
+        }
+        // Linear weights: one product over the whole batch, from every part's input and output gradient.
+        for (index, (parameter, _, _)) in results[0].deferred.enumerated() {
+            let inputs = results.map { part in
+                precondition(part.deferred[index].parameter === parameter, "parts deferred their weight gradients in different orders")
+                return part.deferred[index].input
+            }
+            parameter.gradient = Kernels.linearWeightGradient(outputGradients: results.map(\.deferred[index].outputGradient), inputs: inputs)
         }
         return Float(results.reduce(0.0) { $0 + Double($1.loss) } / Double(count))
     }

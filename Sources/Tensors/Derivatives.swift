@@ -20,8 +20,10 @@ extension Variable {
 
     /// `y = x · Wᵀ + b`: x `[N, in]`, weight `[out, in]`, bias `[out]` (PyTorch's `F.linear`).
     /// `transposedWeight`, when given, is the weight's value transposed (`[in, out]`), which
-    /// the forward product then reads (`Kernels.linear`).
-    public func linear(weight: Variable, bias: Variable?, transposedWeight: Tensor? = nil) -> Variable {
+    /// the forward product then reads (`Kernels.linear`). Without `weightGradient`, the backward
+    /// pass leaves the weight's gradient to the caller (nil on the tape), which computes it from
+    /// this input and the output's gradient (`Kernels.linearWeightGradient`).
+    public func linear(weight: Variable, bias: Variable?, transposedWeight: Tensor? = nil, weightGradient: Bool = true) -> Variable {
         let x = value, w = weight.value
         precondition(x.rank == 2 && w.rank == 2 && x.shape[1] == w.shape[1], "linear: input \(x.shape), weight \(w.shape)")
         let y = Kernels.linear(x, weight: w, bias: bias?.value, transposedWeight: transposedWeight)
@@ -44,7 +46,7 @@ extension Variable {
                     } } }
                 dx = g
             }
-            if needed[1] {
+            if needed[1] && weightGradient {
                 var g = result(w.shape, inner: batch)
                 dy.scalars.withUnsafeBufferPointer { pdy in x.scalars.withUnsafeBufferPointer { px in
                     g.scalars.withUnsafeMutableBufferPointer { pg in

@@ -38,6 +38,42 @@ extension Kernels {
         return y
     }
 
+    /// The weight gradient of a linear layer over a batch computed in parts: `Σ_p dYₚᵀ·Xₚ` for
+    /// each part's output gradient `[Nₚ, out]` and input `[Nₚ, in]` (a nil gradient adds
+    /// nothing; nil when all are). One `[out, in]` result, its rows split over the job's threads,
+    /// each block summed over the parts in order onto itself: no per-part copies, no separate
+    /// sum, and where the AVX-512 kernels run every element is the ordered fused sum over the
+    /// whole batch, the bits of one product over the unsplit batch.
+    public static func linearWeightGradient(outputGradients: [Tensor?], inputs: [Tensor]) -> Tensor? {
+        precondition(outputGradients.count == inputs.count, "linearWeightGradient: \(outputGradients.count) gradients, \(inputs.count) inputs")
+        let parts = zip(outputGradients, inputs).compactMap { gradient, input in gradient.map { ($0, input) } }
+        guard let (first, firstInput) = parts.first else { return nil }
+        let outFeatures = first.shape[1], inFeatures = firstInput.shape[1]
+        for (gradient, input) in parts {
+            precondition(gradient.rank == 2 && input.rank == 2 && gradient.shape == [input.shape[0], outFeatures] && input.shape[1] == inFeatures,
+                         "linearWeightGradient: gradient \(gradient.shape), input \(input.shape)")
+        }
+        var result = Tensor(shape: [outFeatures, inFeatures], scalars: uninitializedFloats(outFeatures * inFeatures))
+        result.scalars.withUnsafeMutableBufferPointer { pr in
+            let c = pr.baseAddress!
+            Parallel.forEach(outFeatures, grain: 16) { rows in
+                // The first part with samples overwrites the rows this block owns, the others add.
+                let block = c + rows.lowerBound * inFeatures
+                var written = false
+                for (gradient, input) in parts where gradient.shape[0] > 0 {
+                    gradient.scalars.withUnsafeBufferPointer { pdy in input.scalars.withUnsafeBufferPointer { px in
+                        BLAS.sgemm(transposeA: true, transposeB: false, m: rows.count, n: inFeatures, k: gradient.shape[0],
+                                   a: pdy.baseAddress! + rows.lowerBound, lda: outFeatures, b: px.baseAddress!, ldb: inFeatures,
+                                   beta: written ? 1 : 0, c: block, ldc: inFeatures)
+                    } }
+                    written = true
+                }
+                if !written { block.initialize(repeating: 0, count: rows.count * inFeatures) }
+            }
+        }
+        return result
+    }
+
     /// A matrix `[rows, columns]` transposed to `[columns, rows]`.
     public static func transposed(_ matrix: Tensor) -> Tensor {
         precondition(matrix.rank == 2, "transposed: shape \(matrix.shape) is not a matrix")

@@ -86,6 +86,47 @@ import Testing
             .maxAbsDifference(ReferenceKernels.linear(batch, weight: wide, bias: nil)) < 1e-4)
     }
 
+    /// A split batch's linear weight gradient, `Σₚ dYₚᵀ·Xₚ`, against the sum written out in
+    /// Double, with an empty part, a part without a gradient, and more output rows than one
+    /// thread's block; where the AVX-512 kernels run, the bits of one product over the batch.
+    @Test func linearWeightGradientSumsTheParts() throws {
+        var rng = RandomSource(seed: 3)
+        let outFeatures = 37, inFeatures = 29
+        let sizes = [5, 0, 9, 4, 6]
+        let inputs = sizes.map { Tensor.normal(shape: [$0, inFeatures], using: &rng) }
+        var gradients: [Tensor?] = sizes.map { Tensor.normal(shape: [$0, outFeatures], using: &rng) }
+        gradients[3] = nil
+        let result = try #require(Kernels.linearWeightGradient(outputGradients: gradients, inputs: inputs))
+        #expect(result.shape == [outFeatures, inFeatures])
+        var expected = Tensor(shape: [outFeatures, inFeatures])
+        for o in 0..<outFeatures {
+            for i in 0..<inFeatures {
+                var sum = 0.0
+                for (gradient, input) in zip(gradients, inputs) {
+                    guard let gradient else { continue }
+                    for n in 0..<input.shape[0] { sum += Double(gradient[n, o]) * Double(input[n, i]) }
+                }
+                expected[o, i] = Float(sum)
+            }
+        }
+        #expect(result.maxAbsDifference(expected) <= 1e-5 * expected.scalars.map(abs).max()!)
+        if MicroKernels.isEnabled {
+            let used = [0, 2, 4]
+            let dy = Tensor(concatenating: used.map { gradients[$0]! }), x = Tensor(concatenating: used.map { inputs[$0] })
+            var whole = Tensor(shape: [outFeatures, inFeatures])
+            dy.scalars.withUnsafeBufferPointer { pdy in x.scalars.withUnsafeBufferPointer { px in
+                whole.scalars.withUnsafeMutableBufferPointer { pw in
+                    BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: dy.shape[0],
+                               a: pdy.baseAddress!, lda: outFeatures, b: px.baseAddress!, ldb: inFeatures, c: pw.baseAddress!, ldc: inFeatures)
+                } } }
+            #expect(result.scalars.elementsEqual(whole.scalars) { $0.bitPattern == $1.bitPattern })
+        }
+        // Parts without samples or gradients add nothing: zeros, or nil when no part has a gradient.
+        let empty = Kernels.linearWeightGradient(outputGradients: [Tensor(shape: [0, 3])], inputs: [Tensor(shape: [0, 2])])
+        #expect(empty == Tensor(shape: [3, 2]))
+        #expect(Kernels.linearWeightGradient(outputGradients: [nil, nil], inputs: inputs.prefix(2).map { $0 }) == nil)
+    }
+
     @Test(arguments: geometries) func conv2dMatchesReference(g: Conv2dGeometry) {
         var rng = RandomSource(seed: 2)
         let x = Tensor.normal(shape: g.inputShape, using: &rng)
