@@ -1,5 +1,6 @@
 import CWorkerThreads
 import Dispatch
+import Foundation
 
 /// Splits a kernel's independent work over the job's threads (`BLAS.threadCount`, with
 /// `jobs × threads = cores`): the loops around the matrix products (patch lowering, layout
@@ -37,13 +38,13 @@ public enum Parallel {
     }
 
     /// `body` on the `parts` ranges of `forEach`, on the calling thread and the helper threads
-    /// (`gauntlet_pool_run`, `BLAS.threadCount − 1` of them), each inside a part. Returns false,
-    /// running nothing, when another thread's job holds the helpers.
+    /// (`gauntlet_pool_run`, `helperThreads` of them), each inside a part. Returns false, running
+    /// nothing, when another thread's job holds the helpers.
     static func forEachOnHelpers(_ count: Int, parts: Int, _ body: (Range<Int>) -> Void) -> Bool {
         withoutActuallyEscaping(body) { body in
             var job = PoolJob(body: body, count: count, parts: parts)
             return withUnsafeMutablePointer(to: &job) { pointer in
-                gauntlet_pool_run(parts, BLAS.threadCount, { context, part in
+                gauntlet_pool_run(parts, helperThreads + 1, { context, part in
                     context!.assumingMemoryBound(to: PoolJob.self).pointee.run(part)
                 }, pointer, helperSpinMicroseconds) == 1
             }
@@ -55,6 +56,14 @@ public enum Parallel {
     /// thread took about 70 µs per job on the 2-core virtual machine of benchmarks/README.md
     /// (Dispatch's `concurrentPerform`), a spinning one a few.
     static let helperSpinMicroseconds = 300
+
+    /// The helper threads beside the caller: one per thread of the job but the caller's, and no
+    /// more than the other cores, so that spinning helpers never take turns on a core with the
+    /// thread that has work (a job with more threads than cores has more parts than threads
+    /// running them; each thread takes the next part left).
+    static var helperThreads: Int { max(0, min(BLAS.threadCount, cores) - 1) }
+
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
 
     /// A job of `forEach` for the helper threads (`gauntlet_pool_run`): part `p` of `parts` runs
     /// `body` on its range, inside a part.
