@@ -7,7 +7,8 @@ import Foundation
 /// copies, activations, pooling) and the products themselves (`BLAS.sgemm`). Every part
 /// computes its own outputs with the same arithmetic in the same order as one serial loop, so
 /// results do not depend on how many parts there are. Inside a part, nested loops and products
-/// run on that part's thread alone.
+/// run on that part's thread alone. The parts run on the calling thread and Gauntlet's helper
+/// threads (`Sources/CWorkerThreads`), which spin for a while between jobs.
 public enum Parallel {
     /// Whether the calling thread runs a part of a `forEach`.
     @TaskLocal static var insidePart = false
@@ -25,15 +26,12 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        // Another thread's job holds the helper threads: Dispatch's threads run this one.
+        // The helper threads run the job, unless another thread's job holds them: then
+        // Dispatch's threads do.
         guard !forEachOnHelpers(count, parts: parts, body) else { return }
         withoutActuallyEscaping(body) { body in
-            let shared = UncheckedBody(body: body)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                Parallel.$insidePart.withValue(true) {
-                    shared.body(count * part / parts..<count * (part + 1) / parts)
-                }
-            }
+            let job = PoolJob(body: body, count: count, parts: parts)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in job.run(part) }
         }
     }
 
@@ -65,9 +63,10 @@ public enum Parallel {
 
     static let cores = ProcessInfo.processInfo.activeProcessorCount
 
-    /// A job of `forEach` for the helper threads (`gauntlet_pool_run`): part `p` of `parts` runs
-    /// `body` on its range, inside a part.
-    struct PoolJob {
+    /// A job of `forEach`: part `p` of `parts` runs `body` on its range, inside a part. Carries
+    /// the non-escaping body to the helper threads (`gauntlet_pool_run`) or into
+    /// `concurrentPerform`, both of which wait for every part.
+    struct PoolJob: @unchecked Sendable {
         let body: (Range<Int>) -> Void
         let count: Int
         let parts: Int
@@ -90,10 +89,5 @@ public enum Parallel {
             }
         }
         return results.map { $0! }
-    }
-
-    /// Carries the non-escaping body into `concurrentPerform`, which waits for every part.
-    struct UncheckedBody: @unchecked Sendable {
-        let body: (Range<Int>) -> Void
     }
 }
