@@ -47,14 +47,7 @@ extension Variable {
                 dx = g
             }
             if needed[1] && weightGradient {
-                var g = result(w.shape, inner: batch)
-                dy.scalars.withUnsafeBufferPointer { pdy in x.scalars.withUnsafeBufferPointer { px in
-                    g.scalars.withUnsafeMutableBufferPointer { pg in
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: batch,
-                                   a: pdy.baseAddress!, lda: outFeatures, b: px.baseAddress!, ldb: inFeatures,
-                                   c: pg.baseAddress!, ldc: inFeatures)
-                    } } }
-                dw = g
+                dw = Kernels.linearWeightGradient(outputGradients: [dy], inputs: [x])
             }
             guard needed.count == 3 else { return [dx, dw] }
             var db = Tensor(shape: [outFeatures])

@@ -38,9 +38,9 @@ extension Kernels {
         return y
     }
 
-    /// The weight gradient of a linear layer over a batch computed in parts: `Σ_p dYₚᵀ·Xₚ` for
-    /// each part's output gradient `[Nₚ, out]` and input `[Nₚ, in]` (a nil gradient adds
-    /// nothing; nil when all are). One `[out, in]` result, its rows split over the job's threads,
+    /// The weight gradient of a linear layer over a batch, possibly computed in parts:
+    /// `Σ_p dYₚᵀ·Xₚ` for each part's output gradient `[Nₚ, out]` and input `[Nₚ, in]` (one part:
+    /// the backward pass's `dYᵀ·X`; a nil gradient adds nothing; nil when all are). One `[out, in]` result, its rows split over the job's threads,
     /// each block summed over the parts in order onto itself: no per-part copies, no separate
     /// sum, and where the AVX-512 kernels run every element is the ordered fused sum over the
     /// whole batch, the bits of one product over the unsplit batch.
