@@ -42,7 +42,7 @@ static atomic_long spin_limit_ns = 200000;
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-static int helpers_started = 0;
+static atomic_int helpers_started = 0;            // written under start_lock
 
 static int64_t now_ns(void) {
     struct timespec t;
@@ -101,19 +101,21 @@ static void reset_in_child(void) {
     pthread_mutex_init(&wake_lock, NULL);
     pthread_cond_init(&wake, NULL);
     pthread_mutex_init(&start_lock, NULL);
-    helpers_started = 0;
+    atomic_store(&helpers_started, 0);
 }
 
 static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
 
 static void install_fork_handler(void) { pthread_atfork(NULL, NULL, reset_in_child); }
 
-// Starts helpers until there are `count` (at most MAX_HELPERS); returns how many there are.
-static int start_helpers(int count) {
+// Starts helpers until there are `count` (at most MAX_HELPERS). Once they are there, a job
+// only reads the count: no lock on the way to every job.
+static void start_helpers(int count) {
     if (count > MAX_HELPERS) count = MAX_HELPERS;
+    if (atomic_load(&helpers_started) >= count) return;
     pthread_once(&fork_handler_once, install_fork_handler);
     pthread_mutex_lock(&start_lock);
-    while (helpers_started < count) {
+    while (atomic_load(&helpers_started) < count) {
         pthread_t thread;
         pthread_attr_t attributes;
         pthread_attr_init(&attributes);
@@ -121,11 +123,9 @@ static int start_helpers(int count) {
         int failed = pthread_create(&thread, &attributes, helper_main, NULL);
         pthread_attr_destroy(&attributes);
         if (failed) break;
-        helpers_started += 1;
+        atomic_fetch_add(&helpers_started, 1);
     }
-    int started = helpers_started;
     pthread_mutex_unlock(&start_lock);
-    return started;
 }
 
 int gauntlet_pool_run(ptrdiff_t parts, ptrdiff_t threads, gauntlet_task task, void *context, long spin_microseconds) {
