@@ -49,10 +49,32 @@ public struct AdamSpec: OptimizerSpec, Equatable {
     public func makeOptimizer() -> any Optimizer { Adam(spec: self) }
 }
 
-public final class Adam: Optimizer {
+public final class Adam: ElementwiseOptimizer {
     public let spec: AdamSpec
     public var learningRate: Float
-    private var moments: [ObjectIdentifier: (m: [Float], v: [Float], t: Int)] = [:]
+    private var moments: [ObjectIdentifier: Moments] = [:]
+
+    /// One parameter's first and second moments and step count. The moments live at fixed
+    /// addresses, so that an update may write them from several threads at once.
+    private final class Moments: @unchecked Sendable {
+        let m: UnsafeMutablePointer<Float>
+        let v: UnsafeMutablePointer<Float>
+        let count: Int
+        var t = 0
+
+        init(count: Int) {
+            self.count = count
+            m = .allocate(capacity: count)
+            m.initialize(repeating: 0, count: count)
+            v = .allocate(capacity: count)
+            v.initialize(repeating: 0, count: count)
+        }
+
+        deinit {
+            m.deallocate()
+            v.deallocate()
+        }
+    }
 
     public init(spec: AdamSpec) {
         self.spec = spec
@@ -60,32 +82,32 @@ public final class Adam: Optimizer {
     }
 
     public func step(_ parameters: [Parameter]) {
-        let b1 = spec.beta1, b2 = spec.beta2, eps = spec.eps, decay = spec.weightDecay
         for parameter in parameters {
             guard let gradient = parameter.gradient else { continue }
-            let key = ObjectIdentifier(parameter)
-            var state = moments[key] ?? ([Float](repeating: 0, count: gradient.count), [Float](repeating: 0, count: gradient.count), 0)
-            moments[key] = nil
-            state.t += 1
-            let correction1 = 1 - powf(b1, Float(state.t)), correction2 = 1 - powf(b2, Float(state.t))
-            let stepSize = learningRate / correction1
-            let rootCorrection2 = correction2.squareRoot()
-            state.m.withUnsafeMutableBufferPointer { m in
-                state.v.withUnsafeMutableBufferPointer { v in
-                    gradient.scalars.withUnsafeBufferPointer { g in
-                        parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
-                            // Element-wise: each part updates its own range.
-                            Parallel.forEach(theta.count, grain: 1 << 15) { range in
-                                let i = range.lowerBound
-                                Kernels.adamUpdate(count: range.count, theta: theta.baseAddress! + i, gradient: g.baseAddress! + i,
-                                                   m: m.baseAddress! + i, v: v.baseAddress! + i, beta1: b1, beta2: b2, eps: eps,
-                                                   decay: decay, stepSize: stepSize, rootCorrection2: rootCorrection2)
-                            }
-                        }
-                    }
+            let update = beginStep(of: parameter, count: gradient.count)
+            gradient.scalars.withUnsafeBufferPointer { g in
+                parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
+                    // Element-wise: each part updates its own range.
+                    Parallel.forEach(theta.count, grain: 1 << 15) { range in update.apply(theta.baseAddress!, g.baseAddress!, range) }
                 }
             }
-            moments[key] = state
+        }
+    }
+
+    public func beginStep(of parameter: Parameter, count: Int) -> ElementwiseUpdate {
+        let key = ObjectIdentifier(parameter)
+        let state = moments[key] ?? Moments(count: count)
+        precondition(state.count == count, "Adam: parameter \(parameter.name) has \(count) elements, its moments \(state.count)")
+        moments[key] = state
+        state.t += 1
+        let b1 = spec.beta1, b2 = spec.beta2, eps = spec.eps, decay = spec.weightDecay
+        let correction1 = 1 - powf(b1, Float(state.t)), correction2 = 1 - powf(b2, Float(state.t))
+        let stepSize = learningRate / correction1
+        let rootCorrection2 = correction2.squareRoot()
+        return ElementwiseUpdate { theta, g, range in
+            let i = range.lowerBound
+            Kernels.adamUpdate(count: range.count, theta: theta + i, gradient: g + i, m: state.m + i, v: state.v + i,
+                               beta1: b1, beta2: b2, eps: eps, decay: decay, stepSize: stepSize, rootCorrection2: rootCorrection2)
         }
     }
 }

@@ -24,13 +24,14 @@ extension Sequential {
         let parameters = namedParameters.map(\.parameter)
         // The tapes (whose leaves share the parameters' storage) are gone before the optimizer
         // updates the parameters in place, so their storage is not copied first.
-        let lossValue: Float
         if layers.contains(where: { $0.layer.usesBatchStatisticsInTraining }) {
-            lossValue = wholeBatchGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: dropout)
-        } else {
-            lossValue = splitGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: dropout)
+            let lossValue = wholeBatchGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: dropout)
+            optimizer.step(parameters)
+            return lossValue
         }
-        optimizer.step(parameters)
+        let (lossValue, updated) = splitGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: dropout,
+                                                  updating: optimizer as? any ElementwiseOptimizer)
+        optimizer.step(parameters.filter { !updated.contains(ObjectIdentifier($0)) })
         return lossValue
     }
 
@@ -46,9 +47,11 @@ extension Sequential {
     }
 
     /// `wholeBatchGradients` over the parts of `forEachSamplePart` (one pass when there is one
-    /// part); the parameters get the sum of the parts' gradients, in part order.
+    /// part); the parameters get the sum of the parts' gradients, in part order. With an
+    /// element-wise optimizer, the linear weights summed in blocks over the whole batch are also
+    /// updated, each block as soon as it is summed: returns the mean loss and those parameters.
     func splitGradients(inputs: Tensor, supervision: Supervision, loss lossKind: Loss, rng: RandomSource,
-                        parts requested: Int? = nil) -> Float {
+                        parts requested: Int? = nil, updating optimizer: (any ElementwiseOptimizer)? = nil) -> (loss: Float, updated: Set<ObjectIdentifier>) {
         let count = inputs.shape[0]
         typealias Deferred = (parameter: Parameter, input: Tensor, outputGradient: Tensor?)
         let parts = forEachSamplePart(count, parts: requested) { rows -> (loss: Float, gradients: [(Parameter, Tensor?)], deferred: [Deferred])? in
@@ -63,7 +66,7 @@ extension Sequential {
                     context.deferredWeightGradients.map { ($0.parameter, $0.input, tape.gradient(of: $0.output)) })
         }
         guard parts.count > 1 else {
-            return wholeBatchGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: rng)
+            return (wholeBatchGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: rng), [])
         }
         let results = parts.map { $0! }
         // Every part made the same parameter leaves in the same order.
@@ -76,15 +79,41 @@ extension Sequential {
             }
             parameter.gradient = total
         }
-        // Linear weights: one product over the whole batch, from every part's input and output gradient.
-        for (index, (parameter, _, _)) in results[0].deferred.enumerated() {
-            let inputs = results.map { part in
-                precondition(part.deferred[index].parameter === parameter, "parts deferred their weight gradients in different orders")
+        // Linear weights: one product over the whole batch each, from every part's input and
+        // output gradient, all in one job; with an element-wise optimizer each block of a
+        // gradient updates its block of the weight at once.
+        let weights = results[0].deferred.map(\.parameter)
+        var requests = weights.indices.map { index in
+            Kernels.LinearWeightGradient(outputGradients: results.map { $0.deferred[index].outputGradient }, inputs: results.map { part in
+                precondition(part.deferred[index].parameter === weights[index], "parts deferred their weight gradients in different orders")
                 return part.deferred[index].input
-            }
-            parameter.gradient = Kernels.linearWeightGradient(outputGradients: results.map(\.deferred[index].outputGradient), inputs: inputs)
+            })
         }
-        return Float(results.reduce(0.0) { $0 + Double($1.loss) } / Double(count))
+        let loss = Float(results.reduce(0.0) { $0 + Double($1.loss) } / Double(count))
+        guard let optimizer else {
+            for (parameter, gradient) in zip(weights, Kernels.linearWeightGradients(requests)) { parameter.gradient = gradient }
+            return (loss, [])
+        }
+        // The weights' storage stays put while the job writes it (the parts' tapes, which
+        // shared it, are gone).
+        var updated: Set<ObjectIdentifier> = []
+        func update(from index: Int) {
+            guard index < weights.count else {
+                for (parameter, gradient) in zip(weights, Kernels.linearWeightGradients(requests)) { parameter.gradient = gradient }
+                return
+            }
+            let parameter = weights[index]
+            guard requests[index].outputGradients.contains(where: { $0 != nil }) else { return update(from: index + 1) }
+            let step = optimizer.beginStep(of: parameter, count: parameter.value.count)
+            updated.insert(ObjectIdentifier(parameter))
+            parameter.value.scalars.withUnsafeMutableBufferPointer { value in
+                let theta = value.baseAddress!
+                requests[index].eachBlock = { gradient, elements in step.apply(theta, gradient, elements) }
+                update(from: index + 1)
+            }
+        }
+        update(from: 0)
+        return (loss, updated)
     }
 
     /// The gradient of the summed cross-entropy with respect to the input pixels, with

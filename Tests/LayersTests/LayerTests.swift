@@ -297,7 +297,7 @@ import Testing
             let whole = parameters.map { $0.gradient! }
             for parts in [3, 4] {
                 parameters.forEach { $0.gradient = nil }
-                let splitLoss = model.splitGradients(inputs: images, supervision: supervision, loss: loss, rng: dropout, parts: parts)
+                let splitLoss = model.splitGradients(inputs: images, supervision: supervision, loss: loss, rng: dropout, parts: parts).loss
                 #expect(abs(splitLoss - wholeLoss) <= 1e-5 * abs(wholeLoss), "\(loss) \(parts) parts: loss \(splitLoss) vs \(wholeLoss)")
                 for (parameter, expected) in zip(parameters, whole) {
                     let gradient = try #require(parameter.gradient)
@@ -312,6 +312,42 @@ import Testing
         let other = cnn.namedParameters[2].parameter.gradient!
         _ = cnn.wholeBatchGradients(inputs: images, supervision: cases[0].1, loss: .crossEntropy, rng: RandomSource(seed: 21))
         #expect(other.maxAbsDifference(cnn.namedParameters[2].parameter.gradient!) > 1e-3)
+    }
+
+    /// A split step with an element-wise optimizer updates each block of a linear weight as
+    /// soon as its gradient is summed: the same bits as summing every gradient, then stepping.
+    @Test func splitStepsUpdateLinearWeightsBlockByBlockAsAStepAfterwardsWould() throws {
+        func mlp() throws -> Sequential {
+            var rng = RandomSource(seed: 31)
+            return try Sequential(layers: [("flatten", FlattenSpec()), ("fc", LinearSpec(outFeatures: 40)), ("relu", ReLUSpec()),
+                                           ("drop", DropoutSpec(p: 0.3)), ("head", LinearSpec(outFeatures: 5))],
+                                  inputShape: [1, 6, 6], rng: &rng)
+        }
+        let fused = try mlp(), plain = try mlp()
+        var rng = RandomSource(seed: 32)
+        let images = Tensor.uniform(shape: [37, 1, 6, 6], using: &rng), supervision = Supervision.labels((0..<37).map { $0 % 5 })
+        let fusedAdam = try #require(AdamSpec(lr: 0.01, weightDecay: 0.01).makeOptimizer() as? any ElementwiseOptimizer)
+        let plainAdam = AdamSpec(lr: 0.01, weightDecay: 0.01).makeOptimizer()
+        let weights = Set(fused.layers.compactMap { ($0.layer as? Linear).map { ObjectIdentifier($0.weight) } })
+        #expect(weights.count == 2)
+        for step in 0..<3 {
+            let dropout = RandomSource(seed: 40 + UInt64(step))
+            let (fusedLoss, updated) = fused.splitGradients(inputs: images, supervision: supervision, loss: .crossEntropy, rng: dropout,
+                                                            parts: 3, updating: fusedAdam)
+            #expect(updated == weights)
+            fusedAdam.step(fused.namedParameters.map(\.parameter).filter { !updated.contains(ObjectIdentifier($0)) })
+            let (plainLoss, none) = plain.splitGradients(inputs: images, supervision: supervision, loss: .crossEntropy, rng: dropout, parts: 3)
+            #expect(none.isEmpty && fusedLoss == plainLoss)
+            plainAdam.step(plain.namedParameters.map(\.parameter))
+            for (a, b) in zip(fused.namedParameters, plain.namedParameters) {
+                let sameValue = a.parameter.value.scalars.elementsEqual(b.parameter.value.scalars) { $0.bitPattern == $1.bitPattern }
+                let sameGradient = a.parameter.gradient!.scalars.elementsEqual(b.parameter.gradient!.scalars) { $0.bitPattern == $1.bitPattern }
+                #expect(sameValue && sameGradient, "step \(step): \(a.key)")
+            }
+        }
+        // The weights did move.
+        let untrained = try mlp()
+        #expect(fused.namedParameters[0].parameter.value.maxAbsDifference(untrained.namedParameters[0].parameter.value) > 1e-3)
     }
 
     @Test func trainingStepsOfModelsWithBatchStatisticsAreNotSplit() throws {

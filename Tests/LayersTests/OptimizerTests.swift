@@ -85,6 +85,31 @@ import Testing
         }
     }
 
+    @Test func adamElementwiseUpdatesInAnyRangesAreTheStep() throws {
+        // Three steps with weight decay: one Adam steps a parameter whole, another applies its
+        // element-wise updates in uneven ranges taken out of order; the same bits every step.
+        let count = 1003
+        var rng = RandomSource(seed: 8)
+        let start = (0..<count).map { _ in rng.normal() }
+        let whole = parameter(start, gradient: start), blocks = parameter(start, gradient: start)
+        let spec = AdamSpec(lr: 0.01, weightDecay: 0.01)
+        let stepper = spec.makeOptimizer(), elementwise = try #require(spec.makeOptimizer() as? any ElementwiseOptimizer)
+        let ranges = stride(from: 0, to: count, by: 37).map { $0..<min($0 + 37, count) }.reversed()
+        for t in 1...3 {
+            let g = Tensor(shape: [count], scalars: (0..<count).map { _ in rng.normal() })
+            whole.gradient = g
+            stepper.step([whole])
+            let update = elementwise.beginStep(of: blocks, count: count)
+            g.scalars.withUnsafeBufferPointer { pg in
+                blocks.value.scalars.withUnsafeMutableBufferPointer { theta in
+                    for range in ranges { update.apply(theta.baseAddress!, pg.baseAddress!, range) }
+                }
+            }
+            #expect(blocks.value.scalars.map(\.bitPattern) == whole.value.scalars.map(\.bitPattern), "step \(t)")
+        }
+        #expect(whole.value.maxAbsDifference(Tensor(shape: [count], scalars: start)) > 0.01)
+    }
+
     @Test func rangesAreChecked() {
         #expect(SGDSpec(lr: 0).problems().count == 1)
         #expect(SGDSpec(lr: 0.1, nesterov: true).problems() == ["nesterov needs momentum > 0"])

@@ -127,6 +127,44 @@ import Testing
         #expect(Kernels.linearWeightGradient(outputGradients: [nil, nil], inputs: inputs.prefix(2).map { $0 }) == nil)
     }
 
+    /// Several layers' weight gradients in one job: each block of rows handed once, already
+    /// summed, to its layer's `eachBlock`; the results those of `linearWeightGradient` one by one.
+    @Test func linearWeightGradientsHandEachSummedBlockOverOnce() throws {
+        var rng = RandomSource(seed: 4)
+        let shapes = [(out: 37, in: 29), (out: 6, in: 11), (out: 5, in: 3)]   // 37 rows: three blocks, the last partial
+        let sizes = [7, 0, 9]
+        let inputs = shapes.map { shape in sizes.map { Tensor.normal(shape: [$0, shape.in], using: &rng) } }
+        var gradients = shapes.map { shape in sizes.map { Optional(Tensor.normal(shape: [$0, shape.out], using: &rng)) } }
+        gradients[1] = [nil, nil, nil]
+        // What each block's body saw: how often each element was handed over, and its value then.
+        let seen = shapes.map { UnsafeMutablePointer<Float>.allocate(capacity: $0.out * $0.in) }
+        let handed = shapes.map { shape in UnsafeMutablePointer<Int>.allocate(capacity: shape.out * shape.in) }
+        defer { seen.forEach { $0.deallocate() }; handed.forEach { $0.deallocate() } }
+        for (count, shape) in zip(handed, shapes) { count.initialize(repeating: 0, count: shape.out * shape.in) }
+        let lock = NSLock()
+        let requests = shapes.indices.map { layer in
+            Kernels.LinearWeightGradient(outputGradients: gradients[layer], inputs: inputs[layer]) { gradient, elements in
+                lock.lock()
+                defer { lock.unlock() }
+                for i in elements {
+                    seen[layer][i] = gradient[i]
+                    handed[layer][i] += 1
+                }
+            }
+        }
+        let results = Kernels.linearWeightGradients(requests)
+        #expect(results[1] == nil)
+        for layer in [0, 2] {
+            let result = try #require(results[layer]), alone = try #require(Kernels.linearWeightGradient(outputGradients: gradients[layer], inputs: inputs[layer]))
+            let count = shapes[layer].out * shapes[layer].in
+            #expect(result.shape == [shapes[layer].out, shapes[layer].in])
+            #expect(result.scalars.map(\.bitPattern) == alone.scalars.map(\.bitPattern))
+            #expect((0..<count).allSatisfy { handed[layer][$0] == 1 }, "layer \(layer): every element handed over once")
+            #expect((0..<count).allSatisfy { seen[layer][$0].bitPattern == result.scalars[$0].bitPattern }, "layer \(layer): handed over summed")
+            #expect(result.scalars.contains { $0 != 0 })
+        }
+    }
+
     @Test(arguments: geometries) func conv2dMatchesReference(g: Conv2dGeometry) {
         var rng = RandomSource(seed: 2)
         let x = Tensor.normal(shape: g.inputShape, using: &rng)
