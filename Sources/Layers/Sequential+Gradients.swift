@@ -89,11 +89,6 @@ extension Sequential {
                 return part.deferred[index].input
             })
         }
-        let loss = Float(results.reduce(0.0) { $0 + Double($1.loss) } / Double(count))
-        guard let optimizer else {
-            for (parameter, gradient) in zip(weights, Kernels.linearWeightGradients(requests)) { parameter.gradient = gradient }
-            return (loss, [])
-        }
         // The weights' storage stays put while the job writes it (the parts' tapes, which
         // shared it, are gone).
         var updated: Set<ObjectIdentifier> = []
@@ -103,7 +98,7 @@ extension Sequential {
                 return
             }
             let parameter = weights[index]
-            guard requests[index].outputGradients.contains(where: { $0 != nil }) else { return update(from: index + 1) }
+            guard let optimizer, requests[index].outputGradients.contains(where: { $0 != nil }) else { return update(from: index + 1) }
             let step = optimizer.beginStep(of: parameter, count: parameter.value.count)
             updated.insert(ObjectIdentifier(parameter))
             parameter.value.scalars.withUnsafeMutableBufferPointer { value in
@@ -113,7 +108,7 @@ extension Sequential {
             }
         }
         update(from: 0)
-        return (loss, updated)
+        return (Float(results.reduce(0.0) { $0 + Double($1.loss) } / Double(count)), updated)
     }
 
     /// The gradient of the summed cross-entropy with respect to the input pixels, with
