@@ -60,7 +60,9 @@ extension Sequential {
             var context = ForwardContext(tape: tape, mode: .training, rng: rng, parametersRequireGradients: true)
             context.batchPart = (rows, count)
             context.defersLinearWeightGradients = true
-            let loss = forward(tape.leaf(inputs.slice(rows)), context: &context).loss(lossKind, supervision.slice(rows), reduction: .sum)
+            // The inputs need no gradient: the part's rows are normalised straight from the batch.
+            let output = forward(tape.leaf(normalizedRows(inputs, rows)), layers: layers.indices, context: &context, inputIsNormalized: true)
+            let loss = output.loss(lossKind, supervision.slice(rows), reduction: .sum)
             tape.backward(from: loss, seed: Tensor(shape: [1], scalars: [1 / Float(count)]))
             return (loss.value.scalars[0], context.parameterLeaves.map { ($0.0, tape.gradient(of: $0.1)) },
                     context.deferredWeightGradients.map { ($0.parameter, $0.input, tape.gradient(of: $0.output)) })

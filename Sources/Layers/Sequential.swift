@@ -72,11 +72,16 @@ public final class Sequential {
     /// Runs the layers in `range` only: from the raw input (normalised first) when the range
     /// starts at 0, otherwise from the output of the layer before it.
     public func forward(_ input: Variable, layers range: Range<Int>, context: inout ForwardContext) -> Variable {
+        forward(input, layers: range, context: &context, inputIsNormalized: false)
+    }
+
+    /// `forward`, where `inputIsNormalized` says that the input is already normalised
+    /// (`normalizedRows`), so that a range starting at 0 does not normalise it again.
+    func forward(_ input: Variable, layers range: Range<Int>, context: inout ForwardContext, inputIsNormalized: Bool) -> Variable {
         var x = input
         if range.lowerBound == 0 {
-            if let normalization {
-                x = x.channelAffine(scale: normalization.std.map { 1 / $0 },
-                                    shift: zip(normalization.mean, normalization.std).map { -$0 / $1 })
+            if let (scale, shift) = normalizationCoefficients, !inputIsNormalized {
+                x = x.channelAffine(scale: scale, shift: shift)
             }
             if context.recordedLayers.contains("input") { context.activations["input"] = x }
         }
@@ -115,6 +120,18 @@ public final class Sequential {
             index += 1
         }
         return x
+    }
+
+    /// The input normalisation `(x − mean) / std` as `scale · x + shift` per channel, or nil.
+    var normalizationCoefficients: (scale: [Float], shift: [Float])? {
+        normalization.map { ($0.std.map { 1 / $0 }, zip($0.mean, $0.std).map { -$0 / $1 }) }
+    }
+
+    /// Samples `rows` of a batch of raw inputs, normalised (`forward`'s first step) in one pass
+    /// from the batch, with no copy of the rows first; the rows alone without a normalisation.
+    func normalizedRows(_ inputs: Tensor, _ rows: Range<Int>) -> Tensor {
+        guard let (scale, shift) = normalizationCoefficients else { return inputs.slice(rows) }
+        return Kernels.channelAffine(inputs, rows: rows, scale: scale, shift: shift)
     }
 
     /// The index of the first layer that draws random numbers in MC-dropout mode (a dropout

@@ -29,15 +29,21 @@ extension Kernels {
     }
 
     /// `y = scale[c] · x + shift[c]` for every element of channel `c` of an NCHW tensor.
-    public static func channelAffine(_ x: Tensor, scale: [Float], shift: [Float]) -> Tensor {
-        let n = x.shape[0], c = x.shape[1], plane = x.count / max(1, n * c)
-        var y = Tensor(shape: x.shape, scalars: uninitializedFloats(x.count))   // every element is written below
+    /// With `rows`, only those samples (axis 0) are computed, into a tensor of theirs alone: the
+    /// same values as slicing them first, without the copy.
+    public static func channelAffine(_ x: Tensor, rows: Range<Int>? = nil, scale: [Float], shift: [Float]) -> Tensor {
+        let rows = rows ?? 0..<x.shape[0]
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= x.shape[0], "channelAffine: rows \(rows) of \(x.shape)")
+        let n = rows.count, c = x.shape[1], plane = x.shape.dropFirst(2).reduce(1, *)
+        var shape = x.shape
+        shape[0] = n
+        var y = Tensor(shape: shape, scalars: uninitializedFloats(n * c * plane))   // every element is written below
         x.scalars.withUnsafeBufferPointer { px in
             y.scalars.withUnsafeMutableBufferPointer { py in
                 for b in 0..<n {
                     for ch in 0..<c {
                         let offset = (b * c + ch) * plane
-                        let source = px.baseAddress! + offset, p = py.baseAddress! + offset
+                        let source = px.baseAddress! + rows.lowerBound * c * plane + offset, p = py.baseAddress! + offset
                         let a = scale[ch], s = shift[ch]
                         for k in 0..<plane { p[k] = a * source[k] + s }
                     }

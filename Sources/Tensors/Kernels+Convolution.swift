@@ -16,7 +16,10 @@ extension Kernels {
         if let transposedWeight {
             precondition(transposedWeight.shape == [inFeatures, outFeatures], "linear: transposed weight \(transposedWeight.shape), weight \(w.shape)")
         }
-        var y = Tensor(shape: [batch, outFeatures])
+        // With a bias every row is written from it below, and a product with an inner size
+        // overwrites every element: only a bias-less product over no inputs needs the zeros.
+        var y = b == nil && inFeatures == 0 ? Tensor(shape: [batch, outFeatures])
+            : Tensor(shape: [batch, outFeatures], scalars: uninitializedFloats(batch * outFeatures))
         x.scalars.withUnsafeBufferPointer { px in
             (transposedWeight ?? w).scalars.withUnsafeBufferPointer { pw in
                 y.scalars.withUnsafeMutableBufferPointer { py in

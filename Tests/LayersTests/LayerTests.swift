@@ -274,6 +274,23 @@ import Testing
         #expect(mlp.forEachSamplePart(15, parts: 2) { $0 } == [0..<15])
     }
 
+    /// A split training step's parts normalise their rows straight from the batch: the values the
+    /// forward pass gives those rows as its first step (none without a normalisation).
+    @Test func normalizedRowsAreTheForwardPassFirstStepOnThoseRows() throws {
+        var rng = RandomSource(seed: 13)
+        let layers: [(name: String, spec: any LayerSpec)] = [("flatten", FlattenSpec()), ("head", LinearSpec(outFeatures: 3))]
+        let normalized = try Sequential(layers: layers, inputShape: [2, 3, 3], normalization: InputNormalization(mean: [0.5, 0.25], std: [0.25, 2]), rng: &rng)
+        let plain = try Sequential(layers: layers, inputShape: [2, 3, 3], rng: &rng)
+        let images = Tensor.uniform(shape: [7, 2, 3, 3], using: &rng)
+        for model in [normalized, plain] {
+            for rows in [0..<7, 2..<5, 6..<7] {
+                let expected = model.values(images.slice(rows), layers: 0..<0, mode: .training)
+                #expect(model.normalizedRows(images, rows) == expected, "rows \(rows)")
+            }
+        }
+        #expect(normalized.normalizedRows(images, 2..<5) != images.slice(2..<5))
+    }
+
     @Test func trainingStepsSplitIntoSamplePartsComputeTheWholeBatchGradients() throws {
         var rng = RandomSource(seed: 12)
         let cnn = try Sequential(layers: [

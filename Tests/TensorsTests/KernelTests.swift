@@ -543,6 +543,31 @@ import Testing
         }
     }
 
+    /// The per-channel affine map of some rows of a batch, read straight from the batch: each
+    /// element `scale[c] · x + shift[c]` as written out here, the bits of slicing the rows first.
+    @Test func channelAffineOfRowsIsTheAffineMapOfTheSlicedRows() {
+        var rng = RandomSource(seed: 6)
+        let images = Tensor.normal(shape: [5, 3, 4, 2], mean: 1, std: 2, using: &rng)
+        let table = Tensor.normal(shape: [6, 3], using: &rng)
+        let scale: [Float] = [0.5, -2, 3], shift: [Float] = [1, 0.25, -4]
+        for x in [images, table] {
+            let plane = x.count / (x.shape[0] * 3)
+            for rows in [0..<x.shape[0], 1..<4, 4..<5, 2..<2] {
+                let y = Kernels.channelAffine(x, rows: rows, scale: scale, shift: shift)
+                #expect(y.shape == [rows.count] + x.shape.dropFirst())
+                #expect(y == Kernels.channelAffine(x.slice(rows), scale: scale, shift: shift), "\(x.shape), rows \(rows)")
+                for n in 0..<rows.count {
+                    for c in 0..<3 {
+                        for k in 0..<plane {
+                            let source = x.scalars[((rows.lowerBound + n) * 3 + c) * plane + k]
+                            #expect(y.scalars[(n * 3 + c) * plane + k] == scale[c] * source + shift[c])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func batchNormMomentsAndAffineMatchReference() {
         var rng = RandomSource(seed: 5)
         let x = Tensor.normal(shape: [4, 3, 5, 5], mean: 2, std: 3, using: &rng)
