@@ -3,13 +3,15 @@
 //
 // One register tile of C, MR rows by NV vectors of 16 columns, is summed over the k terms:
 // per term, NV vectors of B's row are loaded and each of A's MR values is broadcast against
-// them (MR·NV fused multiply-adds, at most 8·3 = 24 accumulators in registers). Neither
+// them (MR·NV fused multiply-adds, at most 8·3 = 24 accumulators in registers; a last 49 to 64
+// columns take one tile of 6 rows by 4 vectors instead of a full tile and a one-vector one). Neither
 // operand is packed: B's rows are read in place (a tile's rows stay in the L1/L2 caches while
 // every row panel of A passes over them) and A's values are broadcast from wherever its
 // strides put them. k is cut into blocks of KC terms, each block's sums added onto C.
 #include "microkernels.h"
 
 #include <immintrin.h>
+#include <stdlib.h>
 
 // Elementwise kernels must round every product and sum as the Swift loops they stand for do.
 #pragma STDC FP_CONTRACT OFF
@@ -17,22 +19,22 @@
 #define AVX512 __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
 
-enum { KC = 256, MR = 8, NV = 3, NR = 16 * NV };
+enum { KC = 256, MR = 8, NV = 3, NR = 16 * NV, MR_WIDE = 6, NV_WIDE = 4, NR_WIDE = 16 * NV_WIDE };
 
 int gauntlet_avx512_supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 }
 
-// One `rows × 16·vectors` tile of C (rows ≤ MR, vectors ≤ NV, compile-time constants once
-// inlined). At the matrices' `edge`, vector v's lanes are limited to `masks[v]` (loads and
+// One `rows × 16·vectors` tile of C (rows ≤ MR and vectors ≤ NV, or rows ≤ MR_WIDE and
+// vectors ≤ NV_WIDE; compile-time constants once inlined). At the matrices' `edge`, vector v's lanes are limited to `masks[v]` (loads and
 // stores: a masked-off lane is never touched, even where its address lies outside the
 // matrices); inside, every lane is used, with plain loads and stores.
 AVX512 INLINE void tile(const int rows, const int vectors, const int edge, ptrdiff_t k,
                         const float *a, ptrdiff_t a_row, ptrdiff_t a_col,
                         const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                         const __mmask16 *masks, int accumulate) {
-    __m512 sum[MR][NV];
+    __m512 sum[MR][NV_WIDE];
     for (int r = 0; r < rows; r++) {
         for (int v = 0; v < vectors; v++) {
             const float *at = c + r * ldc + 16 * v;
@@ -41,7 +43,7 @@ AVX512 INLINE void tile(const int rows, const int vectors, const int edge, ptrdi
     }
     for (ptrdiff_t p = 0; p < k; p++) {
         const float *bp = b + p * ldb, *ap = a + p * a_col;
-        __m512 row[NV];
+        __m512 row[NV_WIDE];
         for (int v = 0; v < vectors; v++) {
             row[v] = edge ? _mm512_maskz_loadu_ps(masks[v], bp + 16 * v) : _mm512_loadu_ps(bp + 16 * v);
         }
@@ -75,6 +77,14 @@ AVX512 INLINE void tile(const int rows, const int vectors, const int edge, ptrdi
         }                                                                                               \
     }
 
+// A tile of `rows` rows (a constant) and NV_WIDE vectors.
+#define WIDE_TILE_ROWS(rows)                                                                            \
+    if (!edge) {                                                                                        \
+        tile(rows, NV_WIDE, 0, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c);              \
+    } else {                                                                                            \
+        tile(rows, NV_WIDE, 1, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c);              \
+    }
+
 // The lanes of a vector whose first lane is column `first` that fall in columns 0..<n (every
 // kernel's edge masks).
 static inline __mmask16 lanes_inside(ptrdiff_t first, ptrdiff_t n) {
@@ -104,11 +114,30 @@ AVX512 void gauntlet_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
         const int sum_onto_c = accumulate || p0 > 0;
         // Column tiles outside, row panels inside: a tile of B is reused by every panel of A.
         for (ptrdiff_t j = -lead; j < n; j += NR) {
+            // The last 49 to 64 columns (none of them before column 0): one wide tile, whose
+            // rows (6 instead of 8) use each value of A for four vectors of B instead of three,
+            // rather than a full tile and a one-vector tile, which used each value of A once.
+            const int wide = j >= 0 && n - j > NR && n - j <= NR_WIDE;
             const int vectors = (int)((n - j < NR ? n - j : NR) + 15) / 16;
-            __mmask16 masks[NV];
-            for (int v = 0; v < NV; v++) masks[v] = lanes_inside(j + 16 * v, n);
-            const int edge = j < 0 || j + NR > n;
+            __mmask16 masks[NV_WIDE];
+            for (int v = 0; v < NV_WIDE; v++) masks[v] = lanes_inside(j + 16 * v, n);
+            const int edge = j < 0 || j + (wide ? NR_WIDE : NR) > n;
             const float *bp = b + p0 * ldb + j;
+            for (ptrdiff_t i = 0; wide && i < m;) {
+                const float *ap = a + i * a_row + p0 * a_col;
+                float *cp = c + i * ldc + j;
+                const ptrdiff_t left = m - i;
+                if (left >= MR_WIDE) {
+                    WIDE_TILE_ROWS(MR_WIDE) i += MR_WIDE;
+                } else if (left >= 4) {
+                    WIDE_TILE_ROWS(4) i += 4;
+                } else if (left >= 2) {
+                    WIDE_TILE_ROWS(2) i += 2;
+                } else {
+                    WIDE_TILE_ROWS(1) i += 1;
+                }
+            }
+            if (wide) break;
             for (ptrdiff_t i = 0; i < m;) {
                 const float *ap = a + i * a_row + p0 * a_col;
                 float *cp = c + i * ldc + j;
@@ -167,6 +196,22 @@ AVX512 void gauntlet_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *s
             for (int j = 0; j < width; j++) _mm512_mask_storeu_ps(dst + (j0 + j) * ldd + i0, store, r[j]);
         }
     }
+}
+
+AVX512 int gauntlet_sgemm_transposed_b(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                                       const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate) {
+    if (m <= 0 || n <= 0) return 1;
+    // Aᵀ (k×m) and Cᵀ (n×m), each row padded to whole cache lines.
+    const ptrdiff_t ld = (m + 15) / 16 * 16;
+    float *transposed_a = aligned_alloc(64, (size_t)(k + n) * (size_t)ld * sizeof(float));
+    if (transposed_a == NULL) return 0;
+    float *transposed_c = transposed_a + k * ld;
+    gauntlet_transpose(m, k, a, lda, transposed_a, ld);
+    if (accumulate) gauntlet_transpose(m, n, c, ldc, transposed_c, ld);
+    gauntlet_sgemm(n, m, k, b, ldb, 1, transposed_a, ld, transposed_c, ld, accumulate);
+    gauntlet_transpose(n, m, transposed_c, ld, c, ldc);
+    free(transposed_a);
+    return 1;
 }
 
 // SplitMix64's finaliser on eight counters at once (64-bit multiplies: AVX-512DQ).

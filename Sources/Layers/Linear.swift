@@ -62,7 +62,8 @@ public final class Linear: Layer {
         let b = bias.map { context.variable(for: $0) }
         // The product reads the weight transposed where that is the faster layout, except in
         // training, where the weight changes at every step: a transpose per step costs about
-        // what the faster product saves.
+        // what the faster product saves. There `BLAS.sgemm` transposes the part's rows of
+        // inputs instead, far fewer than the weight's (`MicroKernels.sgemmTransposedB`).
         let transposed = Kernels.linearTakesTransposedWeight && context.mode != .training
         let defers = context.defersLinearWeightGradients && context.parametersRequireGradients
         let output = input.linear(weight: w, bias: b, transposedWeight: transposed ? weight.transposedValue() : nil, weightGradient: !defers)

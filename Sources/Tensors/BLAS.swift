@@ -54,8 +54,10 @@ public enum BLAS {
         }
     }
 
-    /// One product on the calling thread: Gauntlet's AVX-512 kernel for small products with B
-    /// not transposed, `alpha` 1 and `beta` 0 or 1 (`MicroKernels`), else one OpenBLAS call.
+    /// One product on the calling thread: Gauntlet's AVX-512 kernels for small products with
+    /// `alpha` 1 and `beta` 0 or 1 (`MicroKernels`) where B is as stored, or transposed against A
+    /// as stored when that route moves less memory than OpenBLAS's packing of B; else one
+    /// OpenBLAS call.
     static func sgemmOnThisThread(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -63,10 +65,16 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        if !transposeB, alpha == 1, beta == 0 || beta == 1, MicroKernels.isEnabled, m * n * k <= MicroKernels.largestProduct {
-            MicroKernels.sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                               accumulate: beta == 1, c: c, ldc: ldc)
-            return
+        if alpha == 1, beta == 0 || beta == 1, MicroKernels.isEnabled, m * n * k <= MicroKernels.largestProduct {
+            if !transposeB {
+                MicroKernels.sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                                   accumulate: beta == 1, c: c, ldc: ldc)
+                return
+            }
+            if !transposeA, MicroKernels.prefersTransposedB(m: m, n: n, k: k),
+               MicroKernels.sgemmTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc) {
+                return
+            }
         }
         _ = oneThreadedLibrary
         cblas_sgemm(

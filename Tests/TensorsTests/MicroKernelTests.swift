@@ -15,7 +15,8 @@ import Testing
 
 /// Gauntlet's AVX-512 products and transpose against sums written out element by element.
 @Suite(.enabled(if: MicroKernels.isEnabled, "AVX-512 kernels off: no AVX-512F/DQ, or GAUNTLET_MICROKERNELS=0")) struct MicroKernelTests {
-    /// Every shape around the tile sizes (8 rows; 16, 32 and 48 columns; blocks of 256 terms),
+    /// Every shape around the tile sizes (8 rows; 16, 32 and 48 columns; the wide tile of 6 rows
+    /// and 64 columns that takes a last 49 to 64 columns; blocks of 256 terms),
     /// A as stored and transposed, C overwritten and added onto, strides wider than the
     /// matrices, B's rows at every offset in a cache line (with a row stride of whole lines the
     /// column tiles start before column 0): each element equal bit for bit to its fused
@@ -25,7 +26,7 @@ import Testing
         var rng = RandomSource(seed: 5)
         var checked = 0
         for m in [1, 2, 3, 7, 8, 9, 13, 21] {
-            for n in [1, 15, 16, 17, 33, 48, 50, 97] {
+            for n in [1, 15, 16, 17, 33, 48, 50, 64, 97, 100] {
                 for k in [0, 1, 5, 256, 300, 513] where m * n * k <= 300_000 || k < 10 {
                     for (transposeA, ldb) in [(false, n + 3), (true, (n + 15) / 16 * 16 + 16)] {
                         let (aRows, aColumns) = transposeA ? (k, m) : (m, k)
@@ -73,6 +74,56 @@ import Testing
             BLAS.sgemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, beta: beta, c: &viaBLAS, ldc: n)
             MicroKernels.sgemm(transposeA: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, accumulate: beta == 1, c: &direct, ldc: n)
             #expect(viaBLAS.map(\.bitPattern) == direct.map(\.bitPattern))
+        }
+    }
+
+    /// `C (+)= A·Bᵀ` through copies of Aᵀ and Cᵀ: each element bit for bit its fused
+    /// multiply-adds in order of the inner index (onto C's old value when adding), with strides
+    /// wider than the matrices and C's spare columns left alone.
+    @Test func transposedBProductsAreTheOrderedFusedSums() {
+        var rng = RandomSource(seed: 12)
+        for (m, n, k) in [(1, 20, 7), (7, 40, 33), (13, 97, 300), (64, 100, 260), (3, 5, 0)] {
+            let lda = k + 2, ldb = k + 5, ldc = n + 1
+            let a = (0..<max(1, m * lda)).map { _ in rng.nextUnitFloat() - 0.5 }
+            let b = (0..<max(1, n * ldb)).map { _ in rng.nextUnitFloat() - 0.5 }
+            let c0 = (0..<m * ldc).map { _ in rng.nextUnitFloat() }
+            for accumulate in [false, true] {
+                var c = c0
+                let done = MicroKernels.sgemmTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc)
+                #expect(done)
+                var wrong = 0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum: Float = accumulate ? c0[i * ldc + j] : 0
+                        for p in 0..<k { sum.addProduct(a[i * lda + p], b[j * ldb + p]) }
+                        if sum.bitPattern != c[i * ldc + j].bitPattern { wrong += 1 }
+                    }
+                    if c[i * ldc + n..<i * ldc + ldc] != c0[i * ldc + n..<i * ldc + ldc] { wrong += 1 }
+                }
+                #expect(wrong == 0, "\(m)×\(n)×\(k) accumulate \(accumulate)")
+            }
+        }
+    }
+
+    /// `BLAS.sgemm` sends `A·Bᵀ` where B is the larger operand (a layer's forward product on a
+    /// part's rows) through `sgemmTransposedB`: the same bits as the kernel on B transposed,
+    /// however the product is split over threads; where A is the larger, OpenBLAS.
+    @Test func layerProductsWithBTransposedGoThroughTheKernel() {
+        #expect(MicroKernels.prefersTransposedB(m: 64, n: 256, k: 784))
+        #expect(MicroKernels.prefersTransposedB(m: 64, n: 256, k: 256))
+        #expect(!MicroKernels.prefersTransposedB(m: 64, n: 10, k: 256))
+        var rng = RandomSource(seed: 13)
+        let m = 64, n = 256, k = 784
+        let a = (0..<m * k).map { _ in rng.nextUnitFloat() - 0.5 }, b = (0..<n * k).map { _ in rng.nextUnitFloat() - 0.5 }
+        var bTransposed = [Float](repeating: 0, count: k * n)
+        for j in 0..<n { for p in 0..<k { bTransposed[p * n + j] = b[j * k + p] } }
+        for beta: Float in [0, 1] {
+            let c0 = (0..<m * n).map { _ in rng.nextUnitFloat() }
+            var viaBLAS = c0, direct = c0
+            BLAS.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: beta, c: &viaBLAS, ldc: n)
+            MicroKernels.sgemm(transposeA: false, m: m, n: n, k: k, a: a, lda: k, b: bTransposed, ldb: n, accumulate: beta == 1, c: &direct, ldc: n)
+            let differing = zip(viaBLAS, direct).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "beta \(beta)")
         }
     }
 
