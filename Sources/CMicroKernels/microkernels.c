@@ -199,7 +199,8 @@ AVX512 void gauntlet_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *s
 }
 
 AVX512 int gauntlet_sgemm_transposed_b(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
-                                       const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate) {
+                                       const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate,
+                                       const float *row_start) {
     if (m <= 0 || n <= 0) return 1;
     // Aᵀ (k×m) and Cᵀ (n×m), each row padded to whole cache lines.
     const ptrdiff_t ld = (m + 15) / 16 * 16;
@@ -207,8 +208,16 @@ AVX512 int gauntlet_sgemm_transposed_b(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, co
     if (transposed_a == NULL) return 0;
     float *transposed_c = transposed_a + k * ld;
     gauntlet_transpose(m, k, a, lda, transposed_a, ld);
-    if (accumulate) gauntlet_transpose(m, n, c, ldc, transposed_c, ld);
-    gauntlet_sgemm(n, m, k, b, ldb, 1, transposed_a, ld, transposed_c, ld, accumulate);
+    if (row_start != NULL) {
+        // Row j of Cᵀ is column j of C: row_start[j] throughout.
+        for (ptrdiff_t j = 0; j < n; j++) {
+            const __m512 value = _mm512_set1_ps(row_start[j]);
+            for (ptrdiff_t i = 0; i < ld; i += 16) _mm512_store_ps(transposed_c + j * ld + i, value);
+        }
+    } else if (accumulate) {
+        gauntlet_transpose(m, n, c, ldc, transposed_c, ld);
+    }
+    gauntlet_sgemm(n, m, k, b, ldb, 1, transposed_a, ld, transposed_c, ld, accumulate || row_start != NULL);
     gauntlet_transpose(n, m, transposed_c, ld, c, ldc);
     free(transposed_a);
     return 1;

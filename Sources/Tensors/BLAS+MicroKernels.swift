@@ -29,13 +29,15 @@ enum MicroKernels {
     }
 
     /// `C (+)= A·Bᵀ` for a row-major `m×k` A and `n×k` B, as `BLAS.sgemm` with A as stored, B
-    /// transposed, `alpha` 1 and `accumulate` for `beta` 1: computed as `Cᵀ (+)= B·Aᵀ` (B's rows
-    /// read in place, copies of Aᵀ and Cᵀ), the same bits as `sgemm` on B transposed. Returns
-    /// false, computing nothing, when the copies' memory cannot be had. Only when `isEnabled`.
+    /// transposed, `alpha` 1 and `accumulate` for `beta` 1; with `rowStart` (n values, a layer's
+    /// bias) every row of C starts from it instead of from C or zero. Computed as `Cᵀ (+)= B·Aᵀ`
+    /// (B's rows read in place, copies of Aᵀ and Cᵀ), the same bits as `sgemm` on B transposed
+    /// (onto C filled with `rowStart`'s rows). Returns false, computing nothing, when the copies'
+    /// memory cannot be had. Only when `isEnabled`.
     static func sgemmTransposedB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                 accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+                                 accumulate: Bool, rowStart: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
         precondition(isEnabled, "MicroKernels.sgemmTransposedB: AVX-512 kernels not enabled")
-        return gauntlet_sgemm_transposed_b(m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0) == 1
+        return gauntlet_sgemm_transposed_b(m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0, rowStart) == 1
     }
 
     /// Whether `sgemmTransposedB` should take `C = A·Bᵀ` (A `m×k`, B `n×k`) rather than OpenBLAS,
@@ -46,6 +48,12 @@ enum MicroKernels {
     /// MLP's and CNN's training steps about 2 % faster.
     static func prefersTransposedB(m: Int, n: Int, k: Int) -> Bool {
         n * k > m * k + 2 * m * n
+    }
+
+    /// Whether `BLAS.sgemm` computes `C (+)= A·Bᵀ` (A `m×k` as stored, B `n×k`) through
+    /// `sgemmTransposedB` in one call on the calling thread.
+    static func takesTransposedBInOneCall(m: Int, n: Int, k: Int) -> Bool {
+        isEnabled && BLAS.isOneCall(m: m, n: n, k: k) && m * n * k <= largestProduct && prefersTransposedB(m: m, n: n, k: k)
     }
 
     /// The elements `range` of the dropout mask with `key` (`RandomSource.dropoutMaskElement`,

@@ -27,9 +27,8 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        let threads = Parallel.threadsAvailable
         let alongColumns = n >= m, side = alongColumns ? n : m
-        let parts = m * n * k < 1 << 20 ? 1 : min(threads, (side + 15) / 16)
+        let parts = isOneCall(m: m, n: n, k: k) ? 1 : min(Parallel.threadsAvailable, (side + 15) / 16)
         guard parts > 1 else {
             sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -52,6 +51,13 @@ public enum BLAS {
                 }
             }
         }
+    }
+
+    /// Whether `sgemm` computes an `m×n×k` product in one call on the calling thread: below 2²⁰
+    /// multiply-adds, where the job has one thread (inside a `Parallel` part), or where C has
+    /// at most 16 rows and columns.
+    static func isOneCall(m: Int, n: Int, k: Int) -> Bool {
+        m * n * k < 1 << 20 || Parallel.threadsAvailable == 1 || max(m, n) <= 16
     }
 
     /// One product on the calling thread: Gauntlet's AVX-512 kernels for small products with

@@ -23,6 +23,17 @@ extension Kernels {
         x.scalars.withUnsafeBufferPointer { px in
             (transposedWeight ?? w).scalars.withUnsafeBufferPointer { pw in
                 y.scalars.withUnsafeMutableBufferPointer { py in
+                    // A training forward on a part's rows: the product's rows start from the bias
+                    // itself (no rows of it written out, then copied into the product and back).
+                    if let b, transposedWeight == nil,
+                       MicroKernels.takesTransposedBInOneCall(m: batch, n: outFeatures, k: inFeatures),
+                       b.scalars.withUnsafeBufferPointer({ pb in
+                           MicroKernels.sgemmTransposedB(m: batch, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
+                                                         b: pw.baseAddress!, ldb: inFeatures, accumulate: false, rowStart: pb.baseAddress,
+                                                         c: py.baseAddress!, ldc: outFeatures)
+                       }) {
+                        return
+                    }
                     if let b {
                         b.scalars.withUnsafeBufferPointer { pb in
                             for row in 0..<batch {

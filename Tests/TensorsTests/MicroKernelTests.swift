@@ -78,8 +78,8 @@ import Testing
     }
 
     /// `C (+)= A·Bᵀ` through copies of Aᵀ and Cᵀ: each element bit for bit its fused
-    /// multiply-adds in order of the inner index (onto C's old value when adding), with strides
-    /// wider than the matrices and C's spare columns left alone.
+    /// multiply-adds in order of the inner index, onto zero, C's old value or the row start
+    /// given, with strides wider than the matrices and C's spare columns left alone.
     @Test func transposedBProductsAreTheOrderedFusedSums() {
         var rng = RandomSource(seed: 12)
         for (m, n, k) in [(1, 20, 7), (7, 40, 33), (13, 97, 300), (64, 100, 260), (3, 5, 0)] {
@@ -87,22 +87,44 @@ import Testing
             let a = (0..<max(1, m * lda)).map { _ in rng.nextUnitFloat() - 0.5 }
             let b = (0..<max(1, n * ldb)).map { _ in rng.nextUnitFloat() - 0.5 }
             let c0 = (0..<m * ldc).map { _ in rng.nextUnitFloat() }
-            for accumulate in [false, true] {
+            let rowStart = (0..<n).map { _ in rng.nextUnitFloat() - 0.5 }
+            for (accumulate, startsFromRow) in [(false, false), (true, false), (false, true)] {
                 var c = c0
-                let done = MicroKernels.sgemmTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc)
+                let done = rowStart.withUnsafeBufferPointer { start in
+                    MicroKernels.sgemmTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate,
+                                                  rowStart: startsFromRow ? start.baseAddress : nil, c: &c, ldc: ldc)
+                }
                 #expect(done)
                 var wrong = 0
                 for i in 0..<m {
                     for j in 0..<n {
-                        var sum: Float = accumulate ? c0[i * ldc + j] : 0
+                        var sum: Float = startsFromRow ? rowStart[j] : accumulate ? c0[i * ldc + j] : 0
                         for p in 0..<k { sum.addProduct(a[i * lda + p], b[j * ldb + p]) }
                         if sum.bitPattern != c[i * ldc + j].bitPattern { wrong += 1 }
                     }
                     if c[i * ldc + n..<i * ldc + ldc] != c0[i * ldc + n..<i * ldc + ldc] { wrong += 1 }
                 }
-                #expect(wrong == 0, "\(m)×\(n)×\(k) accumulate \(accumulate)")
+                #expect(wrong == 0, "\(m)×\(n)×\(k) accumulate \(accumulate) row start \(startsFromRow)")
             }
         }
+    }
+
+    /// A linear layer's forward on a part's rows (one thread) with its weight as stored starts
+    /// the product from the bias: the same bits as writing the bias rows and adding the product
+    /// of the weight transposed onto them.
+    @Test func linearOnAPartStartsItsProductFromTheBias() {
+        var rng = RandomSource(seed: 14)
+        let x = Tensor.uniform(shape: [64, 300], low: -1, high: 1, using: &rng)
+        let w = Tensor.uniform(shape: [200, 300], low: -1, high: 1, using: &rng), b = Tensor.uniform(shape: [200], low: -1, high: 1, using: &rng)
+        #expect(Parallel.$insidePart.withValue(true) { MicroKernels.takesTransposedBInOneCall(m: 64, n: 200, k: 300) })
+        let y = Parallel.$insidePart.withValue(true) { Kernels.linear(x, weight: w, bias: b) }
+        var expected = [Float](repeating: 0, count: 64 * 200)
+        for row in 0..<64 { for o in 0..<200 { expected[row * 200 + o] = b.scalars[o] } }
+        let wt = Kernels.transposed(w)
+        MicroKernels.sgemm(transposeA: false, m: 64, n: 200, k: 300, a: x.scalars, lda: 300, b: wt.scalars, ldb: 200,
+                           accumulate: true, c: &expected, ldc: 200)
+        #expect(y.shape == [64, 200])
+        #expect(zip(y.scalars, expected).filter { $0.bitPattern != $1.bitPattern }.count == 0)
     }
 
     /// `BLAS.sgemm` sends `A·Bᵀ` where B is the larger operand (a layer's forward product on a

@@ -20,12 +20,15 @@ void gauntlet_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                     float *c, ptrdiff_t ldc, int accumulate);
 
 /// `C = A·Bᵀ` (`accumulate` 0) or `C += A·Bᵀ` (1) for a row-major `m×k` matrix A and a
-/// row-major `n×k` matrix B: `C[i·ldc + j] (+)= Σ_p A[i·lda + p] · B[j·ldb + p]`, computed as
-/// `Cᵀ (+)= B·Aᵀ` by `gauntlet_sgemm` (B's rows broadcast in place) with copies of Aᵀ and Cᵀ:
-/// the same bits as `gauntlet_sgemm` given B transposed. Returns 0, computing nothing, when the
-/// copies' memory cannot be had, else 1. AVX-512F only.
+/// row-major `n×k` matrix B: `C[i·ldc + j] (+)= Σ_p A[i·lda + p] · B[j·ldb + p]`; with a
+/// `row_start` (not NULL) every row of C starts from it instead: `C[i·ldc + j] = row_start[j] +
+/// Σ_p …` (a layer's bias). Computed as `Cᵀ (+)= B·Aᵀ` by `gauntlet_sgemm` (B's rows broadcast in
+/// place) with copies of Aᵀ and Cᵀ: the same bits as `gauntlet_sgemm` given B transposed (and C
+/// filled with `row_start`'s rows first). Returns 0, computing nothing, when the copies' memory
+/// cannot be had, else 1. AVX-512F only.
 int gauntlet_sgemm_transposed_b(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
-                                const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate);
+                                const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc, int accumulate,
+                                const float *row_start);
 
 /// `dst[j·ldd + i] = src[i·lds + j]` for `i < rows`, `j < columns`: the transpose of a row-major
 /// `rows×columns` block, 16×16 tiles at a time. AVX-512F only.
