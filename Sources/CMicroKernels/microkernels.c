@@ -85,6 +85,24 @@ AVX512 INLINE void tile(const int rows, const int vectors, const int edge, ptrdi
         tile(rows, NV_WIDE, 1, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c);              \
     }
 
+// The row panels of one column tile: `full` rows each (a constant), then 4, 2 or 1 at the
+// bottom edge, each tile made by `TILE`.
+#define ROW_PANELS(TILE, full)                                                                          \
+    for (ptrdiff_t i = 0; i < m;) {                                                                     \
+        const float *ap = a + i * a_row + p0 * a_col;                                                   \
+        float *cp = c + i * ldc + j;                                                                    \
+        const ptrdiff_t left = m - i;                                                                   \
+        if (left >= (full)) {                                                                           \
+            TILE(full) i += (full);                                                                     \
+        } else if (left >= 4) {                                                                         \
+            TILE(4) i += 4;                                                                             \
+        } else if (left >= 2) {                                                                         \
+            TILE(2) i += 2;                                                                             \
+        } else {                                                                                        \
+            TILE(1) i += 1;                                                                             \
+        }                                                                                               \
+    }
+
 // The lanes of a vector whose first lane is column `first` that fall in columns 0..<n (every
 // kernel's edge masks).
 static inline __mmask16 lanes_inside(ptrdiff_t first, ptrdiff_t n) {
@@ -123,35 +141,11 @@ AVX512 void gauntlet_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
             for (int v = 0; v < NV_WIDE; v++) masks[v] = lanes_inside(j + 16 * v, n);
             const int edge = j < 0 || j + (wide ? NR_WIDE : NR) > n;
             const float *bp = b + p0 * ldb + j;
-            for (ptrdiff_t i = 0; wide && i < m;) {
-                const float *ap = a + i * a_row + p0 * a_col;
-                float *cp = c + i * ldc + j;
-                const ptrdiff_t left = m - i;
-                if (left >= MR_WIDE) {
-                    WIDE_TILE_ROWS(MR_WIDE) i += MR_WIDE;
-                } else if (left >= 4) {
-                    WIDE_TILE_ROWS(4) i += 4;
-                } else if (left >= 2) {
-                    WIDE_TILE_ROWS(2) i += 2;
-                } else {
-                    WIDE_TILE_ROWS(1) i += 1;
-                }
+            if (wide) {
+                ROW_PANELS(WIDE_TILE_ROWS, MR_WIDE)
+                break;
             }
-            if (wide) break;
-            for (ptrdiff_t i = 0; i < m;) {
-                const float *ap = a + i * a_row + p0 * a_col;
-                float *cp = c + i * ldc + j;
-                const ptrdiff_t left = m - i;
-                if (left >= 8) {
-                    TILE_ROWS(8) i += 8;
-                } else if (left >= 4) {
-                    TILE_ROWS(4) i += 4;
-                } else if (left >= 2) {
-                    TILE_ROWS(2) i += 2;
-                } else {
-                    TILE_ROWS(1) i += 1;
-                }
-            }
+            ROW_PANELS(TILE_ROWS, MR)
         }
     }
 }
