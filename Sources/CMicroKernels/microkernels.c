@@ -1,12 +1,12 @@
 // Matrix products for the small shapes of convolutions and layers (a few hundred rows and
 // columns), where OpenBLAS's packing of both operands costs a large share of each call.
 //
-// One register tile of C, MR rows by NV vectors of 16 columns, is summed over the k terms:
-// per term, NV vectors of B's row are loaded and each of A's MR values is broadcast against
-// them (MR·NV fused multiply-adds, at most 8·3 = 24 accumulators in registers; a last 49 to 64
-// columns take one tile of 6 rows by 4 vectors instead of a full tile and a one-vector one). Neither
-// operand is packed: B's rows are read in place (a tile's rows stay in the L1/L2 caches while
-// every row panel of A passes over them) and A's values are broadcast from wherever its
+// One register tile of C, MR rows by NV vectors of 16 columns, is summed over the k terms: per
+// term, NV vectors of B's row are loaded and each of A's MR values is broadcast against them
+// (MR·NV fused multiply-adds, at most 8·3 = 24 accumulators in registers; a last 49 to 64
+// columns take one tile of 6 rows by 4 vectors instead of a full tile and a one-vector one).
+// Neither operand is packed: B's rows are read in place (a tile's rows stay in the L1/L2 caches
+// while every row panel of A passes over them) and A's values are broadcast from wherever its
 // strides put them. k is cut into blocks of KC terms, each block's sums added onto C.
 #include "microkernels.h"
 
@@ -26,10 +26,11 @@ int gauntlet_avx512_supported(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 }
 
-// One `rows × 16·vectors` tile of C (rows ≤ MR and vectors ≤ NV, or rows ≤ MR_WIDE and
-// vectors ≤ NV_WIDE; compile-time constants once inlined). At the matrices' `edge`, vector v's lanes are limited to `masks[v]` (loads and
-// stores: a masked-off lane is never touched, even where its address lies outside the
-// matrices); inside, every lane is used, with plain loads and stores.
+// One `rows × 16·vectors` tile of C (rows ≤ MR and vectors ≤ NV, or rows ≤ MR_WIDE and vectors
+// ≤ NV_WIDE; compile-time constants once inlined). At the matrices' `edge`, vector v's lanes
+// are limited to `masks[v]` (loads and stores: a masked-off lane is never touched, even where
+// its address lies outside the matrices); inside, every lane is used, with plain loads and
+// stores.
 AVX512 INLINE void tile(const int rows, const int vectors, const int edge, ptrdiff_t k,
                         const float *a, ptrdiff_t a_row, ptrdiff_t a_col,
                         const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
