@@ -32,7 +32,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CProcessControl"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
-        // Gauntlet's own AVX-512 matrix kernels (imported by Tensors/BLAS+MicroKernels.swift):
+        // Gauntlet's own kernel families, AVX-512 and AVX2 (imported by Tensors/BLAS+MicroKernels.swift):
         // optimised in debug builds too, which run the tests through them.
         .target(name: "CMicroKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // The helper threads of Tensors/Parallel.swift (spinning between jobs needs a pause

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Tensors
 
 /// The `gauntlet` command: puts neural networks through a declared gauntlet of tests.
@@ -11,9 +12,14 @@ public struct Gauntlet: ParsableCommand {
 
     public init() {}
 
-    /// The program's entry point: selects the fastest safe BLAS kernels and the allocator's
-    /// reuse of freed buffers, then parses and runs.
+    /// The program's entry point: checks the kernel family asked for (`GAUNTLET_KERNELS`),
+    /// selects the fastest safe BLAS kernels and the allocator's reuse of freed buffers, then
+    /// parses and runs.
     public static func entry() {
+        if let problem = BLAS.kernelSelectionProblem {
+            FileHandle.standardError.write(Data("gauntlet: \(problem)\n".utf8))
+            Foundation.exit(2)
+        }
         BLAS.reexecutingWithFastestKernels()
         Memory.keepFreedMemoryMapped()
         executable = "/proc/self/exe"

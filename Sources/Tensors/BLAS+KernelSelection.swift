@@ -13,6 +13,19 @@ extension BLAS {
         return ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
     }
 
+    /// The families of Gauntlet's own kernels this CPU runs, fastest first, as
+    /// `GAUNTLET_KERNELS` names them (`avx512`, `avx2`), then `portable` (OpenBLAS and Swift loops
+    /// alone), which every CPU runs.
+    public static var kernelFamilies: [String] { MicroKernels.available.map(\.family.rawValue) + ["portable"] }
+
+    /// The family of Gauntlet's kernels in use (`avx512`, `avx2`), or nil on the portable path.
+    public static var kernelFamily: String? { MicroKernels.active?.family.rawValue }
+
+    /// Why this process's `GAUNTLET_KERNELS` cannot be honoured (an unknown name, or a family
+    /// this CPU cannot run), or nil. Programs check it before any product: the kernels' first
+    /// use stops the process with this message.
+    public static var kernelSelectionProblem: String? { MicroKernels.selectionProblem(ProcessInfo.processInfo.environment) }
+
     /// Whether the loaded kernels are an AVX-512 family.
     public static var usesAVX512Kernels: Bool { avx512CoreTypes.contains(coreName.lowercased()) }
 

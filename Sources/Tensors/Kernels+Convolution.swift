@@ -3,8 +3,8 @@
 public enum Kernels {}
 
 extension Kernels {
-    /// Whether `linear` is faster given its weight transposed as well: with Gauntlet's AVX-512
-    /// kernels, which read B as stored (`x · Wᵀ` is then a product with B not transposed).
+    /// Whether `linear` is faster given its weight transposed as well: with Gauntlet's kernels,
+    /// which read B as stored (`x · Wᵀ` is then a product with B not transposed).
     public static var linearTakesTransposedWeight: Bool { MicroKernels.isEnabled }
 
     /// `y[n, o] = Σ_i x[n, i] · w[o, i] + b[o]` through one `sgemm`.
@@ -25,12 +25,12 @@ extension Kernels {
                 y.scalars.withUnsafeMutableBufferPointer { py in
                     // A training forward on a part's rows: the product's rows start from the bias
                     // itself (no rows of it written out, then copied into the product and back).
-                    if let b, transposedWeight == nil,
+                    if let b, transposedWeight == nil, let kernels = MicroKernels.active,
                        MicroKernels.takesTransposedBInOneCall(m: batch, n: outFeatures, k: inFeatures),
                        b.scalars.withUnsafeBufferPointer({ pb in
-                           MicroKernels.sgemmTransposedB(m: batch, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
-                                                         b: pw.baseAddress!, ldb: inFeatures, accumulate: false, rowStart: pb.baseAddress,
-                                                         c: py.baseAddress!, ldc: outFeatures)
+                           kernels.sgemmTransposedB(m: batch, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
+                                                    b: pw.baseAddress!, ldb: inFeatures, accumulate: false, rowStart: pb.baseAddress,
+                                                    c: py.baseAddress!, ldc: outFeatures)
                        }) {
                         return
                     }
@@ -56,7 +56,7 @@ extension Kernels {
     /// `Σ_p dYₚᵀ·Xₚ` for each part's output gradient `[Nₚ, out]` and input `[Nₚ, in]` (one part:
     /// the backward pass's `dYᵀ·X`; a nil gradient adds nothing; nil when all are). One `[out, in]`
     /// result, its rows summed in blocks over the job's threads, each block summed over the parts
-    /// in order onto itself: no per-part copies, no separate sum, and where the AVX-512 kernels
+    /// in order onto itself: no per-part copies, no separate sum, and where Gauntlet's kernels
     /// run every element is the ordered fused sum over the whole batch, the bits of one product
     /// over the unsplit batch (`linearWeightGradients`).
     public static func linearWeightGradient(outputGradients: [Tensor?], inputs: [Tensor]) -> Tensor? {
@@ -160,8 +160,8 @@ extension Kernels {
         matrix.scalars.withUnsafeBufferPointer { source in
             result.withUnsafeMutableBufferPointer { destination in
                 guard let from = source.baseAddress, let to = destination.baseAddress else { return }
-                if MicroKernels.isEnabled {
-                    MicroKernels.transpose(rows: rows, columns: columns, from, lds: columns, into: to, ldd: rows)
+                if let kernels = MicroKernels.active {
+                    kernels.transpose(rows: rows, columns: columns, from, lds: columns, into: to, ldd: rows)
                 } else {
                     for i in 0..<rows { for j in 0..<columns { to[j * rows + i] = from[i * columns + j] } }
                 }
@@ -464,9 +464,9 @@ extension Kernels {
                             let i = index / g.outChannels, o = index % g.outChannels
                             let src = product + o * columns + i * plane
                             let global = ((start + i) * g.outChannels + o) * plane   // the plane's offset in the conv output
-                            if MicroKernels.isEnabled {
-                                MicroKernels.maxPool2x2(plane: src, height: g.outHeight, width: width, shift: biasValues[o], relu: relu,
-                                                        values: py + global / 4, positions: pa.map { $0 + global / 4 }, topIndex: global)
+                            if let kernels = MicroKernels.active {
+                                kernels.maxPool2x2(plane: src, height: g.outHeight, width: width, shift: biasValues[o], relu: relu,
+                                                   values: py + global / 4, positions: pa.map { $0 + global / 4 }, topIndex: global)
                                 continue
                             }
                             for yo in 0..<pooledHeight {
@@ -653,7 +653,7 @@ extension Kernels {
     /// The products of a convolution's backward pass, chunk by chunk (`forEachChunkPipeline`):
     /// `fill` writes the chunk's output gradient in the product layout `[O, n·Ho·Wo]`; the bias
     /// gradient sums it (each plane with `planeSum`, image by image), the weight gradient
-    /// multiplies it by the recomputed patch columns (summed transposed with the AVX-512
+    /// multiplies it by the recomputed patch columns (summed transposed with Gauntlet's
     /// kernels), and the input gradient's columns are lifted back with col2im. Each pipeline
     /// adds its chunks' weight and bias gradients into its own sums (in chunk order), and the
     /// pipelines' sums are added in order at the end.
@@ -671,10 +671,10 @@ extension Kernels {
         w.scalars.withUnsafeBufferPointer { pw in
         dx.withUnsafeMutableScalars { pdx in
             forEachChunkPipeline(g) { _, chunk, chunks -> [Float] in
-                // With the AVX-512 kernels, the weight gradient is summed transposed,
+                // With Gauntlet's kernels, the weight gradient is summed transposed,
                 // dWᵀ[C·kh·kw, O] += cols × dYᵀ (B not transposed, which they need; dYᵀ is the
                 // smaller operand to transpose), and turned back once at the end.
-                let transposed = needParameters && MicroKernels.isEnabled
+                let kernels = needParameters ? MicroKernels.active : nil, transposed = kernels != nil
                 var sums = [Float](repeating: 0, count: needParameters ? weightCount + g.outChannels : 0)
                 let dProduct = ScratchBuffer(g.outChannels * chunk * plane)
                 let cols = ScratchBuffer(g.patchSize * chunk * plane)
@@ -695,12 +695,12 @@ extension Kernels {
                                 }
                             }
                             im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
-                            if transposed {
-                                MicroKernels.transpose(rows: g.outChannels, columns: columns, pp.baseAddress!, lds: columns,
-                                                       into: pt.baseAddress!, ldd: g.outChannels)
-                                MicroKernels.sgemm(transposeA: false, m: g.patchSize, n: g.outChannels, k: columns,
-                                                   a: pc.baseAddress!, lda: columns, b: pt.baseAddress!, ldb: g.outChannels,
-                                                   accumulate: true, c: dw, ldc: g.outChannels)
+                            if let kernels {
+                                kernels.transpose(rows: g.outChannels, columns: columns, pp.baseAddress!, lds: columns,
+                                                  into: pt.baseAddress!, ldd: g.outChannels)
+                                kernels.sgemm(transposeA: false, m: g.patchSize, n: g.outChannels, k: columns,
+                                              a: pc.baseAddress!, lda: columns, b: pt.baseAddress!, ldb: g.outChannels,
+                                              accumulate: true, c: dw, ldc: g.outChannels)
                             } else {
                                 BLAS.sgemm(
                                     transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
@@ -716,10 +716,10 @@ extension Kernels {
                             col2im(pc.baseAddress!, sub, into: pdx + start * inputStride)
                         }
                     }
-                    if transposed {
+                    if let kernels {
                         let dwT = Array(ps[0..<weightCount])
-                        MicroKernels.transpose(rows: g.patchSize, columns: g.outChannels, dwT, lds: g.outChannels,
-                                               into: ps.baseAddress!, ldd: g.patchSize)
+                        kernels.transpose(rows: g.patchSize, columns: g.outChannels, dwT, lds: g.outChannels,
+                                          into: ps.baseAddress!, ldd: g.patchSize)
                     }
                 }
                 }
@@ -760,7 +760,7 @@ extension Kernels {
 
     /// Scratch space for `count` floats whose contents are unspecified, starting at a 64-byte
     /// (cache-line) boundary: the rows of a chunk's patch columns and products are whole lines
-    /// long at the layers' shapes, so every row starts a line and the AVX-512 products load no
+    /// long at the layers' shapes, so every row starts a line and Gauntlet's products load no
     /// vector across two lines, and need no extra column tile to avoid that.
     final class ScratchBuffer {
         let pointer: UnsafeMutablePointer<Float>

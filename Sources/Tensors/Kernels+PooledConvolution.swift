@@ -17,15 +17,15 @@ extension Kernels {
     /// differ from the dense product's in the last bits (the same terms added in another order)
     /// and equal them when every term and sum is exact. With `reluOutput` (the forward's output
     /// when it ran with `relu`), the gradient is zero where that output is ≤ 0.
-    /// With `vectorised` (the AVX-512 kernels, where the CPU has them), sixteen output channels
-    /// go in the lanes of a vector: each pooled output's window adds, for each of its four
+    /// With `kernels` (a family of Gauntlet's kernels, by default the one in use), as many output
+    /// channels as a vector has lanes (16 or 8) go in its lanes: each pooled output's window adds, for each of its four
     /// corners, the gradient where that corner is the maximum (zero elsewhere) times the
     /// corner's receptive field, with fused multiply-adds, so the sums differ from the loop's in
     /// their last bits; a channel's sums still run over images, then pooled outputs in order,
-    /// on one thread.
+    /// on one thread, and every family gives the same bits.
     static func conv2dMaxPool2x2ParameterGradients(
         _ dy: Tensor, argMax: [Int32], input x: Tensor, geometry g: Conv2dGeometry, reluOutput: Tensor?,
-        vectorised: Bool = MicroKernels.isEnabled
+        kernels: MicroKernels? = MicroKernels.active
     ) -> (weight: Tensor, bias: Tensor) {
         precondition(takesDirectParameterGradients(g), "conv2dMaxPool2x2ParameterGradients: \(g.kernelHeight)×\(g.kernelWidth) kernel over \(g.inChannels) channels")
         let plane = g.outHeight * g.outWidth, pooledPlane = plane / 4
@@ -43,12 +43,13 @@ extension Kernels {
         dw.scalars.withUnsafeMutableBufferPointer { pdw in
         db.scalars.withUnsafeMutableBufferPointer { pdb in
             let rectified = reluOutput != nil
-            if vectorised {
-                // Each group of 16 output channels is one part.
-                Parallel.forEach((g.outChannels + 15) / 16, grain: 1) { groups in
+            if let kernels {
+                // Each group of a vector's lanes of output channels is one part.
+                let lanes = kernels.lanes
+                Parallel.forEach((g.outChannels + lanes - 1) / lanes, grain: 1) { groups in
                     for group in groups {
-                        MicroKernels.pooledConv3x3Gradients(
-                            g, channels: 16 * group..<min(g.outChannels, 16 * group + 16), padded: px.baseAddress!,
+                        kernels.pooledConv3x3Gradients(
+                            g, channels: lanes * group..<min(g.outChannels, lanes * group + lanes), padded: px.baseAddress!,
                             gradient: pdy.baseAddress!, argMax: pa.baseAddress!, pooled: rectified ? pooledValues.baseAddress! : nil,
                             dw: pdw.baseAddress!, db: pdb.baseAddress!)
                     }

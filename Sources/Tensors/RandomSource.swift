@@ -64,7 +64,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     /// A dropout mask of `count` elements: 0 with probability `p`, else `keep`. One word of this
     /// generator is drawn per mask, whatever its size: the key of a SplitMix64 stream whose
     /// output j decides elements 2j and 2j + 1 (`dropoutMaskElement`). So any part of a mask can be made
-    /// alone (`elements:`), eight or sixteen elements at a time where the CPU has AVX-512.
+    /// alone (`elements:`), a vector of elements at a time with Gauntlet's kernels.
     public mutating func dropoutMask(count: Int, p: Float, keep: Float) -> [Float] {
         dropoutMask(count: count, p: p, keep: keep, elements: 0..<count)
     }
@@ -75,8 +75,8 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         precondition(range.lowerBound >= 0 && range.upperBound <= count, "dropoutMask: elements \(range) of \(count)")
         let key = next()
         return [Float](unsafeUninitializedCapacity: range.count) { mask, initialized in
-            if MicroKernels.isEnabled, let out = mask.baseAddress {
-                MicroKernels.dropoutMask(key: key, elements: range, p: p, keep: keep, into: out)
+            if let kernels = MicroKernels.active, let out = mask.baseAddress {
+                kernels.dropoutMask(key: key, elements: range, p: p, keep: keep, into: out)
             } else {
                 for i in range { mask[i - range.lowerBound] = Self.dropoutMaskElement(key: key, index: i, p: p, keep: keep) }
             }
@@ -86,10 +86,10 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
 
     /// `x` (of `range.count` elements) times the elements `range` of the mask that
     /// `dropoutMask(count:p:keep:elements:)` makes, and that mask; the generator moves as for
-    /// the mask alone. One pass over memory where the CPU has AVX-512.
+    /// the mask alone. One pass over memory with Gauntlet's kernels.
     public mutating func dropout(_ x: Tensor, count: Int, p: Float, keep: Float, elements range: Range<Int>) -> (output: Tensor, mask: Tensor) {
         precondition(x.count == range.count, "dropout: \(x.count) elements for mask elements \(range)")
-        guard MicroKernels.isEnabled, !range.isEmpty else {
+        guard let kernels = MicroKernels.active, !range.isEmpty else {
             let mask = dropoutMask(count: count, p: p, keep: keep, elements: range)
             return (Tensor(shape: x.shape, scalars: zip(x.scalars, mask).map { $0 * $1 }), Tensor(shape: x.shape, scalars: mask))
         }
@@ -99,8 +99,8 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         let output = [Float](unsafeUninitializedCapacity: range.count) { out, initialized in
             x.scalars.withUnsafeBufferPointer { input in
                 mask.withUnsafeMutableBufferPointer { m in
-                    MicroKernels.dropout(key: key, elements: range, p: p, keep: keep, input: input.baseAddress!,
-                                         output: out.baseAddress!, mask: m.baseAddress!)
+                    kernels.dropout(key: key, elements: range, p: p, keep: keep, input: input.baseAddress!,
+                                    output: out.baseAddress!, mask: m.baseAddress!)
                 }
             }
             initialized = range.count

@@ -39,9 +39,9 @@ struct KernelBenchmark {
                                    a: a, lda: g.patchSize, b: b, ldb: columns, c: c, ldc: columns)
                     }
                     if weight {
-                        // As the layer sums it with the AVX-512 kernels: dWᵀ += cols · dYᵀ (the
+                        // As the layer sums it with Gauntlet's kernels: dWᵀ += cols · dYᵀ (the
                         // transpose of dY, a few percent of the product, left out); else dY · colsᵀ.
-                        if BLAS.kernelName.contains("AVX-512") {
+                        if BLAS.kernelFamily != nil {
                             BLAS.sgemm(transposeA: false, transposeB: false, m: g.patchSize, n: g.outChannels, k: columns,
                                        a: a, lda: columns, b: b, ldb: g.outChannels, beta: 1, c: c, ldc: g.outChannels)
                         } else {

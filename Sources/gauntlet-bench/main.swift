@@ -9,6 +9,8 @@
 //   gauntlet-bench --kernels     (the CNN's convolution kernels one by one, KernelBenchmark.swift)
 //   gauntlet-bench --only PHASE [--model NAME] [--repeats N]   (one phase alone, for a profiler:
 //                                training, inference, pgd, apgd, square or mc, its timed part N times)
+//   gauntlet-bench --kernel-families   (the families of Gauntlet's kernels this CPU runs, the
+//                                default first, then `portable`: what GAUNTLET_KERNELS may name)
 //
 // All ratios are measured in the same run. Not a test: run it with `make bench`.
 import Catalog
@@ -24,6 +26,7 @@ struct Options {
     var experiment = "experiments/quickstart.yaml"
     var steps = 30
     var sgemmOnly = false
+    var kernelFamilies = false
     var sweep = false
     var benchmarks = "benchmarks"
     var kernels = false
@@ -38,6 +41,7 @@ struct Options {
             case "--experiment": experiment = iterator.next() ?? experiment
             case "--steps": steps = Int(iterator.next() ?? "") ?? steps
             case "--sgemm-only": sgemmOnly = true
+            case "--kernel-families": kernelFamilies = true
             case "--sweep": sweep = true
             case "--kernels": kernels = true
             case "--benchmarks": benchmarks = iterator.next() ?? benchmarks
@@ -45,7 +49,7 @@ struct Options {
             case "--model": model = iterator.next()
             case "--repeats": repeats = max(1, Int(iterator.next() ?? "") ?? repeats)
             default:
-                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--sweep [--benchmarks DIR]] [--kernels] [--only PHASE [--model NAME] [--repeats N]]\n".utf8))
+                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--kernel-families] [--sweep [--benchmarks DIR]] [--kernels] [--only PHASE [--model NAME] [--repeats N]]\n".utf8))
                 exit(2)
             }
         }
@@ -129,6 +133,15 @@ func pad(_ text: String, _ width: Int) -> String {
 
 func benchmark() throws {
     let options = Options(CommandLine.arguments)
+    if options.kernelFamilies {
+        // What GAUNTLET_KERNELS may name on this CPU, the default first (`make test` runs the suite with each).
+        BLAS.kernelFamilies.forEach { print($0) }
+        return
+    }
+    if let problem = BLAS.kernelSelectionProblem {
+        FileHandle.standardError.write(Data("gauntlet-bench: \(problem)\n".utf8))
+        exit(2)
+    }
     if options.sgemmOnly {
         print("\(BLAS.coreName) \(squarePeak())")
         return
@@ -141,7 +154,8 @@ func benchmark() throws {
     }
 
     print("OpenBLAS: \(BLAS.configuration)")
-    print("kernels in use: \(BLAS.kernelName), \(BLAS.threadCount) thread(s); CPU has AVX-512: \(BLAS.cpuSupportsAVX512)")
+    print("kernels in use: \(BLAS.kernelName), \(BLAS.threadCount) thread(s); CPU has AVX-512: \(BLAS.cpuSupportsAVX512); "
+          + "Gauntlet's families here: \(BLAS.kernelFamilies.joined(separator: ", ")) (GAUNTLET_KERNELS)")
     print("\nsgemm 1024×1024×1024, best of 20, per OpenBLAS core type (each in a fresh process):")
     var families = ["Haswell"]
     if BLAS.cpuSupportsAVX512 { families.append("SkylakeX") }

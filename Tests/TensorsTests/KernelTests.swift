@@ -446,21 +446,41 @@ import Testing
                 let parametersOnly = Kernels.conv2dMaxPool2x2Backward(dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
                                                                       needInput: false, needParameters: true, reluOutput: reluOutput)
                 #expect(parametersOnly.input == nil && parametersOnly.weight == direct.weight && parametersOnly.bias == direct.bias)
-                // The vectorised kernel and the loop: the same sums in another rounding.
-                for vectorised in [false, true] where !vectorised || MicroKernels.isEnabled {
+                // Every family's vectorised kernel and the loop: the same sums in another rounding.
+                for kernels in [nil] + MicroKernels.available {
                     let other = Kernels.conv2dMaxPool2x2ParameterGradients(dy, argMax: forward.argMax, input: x, geometry: g,
-                                                                           reluOutput: reluOutput, vectorised: vectorised)
-                    #expect(other.weight.maxAbsDifference(dense.weight!) <= 1e-5 * scale, "vectorised \(vectorised)")
-                    #expect(other.bias.maxAbsDifference(dense.bias!) <= 1e-5 * dense.bias!.scalars.map(abs).max()!, "vectorised \(vectorised)")
+                                                                           reluOutput: reluOutput, kernels: kernels)
+                    let name = kernels?.name ?? "loop"
+                    #expect(other.weight.maxAbsDifference(dense.weight!) <= 1e-5 * scale, "\(name)")
+                    #expect(other.bias.maxAbsDifference(dense.bias!) <= 1e-5 * dense.bias!.scalars.map(abs).max()!, "\(name)")
                 }
             }
         }
     }
 
-    /// Products split over the job's threads (blocks of C's rows or columns, each one OpenBLAS
-    /// call) against a naive product in Double, for every transposition, with strides wider than
-    /// the matrices, alpha and beta; and against one call for the whole product.
-    @Test func splitProductsMatchTheWholeProduct() {
+    /// How products are cut into blocks for 1 to 5 threads: contiguous, covering C's longer side
+    /// once, each starting at a multiple of 16, one per thread; one block for small products.
+    @Test func productBlocksCoverTheLongerSideOnce() {
+        for (m, n, k) in [(37, 300, 100), (300, 37, 100), (129, 130, 70), (20, 40, 2000), (64, 64, 64)] {
+            for threads in 1...5 {
+                let (alongColumns, bounds) = BLAS.blocks(m: m, n: n, k: k, threads: threads)
+                let side = alongColumns ? n : m
+                #expect(alongColumns == (n >= m))
+                #expect(bounds.first == 0 && bounds.last == side && zip(bounds, bounds.dropFirst()).allSatisfy { $0 < $1 })
+                #expect(bounds.dropLast().allSatisfy { $0 % 16 == 0 })
+                let parts = m * n * k < 1 << 20 || threads == 1 ? 1 : min(threads, (side + 15) / 16)
+                #expect(bounds.count - 1 == parts, "\(m)×\(n)×\(k), \(threads) threads: \(bounds)")
+            }
+        }
+    }
+
+    /// Products split over the job's threads (blocks of C's rows or columns, each one call)
+    /// against a naive product in Double, for every transposition, with strides wider than the
+    /// matrices, alpha and beta (OpenBLAS's route on every CPU): C's spare columns left alone,
+    /// and each block bit for bit the one call that computes it alone (the promise `BLAS` makes
+    /// for OpenBLAS, whose kernels may round an element differently in a call of another
+    /// shape); inside a part, one call for the whole product.
+    @Test func splitProductsAreTheirBlocksCalls() {
         var rng = RandomSource(seed: 31)
         for (m, n, k) in [(37, 300, 100), (300, 37, 100), (129, 130, 70)] {
             for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
@@ -469,11 +489,26 @@ import Testing
                 let lda = aColumns + 3, ldb = bColumns + 3, ldc = n + 3
                 let a = (0..<aRows * lda).map { _ in rng.nextUnitFloat() - 0.5 }, b = (0..<bRows * ldb).map { _ in rng.nextUnitFloat() - 0.5 }
                 let c0 = (0..<m * ldc).map { _ in rng.nextUnitFloat() }
-                var split = c0, whole = c0
+                let label = "\(m)×\(n)×\(k) \(transposeA) \(transposeB)"
+                // The product as one call of a block of C: rows × columns.
+                func call(_ rows: Range<Int>, _ columns: Range<Int>, onto c: inout [Float]) {
+                    let aOffset = transposeA ? rows.lowerBound : rows.lowerBound * lda
+                    let bOffset = transposeB ? columns.lowerBound * ldb : columns.lowerBound
+                    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                        BLAS.sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: columns.count, k: k,
+                                               alpha: 1.5, a: pa.baseAddress! + aOffset, lda: lda, b: pb.baseAddress! + bOffset, ldb: ldb,
+                                               beta: 0.5, c: pc.baseAddress! + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
+                    } } }
+                }
+                var split = c0, blockwise = c0
                 BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda,
                            b: b, ldb: ldb, beta: 0.5, c: &split, ldc: ldc)
-                BLAS.sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda,
-                                       b: b, ldb: ldb, beta: 0.5, c: &whole, ldc: ldc)
+                let (alongColumns, bounds) = BLAS.blocks(m: m, n: n, k: k)
+                #expect(bounds.count - 1 == min(BLAS.threadCount, (max(m, n) + 15) / 16), "\(label): \(bounds)")
+                for (start, end) in zip(bounds, bounds.dropFirst()) {
+                    if alongColumns { call(0..<m, start..<end, onto: &blockwise) } else { call(start..<end, 0..<n, onto: &blockwise) }
+                }
+                #expect(split.map(\.bitPattern) == blockwise.map(\.bitPattern), "\(label)")
                 var worst = 0.0
                 for i in 0..<m {
                     for j in 0..<n {
@@ -487,8 +522,15 @@ import Testing
                     // The spare columns are left alone.
                     #expect(split[i * ldc + n..<i * ldc + ldc] == c0[i * ldc + n..<i * ldc + ldc])
                 }
-                #expect(worst < 1e-4, "\(m)×\(n)×\(k) \(transposeA) \(transposeB): \(worst)")
-                #expect(split.map(\.bitPattern) == whole.map(\.bitPattern), "\(m)×\(n)×\(k) \(transposeA) \(transposeB)")
+                #expect(worst < 1e-4, "\(label): \(worst)")
+                // Inside a part (one thread available): one call.
+                var inPart = c0, whole = c0
+                Parallel.$insidePart.withValue(true) {
+                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda,
+                               b: b, ldb: ldb, beta: 0.5, c: &inPart, ldc: ldc)
+                }
+                call(0..<m, 0..<n, onto: &whole)
+                #expect(inPart.map(\.bitPattern) == whole.map(\.bitPattern), "\(label) inside a part")
             }
         }
     }
