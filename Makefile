@@ -29,12 +29,19 @@ report-check: build
 slurm-check: build
 	./scripts/check-slurm.sh $(GAUNTLET)
 
-## The whole test suite (debug build).
+## The whole test suite (debug build): Gauntlet's kernel families checked in C (each natively
+## where the CPU runs it, AVX-512 also emulated; the C targets compiled for aarch64), then the
+## Swift suite with the CPU's default family, with each other family it runs (AVX2 on an AVX-512
+## CPU), and on the portable path (no family: OpenBLAS and Swift loops, as on aarch64).
 test: deps
+	./scripts/check-kernel-families.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	# Again with Gauntlet's AVX-512 kernels off: the portable paths that CPUs without them take.
-	GAUNTLET_MICROKERNELS=0 $(SWIFT) test --skip-build
+	families=$$(.build/debug/gauntlet-bench --kernel-families) || exit 1; \
+	for family in $$(echo "$$families" | tail -n +2); do \
+		echo "make test: the suite again with GAUNTLET_KERNELS=$$family"; \
+		GAUNTLET_KERNELS=$$family $(SWIFT) test --skip-build || exit 1; \
+	done
 
 ## Release-mode benchmark: sgemm peak, kernel comparison, and the training, inference, attack and
 ## MC-dropout throughput of the reference workload's models as fractions of that peak.

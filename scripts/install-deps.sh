@@ -16,6 +16,8 @@ packages=(
   chromium              # make report-check: renders the HTML reports headless
   python3-pil           # make report-check: reads the screenshots
   librsvg2-bin          # rsvg-convert: gauntlet report also writes every figure as PDF
+  libsimde-dev          # make test: the AVX-512 kernels' intrinsics emulated on CPUs without them
+  gcc-aarch64-linux-gnu # make test: the C targets compiled for aarch64 (the portable path's build)
 )
 
 missing=()
