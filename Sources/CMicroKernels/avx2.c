@@ -1,7 +1,8 @@
 // The AVX2 family (AVX2 and FMA): 8 floats per vector, 16 vector registers. The product's tile
-// is 6 rows by 2 vectors (12 accumulators, 2 vectors of B and a broadcast value of A); a last
-// 17 to 24 columns take one tile of 4 rows by 3 vectors. Masked loads and stores, slow on some
-// CPUs, are kept to the matrices' edges and the last vector of element-wise passes.
+// is 6 rows by 2 vectors (12 accumulators, 2 vectors of B and a broadcast value of A), with no
+// wide tile: 4 rows by 3 vectors needs all 16 registers, and measured at about half the speed
+// (on AMD Zen 3) where it took a last 17 to 24 columns. Masked loads and stores are kept to
+// the matrices' edges and the last vector of element-wise passes.
 #if defined(__x86_64__)
 
 #include "microkernels.h"
@@ -20,7 +21,7 @@
 
 typedef __m256 vec;
 typedef __m256i mask_t;
-enum { LANES = 8, MR = 6, NV = 2, MR_WIDE = 4, NV_WIDE = 3 };
+enum { LANES = 8, MR = 6, NV = 2, MR_WIDE = MR, NV_WIDE = NV };   // NV_WIDE = NV: no wide tile
 
 #define V_ZERO() _mm256_setzero_ps()
 #define V_SET1(x) _mm256_set1_ps(x)

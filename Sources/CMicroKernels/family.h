@@ -6,6 +6,7 @@
 //   vec, mask_t, LANES     a vector of LANES floats, and a lane mask for masked loads and stores
 //   MR, NV                 the ordinary register tile of C: MR rows by NV vectors
 //   MR_WIDE, NV_WIDE       the wide tile, taken by a last NV·LANES + 1 to NV_WIDE·LANES columns
+//                          (none where NV_WIDE is NV)
 //   V_ZERO() V_SET1(x) V_LOAD(p) V_STORE(p, v) V_STORE_ALIGNED(p, v)
 //   V_MLOAD(mask, p)       lanes outside the mask read as 0, and their addresses are never touched
 //   V_MSTORE(p, mask, v)   lanes outside the mask are left alone, and never touched

@@ -55,7 +55,7 @@ import Testing
 struct MicroKernelTests {
     /// Every shape around each family's tile sizes (AVX-512: 8 rows; 16, 32 and 48 columns; the
     /// wide tile of 6 rows and 64 columns that takes a last 49 to 64 columns; AVX2: 6 rows; 8 and
-    /// 16 columns, the wide tile of 4 rows and 24 columns; blocks of 256 terms),
+    /// 16 columns; blocks of 256 terms),
     /// A as stored and transposed, C overwritten and added onto, strides wider than the
     /// matrices, B's rows at every offset in a cache line (with a row stride of whole lines the
     /// column tiles start before column 0): each element equal bit for bit to its fused
