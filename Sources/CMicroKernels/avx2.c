@@ -153,14 +153,25 @@ TARGET static void family_dropout(uint64_t key, ptrdiff_t first, ptrdiff_t count
     dropout_pass(key, first, count, p, keep, mask, x, y);
 }
 
+// Positions `first ..< first + count` (count ≤ 8) of the planes `plane0 + l·positions` for the
+// lanes l < `lanes` (zero in the others), transposed: `out[q]` holds position first + q of every
+// lane's plane. Bit patterns are moved, never rounded, so int32 planes pass through as well.
+TARGET INLINE void lane_planes(const float *plane0, ptrdiff_t positions, int lanes, ptrdiff_t count, __m256 out[8]) {
+    const __m256i columns = lanes_inside(0, count);
+    for (int l = 0; l < 8; l++) {
+        const float *row = plane0 + l * positions;
+        out[l] = l >= lanes ? _mm256_setzero_ps() : count == 8 ? _mm256_loadu_ps(row) : _mm256_maskload_ps(row, columns);
+    }
+    transpose8(out);
+}
+
 TARGET static void family_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t out_channels, ptrdiff_t o0, int lanes, ptrdiff_t in_channels,
                                                    const float *padded, ptrdiff_t padded_plane, ptrdiff_t padded_width, ptrdiff_t stride,
                                                    ptrdiff_t pooled_height, ptrdiff_t pooled_width,
                                                    const float *gradient, const int32_t *arg_max, const float *pooled,
                                                    float *dw, float *db) {
     const ptrdiff_t positions = pooled_height * pooled_width, conv_width = 2 * pooled_width, plane = 4 * positions;
-    const __m256i active = lanes_inside(0, lanes);
-    const __m256 active_float = _mm256_castsi256_ps(active), zero = _mm256_setzero_ps();
+    const __m256 zero = _mm256_setzero_ps();
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i width = _mm256_set1_epi32((int)conv_width), last_column = _mm256_set1_epi32((int)conv_width - 1);
     const __m256i one = _mm256_set1_epi32(1), all = _mm256_set1_epi32(-1);
@@ -169,22 +180,25 @@ TARGET static void family_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t ou
         for (int t = 0; t < 9; t++) sum[t] = zero;
         for (ptrdiff_t n = 0; n < batch; n++) {
             const float *image = padded + (n * in_channels + c) * padded_plane;
-            // Lane l: plane n·O + o0 + l, its first pooled output and its conv output's first index.
-            const __m256i planes = _mm256_add_epi32(_mm256_set1_epi32((int)(n * out_channels + o0)), lane);
-            const __m256i first = _mm256_mullo_epi32(planes, _mm256_set1_epi32((int)positions));
-            const __m256i conv_first = _mm256_mullo_epi32(planes, _mm256_set1_epi32((int)plane));
-            for (ptrdiff_t yo = 0; yo < pooled_height; yo++) {
-                for (ptrdiff_t xo = 0; xo < pooled_width; xo++) {
-                    const __m256i index = _mm256_add_epi32(first, _mm256_set1_epi32((int)(yo * pooled_width + xo)));
-                    __m256 g = _mm256_mask_i32gather_ps(zero, gradient, index, active_float, 4);
-                    if (pooled) {
-                        const __m256 value = _mm256_mask_i32gather_ps(zero, pooled, index, active_float, 4);
-                        g = _mm256_and_ps(_mm256_cmp_ps(value, zero, _CMP_NLE_UQ), g);
-                    }
+            // Lane l: plane n·O + o0 + l, whose conv output starts at index conv_first.
+            const ptrdiff_t first_plane = n * out_channels + o0;
+            const __m256i conv_first = _mm256_mullo_epi32(_mm256_add_epi32(_mm256_set1_epi32((int)first_plane), lane),
+                                                          _mm256_set1_epi32((int)plane));
+            // Eight pooled outputs at a time, each lane's gradient, pooled value and maximum's index
+            // read as rows of the planes and transposed (a gather per output is several times slower).
+            ptrdiff_t yo = 0, xo = 0;
+            for (ptrdiff_t p0 = 0; p0 < positions; p0 += 8) {
+                const ptrdiff_t count = positions - p0 < 8 ? positions - p0 : 8, at0 = first_plane * positions + p0;
+                __m256 gradients[8], values[8], maxima[8];
+                lane_planes(gradient + at0, positions, lanes, count, gradients);
+                if (pooled) lane_planes(pooled + at0, positions, lanes, count, values);
+                lane_planes((const float *)(arg_max + at0), positions, lanes, count, maxima);
+                for (ptrdiff_t q = 0; q < count; q++) {
+                    __m256 g = gradients[q];
+                    if (pooled) g = _mm256_and_ps(_mm256_cmp_ps(values[q], zero, _CMP_NLE_UQ), g);
                     if (c == 0) bias = _mm256_add_ps(bias, g);
                     // The maximum's offset from the window's top-left corner: 0, 1, width or width + 1.
-                    const __m256i at = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), arg_max, index, active, 4);
-                    const __m256i offset = _mm256_sub_epi32(_mm256_sub_epi32(at, conv_first),
+                    const __m256i offset = _mm256_sub_epi32(_mm256_sub_epi32(_mm256_castps_si256(maxima[q]), conv_first),
                                                             _mm256_set1_epi32((int)(2 * yo * conv_width + 2 * xo)));
                     const __m256i below = _mm256_cmpgt_epi32(offset, last_column);
                     const __m256i right = _mm256_cmpeq_epi32(_mm256_blendv_epi8(offset, _mm256_sub_epi32(offset, width), below), one);
@@ -201,6 +215,7 @@ TARGET static void family_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t ou
                             }
                         }
                     }
+                    if (++xo == pooled_width) xo = 0, yo++;
                 }
             }
         }
