@@ -3,7 +3,9 @@
 # (scripts/check_kernel_families.c): each family this CPU runs, natively, and the AVX-512 family
 # also through SIMDe's emulation of its intrinsics on AVX2 and FMA, so that its code is tested on
 # CPUs without AVX-512. Then, where an aarch64 cross compiler is installed, the C targets are
-# compiled for aarch64, where no family exists and the portable path runs. Run by `make test`.
+# compiled for aarch64, where no family exists and the portable path runs. Run by `make test`;
+# `--valgrind` runs the checks under valgrind's memcheck as well (about two minutes), which
+# reports any read or write outside the matrices, masked lanes included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cc=${CC:-cc}
@@ -21,7 +23,15 @@ flags=(-std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unknown-pragmas -ffp-contract=o
 "$cc" "${flags[@]}" -Wno-psabi -mavx2 -mfma -include scripts/avx512_emulation.h -DTARGET= \
     -Dgauntlet_avx512_kernels=gauntlet_avx512_kernels_emulated -c "$src/avx512.c" -o "$out/avx512-emulated.o"
 "$cc" "${flags[@]}" scripts/check_kernel_families.c "$out/avx2.o" "$out/avx512.o" "$out/avx512-emulated.o" -lm -o "$out/check"
+if [ "${1:-}" = "--valgrind" ]; then
+    valgrind --error-exitcode=3 -q "$out/check" >/dev/null
+    echo "valgrind memcheck: no invalid reads or writes"
+fi
 "$out/check"
+if [ "${1:-}" = "--valgrind" ]; then
+    valgrind --error-exitcode=3 -q "$out/check" >/dev/null
+    echo "valgrind memcheck: no invalid reads or writes"
+fi
 
 if command -v aarch64-linux-gnu-gcc >/dev/null; then
     for file in Sources/CMicroKernels/*.c Sources/CWorkerThreads/*.c; do

@@ -236,9 +236,13 @@ TARGET INLINE __m256 every_other(__m256 low, __m256 high, int odd) {
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), 0xd8));
 }
 
+// A row of windows shorter than a vector is read and written whole where that stays inside the
+// plane and its outputs: the lanes past the row read the next rows, and write outputs of the next
+// rows that are written again, correctly, when their turn comes. Masked loads and stores (slow on
+// AMD's CPUs) are left to the plane's last windows.
 TARGET static void family_max_pool_2x2(const float *plane, ptrdiff_t height, ptrdiff_t width, float shift, int relu,
                                        float *values, int32_t *positions, int32_t top_index) {
-    const ptrdiff_t pooled_width = width / 2;
+    const ptrdiff_t pooled_width = width / 2, outputs = height / 2 * pooled_width;
     const __m256 add = _mm256_set1_ps(shift), zero = _mm256_setzero_ps();
     const __m256i below = _mm256_set1_epi32((int)width), one = _mm256_set1_epi32(1);
     const __m256i doubled = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
@@ -246,15 +250,15 @@ TARGET static void family_max_pool_2x2(const float *plane, ptrdiff_t height, ptr
         const float *top = plane + 2 * yo * width, *bottom = top + width;
         for (ptrdiff_t xo = 0; xo < pooled_width; xo += 8) {
             const ptrdiff_t windows = pooled_width - xo < 8 ? pooled_width - xo : 8;
-            const int whole = windows == 8;
             // The row's 2·windows elements from column 2·xo, in two halves of 8.
             const ptrdiff_t elements = 2 * windows;
-            const __m256i first_half = lanes_inside(0, elements), second_half = lanes_inside(8, elements);
             const float *t = top + 2 * xo, *b = bottom + 2 * xo;
-            const __m256 t0 = whole ? _mm256_loadu_ps(t) : _mm256_maskload_ps(t, first_half);
-            const __m256 t1 = whole ? _mm256_loadu_ps(t + 8) : _mm256_maskload_ps(t + 8, second_half);
-            const __m256 b0 = whole ? _mm256_loadu_ps(b) : _mm256_maskload_ps(b, first_half);
-            const __m256 b1 = whole ? _mm256_loadu_ps(b + 8) : _mm256_maskload_ps(b + 8, second_half);
+            const int reads_whole = b + 16 <= plane + height * width, writes_whole = yo * pooled_width + xo + 8 <= outputs;
+            const __m256i first_half = lanes_inside(0, elements), second_half = lanes_inside(8, elements);
+            const __m256 t0 = reads_whole ? _mm256_loadu_ps(t) : _mm256_maskload_ps(t, first_half);
+            const __m256 t1 = reads_whole ? _mm256_loadu_ps(t + 8) : _mm256_maskload_ps(t + 8, second_half);
+            const __m256 b0 = reads_whole ? _mm256_loadu_ps(b) : _mm256_maskload_ps(b, first_half);
+            const __m256 b1 = reads_whole ? _mm256_loadu_ps(b + 8) : _mm256_maskload_ps(b + 8, second_half);
             const __m256 v1 = _mm256_add_ps(every_other(t0, t1, 1), add);
             const __m256 v2 = _mm256_add_ps(every_other(b0, b1, 0), add);
             const __m256 v3 = _mm256_add_ps(every_other(b0, b1, 1), add);
@@ -268,7 +272,7 @@ TARGET static void family_max_pool_2x2(const float *plane, ptrdiff_t height, ptr
             if (relu) best = _mm256_blendv_ps(best, zero, _mm256_cmp_ps(best, zero, _CMP_LE_OQ));
             const __m256i lanes = lanes_inside(0, windows);
             float *out = values + yo * pooled_width + xo;
-            if (whole) {
+            if (writes_whole) {
                 _mm256_storeu_ps(out, best);
             } else {
                 _mm256_maskstore_ps(out, lanes, best);
@@ -281,7 +285,7 @@ TARGET static void family_max_pool_2x2(const float *plane, ptrdiff_t height, ptr
                 position = _mm256_blendv_epi8(position, _mm256_add_epi32(first, below), _mm256_castps_si256(m2));
                 position = _mm256_blendv_epi8(position, _mm256_add_epi32(first, _mm256_add_epi32(below, one)), _mm256_castps_si256(m3));
                 int32_t *at = positions + yo * pooled_width + xo;
-                if (whole) {
+                if (writes_whole) {
                     _mm256_storeu_si256((__m256i *)at, position);
                 } else {
                     _mm256_maskstore_epi32(at, lanes, position);
