@@ -22,6 +22,7 @@
 typedef __m256 vec;
 typedef __m256i mask_t;
 enum { LANES = 8, MR = 6, NV = 2, MR_WIDE = MR, NV_WIDE = NV };   // NV_WIDE = NV: no wide tile
+#define PACKS_B 1
 
 #define V_ZERO() _mm256_setzero_ps()
 #define V_SET1(x) _mm256_set1_ps(x)

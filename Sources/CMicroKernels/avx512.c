@@ -20,6 +20,7 @@
 typedef __m512 vec;
 typedef __mmask16 mask_t;
 enum { LANES = 16, MR = 8, NV = 3, MR_WIDE = 6, NV_WIDE = 4 };
+#define PACKS_B 0
 
 #define V_ZERO() _mm512_setzero_ps()
 #define V_SET1(x) _mm512_set1_ps(x)

@@ -7,6 +7,8 @@
 //   MR, NV                 the ordinary register tile of C: MR rows by NV vectors
 //   MR_WIDE, NV_WIDE       the wide tile, taken by a last NV·LANES + 1 to NV_WIDE·LANES columns
 //                          (none where NV_WIDE is NV)
+//   PACKS_B                1 where B's tiles are copied to aligned memory when B's rows are not
+//                          aligned (see family_sgemm), 0 where they are always read in place
 //   V_ZERO() V_SET1(x) V_LOAD(p) V_STORE(p, v) V_STORE_ALIGNED(p, v)
 //   V_MLOAD(mask, p)       lanes outside the mask read as 0, and their addresses are never touched
 //   V_MSTORE(p, mask, v)   lanes outside the mask are left alone, and never touched
@@ -31,13 +33,14 @@
 TARGET static void family_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd);
 
 enum { KC = 256, NR = LANES * NV, NR_WIDE = LANES * NV_WIDE };
+_Static_assert(!PACKS_B || NV_WIDE == NV, "a packed tile of B is NR columns wide");
 
 // One `rows × LANES·vectors` tile of C (rows ≤ MR and vectors ≤ NV, or rows ≤ MR_WIDE and
 // vectors ≤ NV_WIDE; compile-time constants once inlined). At the matrices' `edge`, vector v's
-// lanes are limited to `masks[v]` (loads and stores: a masked-off lane is never touched, even
-// where its address lies outside the matrices); inside, every lane is used, with plain loads
-// and stores.
-TARGET INLINE void tile(const int rows, const int vectors, const int edge, ptrdiff_t k,
+// lanes of C are limited to `masks[v]`, and so are B's where `masked_b` (loads and stores: a
+// masked-off lane is never touched, even where its address lies outside the matrices); inside,
+// every lane is used, with plain loads and stores.
+TARGET INLINE void tile(const int rows, const int vectors, const int edge, const int masked_b, ptrdiff_t k,
                         const float *a, ptrdiff_t a_row, ptrdiff_t a_col,
                         const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                         const mask_t *masks, int accumulate) {
@@ -52,7 +55,7 @@ TARGET INLINE void tile(const int rows, const int vectors, const int edge, ptrdi
         const float *bp = b + p * ldb, *ap = a + p * a_col;
         vec row[NV > NV_WIDE ? NV : NV_WIDE];
         for (int v = 0; v < vectors; v++) {
-            row[v] = edge ? V_MLOAD(masks[v], bp + LANES * v) : V_LOAD(bp + LANES * v);
+            row[v] = masked_b ? V_MLOAD(masks[v], bp + LANES * v) : V_LOAD(bp + LANES * v);
         }
         for (int r = 0; r < rows; r++) {
             const vec value = V_SET1(ap[r * a_row]);
@@ -75,21 +78,21 @@ TARGET INLINE void tile(const int rows, const int vectors, const int edge, ptrdi
 // vectors with masks.
 #define TILE_ROWS(rows)                                                                                 \
     if (!edge) {                                                                                        \
-        tile(rows, NV, 0, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c);                   \
+        tile(rows, NV, 0, 0, kc, ap, a_row, a_col, bp, tile_ldb, cp, ldc, masks, sum_onto_c);       \
     } else {                                                                                            \
         switch (vectors) {                                                                              \
-        case 1: tile(rows, 1, 1, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c); break;     \
-        case 2: tile(rows, 2, 1, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c); break;     \
-        default: tile(rows, NV, 1, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c); break;   \
+        case 1: tile(rows, 1, 1, masked_b, kc, ap, a_row, a_col, bp, tile_ldb, cp, ldc, masks, sum_onto_c); break;\
+        case 2: tile(rows, 2, 1, masked_b, kc, ap, a_row, a_col, bp, tile_ldb, cp, ldc, masks, sum_onto_c); break;\
+        default: tile(rows, NV, 1, masked_b, kc, ap, a_row, a_col, bp, tile_ldb, cp, ldc, masks, sum_onto_c); break;\
         }                                                                                               \
     }
 
 // A tile of `rows` rows (a constant) and NV_WIDE vectors.
 #define WIDE_TILE_ROWS(rows)                                                                            \
     if (!edge) {                                                                                        \
-        tile(rows, NV_WIDE, 0, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c);              \
+        tile(rows, NV_WIDE, 0, 0, kc, ap, a_row, a_col, bp, tile_ldb, cp, ldc, masks, sum_onto_c);  \
     } else {                                                                                            \
-        tile(rows, NV_WIDE, 1, kc, ap, a_row, a_col, bp, ldb, cp, ldc, masks, sum_onto_c);              \
+        tile(rows, NV_WIDE, 1, masked_b, kc, ap, a_row, a_col, bp, tile_ldb, cp, ldc, masks, sum_onto_c);\
     }
 
 // The row panels of one column tile: `full` rows each (a constant), then 4, 2 or 1 at the
@@ -123,10 +126,16 @@ TARGET static void family_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
         }
         return;
     }
-    // When every row of B starts at the same offset within a vector's width of memory, the
-    // column tiles start `lead` columns before column 0 (those lanes masked off), so that no
-    // load of B straddles two cache lines.
-    const ptrdiff_t lead = ldb % LANES == 0 ? (ptrdiff_t)(((size_t)b / sizeof(float)) % LANES) : 0;
+    // Where B's rows do not start at multiples of a vector's width in memory (a Swift array's
+    // storage mostly does not) and at least 128 rows of A pass over each tile of B, a family that
+    // packs copies each tile (kc × NR) to aligned memory first, zero past the matrix's last
+    // column: aligned loads, no masked ones, for a copy of a 1/m share of the tile's work (with
+    // fewer rows the copy cost more than it saved, on AMD Zen 3). Else, when every row of B
+    // starts at the same offset within a vector's width, the column tiles start `lead` columns
+    // before column 0 (those lanes masked off), so that no load of B straddles two cache lines.
+    const int pack = PACKS_B && m >= 128 && (ldb % LANES != 0 || (size_t)b % (LANES * sizeof(float)) != 0);
+    const ptrdiff_t lead = !pack && ldb % LANES == 0 ? (ptrdiff_t)(((size_t)b / sizeof(float)) % LANES) : 0;
+    float packed[PACKS_B ? KC * NR : 1] __attribute__((aligned(64)));
     for (ptrdiff_t p0 = 0; p0 < k; p0 += KC) {
         const ptrdiff_t kc = k - p0 < KC ? k - p0 : KC;
         const int sum_onto_c = accumulate || p0 > 0;
@@ -141,6 +150,17 @@ TARGET static void family_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
             for (int v = 0; v < (NV > NV_WIDE ? NV : NV_WIDE); v++) masks[v] = lanes_inside(j + LANES * v, n);
             const int edge = j < 0 || j + (wide ? NR_WIDE : NR) > n;
             const float *bp = b + p0 * ldb + j;
+            ptrdiff_t tile_ldb = ldb;
+            int masked_b = edge;
+            if (pack) {
+                for (ptrdiff_t p = 0; p < kc; p++) {
+                    for (int v = 0; v < vectors; v++) {
+                        const float *from = bp + p * ldb + LANES * v;
+                        V_STORE_ALIGNED(packed + p * NR + LANES * v, edge ? V_MLOAD(masks[v], from) : V_LOAD(from));
+                    }
+                }
+                bp = packed, tile_ldb = NR, masked_b = 0;
+            }
             if (wide) {
                 ROW_PANELS(WIDE_TILE_ROWS, MR_WIDE)
                 break;

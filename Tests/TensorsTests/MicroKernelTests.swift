@@ -55,7 +55,8 @@ import Testing
 struct MicroKernelTests {
     /// Every shape around each family's tile sizes (AVX-512: 8 rows; 16, 32 and 48 columns; the
     /// wide tile of 6 rows and 64 columns that takes a last 49 to 64 columns; AVX2: 6 rows; 8 and
-    /// 16 columns; blocks of 256 terms),
+    /// 16 columns; from 128 rows, tiles of misaligned B copied to aligned memory; blocks of 256
+    /// terms),
     /// A as stored and transposed, C overwritten and added onto, strides wider than the
     /// matrices, B's rows at every offset in a cache line (with a row stride of whole lines the
     /// column tiles start before column 0): each element equal bit for bit to its fused
@@ -65,7 +66,7 @@ struct MicroKernelTests {
         let kernels = try #require(MicroKernels(family))
         var rng = RandomSource(seed: 5)
         var checked = 0
-        for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 21] {
+        for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 21, 37, 128, 133] {
             for n in [1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 33, 48, 50, 64, 97, 100] {
                 for k in [0, 1, 5, 256, 300, 513] where m * n * k <= 300_000 || k < 10 {
                     for (transposeA, ldb) in [(false, n + 3), (true, (n + 15) / 16 * 16 + 16)] {
