@@ -145,15 +145,6 @@ TARGET INLINE void dropout_pass(uint64_t key, ptrdiff_t first, ptrdiff_t count, 
     }
 }
 
-TARGET static void family_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, float *out) {
-    dropout_pass(key, first, count, p, keep, out, 0, 0);
-}
-
-TARGET static void family_dropout(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep,
-                                  const float *x, float *y, float *mask) {
-    dropout_pass(key, first, count, p, keep, mask, x, y);
-}
-
 // Positions `first ..< first + count` (count ≤ 8) of the planes `plane0 + l·positions` for the
 // lanes l < `lanes` (zero in the others), transposed: `out[q]` holds position first + q of every
 // lane's plane. Bit patterns are moved, never rounded, so int32 planes pass through as well.

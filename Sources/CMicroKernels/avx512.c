@@ -96,7 +96,7 @@ TARGET INLINE __m512i splitmix_finalise(__m512i z) {
 
 // The mask into `out` and, given `x`, `x · mask` into `y` (same lanes, same pass).
 TARGET INLINE void dropout_pass(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep,
-                                                                    float *out, const float *x, float *y) {
+                                float *out, const float *x, float *y) {
     const uint64_t golden = 0x9e3779b97f4a7c15ULL;
     // Pairs of elements (2j, 2j + 1) share output j; from the pair holding element `first`,
     // sixteen elements (eight outputs) per vector. An odd `first` writes from lane 1 of the first
@@ -129,20 +129,11 @@ TARGET INLINE void dropout_pass(uint64_t key, ptrdiff_t first, ptrdiff_t count, 
     }
 }
 
-TARGET static void family_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, float *out) {
-    dropout_pass(key, first, count, p, keep, out, 0, 0);
-}
-
-TARGET static void family_dropout(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep,
-                                                                  const float *x, float *y, float *mask) {
-    dropout_pass(key, first, count, p, keep, mask, x, y);
-}
-
 TARGET static void family_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t out_channels, ptrdiff_t o0, int lanes, ptrdiff_t in_channels,
-                                              const float *padded, ptrdiff_t padded_plane, ptrdiff_t padded_width, ptrdiff_t stride,
-                                              ptrdiff_t pooled_height, ptrdiff_t pooled_width,
-                                              const float *gradient, const int32_t *arg_max, const float *pooled,
-                                              float *dw, float *db) {
+                                                   const float *padded, ptrdiff_t padded_plane, ptrdiff_t padded_width, ptrdiff_t stride,
+                                                   ptrdiff_t pooled_height, ptrdiff_t pooled_width,
+                                                   const float *gradient, const int32_t *arg_max, const float *pooled,
+                                                   float *dw, float *db) {
     const ptrdiff_t positions = pooled_height * pooled_width, conv_width = 2 * pooled_width, plane = 4 * positions;
     const __mmask16 active = lanes_inside(0, lanes);
     const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
@@ -197,7 +188,7 @@ TARGET static void family_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t ou
 }
 
 TARGET static void family_max_pool_2x2(const float *plane, ptrdiff_t height, ptrdiff_t width, float shift, int relu,
-                                  float *values, int32_t *positions, int32_t top_index) {
+                                       float *values, int32_t *positions, int32_t top_index) {
     const ptrdiff_t pooled_width = width / 2;
     const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));

@@ -19,7 +19,8 @@
 //   INLINE                 static inline, always inlined
 //
 // and afterwards `family_transpose`, the family's `transpose`, which the transposed-B route
-// calls.
+// calls, and `dropout_pass`, the dropout mask into `out` and, given `x`, `x · mask` into `y` in
+// the same pass, which both dropout kernels are.
 //
 // Products: one register tile of C, `rows` by `vectors` vectors of LANES columns, is summed
 // over the k terms: per term, the tile's vectors of B's row are loaded and each of A's `rows`
@@ -31,6 +32,8 @@
 #include <stdlib.h>
 
 TARGET static void family_transpose(ptrdiff_t rows, ptrdiff_t columns, const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd);
+TARGET INLINE void dropout_pass(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep,
+                                float *out, const float *x, float *y);
 
 enum { KC = 256, NR = LANES * NV, NR_WIDE = LANES * NV_WIDE };
 _Static_assert(!PACKS_B || NV_WIDE == NV, "a packed tile of B is NR columns wide");
@@ -225,4 +228,13 @@ TARGET static void family_adam_update(ptrdiff_t count, float *theta, const float
         adam_vector(i, 1, lanes_inside(0, LANES), theta, gradient, m, v, b1, c1, b2, c2, e, d, s, r, decays);
     }
     if (i < count) adam_vector(i, 0, lanes_inside(0, count - i), theta, gradient, m, v, b1, c1, b2, c2, e, d, s, r, decays);
+}
+
+TARGET static void family_dropout_mask(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep, float *out) {
+    dropout_pass(key, first, count, p, keep, out, 0, 0);
+}
+
+TARGET static void family_dropout(uint64_t key, ptrdiff_t first, ptrdiff_t count, float p, float keep,
+                                  const float *x, float *y, float *mask) {
+    dropout_pass(key, first, count, p, keep, mask, x, y);
 }
