@@ -90,7 +90,8 @@ struct MicroKernels: @unchecked Sendable {   // an immutable table of C function
             return .failure(SelectionProblem(message: "\(environmentVariable)=\(requested): unknown kernel family; this CPU runs: \(runs)"))
         }
         guard let kernels = available.first(where: { $0.family == family }) else {
-            return .failure(SelectionProblem(message: "\(environmentVariable)=\(requested): this CPU (or build) cannot run the \(family.rawValue) kernels; it runs: \(runs)"))
+            let message = "\(environmentVariable)=\(requested): this CPU (or build) cannot run the \(family.rawValue) kernels"
+            return .failure(SelectionProblem(message: message + "; it runs: \(runs)"))
         }
         return .success(kernels)
     }

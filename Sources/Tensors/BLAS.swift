@@ -3,11 +3,12 @@ import CBLAS
 /// The one door to OpenBLAS: matrix products and the library's configuration.
 ///
 /// Every matrix product and convolution in Gauntlet goes through `sgemm`: small products (B not
-/// transposed, or transposed where B is the larger operand) through Gauntlet's own kernels
-/// where the CPU has a family of them (`MicroKernels`: AVX-512 or AVX2), the others through OpenBLAS. The kernels OpenBLAS uses
-/// (its "core type") are fixed when the library loads, from the CPU or from the `OPENBLAS_CORETYPE`
-/// environment variable; results differ in their last bits between core types, those kernels and
-/// thread counts, so all are recorded with every run (`kernelName`).
+/// transposed, or transposed where B is the larger operand) through Gauntlet's own kernels where
+/// the CPU runs a family of them (`MicroKernels`: AVX-512 or AVX2), the others through OpenBLAS.
+/// The kernels OpenBLAS uses (its "core type") are fixed when the library loads, from the CPU or
+/// from the `OPENBLAS_CORETYPE` environment variable; results differ in their last bits between
+/// core types, those kernels and thread counts, so all are recorded with every run
+/// (`kernelName`).
 ///
 /// OpenBLAS itself always runs on one thread: a product is split into one block of rows or
 /// columns per thread of the job (`threadCount`), each an OpenBLAS call on a thread of the
