@@ -57,14 +57,25 @@ let package = Package(
             name: "Catalog",
             dependencies: ["Spec", "Grid", "Tensors", "Layers", "Datasets", "Perturbations", "Evaluation"],
             exclude: ["README.md"], swiftSettings: swiftSettings),
+        // The results layout (cells, index, state dicts) and its reader, for reports.
+        .target(
+            name: "Results",
+            dependencies: ["Spec", "Grid", "Catalog", "Tensors", "Layers", "Evaluation", "Storage", "Reporting"],
+            exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Scheduling and executing trials: in process or in child processes.
         .target(
             name: "Runner",
             dependencies: ["Spec", "Grid", "Catalog", "Tensors", "Layers", "Datasets", "Perturbations",
-                           "Evaluation", "Storage", "Reporting"],
+                           "Evaluation", "Storage", "Results"],
+            exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Slurm submission, the work list of shards, and the status of a results folder.
+        .target(
+            name: "Cluster",
+            dependencies: ["Spec", "Grid", "Catalog", "Storage", "Results"],
             exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "GauntletCLI",
-            dependencies: ["Spec", "Grid", "Catalog", "Runner", "Reporting", "Tensors", "Layers", "Datasets", "CProcessControl",
+            dependencies: ["Spec", "Grid", "Catalog", "Runner", "Results", "Cluster", "Reporting", "Tensors", "Layers", "Datasets", "CProcessControl",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["README.md"], swiftSettings: swiftSettings),
 
@@ -72,7 +83,7 @@ let package = Package(
         .executableTarget(name: "gauntlet", dependencies: ["GauntletCLI"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "gauntlet-bench",
-            dependencies: ["Tensors", "Layers", "Datasets", "Catalog", "Spec", "Perturbations", "Evaluation", "Runner", "Reporting"],
+            dependencies: ["Tensors", "Layers", "Datasets", "Catalog", "Spec", "Perturbations", "Evaluation", "Results", "Reporting"],
             swiftSettings: kernelSettings),
 
         // MARK: - Tests
@@ -87,7 +98,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Reporting", "Grid", "Catalog", "Spec", "Datasets", "Evaluation", "Layers", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Results", "Reporting", "Grid", "Catalog", "Spec", "Datasets", "Evaluation", "Layers", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors", "Evaluation", "Datasets", "Perturbations"],
             exclude: ["BrokenSpecs"],
@@ -95,7 +106,7 @@ let package = Package(
         .target(name: "GoldenFiles", path: "Tests/GoldenFiles", swiftSettings: swiftSettings),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "GoldenFiles"], exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "GauntletCLITests", dependencies: ["GauntletCLI", "GoldenFiles", "Runner", "Reporting", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
+            name: "GauntletCLITests", dependencies: ["GauntletCLI", "GoldenFiles", "Runner", "Results", "Cluster", "Reporting", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
                                                      .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Golden"], swiftSettings: swiftSettings),
     ]

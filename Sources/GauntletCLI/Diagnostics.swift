@@ -3,7 +3,6 @@ import Catalog
 import Foundation
 import Runner
 import Spec
-import Spec
 
 /// How the commands report problems: on standard error, one line per problem, and a non-zero exit.
 enum Diagnostics {
@@ -16,12 +15,12 @@ enum Diagnostics {
     static func conclude(_ report: ExperimentRunner.Report, experiment: String, sharded: Bool = false, indexWritten: Bool = true,
                          json: Bool = false) throws {
         if json {
-            print(ExperimentRunner.json(report, experiment: experiment).pretty())
+            print(RunSummary.json(report, experiment: experiment).pretty())
         } else if !indexWritten {
             let cells = URL(fileURLWithPath: report.resultsPath).deletingLastPathComponent().appendingPathComponent("cells").path
             print("cells: \(cells) (index not rebuilt; `gauntlet merge` does that)")
         } else {
-            print(report.table, terminator: "")
+            print(RunSummary.table(report.cells), terminator: "")
             print("results: \(report.resultsPath)")
         }
         let total = report.cells.count

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reporting
-import Runner
+import Results
 
 /// `gauntlet report DIR...`: the paper-style report of stored results.
 struct ReportCommand: ParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Catalog
+import Cluster
 import Foundation
+import Grid
 import Runner
 
 /// The arguments `run` and `sweep` share.

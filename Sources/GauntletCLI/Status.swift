@@ -1,6 +1,6 @@
 import ArgumentParser
+import Cluster
 import Foundation
-import Runner
 
 /// `gauntlet status DIR`: which cells are complete, failed or missing, and the state of the
 /// newest Slurm submission's jobs.

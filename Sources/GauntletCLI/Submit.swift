@@ -1,8 +1,9 @@
 import ArgumentParser
 import Catalog
+import Cluster
 import Foundation
 import Grid
-import Runner
+import Results
 
 /// `gauntlet submit FILE [key=value ...] --slurm`: the grid as Slurm job arrays of shards, and a
 /// merge job that rebuilds the index and the report when they have ended.
@@ -112,7 +113,8 @@ struct Submit: ParsableCommand {
     }
 
     func submit(_ grid: ResolvedGrid, experimentDirectory: String, client: SlurmClient) throws {
-        let states = grid.trials.map { CellFile.summary(at: "\(experimentDirectory)/cells/\($0.trial.id).h5", trialID: $0.trial.id)?.status }
+        let files = ExperimentFiles(directory: experimentDirectory)
+        let states = grid.trials.map { CellFile.summary(at: files.cellPath($0.trial.id), trialID: $0.trial.id)?.status }
         let complete = states.filter { $0 == .completed }.count
         var selected = grid.trials
         if resume {

@@ -1,4 +1,5 @@
 import Foundation
+import Results
 
 /// A long-lived child `gauntlet run --serve` process that runs one group of trials per request:
 /// the parent writes the group's trial ids as a line on its standard input, the child writes its

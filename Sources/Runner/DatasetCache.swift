@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Results
 
 /// Datasets loaded once per process, by the canonical JSON of their spec entry.
 public final class DatasetCache: @unchecked Sendable {

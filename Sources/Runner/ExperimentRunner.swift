@@ -2,36 +2,14 @@ import Catalog
 import Datasets
 import Foundation
 import Grid
-import Reporting
+import Results
 import Spec
 import Storage
 import Tensors
 
-/// Which part of a grid one process runs: trials whose index is `index` modulo `count`.
-public struct Shard: Sendable, Equatable {
-    public var index: Int
-    public var count: Int
-
-    public init(index: Int, count: Int) {
-        self.index = index
-        self.count = count
-    }
-
-    public static let all = Shard(index: 0, count: 1)
-
-    /// Parses `i/N` with 0 ≤ i < N.
-    public init?(_ text: String) {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (0..<n).contains(i) else { return nil }
-        self.init(index: i, count: n)
-    }
-
-    public func contains(_ trialIndex: Int) -> Bool { trialIndex % count == index }
-}
-
 /// Runs a resolved grid: every trial of its shard whose cell file is not already complete (so a
 /// rerun resumes), each written to `cells/<id>.h5` as soon as it ends; then rebuilds the index
-/// from the cell files and renders the summary table. A failing trial is recorded and the
+/// from the cell files. A failing trial is recorded and the
 /// others go on.
 public struct ExperimentRunner {
     public var grid: ResolvedGrid
@@ -88,10 +66,12 @@ public struct ExperimentRunner {
     /// prefixes of their own.
     public var workerLogPrefix = "worker"
 
-    public var experimentDirectory: String { "\(outputDirectory)/\(grid.name)" }
+    public var experimentDirectory: String { files.directory }
     /// The index file of this experiment.
-    public var resultsPath: String { "\(experimentDirectory)/\(grid.name).h5" }
-    public func cellPath(_ trial: Trial) -> String { "\(experimentDirectory)/cells/\(trial.id).h5" }
+    public var resultsPath: String { files.indexPath }
+    public func cellPath(_ trial: Trial) -> String { files.cellPath(trial.id) }
+    /// Where this experiment's files go.
+    var files: ExperimentFiles { ExperimentFiles(outputDirectory: outputDirectory, name: grid.name) }
 
     public struct Report: Sendable {
         /// Trials this run executed (complete cells found on disk are not rerun).
@@ -100,17 +80,15 @@ public struct ExperimentRunner {
         /// Every trial of the grid with its cell, if present.
         public var cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)]
         public var resultsPath: String
-        public var table: String
         /// Whether `failFast` stopped the run before every trial ran.
         public var stoppedEarly = false
 
         public init(ran: Int, skipped: Int, cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)], resultsPath: String,
-                    table: String, stoppedEarly: Bool = false) {
+                    stoppedEarly: Bool = false) {
             self.ran = ran
             self.skipped = skipped
             self.cells = cells
             self.resultsPath = resultsPath
-            self.table = table
             self.stoppedEarly = stoppedEarly
         }
         public var failedCount: Int { cells.filter { if case .failed? = $0.summary?.status { true } else { false } }.count }
@@ -125,7 +103,7 @@ public struct ExperimentRunner {
         // Trials that differ only in evaluation share one training run; complete cells are skipped.
         let incomplete = mine.filter { CellFile.summary(at: cellPath($0.trial), trialID: $0.trial.id)?.status != .completed }
         let skipped = mine.count - incomplete.count
-        let inGridOrder = TrialRunner.trainingGroups(incomplete)
+        let inGridOrder = ResolvedTrial.trainingGroups(incomplete)
 
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let jobs = max(1, jobs ?? Self.defaultJobs(inGridOrder, cores: cores))
@@ -160,47 +138,30 @@ public struct ExperimentRunner {
             try StateDictFile.load(resolved, into: model)
         }
 
-        let loaded = datasets
-        let runner = TrialRunner(log: log)
         let counter = NSLock()
         nonisolated(unsafe) var ran = 0
         nonisolated(unsafe) var failures = 0
         let total = pending.reduce(0) { $0 + $1.count }
         var stopped = false
         do {
-        let children = isolation.map { _ in ChildWorkerPool(count: jobs) }
-        if isolation != nil { signal(SIGPIPE, SIG_IGN) }   // a dead child must not kill us through its pipe
-        defer { children?.finishAll() }
+        let launcher: any TrialLauncher
+        if let isolation {
+            signal(SIGPIPE, SIG_IGN)   // a dead child must not kill us through its pipe
+            launcher = ChildProcessLauncher(isolation: isolation, children: ChildWorkerPool(count: jobs), threads: threadsPerJob,
+                                            files: files, grid: grid, logPrefix: workerLogPrefix, provenance: provenance, log: log)
+        } else {
+            launcher = InProcessLauncher(runner: TrialRunner(log: log), datasets: datasets, datasetCache: datasetCache, files: files,
+                                         grid: grid, provenance: provenance, log: log)
+        }
+        defer { launcher.finish() }
         try WorkerPool.run(pending, threads: jobs) { group in
-            if let isolation, let children {
-                for outcome in try runInChild(group, isolation: isolation, children: children, threads: threadsPerJob, provenance: provenance) {
-                    counter.lock()
-                    ran += 1
-                    if case .failed = outcome { failures += 1 }
-                    progress?(ran, failures, total)
-                    counter.unlock()
-                    if failFast, case .failed = outcome { throw StopAfterFailure() }
-                }
-                return
-            }
-            let first = group[0]
-            let data = loaded[first.trial.spec.dataset.canonicalParameters]!
-            let started = Date()
-            let training = runner.train(first, data: data, extraModels: group.map(\.experiment.extraModels).max() ?? 0)
-            if group.count > 1 { log("[\(first.trial.modelName)] trained once for \(group.count) trials that differ only in evaluation") }
-            for resolved in group {
-                var outcome = runner.evaluate(resolved, after: training, data: data)
-                outcome.stageSeconds.insert(("data", datasetCache.claimLoadingSeconds(first.trial.spec.dataset.canonicalParameters)), at: 0)
-                if case .failed(let message) = outcome.status { log("[\(resolved.trial.label)] FAILED: \(message)") }
-                let heldOut = Set(resolved.experiment.heldOutClasses)   // removed from the test split the cell scores
-                try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: data.test.labels.filter { !heldOut.contains($0) }, provenance: provenance,
-                                   started: started, to: cellPath(resolved.trial))
+            try launcher.launch(group) { status in
                 counter.lock()
                 ran += 1
-                if case .failed = outcome.status { failures += 1 }
+                if case .failed = status { failures += 1 }
                 progress?(ran, failures, total)
                 counter.unlock()
-                if failFast, case .failed = outcome.status { throw StopAfterFailure() }
+                if failFast, case .failed = status { throw StopAfterFailure() }
             }
         }
         } catch is StopAfterFailure {
@@ -209,7 +170,7 @@ public struct ExperimentRunner {
         }
         guard writesIndex else {
             let cells = mine.map { ($0, CellFile.summary(at: cellPath($0.trial), trialID: $0.trial.id)) }
-            return Report(ran: ran, skipped: skipped, cells: cells, resultsPath: resultsPath, table: "", stoppedEarly: stopped)
+            return Report(ran: ran, skipped: skipped, cells: cells, resultsPath: resultsPath, stoppedEarly: stopped)
         }
         var report = try rebuildIndex(provenance: provenance, ran: ran, skipped: skipped)
         report.stoppedEarly = stopped
@@ -242,49 +203,6 @@ public struct ExperimentRunner {
         group.reduce(0.0) { $0 + $1.estimatedFLOPs }
     }
 
-    /// Runs one training group in a child worker process (started on first use; its standard
-    /// error is appended to `logs/worker-<slot>.log`). Trials the child did not write because it
-    /// died (a crash, a kill) are written here as failed, with the reason and the log's path, and
-    /// the next group gets a new child.
-    func runInChild(_ group: [ResolvedTrial], isolation: Isolation, children: ChildWorkerPool, threads: Int,
-                    provenance: Provenance) throws -> [TrialOutcome.Status] {
-        let (slot, existing) = children.checkOut()
-        var worker = existing
-        defer { children.checkIn(slot, worker: worker) }
-        let logName = "logs/\(workerLogPrefix)-\(slot).log"
-        let logPath = "\(experimentDirectory)/\(logName)"
-        let started = Date()
-        if worker == nil {
-            try FileManager.default.createDirectory(atPath: "\(experimentDirectory)/logs", withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-            guard let logHandle = FileHandle(forWritingAtPath: logPath) else {
-                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: logPath])
-            }
-            logHandle.seekToEndOfFile()
-            worker = try ChildWorker(isolation: isolation, threads: threads, log: logHandle)
-            try? logHandle.close()
-        }
-        var reason: String?
-        if worker?.run(group.map(\.trial.id)) != true {
-            reason = worker?.exitReason ?? "the worker process did not start"
-            worker = nil
-        }
-        return try group.map { resolved in
-            if let summary = CellFile.summary(at: cellPath(resolved.trial), trialID: resolved.trial.id) {
-                switch summary.status {
-                case .failed(let message): log("[\(resolved.trial.label)] FAILED: \(message) (log: \(logName))")
-                case .completed: log("[\(resolved.trial.label)] completed (log: \(logName))")
-                }
-                return summary.status
-            }
-            let message = "\(reason ?? "the worker process did not write this trial"); log: \(logName)"
-            log("[\(resolved.trial.label)] FAILED: \(message)")
-            try CellFile.write(TrialOutcome(trial: resolved.trial, status: .failed(message)), trial: resolved, grid: grid,
-                               testLabels: [], provenance: provenance, started: started, to: cellPath(resolved.trial))
-            return .failed(message)
-        }
-    }
-
     /// Rebuilds the index from the cell files of the current grid (`gauntlet merge`).
     public func rebuildIndex(provenance: Provenance? = nil, ran: Int = 0, skipped: Int = 0) throws -> Report {
         let provenance = provenance ?? Provenance.current(specFile: grid.document.file)
@@ -296,83 +214,6 @@ public struct ExperimentRunner {
             log("\(stale.count) cell file(s) in \(experimentDirectory)/cells belong to another version of the spec; they are not part of this index")
         }
         try IndexFile.write(grid: grid, cells: cells, provenance: provenance, to: resultsPath)
-        return Report(ran: ran, skipped: skipped, cells: cells, resultsPath: resultsPath, table: Self.table(cells))
-    }
-
-    /// A machine-readable summary of a run (`gauntlet run --json`).
-    public static func json(_ report: Report, experiment: String) -> JSONValue {
-        func state(_ summary: CellFile.Summary?) -> String {
-            switch summary?.status { case .completed?: "completed"; case .failed?: "failed"; case nil: "missing" }
-        }
-        let cells: [JSONValue] = report.cells.map { resolved, summary in
-            var members: [(String, JSONValue)] = [
-                ("trial_id", .string(resolved.trial.id)), ("model", .string(resolved.trial.modelName)),
-                ("seed", .string(String(resolved.trial.seed))), ("repeat", .integer(resolved.trial.repeatIndex)),
-                ("parameters", .object(resolved.trial.parameters.map { ($0.axis, .string($0.value)) })),
-                ("status", .string(state(summary))),
-            ]
-            if case .failed(let message)? = summary?.status { members.append(("message", .string(message))) }
-            if let summary {
-                members.append(("evaluations", .array(summary.evaluations.map { .string($0.name) })))
-                members.append(("predictors", .array(summary.evaluations.map { .string($0.predictor) })))
-                members.append(("calibrations", .array(summary.evaluations.map { .string($0.calibration) })))
-                members.append(("metrics", .object(summary.metrics.map { ($0.name, .array($0.values.map { .number($0) })) })))
-            }
-            return .object(members)
-        }
-        return .object([
-            ("experiment", .string(experiment)), ("results", .string(report.resultsPath)),
-            ("trials", .integer(report.cells.count)), ("ran", .integer(report.ran)), ("skipped", .integer(report.skipped)),
-            ("failed", .integer(report.failedCount)), ("missing", .integer(report.missingCount)),
-            ("stopped_early", .bool(report.stoppedEarly)), ("cells", .array(cells)),
-        ])
-    }
-
-    /// One row per trial and evaluation: the model, every swept value, and every metric;
-    /// failed trials show their message, missing ones say so.
-    public static func table(_ cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)]) -> String {
-        let summary = RepeatSummary(cells)
-        let axes = summary.axes, metrics = summary.metrics
-        let evaluations = cells.flatMap { $0.summary?.evaluations ?? [] }
-        // Predictor and calibration columns appear when some evaluation is not the plain model
-        // or is calibrated; with repeats, a column says how many completed of those asked for.
-        let predictors = evaluations.contains { $0.predictor != "model" }, calibrations = evaluations.contains { $0.calibration != "none" }
-        let repeated = summary.requestedRepeats > 1
-        let variantHeaders = (predictors ? ["predictor"] : []) + (calibrations ? ["calibration"] : []) + (repeated ? ["repeats"] : [])
-        var table = TextTable(headers: ["model"] + axes + ["evaluation"] + variantHeaders + metrics,
-                              alignments: [.left] + axes.map { _ in .right } + [.left] + variantHeaders.map { _ in .left } + metrics.map { _ in .right })
-        func variant(predictor: String, calibration: String, repeats: String) -> [String] {
-            (predictors ? [predictor] : []) + (calibrations ? [calibration] : []) + (repeated ? [repeats] : [])
-        }
-        if repeated {
-            for row in summary.rows {
-                let shown = zip(row.mean, row.standardDeviation).map { mean, std in
-                    std.isNaN ? TextTable.number(mean) : "\(TextTable.number(mean)) ± \(TextTable.number(std))"
-                }
-                table.append([row.model] + row.values + [row.evaluation]
-                             + variant(predictor: row.predictor, calibration: row.calibration, repeats: "\(row.repeats)/\(summary.requestedRepeats)") + shown)
-            }
-        }
-        for (resolved, cellSummary) in cells {
-            let trial = resolved.trial
-            let values = axes.map { axis in trial.parameters.first { $0.axis == axis }?.value ?? "" }
-            let blank = variantHeaders.map { _ in "" } + metrics.map { _ in "" }
-            let which = repeated ? " (repeat \(trial.repeatIndex))" : ""
-            guard let cellSummary else {
-                table.append([trial.modelName] + values + ["missing (not run yet)\(which)"] + blank)
-                continue
-            }
-            if case .failed(let message) = cellSummary.status {
-                table.append([trial.modelName] + values + ["FAILED\(which): \(message)"] + blank)
-                continue
-            }
-            guard !repeated else { continue }
-            for (index, evaluation) in cellSummary.evaluations.enumerated() {
-                let numbers = metrics.map { name in cellSummary.metrics.first { $0.name == name }.map { TextTable.number($0.values[index]) } ?? "" }
-                table.append([trial.modelName] + values + [evaluation.name]
-                             + variant(predictor: evaluation.predictor, calibration: evaluation.calibration, repeats: "") + numbers)
-            }
-        }
-        return table.render()
+        return Report(ran: ran, skipped: skipped, cells: cells, resultsPath: resultsPath)
     }
 }

@@ -4,6 +4,7 @@ import Evaluation
 import Foundation
 import Grid
 import Layers
+import Results
 import Spec
 import Tensors
 

@@ -5,6 +5,7 @@ import Foundation
 import Grid
 import Layers
 import Perturbations
+import Results
 import Spec
 import Tensors
 

@@ -1,11 +1,12 @@
 import Catalog
-import Spec
 import Datasets
 import Evaluation
 import Foundation
 import Grid
 import Layers
 import Perturbations
+import Results
+import Spec
 import Tensors
 
 /// Why a trial stopped early.
@@ -46,7 +47,7 @@ public struct TrialRunner {
 
     /// Trains the trial's model, and `extraModels` more of the same architecture whose random
     /// streams derive from the trial seed and `ensemble-member-<m>` (m = 1, 2, …). Trials with
-    /// equal `trainingKey`s get identical results, so the runner trains once for all of them.
+    /// equal `ResolvedTrial.trainingKey`s get identical results, so the runner trains once for all of them.
     public func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, extraModels: Int = 0) -> Training {
         let data = data.holdingOut(resolvedTrial.experiment.heldOutClasses).splits
         var training = Training()
@@ -380,32 +381,6 @@ public struct TrialRunner {
         let (outputs, _) = RegressionEvaluation.predict([.model(model)], inputs: split.images, targets: targets, loss: loss,
                                                         batchSize: batchSize, rng: RandomSource(seed: 0))
         return (RegressionEvaluation.loss(outputs[0].batch, loss), .nan)
-    }
-
-    /// What determines a trial's trained model: its dataset, model, training settings, evaluation
-    /// batch size (validation passes use it) and seed. Trials with equal keys train identically.
-    /// `trials` grouped by `trainingKey`, groups in the order of their first trial: each group
-    /// trains once.
-    public static func trainingGroups(_ trials: [ResolvedTrial]) -> [[ResolvedTrial]] {
-        var index: [String: Int] = [:]
-        var groups: [[ResolvedTrial]] = []
-        for resolved in trials {
-            let key = trainingKey(resolved)
-            if let group = index[key] {
-                groups[group].append(resolved)
-            } else {
-                index[key] = groups.count
-                groups.append([resolved])
-            }
-        }
-        return groups
-    }
-
-    public static func trainingKey(_ resolved: ResolvedTrial) -> String {
-        let spec = resolved.trial.spec
-        return [spec.dataset.canonicalParameters, spec.models[resolved.trial.modelIndex].canonical, spec.training.canonical,
-                String(spec.evaluation.batchSize), String(resolved.trial.seed),
-                resolved.experiment.heldOutClasses.map(String.init).joined(separator: ",")].joined(separator: "\n")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Results
 
 /// Runs work items on dedicated threads, not on Swift's cooperative pool, where long CPU-bound
 /// work starves every other task (progress, I/O). Items are handed out in order to whichever

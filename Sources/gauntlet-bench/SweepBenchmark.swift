@@ -7,7 +7,7 @@
 //   1 BLAS thread as a third point that separates the pool's scaling from BLAS's.
 import Foundation
 import Reporting
-import Runner
+import Results
 
 struct SweepRun {
     var wall: Double

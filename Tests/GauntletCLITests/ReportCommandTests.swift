@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import GauntletCLI
 import Reporting
-import Runner
+import Results
 import Testing
 
 /// `gauntlet report` on real results: every file it promises, and a folder with a corrupt and a

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Catalog
+import Cluster
 import Datasets
 import Foundation
-import GauntletCLI
+@testable import GauntletCLI
 import Grid
+import Results
 import Runner
 import Storage
 import Tensors
@@ -146,6 +148,28 @@ let syntheticExperiment = """
         #expect(swept.count == 24 && Set(swept) == ["0", "1"])
         for row in 0..<24 where repeats[row] == 0 { #expect(String(seeds[row]) == swept[row]) }
         #expect(Set(seeds).count == 4)
+    }
+
+    /// The table `run` prints: with repeats, each metric's mean ± standard deviation and how many
+    /// repeats completed of those asked; a missing repeat and a failed trial listed with why.
+    @Test func theRunTableSummarisesRepeatsAndNamesFailures() throws {
+        let workspace = try Workspace()
+        let spec = try workspace.write("table.yaml", syntheticExperiment.replacingOccurrences(of: "name: synthetic_smoke", with: "name: table"))
+        var command = try Gauntlet.parseAsRoot(["run", spec, "repeats=3", "--output", workspace.directory, "--quiet"])
+        try command.run()
+        let grid = try ResolvedGrid.load(spec, overrides: ["repeats=3"])
+        var report = try ExperimentRunner(grid: grid, outputDirectory: workspace.directory, log: { _ in }).rebuildIndex()
+        #expect(report.cells.count == 6 && report.cells.allSatisfy { $0.summary?.status == .completed })
+        // The last repeat of each model is missing.
+        report.cells = report.cells.map { $0.trial.trial.repeatIndex == 2 ? ($0.trial, nil) : $0 }
+        let table = RunSummary.table(report.cells)
+        #expect(table.contains("2/3") && table.contains(" ± ") && table.contains("missing (not run yet) (repeat 2)"), "\(table)")
+        // A failed trial shows its message in place of its metrics.
+        let mlp = try #require(report.cells.first { $0.trial.trial.modelName == "mlp" && $0.summary != nil })
+        var failed = try #require(mlp.summary)
+        failed.status = .failed("training diverged: loss is nan")
+        let line = RunSummary.table([(mlp.trial, failed)]).split(separator: "\n").last.map(String.init) ?? ""
+        #expect(line.hasPrefix("mlp") && line.hasSuffix("FAILED (repeat 0): training diverged: loss is nan"), "\(line)")
     }
 
     @Test func storeChoosesTheTensorsKept() throws {

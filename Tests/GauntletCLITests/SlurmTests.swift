@@ -1,10 +1,11 @@
 import Catalog
+import Cluster
 import Foundation
+@testable import GauntletCLI
 import GoldenFiles
 import Grid
+import Results
 import Spec
-@testable import GauntletCLI
-import Runner
 import Testing
 
 /// `scontrol -o show job` as Slurm 22.05 printed it for an array `--array=0-3%1` (task 0 failed,

@@ -43,6 +43,30 @@ public struct EvaluationRecord: Sendable {
     public var family: String?
     /// A label-shift evaluation's test-sample indices (it evaluates the test split resampled).
     public var sampleIndices: [Int]?
+
+    public init(name: String, kind: Kind, metrics: [(name: String, value: Double)], arrays: [(metric: String, array: MetricArray)] = [],
+                predictor: String = "model", calibration: String = "none", uncertainty: [[Double]]? = nil, layerVariance: [Double]? = nil,
+                predictions: [Int], regression: RegressionBatch? = nil, logits: Tensor? = nil, examples: Tensor? = nil, seconds: Double,
+                type: String = "clean", severity: Int? = nil, budget: Float? = nil, family: String? = nil, sampleIndices: [Int]? = nil) {
+        self.name = name
+        self.kind = kind
+        self.metrics = metrics
+        self.arrays = arrays
+        self.predictor = predictor
+        self.calibration = calibration
+        self.uncertainty = uncertainty
+        self.layerVariance = layerVariance
+        self.predictions = predictions
+        self.regression = regression
+        self.logits = logits
+        self.examples = examples
+        self.seconds = seconds
+        self.type = type
+        self.severity = severity
+        self.budget = budget
+        self.family = family
+        self.sampleIndices = sampleIndices
+    }
 }
 
 /// A calibration method fitted on the validation split for one predictor.
@@ -54,6 +78,17 @@ public struct CalibrationFit: Sendable {
     public var validationLossAfter: Double
     public var validationECEBefore: Double
     public var validationECEAfter: Double
+
+    public init(predictor: String, method: String, parameters: [(name: String, values: [Double])], validationLossBefore: Double,
+                validationLossAfter: Double, validationECEBefore: Double, validationECEAfter: Double) {
+        self.predictor = predictor
+        self.method = method
+        self.parameters = parameters
+        self.validationLossBefore = validationLossBefore
+        self.validationLossAfter = validationLossAfter
+        self.validationECEBefore = validationECEBefore
+        self.validationECEAfter = validationECEAfter
+    }
 }
 
 /// How well one uncertainty score of one predictor detects one out-of-distribution set
@@ -63,6 +98,13 @@ public struct DetectionRecord: Sendable {
     public var predictor: String
     public var score: String
     public var detection: OutOfDistributionDetection
+
+    public init(source: String, predictor: String, score: String, detection: OutOfDistributionDetection) {
+        self.source = source
+        self.predictor = predictor
+        self.score = score
+        self.detection = detection
+    }
 }
 
 /// What the `interpret` section produced for one trial: attributions of the first test
@@ -87,6 +129,11 @@ public struct Interpretation: Sendable {
         public var randomizationCorrelation: [Double] = []
         /// `[S]` on the clean evaluation: max-sensitivity.
         public var sensitivity: [Double] = []
+
+        public init(label: String, kind: String) {
+            self.label = label
+            self.kind = kind
+        }
     }
 
     public var evaluations: [String] = []
@@ -108,6 +155,11 @@ public struct Interpretation: Sendable {
     public var weightStatistics: [[Double]] = []
     /// The first convolution's weights `[out, in, kh, kw]`, when the model has one.
     public var firstLayerFilters: Tensor?
+
+    public init(evaluations: [String] = [], targets: [[Int]] = []) {
+        self.evaluations = evaluations
+        self.targets = targets
+    }
 }
 
 /// Training progress at the end of one epoch.
@@ -120,6 +172,15 @@ public struct EpochRecord: Sendable {
     public var validationLoss: Double
     public var validationAccuracy: Double
     public var seconds: Double
+
+    public init(epoch: Int, learningRate: Double, trainLoss: Double, validationLoss: Double, validationAccuracy: Double, seconds: Double) {
+        self.epoch = epoch
+        self.learningRate = learningRate
+        self.trainLoss = trainLoss
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
+        self.seconds = seconds
+    }
 }
 
 /// Everything one trial produced; a failed trial keeps what it had when it failed.

@@ -1,4 +1,5 @@
 import Foundation
+import Results
 import Storage
 
 /// Which cells of a results folder are complete, failed or missing, and the newest Slurm
@@ -29,7 +30,7 @@ public struct ExperimentStatus: Sendable {
     public var unfinished: Set<String> { Set(cells.filter { $0.state != .complete }.map(\.cell.id)) }
 
     public static func read(_ folder: String) throws -> ExperimentStatus {
-        let directory = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
+        let files = ExperimentFiles(directory: folder), directory = files.directory
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw SlurmError(command: "gauntlet status", message: "\(directory): no such folder")
@@ -39,12 +40,11 @@ public struct ExperimentStatus: Sendable {
         if let submission {
             grid = submission.gridCells
         } else {
-            grid = try indexCells(directory)
+            grid = try indexCells(files)
         }
         let cells = grid.map { cell in
-            let path = "\(directory)/cells/\(cell.id).h5"
             let state: State
-            switch CellFile.summary(at: path, trialID: cell.id)?.status {
+            switch CellFile.summary(at: files.cellPath(cell.id), trialID: cell.id)?.status {
             case .completed?: state = .complete
             case .failed(let message)?: state = .failed(message)
             case nil: state = .missing
@@ -55,9 +55,8 @@ public struct ExperimentStatus: Sendable {
     }
 
     /// The grid's cells as the index lists them (labels from the cell files where present).
-    static func indexCells(_ directory: String) throws -> [SlurmSubmission.Cell] {
-        let name = URL(fileURLWithPath: directory).lastPathComponent
-        let path = "\(directory)/\(name).h5"
+    static func indexCells(_ files: ExperimentFiles) throws -> [SlurmSubmission.Cell] {
+        let directory = files.directory, name = files.name, path = files.indexPath
         guard FileManager.default.fileExists(atPath: path) else {
             throw SlurmError(command: "gauntlet status", message: "\(directory) has neither an index (\(name).h5) nor a Slurm submission (slurm/); give a folder that `gauntlet run` or `gauntlet submit` wrote")
         }
@@ -69,7 +68,7 @@ public struct ExperimentStatus: Sendable {
         let ids = try index.readStrings("/trials/trial_id")
         let models = try index.readStrings("/trials/model")
         return zip(ids, models).map { id, model in
-            guard let summary = CellFile.summary(at: "\(directory)/cells/\(id).h5", trialID: id) else { return SlurmSubmission.Cell(id: id, label: model) }
+            guard let summary = CellFile.summary(at: files.cellPath(id), trialID: id) else { return SlurmSubmission.Cell(id: id, label: model) }
             let swept = summary.parameters.filter { $0.axis != "model" }.map { "\($0.axis)=\($0.value)" }
             return SlurmSubmission.Cell(id: id, label: ([model] + swept).joined(separator: " "))
         }

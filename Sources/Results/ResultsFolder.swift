@@ -25,11 +25,11 @@ public enum ResultsFolder {
     public static func read(_ folder: String) throws(ReadError) -> ResultSet {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { throw .notAFolder(folder) }
-        let trimmed = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
-        let name = URL(fileURLWithPath: trimmed).lastPathComponent
+        let files = ExperimentFiles(directory: folder)
+        let trimmed = files.directory, name = files.name
         var results = ResultSet(experiment: name, folder: trimmed)
-        let indexPath = "\(trimmed)/\(name).h5"
-        let cellFiles = ((try? FileManager.default.contentsOfDirectory(atPath: "\(trimmed)/cells")) ?? [])
+        let indexPath = files.indexPath
+        let cellFiles = ((try? FileManager.default.contentsOfDirectory(atPath: files.cellsDirectory)) ?? [])
             .filter { $0.hasSuffix(".h5") && !$0.hasPrefix(".") }.sorted()
         var sources: [(path: String, text: String)] = []
         if FileManager.default.fileExists(atPath: indexPath) {
@@ -49,7 +49,7 @@ public enum ResultsFolder {
         }
         for index in results.trials.indices where results.trials[index].state != .missing {
             let trial = results.trials[index]
-            let path = "\(trimmed)/cells/\(trial.trialID).h5"
+            let path = files.cellPath(trial.trialID)
             do {
                 let cell = try readCell(path, trialID: trial.trialID)
                 results.cells.append(cell)

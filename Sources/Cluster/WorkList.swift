@@ -17,7 +17,7 @@ public struct WorkList: Sendable, Equatable {
 
     /// One unit per training group of `trials`, groups in the order of their first trial.
     public static func grouping(_ trials: [ResolvedTrial]) -> WorkList {
-        WorkList(units: TrialRunner.trainingGroups(trials).map { $0.map(\.trial.id) })
+        WorkList(units: ResolvedTrial.trainingGroups(trials).map { $0.map(\.trial.id) })
     }
 
     public var cellCount: Int { units.reduce(0) { $0 + $1.count } }
