@@ -62,3 +62,11 @@ public struct BestThreshold: Metric, Equatable {
         }
     }
 }
+
+extension BestThreshold: TunedOnValidation {
+    public func tuned(on samples: ProbabilityTable) -> any Metric {
+        var tuned = self
+        tuned.tunedThreshold = tune(on: samples)
+        return tuned
+    }
+}

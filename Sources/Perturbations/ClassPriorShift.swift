@@ -1,13 +1,6 @@
 import Foundation
 import Tensors
 
-/// A perturbation that moves the label distribution p(y) instead of the images: the evaluation
-/// sees the test split resampled, with replacement and at its own size, under a new class prior.
-public protocol LabelShift: Sendable {
-    /// The test-sample indices of the shifted evaluation (`labels.count` of them, in order).
-    func resample(labels: [Int], rng: inout RandomSource) -> [Int]
-}
-
 /// Class-prior (label) shift: the images keep their class-conditional distribution p(x | y),
 /// the class frequencies change. The test split is resampled with replacement to its own size
 /// so that class k is drawn with probability
@@ -21,7 +14,7 @@ public protocol LabelShift: Sendable {
 /// shift curve. Labels are resampled, not noised (Lipton, Wang & Smola 2018, "Detecting and
 /// correcting for label shift", simulate label shift the same way). Images are not changed, so
 /// an image-level corruption list can hold it; it needs a classification task.
-public struct ClassPriorShift: Corruption, LabelShift, Equatable {
+public struct ClassPriorShift: Corruption, Equatable {
     public static let kind = "class_prior"
     public static let summary = "Class-prior (label) shift: the test split resampled so class frequencies fall exponentially by a ratio of imbalance."
     /// π'(most frequent class) / π'(rarest), ≥ 1 (1: a uniform prior).
@@ -54,6 +47,12 @@ public struct ClassPriorShift: Corruption, LabelShift, Equatable {
         return weights.map { $0 / total }
     }
 
+    /// A label shift: the evaluation sees the test split resampled (`resample`), not its images changed.
+    public func resampledTestIndices(labels: [Int], rng: inout RandomSource) -> [Int]? {
+        resample(labels: labels, rng: &rng)
+    }
+
+    /// The test-sample indices of the shifted evaluation (`labels.count` of them, in order).
     public func resample(labels: [Int], rng: inout RandomSource) -> [Int] {
         let classes = Array(Set(labels)).sorted()
         guard !classes.isEmpty else { return [] }

@@ -23,11 +23,16 @@ public protocol Corruption: Codable, Sendable {
     /// A short label for tables, with the parameters (`gaussian_noise(severity=3)`).
     var label: String { get }
     func apply(to images: Tensor, rng: inout RandomSource) -> Tensor
+    /// For a kind that moves the label distribution p(y) instead of the images (a label shift):
+    /// the test-sample indices the evaluation sees in place of the test split (`labels.count`
+    /// of them, in order), drawn from `labels`. Default: nil, the kind changes images (`apply`).
+    func resampledTestIndices(labels: [Int], rng: inout RandomSource) -> [Int]?
 }
 
 extension Corruption {
     public func problems(sampleShape: [Int]) -> [String] { [] }
     public var severity: Int? { nil }
+    public func resampledTestIndices(labels: [Int], rng: inout RandomSource) -> [Int]? { nil }
 }
 
 /// Corruptions that work on images: samples must be `[C, H, W]`.

@@ -74,8 +74,9 @@ public struct TrialRunner {
     }
 
     /// Evaluates a trained model clean, under every corruption and every attack of the trial,
-    /// with every predictor (the model, each uncertainty method) and every calibration method;
-    /// then tests the uncertainty scores on the out-of-distribution sets.
+    /// with every predictor (the model, each uncertainty method) and every calibration method
+    /// (`EvaluationPipeline`); explains it (`interpret`); then tests the uncertainty scores on
+    /// the out-of-distribution sets. Regression models are evaluated clean and corrupted.
     public func evaluate(_ resolvedTrial: ResolvedTrial, after training: Training, data: DatasetSplits) -> TrialOutcome {
         var outcome = TrialOutcome(trial: resolvedTrial.trial, status: .completed)
         outcome.learningCurve = training.learningCurve
@@ -88,234 +89,104 @@ public struct TrialRunner {
             outcome.status = .failed(training.failure ?? "training failed")
             return outcome
         }
-        if resolvedTrial.experiment.task == .regression {
-            evaluateRegression(resolvedTrial, model: model, members: training.members, data: data, into: &outcome)
-            return outcome
-        }
         let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
+        let regression = experiment.task == .regression
         let fullTest = data.test
-        let data = data.holdingOut(experiment.heldOutClasses).splits
+        let data = regression ? data : data.holdingOut(experiment.heldOutClasses).splits
         let root = RandomSource(seed: trial.seed)
         let evaluationStart = Date()
-        let test = data.test
-        let store = trial.spec.store
-        let evaluationBatch = experiment.spec.evaluation.batchSize
-        let predictors = [Predictor.model(model)]
-            + experiment.uncertaintyMethods.map { $0.predictor(model: model, members: training.members) }
-        let keepsUncertainty = !experiment.uncertaintyMethods.isEmpty || !experiment.outOfDistributionSources.isEmpty
-        outcome.recordedLayers = predictors.flatMap(\.recordedLayers).isEmpty ? [] : model.layers.map(\.name)
-        // Validation outputs of every predictor, when calibrators or thresholds are fitted on them.
-        let validation = data.validation
-        let validationOutputs = experiment.calibrators.isEmpty && !experiment.metrics.contains(where: { $0 is BestThreshold }) ? []
-            : ClassificationEvaluation.predict(predictors, images: validation.images, count: validation.count, batchSize: evaluationBatch,
-                                               rng: root.derived("calibration")).outputs
-        let fits = fitCalibrators(experiment.calibrators, predictors: predictors, validation: validationOutputs, labels: validation.labels,
-                                  label: trial.label, into: &outcome)
-        let metricsFor = tunedMetrics(experiment.metrics, predictors: predictors, validation: validationOutputs, labels: validation.labels, fits: fits)
+        let test = data.test, store = trial.spec.store, interpretation = trial.spec.interpret
+        let predictors = [Predictor.model(model)] + experiment.uncertaintyMethods.map { $0.predictor(model: model, members: training.members) }
+        let task: EvaluationPipeline.Task = regression
+            ? .regression(inputs: test.images, targets: test.targets!, loss: resolvedTrial.model.loss)
+            : .classification(images: test.images, labels: test.labels, validation: (data.validation.images, data.validation.labels))
+        var pipeline = EvaluationPipeline(task: task, predictors: predictors, layerNames: model.layers.map(\.name), metrics: experiment.metrics,
+                                          batchSize: experiment.spec.evaluation.batchSize, root: root, label: trial.label, log: log)
+        pipeline.calibrators = experiment.calibrators
+        pipeline.intervals = experiment.spec.evaluation.intervals.map { ($0.level, $0.bootstrap) }
+        pipeline.uncertaintyOnEveryEvaluation = experiment.spec.uncertainty.evaluations == .all
+        pipeline.keepsUncertainty = !experiment.uncertaintyMethods.isEmpty || !experiment.outOfDistributionSources.isEmpty
+        pipeline.storesLogits = store.logits
+        pipeline.storedExamples = store.examples
+        if interpretation.isPresent { pipeline.explainedInputs = max(interpretation.samples, interpretation.statisticsSamples) }
+        var results = EvaluationPipeline.Results()
+        /// The outcome with what the pipeline produced.
+        func finished() -> TrialOutcome {
+            var finished = outcome
+            finished.evaluations = results.evaluations
+            finished.calibrationFits = results.calibrationFits
+            finished.detections = results.detections
+            finished.outOfDistributionScores = results.outOfDistributionScores
+            finished.recordedLayers = results.recordedLayers
+            if let failure = results.failure { finished.status = .failed(failure) }
+            return finished
+        }
+        let cleanAndCorrupted = Self.cleanAndCorrupted(experiment.corruptions, root: root, labels: regression ? [] : test.labels)
+        if regression {
+            outcome.uncertaintyScores = RegressionEvaluation.Score.allCases.map(\.rawValue)
+            pipeline.evaluate(cleanAndCorrupted, fitted: EvaluationPipeline.Fitted(), into: &results)
+            outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
+            outcome.stageSeconds.append(("evaluations", outcome.evaluationSeconds))
+            return finished()
+        }
+        let fitted = pipeline.fit(into: &results)
         var stageStart = Date()
         func endStage(_ name: String) {
             outcome.stageSeconds.append((name, Date().timeIntervalSince(stageStart)))
             stageStart = Date()
         }
-        if !validationOutputs.isEmpty { outcome.stageSeconds.append(("calibration", Date().timeIntervalSince(evaluationStart))) }
-        var cleanScores: [[[Double]]] = []
-        var nonFinite: String?
-        // The first inputs of every evaluation as the model saw them, for the `interpret` section.
-        let interpretation = trial.spec.interpret
-        let kept = interpretation.isPresent ? max(store.examples, interpretation.samples, interpretation.statisticsSamples) : store.examples
-        var explainedInputs: [(name: String, images: Tensor)] = []
-        func evaluate(_ name: String, _ kind: EvaluationRecord.Kind, describe: (inout EvaluationRecord) -> Void = { _ in },
-                      transform: ((Tensor, Range<Int>) -> Tensor)?, resampled: [Int]? = nil) {
-            let start = Date()
-            // A label shift evaluates the test split resampled: its images and labels, in that order.
-            let images = resampled.map { test.images.gathering(rows: $0) } ?? test.images
-            let labels = resampled.map { $0.map { test.labels[$0] } } ?? test.labels
-            // With `uncertainty.evaluations: clean`, the uncertainty methods predict the clean split only.
-            let predictors = kind == .clean || experiment.spec.uncertainty.evaluations == .all ? predictors : [predictors[0]]
-            let (outputs, firstInputs) = ClassificationEvaluation.predict(
-                predictors, images: images, count: labels.count, batchSize: evaluationBatch, keepExamples: kept,
-                rng: root.derived("predictors/\(name)"), withScores: keepsUncertainty, transform: transform)
-            // Explanations target the test split's own first samples (their labels), so a resampled evaluation is not explained.
-            if interpretation.isPresent, resampled == nil, let firstInputs { explainedInputs.append((name, firstInputs)) }
-            let examples = store.examples == 0 ? nil : firstInputs.map { $0.slice(0..<min(store.examples, $0.shape[0])) }
-            if kind == .clean { cleanScores = outputs.map(\.scores) }
-            let seconds = Date().timeIntervalSince(start)
-            for (predictor, output) in zip(predictors, outputs) {
-                let calibrated = [("none", output.logits)] + fits[predictor.label, default: []].map { ($0.label, $0.fitted.apply(output.logits)) }
-                for (calibration, logits) in calibrated {
-                    let metrics = metricsFor[predictor.label]?[calibration] ?? experiment.metrics
-                    let (summary, results) = ClassificationEvaluation.score(logits: logits, labels: labels,
-                                                                            metrics: metrics, batchSize: evaluationBatch)
-                    if !summary.meanLoss.isFinite { nonFinite = nonFinite ?? name }
-                    var columns: [(String, Double)] = []
-                    var arrays: [(String, MetricArray)] = []
-                    for (metric, result) in zip(metrics, results) {
-                        columns += zip(metric.columns.map(\.name), result.scalars).map { ($0, $1) }
-                        arrays += result.arrays.map { (metric.name, $0) }
-                    }
-                    if let intervals = experiment.spec.evaluation.intervals {
-                        columns += confidenceIntervals(intervals, summary: summary, logits: logits, labels: labels, metrics: metrics,
-                                                       rng: root.derived("bootstrap/\(name)/\(predictor.label)/\(calibration)"))
-                    }
-                    let uncalibrated = calibration == "none"
-                    if keepsUncertainty {
-                        columns += zip(UncertaintyScore.allCases, output.scores).map { score, values in
-                            ("mean_\(score.rawValue)", uncalibrated ? values.reduce(0, +) / Double(max(1, values.count)) : .nan)
-                        }
-                    }
-                    var record = EvaluationRecord(name: name, kind: kind, metrics: columns, predictions: summary.predictions,
-                                                  logits: store.logits ? logits : nil, examples: examples, seconds: seconds)
-                    record.arrays = arrays
-                    record.sampleIndices = resampled
-                    record.predictor = predictor.label
-                    record.calibration = calibration
-                    if keepsUncertainty && uncalibrated { record.uncertainty = output.scores }
-                    if !outcome.recordedLayers.isEmpty {
-                        record.layerVariance = output.layerVariance.isEmpty || !uncalibrated ? outcome.recordedLayers.map { _ in .nan } : output.layerVariance
-                    }
-                    describe(&record)
-                    outcome.evaluations.append(record)
-                    let suffix = predictors.count > 1 || calibration != "none" ? " [\([predictor.label, calibration].filter { $0 != "none" }.joined(separator: ", "))]" : ""
-                    log("[\(trial.label)] \(name)\(suffix): accuracy \(fmt(summary.accuracy)) (\(fmt(seconds, 1)) s)")
-                }
-            }
-        }
-        Self.cleanAndCorrupted(experiment.corruptions, root: root, labels: test.labels) { evaluate($0, $1, describe: $2, transform: $3, resampled: $4) }
+        if fitted.ran { outcome.stageSeconds.append(("calibration", Date().timeIntervalSince(evaluationStart))) }
+        pipeline.evaluate(cleanAndCorrupted, fitted: fitted, into: &results)
         endStage("evaluations")
-        for (index, attack) in experiment.attacks.enumerated() {
-            var rng = root.derived("attack-\(index)")
-            evaluate(attack.label, .attack, describe: { record in
-                record.type = type(of: attack).kind
-                record.budget = attack.budget
-                record.family = attack.family
-            }) { images, range in attack.perturb(images: images, labels: Array(test.labels[range]), model: model, rng: &rng) }
+        if !experiment.attacks.isEmpty {
+            pipeline.evaluate(Self.attacked(experiment.attacks, model: model, labels: test.labels, root: root), fitted: fitted, into: &results)
+            endStage("attacks")
         }
-        if !experiment.attacks.isEmpty { endStage("attacks") }
         if interpretation.isPresent {
-            outcome.interpretation = interpret(resolvedTrial, model: model, inputs: explainedInputs, labels: test.labels)
+            outcome.interpretation = interpret(resolvedTrial, model: model, inputs: results.explainedInputs, labels: test.labels)
             endStage("interpretation")
         }
         if !experiment.outOfDistributionSources.isEmpty {
-            detectOutOfDistribution(experiment.outOfDistributionSources, predictors: predictors, clean: cleanScores, test: test, fullTest: fullTest,
-                                    batchSize: evaluationBatch, root: root, label: trial.label, into: &outcome)
+            let sets = experiment.outOfDistributionSources.enumerated().map { index, source in
+                (label: source.label, images: { () -> Tensor in
+                    var rng = root.derived("ood-\(index)")
+                    // A held-out-class source picks its images from the full test split.
+                    let reference = source.heldOutClasses.isEmpty ? test : fullTest
+                    return source.images(count: source.samples ?? reference.count, like: reference, rng: &rng)
+                })
+            }
+            pipeline.detectOutOfDistribution(sets, into: &results)
             endStage("out_of_distribution")
         }
         outcome.evaluationSeconds = Date().timeIntervalSince(evaluationStart)
-        if let broken = nonFinite {
-            outcome.status = .failed("evaluation '\(broken)' produced a non-finite loss (the model outputs NaN or Inf)")
-        }
-        return outcome
+        return finished()
     }
 
-    /// Runs `evaluate` clean, then under every corruption with its own random stream
-    /// (`noise-<i>`), describing each corrupted evaluation's kind and severity. A label shift
-    /// passes the resampled test-sample indices (drawn from `labels` with stream `noise-<i>/labels`)
-    /// instead of a transform.
-    static func cleanAndCorrupted(
-        _ corruptions: [any Corruption], root: RandomSource, labels: [Int],
-        _ evaluate: (String, EvaluationRecord.Kind, (inout EvaluationRecord) -> Void, ((Tensor, Range<Int>) -> Tensor)?, [Int]?) -> Void
-    ) {
-        evaluate("clean", .clean, { _ in }, nil, nil)
-        for (index, corruption) in corruptions.enumerated() {
-            var rng = root.derived("noise-\(index)")
-            let describe: (inout EvaluationRecord) -> Void = { record in
-                record.type = type(of: corruption).kind
-                record.severity = corruption.severity
-            }
-            if let shift = corruption as? any LabelShift {
-                var labelRNG = root.derived("noise-\(index)/labels")
-                evaluate(corruption.label, .corruption, describe, nil, shift.resample(labels: labels, rng: &labelRNG))
+    /// The clean evaluation, then every corruption with its own random stream (`noise-<i>`); a
+    /// kind that resamples the test split (a label shift) draws its indices from `labels` with
+    /// stream `noise-<i>/labels` instead of changing images.
+    static func cleanAndCorrupted(_ corruptions: [any Corruption], root: RandomSource, labels: [Int]) -> [EvaluationCase] {
+        [.clean] + corruptions.enumerated().map { index, corruption in
+            var evaluationCase = EvaluationCase(name: corruption.label, kind: .corruption, type: type(of: corruption).kind,
+                                                severity: corruption.severity)
+            var labelRNG = root.derived("noise-\(index)/labels")
+            if let indices = corruption.resampledTestIndices(labels: labels, rng: &labelRNG) {
+                evaluationCase.resampled = indices
             } else {
-                evaluate(corruption.label, .corruption, describe, { images, _ in corruption.apply(to: images, rng: &rng) }, nil)
+                var rng = root.derived("noise-\(index)")
+                evaluationCase.transform = { images, _ in corruption.apply(to: images, rng: &rng) }
             }
+            return evaluationCase
         }
     }
 
-    /// `<column>_low` and `<column>_high` of every metric column: exact binomial for accuracy,
-    /// the percentile bootstrap for the others (NaN when `bootstrap` is 0).
-    private func confidenceIntervals(_ intervals: IntervalSpec, summary: ClassificationAccumulator, logits: Tensor, labels: [Int], metrics: [any Metric],
-                                     rng: RandomSource) -> [(String, Double)] {
-        var rng = rng
-        let columns = metrics.flatMap(\.columns).map(\.name)
-        let bootstrapped = intervals.bootstrap > 0
-            ? ConfidenceInterval.bootstrap(logits: logits, labels: labels, metrics: metrics, resamples: intervals.bootstrap,
-                                           level: intervals.level, rng: &rng)
-            : columns.map { _ in (low: Double.nan, high: Double.nan) }
-        return zip(columns, bootstrapped).flatMap { column, interval -> [(String, Double)] in
-            let (low, high) = column == "accuracy"
-                ? ConfidenceInterval.clopperPearson(successes: summary.correct, trials: summary.count, level: intervals.level) : interval
-            return [("\(column)_low", low), ("\(column)_high", high)]
-        }
-    }
-
-    /// Fits every calibration method on every predictor's validation outputs, recording the
-    /// fitted parameters and the validation NLL and ECE before and after.
-    private func fitCalibrators(_ calibrators: [any Calibrator], predictors: [Predictor], validation outputs: [ClassificationEvaluation.Output],
-                                labels: [Int], label: String, into outcome: inout TrialOutcome) -> [String: [(label: String, fitted: any FittedCalibrator)]] {
-        guard !calibrators.isEmpty else { return [:] }
-        let measures: [any Metric] = [CrossEntropy(), ExpectedCalibrationError()]
-        var fits: [String: [(label: String, fitted: any FittedCalibrator)]] = [:]
-        for (predictor, output) in zip(predictors, outputs) {
-            let before = ClassificationEvaluation.score(logits: output.logits, labels: labels, metrics: measures).metrics
-            for calibrator in calibrators {
-                let fitted = calibrator.fit(logits: output.logits, labels: labels)
-                let after = ClassificationEvaluation.score(logits: fitted.apply(output.logits), labels: labels, metrics: measures).metrics
-                fits[predictor.label, default: []].append((calibrator.label, fitted))
-                outcome.calibrationFits.append(CalibrationFit(
-                    predictor: predictor.label, method: calibrator.label, parameters: fitted.parameters,
-                    validationLossBefore: before[0].scalars[0], validationLossAfter: after[0].scalars[0],
-                    validationECEBefore: before[1].scalars[0], validationECEAfter: after[1].scalars[0]))
-                let shown = fitted.parameters.count == 1 && fitted.parameters[0].values.count == 1
-                    ? ", \(fitted.parameters[0].name) \(fmt(fitted.parameters[0].values[0]))" : ""
-                log("[\(label)] \(calibrator.label) on \(predictor.label)\(shown): validation NLL \(fmt(before[0].scalars[0])) → \(fmt(after[0].scalars[0])), ECE \(fmt(before[1].scalars[0])) → \(fmt(after[1].scalars[0]))")
-            }
-        }
-        return fits
-    }
-
-    /// The experiment's metrics per predictor and calibration method, with every
-    /// `best_threshold` tuned on the validation outputs of that predictor after that calibration.
-    private func tunedMetrics(_ metrics: [any Metric], predictors: [Predictor], validation outputs: [ClassificationEvaluation.Output],
-                              labels: [Int], fits: [String: [(label: String, fitted: any FittedCalibrator)]]) -> [String: [String: [any Metric]]] {
-        guard metrics.contains(where: { $0 is BestThreshold }), !outputs.isEmpty else { return [:] }
-        var tuned: [String: [String: [any Metric]]] = [:]
-        for (predictor, output) in zip(predictors, outputs) {
-            let calibrated = [("none", output.logits)] + fits[predictor.label, default: []].map { ($0.label, $0.fitted.apply(output.logits)) }
-            for (calibration, logits) in calibrated {
-                var samples = ProbabilityTable()
-                samples.append(logits: logits, labels: labels)
-                tuned[predictor.label, default: [:]][calibration] = metrics.map { metric -> any Metric in
-                    guard var threshold = metric as? BestThreshold else { return metric }
-                    threshold.tunedThreshold = threshold.tune(on: samples)
-                    return threshold
-                }
-            }
-        }
-        return tuned
-    }
-
-    /// Scores every out-of-distribution set with every predictor and compares each uncertainty
-    /// score with its values on the clean test split (OOD is the positive class).
-    private func detectOutOfDistribution(_ sources: [any OutOfDistributionSource], predictors: [Predictor], clean: [[[Double]]],
-                                         test: ImageDataset, fullTest: ImageDataset, batchSize: Int, root: RandomSource, label: String,
-                                         into outcome: inout TrialOutcome) {
-        for (index, source) in sources.enumerated() {
-            var rng = root.derived("ood-\(index)")
-            // A held-out-class source picks its images from the full test split.
-            let reference = source.heldOutClasses.isEmpty ? test : fullTest
-            let images = source.images(count: source.samples ?? reference.count, like: reference, rng: &rng)
-            let (outputs, _) = ClassificationEvaluation.predict(predictors, images: images, count: images.shape[0], batchSize: batchSize,
-                                                                rng: root.derived("predictors/ood-\(index)"), withScores: true)
-            outcome.outOfDistributionScores.append((source.label, outputs.map(\.scores)))
-            for (p, predictor) in predictors.enumerated() {
-                for (k, score) in UncertaintyScore.allCases.enumerated() {
-                    let detection = OutOfDistributionDetection(inDistribution: clean[p][k].map(score.detectionScore),
-                                                               outOfDistribution: outputs[p].scores[k].map(score.detectionScore))
-                    outcome.detections.append(DetectionRecord(source: source.label, predictor: predictor.label, score: score.rawValue, detection: detection))
-                }
-                let best = outcome.detections.suffix(UncertaintyScore.allCases.count).max { $0.detection.auroc < $1.detection.auroc }!
-                log("[\(label)] OOD \(source.label) [\(predictor.label)]: best AUROC \(fmt(best.detection.auroc)) by \(best.score), FPR at 95% TPR \(fmt(best.detection.falsePositiveRateAt95))")
-            }
+    /// Every attack on the model, each with its own random stream (`attack-<i>`), against the
+    /// test labels of each batch.
+    static func attacked(_ attacks: [any Attack], model: Sequential, labels: [Int], root: RandomSource) -> [EvaluationCase] {
+        attacks.enumerated().map { index, attack in
+            var rng = root.derived("attack-\(index)")
+            return EvaluationCase(name: attack.label, kind: .attack, type: type(of: attack).kind, budget: attack.budget, family: attack.family,
+                                  transform: { images, range in attack.perturb(images: images, labels: Array(labels[range]), model: model, rng: &rng) })
         }
     }
 
