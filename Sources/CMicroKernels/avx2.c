@@ -1,8 +1,8 @@
 // The AVX2 family (AVX2 and FMA): 8 floats per vector, 16 vector registers. The product's tile
 // is 6 rows by 2 vectors (12 accumulators, 2 vectors of B and a broadcast value of A), with no
-// wide tile: 4 rows by 3 vectors needs all 16 registers, and measured at about half the speed
-// (on AMD Zen 3) where it took a last 17 to 24 columns. Masked loads and stores are kept to
-// the matrices' edges and the last vector of element-wise passes.
+// wide tile: 4 rows by 3 vectors needs all 16 registers and runs slower than the ordinary tile
+// (benchmarks/README.md). Masked loads and stores are kept to the matrices' edges and the last
+// vector of element-wise passes.
 #if defined(__x86_64__)
 
 #include "microkernels.h"
@@ -177,7 +177,7 @@ TARGET static void family_pooled_conv3x3_gradients(ptrdiff_t batch, ptrdiff_t ou
             const __m256i conv_first = _mm256_mullo_epi32(_mm256_add_epi32(_mm256_set1_epi32((int)first_plane), lane),
                                                           _mm256_set1_epi32((int)plane));
             // Eight pooled outputs at a time, each lane's gradient, pooled value and maximum's index
-            // read as rows of the planes and transposed (a gather per output is several times slower).
+            // read as rows of the planes and transposed, in place of a gather per output.
             ptrdiff_t yo = 0, xo = 0;
             for (ptrdiff_t p0 = 0; p0 < positions; p0 += 8) {
                 const ptrdiff_t count = positions - p0 < 8 ? positions - p0 : 8, at0 = first_plane * positions + p0;

@@ -133,7 +133,7 @@ TARGET static void family_sgemm(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
     // storage mostly does not) and at least 128 rows of A pass over each tile of B, a family that
     // packs copies each tile (kc × NR) to aligned memory first, zero past the matrix's last
     // column: aligned loads, no masked ones, for a copy of a 1/m share of the tile's work (with
-    // fewer rows the copy cost more than it saved, on AMD Zen 3). Else, when every row of B
+    // fewer rows the copy costs more than it saves: benchmarks/README.md). Else, when every row of B
     // starts at the same offset within a vector's width, the column tiles start `lead` columns
     // before column 0 (those lanes masked off), so that no load of B straddles two cache lines.
     const int pack = PACKS_B && m >= 128 && (ldb % LANES != 0 || (size_t)b % (LANES * sizeof(float)) != 0);

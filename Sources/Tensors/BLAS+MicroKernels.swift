@@ -121,9 +121,7 @@ struct MicroKernels: @unchecked Sendable {   // an immutable table of C function
     /// Whether `sgemmTransposedB` should take `C = A·Bᵀ` (A `m×k`, B `n×k`) rather than OpenBLAS,
     /// which packs B for its kernel: when B is the larger operand (a layer's weight against a
     /// part's few rows of inputs), copying Aᵀ and Cᵀ (twice when adding onto C) moves less than
-    /// packing B. Measured on the 2-core AVX-512 machine of benchmarks/README.md: the kernel
-    /// benchmark's `dY·colsᵀ` (64×288×784) 70–72 % → 87–97 % of the sgemm peak, the quickstart
-    /// MLP's and CNN's training steps about 2 % faster.
+    /// packing B (the measurements are in benchmarks/README.md).
     static func prefersTransposedB(m: Int, n: Int, k: Int) -> Bool {
         n * k > m * k + 2 * m * n
     }

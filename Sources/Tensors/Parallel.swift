@@ -50,9 +50,9 @@ public enum Parallel {
     }
 
     /// How long a helper thread spins waiting for the next job before it sleeps. A training
-    /// step or an attack step starts a job every few hundred microseconds; waking a sleeping
-    /// thread took about 70 µs per job on the 2-core virtual machine of benchmarks/README.md
-    /// (Dispatch's `concurrentPerform`), a spinning one a few.
+    /// step or an attack step starts a job every few hundred microseconds, and on virtual
+    /// machines waking a sleeping thread costs tens of microseconds where a spinning one starts
+    /// at once (the measurements are in benchmarks/README.md).
     static let helperSpinMicroseconds = 300
 
     /// The helper threads beside the caller: one per thread of the job but the caller's, and no
