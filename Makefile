@@ -2,7 +2,7 @@
 SWIFT ?= swift
 GAUNTLET := .build/release/gauntlet
 
-.PHONY: deps build quickstart report-check slurm-check test bench bench-kernels bench-sweep clean
+.PHONY: deps build quickstart report-check slurm-check lint format test bench bench-kernels bench-sweep clean
 
 deps:
 	./scripts/install-deps.sh
@@ -28,6 +28,14 @@ report-check: build
 ## against a local run, --resume and an unsatisfiable dependency, then stops Slurm (scripts/check-slurm.sh).
 slurm-check: build
 	./scripts/check-slurm.sh $(GAUNTLET)
+
+## swift-format's lint over the Swift sources, configured by .swift-format (the code's own style:
+## 4-space indentation, lines up to 160 characters); `make format` rewrites the files to pass it.
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
 
 ## The whole test suite (debug build): Gauntlet's kernel families checked in C (each natively
 ## where the CPU runs it, AVX-512 also emulated; the C targets compiled for aarch64), then the

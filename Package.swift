@@ -9,9 +9,10 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 /// Hot numerical modules drop exclusivity checks in release builds; debug builds keep them.
-let kernelSettings: [SwiftSetting] = swiftSettings + [
-    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
-]
+let kernelSettings: [SwiftSetting] =
+    swiftSettings + [
+        .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+    ]
 
 let package = Package(
     name: "Gauntlet",
@@ -45,7 +46,9 @@ let package = Package(
         .target(name: "Reporting", exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: - Engine
-        .target(name: "Tensors", dependencies: ["CBLAS", "CMicroKernels", "CProcessControl", "CWorkerThreads"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(
+            name: "Tensors", dependencies: ["CBLAS", "CMicroKernels", "CProcessControl", "CWorkerThreads"], exclude: ["README.md"],
+            swiftSettings: kernelSettings),
         .target(name: "Layers", dependencies: ["Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Perturbations", dependencies: ["Tensors", "Layers", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Evaluation", dependencies: ["Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
@@ -65,8 +68,10 @@ let package = Package(
         // Scheduling and executing trials: in process or in child processes.
         .target(
             name: "Runner",
-            dependencies: ["Spec", "Grid", "Catalog", "Tensors", "Layers", "Datasets", "Perturbations",
-                           "Evaluation", "Storage", "Results"],
+            dependencies: [
+                "Spec", "Grid", "Catalog", "Tensors", "Layers", "Datasets", "Perturbations",
+                "Evaluation", "Storage", "Results",
+            ],
             exclude: ["README.md"], swiftSettings: swiftSettings),
         // Slurm submission, the work list of shards, and the status of a results folder.
         .target(
@@ -75,8 +80,10 @@ let package = Package(
             exclude: ["README.md"], swiftSettings: swiftSettings),
         .target(
             name: "GauntletCLI",
-            dependencies: ["Spec", "Grid", "Catalog", "Runner", "Results", "Cluster", "Reporting", "Tensors", "Layers", "Datasets", "CProcessControl",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Spec", "Grid", "Catalog", "Runner", "Results", "Cluster", "Reporting", "Tensors", "Layers", "Datasets", "CProcessControl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: - Executables
@@ -93,12 +100,15 @@ let package = Package(
         .testTarget(
             name: "PerturbationsTests", dependencies: ["Perturbations", "Layers", "Tensors", "Datasets", "Evaluation"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers", "Datasets"], exclude: ["Fixtures"],
-                    swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers", "Datasets"], exclude: ["Fixtures"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Results", "Reporting", "Grid", "Catalog", "Spec", "Datasets", "Evaluation", "Layers", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnerTests", dependencies: ["Runner", "Results", "Reporting", "Grid", "Catalog", "Spec", "Datasets", "Evaluation", "Layers", "Tensors"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors", "Evaluation", "Datasets", "Perturbations"],
             exclude: ["BrokenSpecs"],
@@ -106,8 +116,11 @@ let package = Package(
         .target(name: "GoldenFiles", path: "Tests/GoldenFiles", swiftSettings: swiftSettings),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "GoldenFiles"], exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "GauntletCLITests", dependencies: ["GauntletCLI", "GoldenFiles", "Runner", "Results", "Cluster", "Reporting", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
-                                                     .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            name: "GauntletCLITests",
+            dependencies: [
+                "GauntletCLI", "GoldenFiles", "Runner", "Results", "Cluster", "Reporting", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             exclude: ["Golden"], swiftSettings: swiftSettings),
     ]
 )

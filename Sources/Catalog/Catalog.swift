@@ -6,65 +6,77 @@ import Spec
 
 /// Every concrete kind Gauntlet knows, one line each. This is the only place that names them.
 public enum Catalog {
-    public static let layers = Registry<any LayerSpec>("layer", [
-        layer(LinearSpec.self),
-        layer(Conv2dSpec.self),
-        layer(MaxPool2dSpec.self),
-        layer(AvgPool2dSpec.self),
-        layer(ReLUSpec.self),
-        layer(DropoutSpec.self),
-        layer(FlattenSpec.self),
-        layer(BatchNorm2dSpec.self),
-    ])
+    public static let layers = Registry<any LayerSpec>(
+        "layer",
+        [
+            layer(LinearSpec.self),
+            layer(Conv2dSpec.self),
+            layer(MaxPool2dSpec.self),
+            layer(AvgPool2dSpec.self),
+            layer(ReLUSpec.self),
+            layer(DropoutSpec.self),
+            layer(FlattenSpec.self),
+            layer(BatchNorm2dSpec.self),
+        ])
 
-    public static let optimizers = Registry<any OptimizerSpec>("optimizer", [
-        optimizer(SGDSpec.self),
-        optimizer(AdamSpec.self),
-    ])
+    public static let optimizers = Registry<any OptimizerSpec>(
+        "optimizer",
+        [
+            optimizer(SGDSpec.self),
+            optimizer(AdamSpec.self),
+        ])
 
-    public static let schedules = Registry<any LearningRateSchedule>("schedule", [
-        schedule(ConstantSchedule.self),
-        schedule(StepSchedule.self),
-        schedule(ExponentialSchedule.self),
-        schedule(CosineSchedule.self),
-    ])
+    public static let schedules = Registry<any LearningRateSchedule>(
+        "schedule",
+        [
+            schedule(ConstantSchedule.self),
+            schedule(StepSchedule.self),
+            schedule(ExponentialSchedule.self),
+            schedule(CosineSchedule.self),
+        ])
 
-    public static let datasets = Registry<any DatasetSource>("dataset", [
-        dataset(FashionMNISTSource.self),
-        dataset(SyntheticSource.self),
-        dataset(SyntheticRegression.self),
-        dataset(CSVSource.self),
-    ])
+    public static let datasets = Registry<any DatasetSource>(
+        "dataset",
+        [
+            dataset(FashionMNISTSource.self),
+            dataset(SyntheticSource.self),
+            dataset(SyntheticRegression.self),
+            dataset(CSVSource.self),
+        ])
 
-    public static let corruptions = Registry<any Corruption>("corruption", [
-        corruption(GaussianNoise.self),
-        corruption(ShotNoise.self),
-        corruption(ImpulseNoise.self),
-        corruption(SpeckleNoise.self),
-        corruption(GaussianBlur.self),
-        corruption(DefocusBlur.self),
-        corruption(MotionBlur.self),
-        corruption(Contrast.self),
-        corruption(Brightness.self),
-        corruption(Saturate.self),
-        corruption(Invert.self),
-        corruption(Pixelate.self),
-        corruption(JPEGCompression.self),
-        corruption(ElasticTransform.self),
-        corruption(Occlusion.self),
-        corruption(FeatureOutliers.self),
-        corruption(Rotation.self),
-        corruption(Translation.self),
-        corruption(Scaling.self),
-        corruption(ClassPriorShift.self),
-    ])
+    public static let corruptions = Registry<any Corruption>(
+        "corruption",
+        [
+            corruption(GaussianNoise.self),
+            corruption(ShotNoise.self),
+            corruption(ImpulseNoise.self),
+            corruption(SpeckleNoise.self),
+            corruption(GaussianBlur.self),
+            corruption(DefocusBlur.self),
+            corruption(MotionBlur.self),
+            corruption(Contrast.self),
+            corruption(Brightness.self),
+            corruption(Saturate.self),
+            corruption(Invert.self),
+            corruption(Pixelate.self),
+            corruption(JPEGCompression.self),
+            corruption(ElasticTransform.self),
+            corruption(Occlusion.self),
+            corruption(FeatureOutliers.self),
+            corruption(Rotation.self),
+            corruption(Translation.self),
+            corruption(Scaling.self),
+            corruption(ClassPriorShift.self),
+        ])
 
-    public static let attacks = Registry<any Attack>("attack", [
-        attack(FGSM.self),
-        attack(PGD.self),
-        attack(APGD.self),
-        attack(SquareAttack.self),
-    ])
+    public static let attacks = Registry<any Attack>(
+        "attack",
+        [
+            attack(FGSM.self),
+            attack(PGD.self),
+            attack(APGD.self),
+            attack(SquareAttack.self),
+        ])
 
     static let metricTypes: [any Metric.Type] = [
         Accuracy.self, TopKAccuracy.self, CrossEntropy.self, BrierScore.self, Precision.self, Recall.self, F1Score.self,
@@ -78,33 +90,41 @@ public enum Catalog {
     /// The task each metric kind measures, by kind name.
     static let metricTasks: [String: TaskKind] = Dictionary(uniqueKeysWithValues: metricTypes.map { ($0.kind, $0.task) })
 
-    public static let calibrators = Registry<any Calibrator>("calibration method", [
-        calibrator(TemperatureScaling.self),
-        calibrator(VectorScaling.self),
-        calibrator(HistogramBinning.self),
-        calibrator(IsotonicCalibration.self),
-    ])
+    public static let calibrators = Registry<any Calibrator>(
+        "calibration method",
+        [
+            calibrator(TemperatureScaling.self),
+            calibrator(VectorScaling.self),
+            calibrator(HistogramBinning.self),
+            calibrator(IsotonicCalibration.self),
+        ])
 
-    public static let uncertaintyMethods = Registry<any UncertaintyMethod>("uncertainty method", [
-        uncertaintyMethod(MonteCarloDropout.self),
-        uncertaintyMethod(DeepEnsemble.self),
-    ])
+    public static let uncertaintyMethods = Registry<any UncertaintyMethod>(
+        "uncertainty method",
+        [
+            uncertaintyMethod(MonteCarloDropout.self),
+            uncertaintyMethod(DeepEnsemble.self),
+        ])
 
-    public static let outOfDistributionSources = Registry<any OutOfDistributionSource>("out-of-distribution set", [
-        outOfDistributionSource(UniformImages.self),
-        outOfDistributionSource(GaussianImages.self),
-        outOfDistributionSource(ShuffledPixels.self),
-        outOfDistributionSource(HeldOutClasses.self),
-    ])
+    public static let outOfDistributionSources = Registry<any OutOfDistributionSource>(
+        "out-of-distribution set",
+        [
+            outOfDistributionSource(UniformImages.self),
+            outOfDistributionSource(GaussianImages.self),
+            outOfDistributionSource(ShuffledPixels.self),
+            outOfDistributionSource(HeldOutClasses.self),
+        ])
 
-    public static let attributionMethods = Registry<any AttributionMethod>("attribution method", [
-        attributionMethod(Saliency.self),
-        attributionMethod(GradientTimesInput.self),
-        attributionMethod(IntegratedGradients.self),
-        attributionMethod(SmoothGrad.self),
-        attributionMethod(GradCAM.self),
-        attributionMethod(OcclusionSensitivity.self),
-    ])
+    public static let attributionMethods = Registry<any AttributionMethod>(
+        "attribution method",
+        [
+            attributionMethod(Saliency.self),
+            attributionMethod(GradientTimesInput.self),
+            attributionMethod(IntegratedGradients.self),
+            attributionMethod(SmoothGrad.self),
+            attributionMethod(GradCAM.self),
+            attributionMethod(OcclusionSensitivity.self),
+        ])
 
     /// Every registry's name and kind names.
     public static var listing: [(extensionPoint: String, kinds: [String])] {
@@ -114,17 +134,19 @@ public enum Catalog {
     /// Every extension point: its name, where its components sit in a file (key path patterns
     /// as `ParameterProbe` reports them), and its kinds.
     public static var extensionPoints: [(name: String, slot: String, kinds: [KindDescription])] {
-        [("dataset", "dataset", datasets.kinds),
-         ("layer", "models[].layers[]", layers.kinds),
-         ("optimizer", "training.optimizer", optimizers.kinds),
-         ("schedule", "training.schedule", schedules.kinds),
-         ("corruption", "noise[]", corruptions.kinds),
-         ("attack", "attacks[]", attacks.kinds),
-         ("metric", "metrics[]", metrics.kinds),
-         ("calibration method", "calibration.methods[]", calibrators.kinds),
-         ("uncertainty method", "uncertainty.methods[]", uncertaintyMethods.kinds),
-         ("out-of-distribution set", "uncertainty.ood[]", outOfDistributionSources.kinds),
-         ("attribution method", "interpret.methods[]", attributionMethods.kinds)]
+        [
+            ("dataset", "dataset", datasets.kinds),
+            ("layer", "models[].layers[]", layers.kinds),
+            ("optimizer", "training.optimizer", optimizers.kinds),
+            ("schedule", "training.schedule", schedules.kinds),
+            ("corruption", "noise[]", corruptions.kinds),
+            ("attack", "attacks[]", attacks.kinds),
+            ("metric", "metrics[]", metrics.kinds),
+            ("calibration method", "calibration.methods[]", calibrators.kinds),
+            ("uncertainty method", "uncertainty.methods[]", uncertaintyMethods.kinds),
+            ("out-of-distribution set", "uncertainty.ood[]", outOfDistributionSources.kinds),
+            ("attribution method", "interpret.methods[]", attributionMethods.kinds),
+        ]
     }
 
     /// Other places a registry's components sit, by the slot of the registry serving them.
@@ -181,8 +203,9 @@ public enum Catalog {
         _ type: T.Type, kind: String, summary: String,
         erase: @escaping @Sendable (T) -> Kind, problems: @escaping @Sendable (T) -> [String]
     ) -> Registry<Kind>.Entry {
-        .init(name: kind, typeName: "\(T.self)", summary: summary, parameters: ParameterProbe.parameters(of: T.self),
-              decode: { c throws(SpecErrors) in erase(try c.decode(as: T.self)) },
-              problems: { kind in (kind as? T).map(problems) ?? [] })
+        .init(
+            name: kind, typeName: "\(T.self)", summary: summary, parameters: ParameterProbe.parameters(of: T.self),
+            decode: { c throws(SpecErrors) in erase(try c.decode(as: T.self)) },
+            problems: { kind in (kind as? T).map(problems) ?? [] })
     }
 }

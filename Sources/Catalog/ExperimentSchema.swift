@@ -37,28 +37,54 @@ public enum ExperimentSchema {
     public static func generate() -> JSONValue {
         var root = objectSchema(ParameterProbe.parameters(of: ExperimentSpec.self), path: "", descriptions: descriptions)
         guard case .object(var members) = root, let index = members.firstIndex(where: { $0.0 == "properties" }),
-              case .object(var properties) = members[index].1 else { return root }
-        properties.insert(("include", .object([
-            ("description", .string(descriptions["include"]!)),
-            ("anyOf", .array([.object([("type", .string("string"))]),
-                              .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))])])),
-        ])), at: 0)
-        properties.append(("grid", .object([
-            ("description", .string(descriptions["grid"]!)),
-            ("type", .string("object")),
-            ("properties", .object([
-                ("zip", .object([
-                    ("description", .string("Groups of key paths (like attacks[0].epsilon) whose sweeps advance together.")),
-                    ("type", .string("array")),
-                    ("items", .object([("type", .string("array")), ("items", .object([("type", .string("string"))])), ("minItems", .integer(2))])),
-                ])),
-                ("union", .object([
-                    ("description", .string("Grids concatenated: each entry sets key paths (to values or sweeps) on top of the file.")),
-                    ("type", .string("array")), ("items", .object([("type", .string("object"))])), ("minItems", .integer(1)),
-                ])),
-            ])),
-            ("additionalProperties", .bool(false)),
-        ])))
+            case .object(var properties) = members[index].1
+        else { return root }
+        properties.insert(
+            (
+                "include",
+                .object([
+                    ("description", .string(descriptions["include"]!)),
+                    (
+                        "anyOf",
+                        .array([
+                            .object([("type", .string("string"))]),
+                            .object([("type", .string("array")), ("items", .object([("type", .string("string"))]))]),
+                        ])
+                    ),
+                ])
+            ), at: 0)
+        properties.append(
+            (
+                "grid",
+                .object([
+                    ("description", .string(descriptions["grid"]!)),
+                    ("type", .string("object")),
+                    (
+                        "properties",
+                        .object([
+                            (
+                                "zip",
+                                .object([
+                                    ("description", .string("Groups of key paths (like attacks[0].epsilon) whose sweeps advance together.")),
+                                    ("type", .string("array")),
+                                    (
+                                        "items",
+                                        .object([("type", .string("array")), ("items", .object([("type", .string("string"))])), ("minItems", .integer(2))])
+                                    ),
+                                ])
+                            ),
+                            (
+                                "union",
+                                .object([
+                                    ("description", .string("Grids concatenated: each entry sets key paths (to values or sweeps) on top of the file.")),
+                                    ("type", .string("array")), ("items", .object([("type", .string("object"))])), ("minItems", .integer(1)),
+                                ])
+                            ),
+                        ])
+                    ),
+                    ("additionalProperties", .bool(false)),
+                ])
+            ))
         members[index].1 = .object(properties)
         // A file that includes a base may leave the required keys to it.
         if let required = members.firstIndex(where: { $0.0 == "required" }) {
@@ -74,8 +100,10 @@ public enum ExperimentSchema {
     }
 
     /// `{type: object, properties, required, additionalProperties: false}` for probed parameters.
-    static func objectSchema(_ parameters: [ParameterProbe.Parameter], path: String, descriptions: [String: String] = [:],
-                             extra: [(String, JSONValue)] = [], required extraRequired: [String] = []) -> JSONValue {
+    static func objectSchema(
+        _ parameters: [ParameterProbe.Parameter], path: String, descriptions: [String: String] = [:],
+        extra: [(String, JSONValue)] = [], required extraRequired: [String] = []
+    ) -> JSONValue {
         var properties = extra
         for parameter in parameters {
             var schema = valueSchema(parameter.type)
@@ -110,15 +138,21 @@ public enum ExperimentSchema {
             preconditionFailure("no registry serves components at \(slot); add it to Catalog.extensionPoints")
         }
         let kinds: [JSONValue] = point.kinds.map { kind in
-            guard case .object(let members) = objectSchema(
-                kind.parameters, path: slot,
-                extra: [("type", .object([("const", .string(kind.name))])),
-                        ("name", .object([("description", .string("Optional name (a layer's state-dict prefix).")), ("type", .string("string"))]))],
-                required: ["type"]) else { return .null }
+            guard
+                case .object(let members) = objectSchema(
+                    kind.parameters, path: slot,
+                    extra: [
+                        ("type", .object([("const", .string(kind.name))])),
+                        ("name", .object([("description", .string("Optional name (a layer's state-dict prefix).")), ("type", .string("string"))])),
+                    ],
+                    required: ["type"])
+            else { return .null }
             return .object([("title", .string(kind.name)), ("description", .string(kind.summary))] + members)
         }
-        return .object([("description", .string("A \(point.name): {type: kind, …parameters}. Kinds: \(point.kinds.map(\.name).joined(separator: ", ")).")),
-                        ("oneOf", .array(kinds))])
+        return .object([
+            ("description", .string("A \(point.name): {type: kind, …parameters}. Kinds: \(point.kinds.map(\.name).joined(separator: ", ")).")),
+            ("oneOf", .array(kinds)),
+        ])
     }
 
     /// A value of `schema`, or a sweep standing in for it.
@@ -128,18 +162,28 @@ public enum ExperimentSchema {
 
     static let sweepSchema: JSONValue = {
         let numbers = { (minimum: Int, maximum: Int) -> JSONValue in
-            .object([("type", .string("array")), ("items", .object([("type", .string("number"))])),
-                     ("minItems", .integer(minimum)), ("maxItems", .integer(maximum))])
+            .object([
+                ("type", .string("array")), ("items", .object([("type", .string("number"))])),
+                ("minItems", .integer(minimum)), ("maxItems", .integer(maximum)),
+            ])
         }
         return .object([
-            ("description", .string("A sweep: an axis of the grid. Exactly one of sweep (values), range [start, stop, step?], linspace [start, stop, count], logspace [start, stop, count].")),
+            (
+                "description",
+                .string(
+                    "A sweep: an axis of the grid. Exactly one of sweep (values), range [start, stop, step?], linspace [start, stop, count], logspace [start, stop, count]."
+                )
+            ),
             ("type", .string("object")),
-            ("properties", .object([
-                ("sweep", .object([("type", .string("array")), ("minItems", .integer(1))])),
-                ("range", numbers(2, 3)),
-                ("linspace", numbers(3, 3)),
-                ("logspace", numbers(3, 3)),
-            ])),
+            (
+                "properties",
+                .object([
+                    ("sweep", .object([("type", .string("array")), ("minItems", .integer(1))])),
+                    ("range", numbers(2, 3)),
+                    ("linspace", numbers(3, 3)),
+                    ("logspace", numbers(3, 3)),
+                ])
+            ),
             ("minProperties", .integer(1)),
             ("maxProperties", .integer(1)),
             ("additionalProperties", .bool(false)),

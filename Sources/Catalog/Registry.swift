@@ -46,8 +46,10 @@ public struct Registry<Kind>: Sendable {
     public func decode(_ component: Component, adjusting adjust: (Kind) -> Kind) throws(SpecErrors) -> Kind {
         guard let entry = entries.first(where: { $0.name == component.type }) else {
             let hint = Suggestion.hint(for: component.type, among: names)
-            throw SpecErrors([component.issue(
-                "unknown \(extensionPoint) '\(component.type)'\(hint); known: \(names.joined(separator: ", "))", key: "type")])
+            throw SpecErrors([
+                component.issue(
+                    "unknown \(extensionPoint) '\(component.type)'\(hint); known: \(names.joined(separator: ", "))", key: "type")
+            ])
         }
         let kind = adjust(try entry.decode(component))
         let problems = entry.problems(kind)

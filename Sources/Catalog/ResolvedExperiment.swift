@@ -88,22 +88,30 @@ public struct ResolvedExperiment: Sendable {
             guard let written else { return fallback }
             guard let known = Loss(rawValue: written) else {
                 let names = Loss.allCases.map(\.rawValue)
-                issues.append(SpecIssue(location: location, keyPath: keyPath,
-                                        message: "unknown loss '\(written)'\(Suggestion.hint(for: written, among: names)); known: \(names.joined(separator: ", "))"))
+                issues.append(
+                    SpecIssue(
+                        location: location, keyPath: keyPath,
+                        message: "unknown loss '\(written)'\(Suggestion.hint(for: written, among: names)); known: \(names.joined(separator: ", "))"))
                 return fallback
             }
             if dataset != nil && known.task != task {
-                issues.append(SpecIssue(location: location, keyPath: keyPath,
-                                        message: "loss '\(written)' is for \(known.task.rawValue); the dataset '\(spec.dataset.type)' is a \(task.rawValue) task (use \(Loss.allCases.filter { $0.task == task }.map(\.rawValue).joined(separator: " or ")))"))
+                issues.append(
+                    SpecIssue(
+                        location: location, keyPath: keyPath,
+                        message:
+                            "loss '\(written)' is for \(known.task.rawValue); the dataset '\(spec.dataset.type)' is a \(task.rawValue) task (use \(Loss.allCases.filter { $0.task == task }.map(\.rawValue).joined(separator: " or ")))"
+                    ))
             }
             return known
         }
-        let trainingLoss = resolveLoss(spec.training.loss, at: spec.training.node?["loss"]?.location, keyPath: "training.loss",
-                                       fallback: .default(for: task))
+        let trainingLoss = resolveLoss(
+            spec.training.loss, at: spec.training.node?["loss"]?.location, keyPath: "training.loss",
+            fallback: .default(for: task))
         let optimizer = collect { () throws(SpecErrors) in try Catalog.optimizers.decode(spec.training.optimizer) }
-        let schedule: (any LearningRateSchedule)? = spec.training.schedule.map { c in
-            collect { () throws(SpecErrors) in try Catalog.schedules.decode(c) }
-        } ?? ConstantSchedule()
+        let schedule: (any LearningRateSchedule)? =
+            spec.training.schedule.map { c in
+                collect { () throws(SpecErrors) in try Catalog.schedules.decode(c) }
+            } ?? ConstantSchedule()
         let corruptions = spec.noise.compactMap { c -> (any Corruption)? in
             guard let corruption = collect({ () throws(SpecErrors) in try Catalog.corruptions.decode(c) }) else { return nil }
             issues += dataset.map { corruption.problems(sampleShape: $0.sampleShape) }?.map { c.issue($0, key: "type") } ?? []
@@ -120,7 +128,10 @@ public struct ResolvedExperiment: Sendable {
             let metricTask = type(of: metric).task
             if dataset != nil && metricTask != task {
                 let fitting = Catalog.metrics.entries.filter { entry in Catalog.metricTasks[entry.name] == task }.map(\.name)
-                issues.append(component.issue("metric '\(component.type)' measures \(metricTask.rawValue); the dataset '\(spec.dataset.type)' is a \(task.rawValue) task (its metrics: \(fitting.joined(separator: ", ")))", key: "type"))
+                issues.append(
+                    component.issue(
+                        "metric '\(component.type)' measures \(metricTask.rawValue); the dataset '\(spec.dataset.type)' is a \(task.rawValue) task (its metrics: \(fitting.joined(separator: ", ")))",
+                        key: "type"))
                 continue
             }
             let problems = dataset.map { metric.problems(classCount: $0.classCount) } ?? []
@@ -157,7 +168,10 @@ public struct ResolvedExperiment: Sendable {
             }
             let held = Set(oodSources.flatMap(\.heldOutClasses).filter { $0 < classes })
             if classes - held.count < 2, let component = oodEntries.first(where: { !$0.kind.heldOutClasses.isEmpty })?.component {
-                issues.append(component.issue("classes would leave \(max(0, classes - held.count)) of the dataset's \(classes) classes to train on; at least 2 must remain", key: "classes"))
+                issues.append(
+                    component.issue(
+                        "classes would leave \(max(0, classes - held.count)) of the dataset's \(classes) classes to train on; at least 2 must remain",
+                        key: "classes"))
             }
         }
         var models: [ResolvedModel] = []
@@ -180,8 +194,10 @@ public struct ResolvedExperiment: Sendable {
                 if FileManager.default.fileExists(atPath: path) {
                     weights = path
                 } else {
-                    issues.append(SpecIssue(location: location, keyPath: "models[\(modelIndex)].weights",
-                                            message: "weights '\(written)': no such file (\(path); paths are relative to the experiment file)"))
+                    issues.append(
+                        SpecIssue(
+                            location: location, keyPath: "models[\(modelIndex)].weights",
+                            message: "weights '\(written)': no such file (\(path); paths are relative to the experiment file)"))
                 }
             }
             let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical, loss: loss, weights: weights)
@@ -196,13 +212,16 @@ public struct ResolvedExperiment: Sendable {
         }
         if let baseline = spec.report.baseline, !spec.models.contains(where: { $0.name == baseline }) {
             let names = spec.models.map(\.name)
-            issues.append(SpecIssue(location: spec.report.node?["baseline"]?.location ?? spec.report.node?.location, keyPath: "report.baseline",
-                                    message: "no model named '\(baseline)'\(Suggestion.hint(for: baseline, among: names)); the models: \(names.joined(separator: ", "))"))
+            issues.append(
+                SpecIssue(
+                    location: spec.report.node?["baseline"]?.location ?? spec.report.node?.location, keyPath: "report.baseline",
+                    message: "no model named '\(baseline)'\(Suggestion.hint(for: baseline, among: names)); the models: \(names.joined(separator: ", "))"))
         }
         for (component, method) in uncertaintyMethods where method is MonteCarloDropout {
             for model in models where !model.layers.contains(where: { (($0.spec as? DropoutSpec)?.p ?? 0) > 0 }) {
-                issues.append(component.issue(
-                    "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
+                issues.append(
+                    component.issue(
+                        "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
             }
         }
         if task == .regression {
@@ -218,25 +237,37 @@ public struct ResolvedExperiment: Sendable {
         }
         let metricColumns = metrics.flatMap { $0.columns.map(\.name) }
         for (index, column) in spec.report.metrics.enumerated() where !metricColumns.contains(column) {
-            issues.append(SpecIssue(location: spec.report.node?["metrics"]?.elements?[index].location ?? spec.report.node?.location,
-                                    keyPath: "report.metrics[\(index)]",
-                                    message: "no metric column '\(column)'\(Suggestion.hint(for: column, among: metricColumns)); the experiment's columns: \(metricColumns.joined(separator: ", "))"))
+            issues.append(
+                SpecIssue(
+                    location: spec.report.node?["metrics"]?.elements?[index].location ?? spec.report.node?.location,
+                    keyPath: "report.metrics[\(index)]",
+                    message:
+                        "no metric column '\(column)'\(Suggestion.hint(for: column, among: metricColumns)); the experiment's columns: \(metricColumns.joined(separator: ", "))"
+                ))
         }
         guard issues.isEmpty, let dataset, let optimizer, let schedule else { throw SpecErrors(issues) }
-        return ResolvedExperiment(spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
-                                  corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics,
-                                  calibrators: calibrators, uncertaintyMethods: uncertaintyMethods.map(\.kind), outOfDistributionSources: oodSources,
-                                  attributionMethods: attributionMethods.map(\.kind), task: task)
+        return ResolvedExperiment(
+            spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
+            corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics,
+            calibrators: calibrators, uncertaintyMethods: uncertaintyMethods.map(\.kind), outOfDistributionSources: oodSources,
+            attributionMethods: attributionMethods.map(\.kind), task: task)
     }
 
     /// Interpretation needs a classification task on images, and every layer it names must be a
     /// layer of every model (Grad-CAM's with a spatial output).
-    static func interpretIssues(_ spec: ExperimentSpec, methods: [(component: Component, kind: any AttributionMethod)],
-                                models: [ResolvedModel], dataset: any DatasetSource, task: TaskKind) -> [SpecIssue] {
+    static func interpretIssues(
+        _ spec: ExperimentSpec, methods: [(component: Component, kind: any AttributionMethod)],
+        models: [ResolvedModel], dataset: any DatasetSource, task: TaskKind
+    ) -> [SpecIssue] {
         let node = spec.interpret.node
         guard task == .classification, dataset.sampleShape.count == 3 else {
-            return [SpecIssue(location: node?.location, keyPath: "interpret",
-                              message: "interpretation explains image classifiers; the dataset '\(spec.dataset.type)' is \(task == .regression ? "a regression task" : "not made of images")")]
+            return [
+                SpecIssue(
+                    location: node?.location, keyPath: "interpret",
+                    message:
+                        "interpretation explains image classifiers; the dataset '\(spec.dataset.type)' is \(task == .regression ? "a regression task" : "not made of images")"
+                )
+            ]
         }
         var found: [SpecIssue] = []
         for model in models {
@@ -251,7 +282,9 @@ public struct ResolvedExperiment: Sendable {
                 "model '\(model.name)' has no layer '\(layer)'\(Suggestion.hint(for: layer, among: names)); its layers: \(names.joined(separator: ", "))"
             }
             for (index, layer) in spec.interpret.layers.enumerated() where shapes[layer] == nil {
-                found.append(SpecIssue(location: node?["layers"]?.elements?[index].location ?? node?.location, keyPath: "interpret.layers[\(index)]", message: missing(layer)))
+                found.append(
+                    SpecIssue(
+                        location: node?["layers"]?.elements?[index].location ?? node?.location, keyPath: "interpret.layers[\(index)]", message: missing(layer)))
             }
             for (component, method) in methods {
                 guard let layer = method.layer else { continue }
@@ -260,7 +293,10 @@ public struct ResolvedExperiment: Sendable {
                     continue
                 }
                 if output.count != 3 {
-                    found.append(component.issue("layer '\(layer)' of model '\(model.name)' outputs \(output.map(String.init).joined(separator: "×")) values per sample; \(type(of: method).kind) needs a spatial output [channels, height, width]", key: "layer"))
+                    found.append(
+                        component.issue(
+                            "layer '\(layer)' of model '\(model.name)' outputs \(output.map(String.init).joined(separator: "×")) values per sample; \(type(of: method).kind) needs a spatial output [channels, height, width]",
+                            key: "layer"))
                 }
             }
         }
@@ -281,16 +317,23 @@ public struct ResolvedExperiment: Sendable {
             found.append(adversarial.attack.issue("adversarial training needs a classification task; \(task)"))
         }
         if let first = spec.calibration.methods.first {
-            found.append(first.issue("calibration methods recalibrate class probabilities; \(task) (its predictive variance is scored by gaussian_nll and interval_coverage)"))
+            found.append(
+                first.issue(
+                    "calibration methods recalibrate class probabilities; \(task) (its predictive variance is scored by gaussian_nll and interval_coverage)"))
         }
         if let first = spec.uncertainty.ood.first {
             found.append(first.issue("out-of-distribution detection scores classification uncertainty; \(task)"))
         }
         for component in spec.noise where component.type == ClassPriorShift.kind {
-            found.append(component.issue("class_prior shifts the class labels' distribution; the dataset '\(spec.dataset.type)' is a regression task without classes", key: "type"))
+            found.append(
+                component.issue(
+                    "class_prior shifts the class labels' distribution; the dataset '\(spec.dataset.type)' is a regression task without classes", key: "type"))
         }
         if let dataset, dataset.sampleShape.count == 1, let first = spec.noise.first(where: { $0.type != ClassPriorShift.kind }) {
-            found.append(first.issue("corruptions perturb images in [0, 1] pixels; the dataset '\(spec.dataset.type)' has feature rows of \(dataset.sampleShape[0]) value(s), not images"))
+            found.append(
+                first.issue(
+                    "corruptions perturb images in [0, 1] pixels; the dataset '\(spec.dataset.type)' has feature rows of \(dataset.sampleShape[0]) value(s), not images"
+                ))
         }
         return found
     }
@@ -312,17 +355,21 @@ public struct ResolvedExperiment: Sendable {
             }
         }
         let loss = model.loss
-        guard loss.task == (dataset.targetCount > 0 ? .regression : .classification) else { return [] }   // reported with the loss
+        guard loss.task == (dataset.targetCount > 0 ? .regression : .classification) else { return [] }  // reported with the loss
         let needed = loss.outputCount(classes: dataset.classCount, targets: dataset.targetCount)
         if shape != [1, needed] {
             let got = shape.dropFirst().map(String.init).joined(separator: "×")
-            let why = switch loss {
-            case .crossEntropy: "the dataset has \(dataset.classCount) classes"
-            case .meanSquaredError: "the dataset has \(dataset.targetCount) target(s) and loss mse predicts one value per target"
-            case .gaussianNLL: "the dataset has \(dataset.targetCount) target(s) and loss gaussian_nll predicts a mean and a log-variance per target"
-            }
-            return [SpecIssue(location: spec.location, keyPath: "models[\(index)].layers",
-                              message: "the model outputs \(got) values per sample; \(why), so the last layer needs \(needed) outputs")]
+            let why =
+                switch loss {
+                case .crossEntropy: "the dataset has \(dataset.classCount) classes"
+                case .meanSquaredError: "the dataset has \(dataset.targetCount) target(s) and loss mse predicts one value per target"
+                case .gaussianNLL: "the dataset has \(dataset.targetCount) target(s) and loss gaussian_nll predicts a mean and a log-variance per target"
+                }
+            return [
+                SpecIssue(
+                    location: spec.location, keyPath: "models[\(index)].layers",
+                    message: "the model outputs \(got) values per sample; \(why), so the last layer needs \(needed) outputs")
+            ]
         }
         return []
     }

@@ -23,15 +23,17 @@ public struct ResolvedTrial: Sendable {
         let epochs = Double(trial.spec.training.epochs)
         // Adversarial training adds the attack's passes (less its evaluation pass) for the
         // attacked fraction of every batch.
-        let attackPasses = experiment.trainingAttack.map { attack in
-            (trial.spec.training.adversarial?.ratio ?? 0) * (attack.forwardPasses - 1)
-        } ?? 0
+        let attackPasses =
+            experiment.trainingAttack.map { attack in
+                (trial.spec.training.adversarial?.ratio ?? 0) * (attack.forwardPasses - 1)
+            } ?? 0
         let models = Double(1 + experiment.extraModels)
         let training = models * epochs * ((3 + attackPasses) * forward * Double(counts.training) + forward * Double(counts.validation))
         let predictorPasses = 1 + Double(experiment.uncertaintyMethods.reduce(0) { $0 + $1.forwardPasses })
         // With `uncertainty.evaluations: clean`, corrupted and attacked sets take the model's pass only.
         let otherPasses = trial.spec.uncertainty.evaluations == .all ? predictorPasses : 1
-        let evaluations = predictorPasses + Double(experiment.corruptions.count) * otherPasses
+        let evaluations =
+            predictorPasses + Double(experiment.corruptions.count) * otherPasses
             + experiment.attacks.reduce(0) { $0 + $1.forwardPasses - 1 + otherPasses }
         let calibration = experiment.calibrators.isEmpty ? 0 : predictorPasses * Double(counts.validation)
         let outOfDistribution = experiment.outOfDistributionSources.reduce(0.0) { $0 + Double($1.samples ?? counts.test) } * predictorPasses
@@ -39,9 +41,11 @@ public struct ResolvedTrial: Sendable {
         // pass ≈ 3 forward passes), the deletion and insertion curves, and the layer statistics.
         let interpret = trial.spec.interpret
         let explained = interpret.isPresent ? Double(1 + experiment.corruptions.count + experiment.attacks.count) : 0
-        let attributions = Double(interpret.samples) * experiment.attributionMethods.reduce(0.0) { total, method in
-            total + 3 * Double(method.passes) + 2 * Double(interpret.deletionSteps + 1)
-        }
+        let attributions =
+            Double(interpret.samples)
+            * experiment.attributionMethods.reduce(0.0) { total, method in
+                total + 3 * Double(method.passes) + 2 * Double(interpret.deletionSteps + 1)
+            }
         let interpretation = explained * (attributions + Double(interpret.statisticsSamples))
         return training + forward * (evaluations * Double(counts.test) + calibration + outOfDistribution + interpretation)
     }

@@ -7,9 +7,11 @@ extension ResolvedTrial {
     /// train identically.
     public var trainingKey: String {
         let spec = trial.spec
-        return [spec.dataset.canonicalParameters, spec.models[trial.modelIndex].canonical, spec.training.canonical,
-                String(spec.evaluation.batchSize), String(trial.seed),
-                experiment.heldOutClasses.map(String.init).joined(separator: ",")].joined(separator: "\n")
+        return [
+            spec.dataset.canonicalParameters, spec.models[trial.modelIndex].canonical, spec.training.canonical,
+            String(spec.evaluation.batchSize), String(trial.seed),
+            experiment.heldOutClasses.map(String.init).joined(separator: ","),
+        ].joined(separator: "\n")
     }
 
     /// `trials` grouped by `trainingKey`, groups in the order of their first trial: each group

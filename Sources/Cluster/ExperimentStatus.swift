@@ -58,7 +58,11 @@ public struct ExperimentStatus: Sendable {
     static func indexCells(_ files: ExperimentFiles) throws -> [SlurmSubmission.Cell] {
         let directory = files.directory, name = files.name, path = files.indexPath
         guard FileManager.default.fileExists(atPath: path) else {
-            throw SlurmError(command: "gauntlet status", message: "\(directory) has neither an index (\(name).h5) nor a Slurm submission (slurm/); give a folder that `gauntlet run` or `gauntlet submit` wrote")
+            throw SlurmError(
+                command: "gauntlet status",
+                message:
+                    "\(directory) has neither an index (\(name).h5) nor a Slurm submission (slurm/); give a folder that `gauntlet run` or `gauntlet submit` wrote"
+            )
         }
         let index: HDF5File
         do { index = try HDF5File.open(path) } catch {

@@ -9,7 +9,8 @@ public struct SlurmClient: Sendable {
     public func submit(_ script: String) throws -> String {
         let output = try run("sbatch", ["--parsable", script])
         guard let id = output.split(separator: "\n").last?.split(separator: ";").first.map(String.init),
-              !id.isEmpty, id.allSatisfy(\.isNumber) else {
+            !id.isEmpty, id.allSatisfy(\.isNumber)
+        else {
             throw SlurmError(command: "sbatch \(script)", message: "unexpected answer '\(output.trimmingCharacters(in: .whitespacesAndNewlines))'")
         }
         return id
@@ -58,8 +59,9 @@ public struct SlurmClient: Sendable {
             if process.terminationStatus == 127 {
                 throw SlurmError(command: tool, message: "not found; is Slurm installed here, and on the PATH?")
             }
-            throw SlurmError(command: ([tool] + arguments).joined(separator: " "),
-                             message: message.isEmpty ? "exit status \(process.terminationStatus)" : message)
+            throw SlurmError(
+                command: ([tool] + arguments).joined(separator: " "),
+                message: message.isEmpty ? "exit status \(process.terminationStatus)" : message)
         }
         return output
     }

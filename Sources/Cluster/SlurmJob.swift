@@ -29,7 +29,8 @@ public struct SlurmJob: Sendable, Equatable {
             var key: String?
             for word in line.split(separator: " ", omittingEmptySubsequences: true) {
                 if let equals = word.firstIndex(of: "="), word[..<equals].allSatisfy({ $0.isLetter || $0.isNumber || $0 == ":" }),
-                   !word[..<equals].isEmpty {
+                    !word[..<equals].isEmpty
+                {
                     key = String(word[..<equals])
                     fields[key!] = String(word[word.index(after: equals)...])
                 } else if let key {
@@ -37,8 +38,9 @@ public struct SlurmJob: Sendable, Equatable {
                 }
             }
             guard let id = fields["JobId"], let state = fields["JobState"] else { return nil }
-            return SlurmJob(jobID: id, arrayJobID: fields["ArrayJobId"], arrayTasks: fields["ArrayTaskId"], state: state,
-                            reason: fields["Reason"] ?? "None", exitCode: fields["ExitCode"] ?? "0:0")
+            return SlurmJob(
+                jobID: id, arrayJobID: fields["ArrayJobId"], arrayTasks: fields["ArrayTaskId"], state: state,
+                reason: fields["Reason"] ?? "None", exitCode: fields["ExitCode"] ?? "0:0")
         }
     }
 

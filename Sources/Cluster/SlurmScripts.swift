@@ -51,8 +51,10 @@ public struct SlurmScripts: Sendable {
     /// The command that made the submission, quoted, written into every script as a comment.
     public var command: String
 
-    public init(experiment: String, number: Int, workingDirectory: String, executable: String, specArguments: [String], output: String,
-                directory: String, options: SlurmOptions, tasks: Int, maxArraySize: Int, command: String) {
+    public init(
+        experiment: String, number: Int, workingDirectory: String, executable: String, specArguments: [String], output: String,
+        directory: String, options: SlurmOptions, tasks: Int, maxArraySize: Int, command: String
+    ) {
         self.experiment = experiment
         self.number = number
         self.workingDirectory = workingDirectory
@@ -88,11 +90,13 @@ public struct SlurmScripts: Sendable {
             "# it ends, so a task that is preempted or runs out of time loses at most the cell it was running;",
             "# `gauntlet submit … --resume` submits what is missing or failed.",
         ]
-        lines += header(jobName: "gauntlet-\(experiment)", cpus: options.cpusPerTask, before: [
-            "#SBATCH --array=0-\(shards.count - 1)\(throttle)",
-            "#SBATCH --output=\(directory)/logs/task-%A_%a.log",
-            "#SBATCH --open-mode=append",
-        ])
+        lines += header(
+            jobName: "gauntlet-\(experiment)", cpus: options.cpusPerTask,
+            before: [
+                "#SBATCH --array=0-\(shards.count - 1)\(throttle)",
+                "#SBATCH --output=\(directory)/logs/task-%A_%a.log",
+                "#SBATCH --open-mode=append",
+            ])
         lines += [
             "cd \(Shell.quote(workingDirectory)) || exit 1",
             "shard=$((SLURM_ARRAY_TASK_ID + \(shards.lowerBound)))",
@@ -114,11 +118,13 @@ public struct SlurmScripts: Sendable {
         // Never pending forever on a dependency that can no longer be met (`--merge-after ok` and a
         // failed task), unless the user decides otherwise: sbatch lets a `yes` win over a later `no`.
         let killOnInvalidDependency = options.extra.contains { $0.hasPrefix("--kill-on-invalid-dep") } ? [] : ["#SBATCH --kill-on-invalid-dep=yes"]
-        lines += header(jobName: "gauntlet-\(experiment)-merge", cpus: 1, before: [
-            "#SBATCH --dependency=\(condition):\(arrayJobIDs.joined(separator: ":"))",
-        ] + killOnInvalidDependency + [
-            "#SBATCH --output=\(directory)/logs/merge-%j.log",
-        ])
+        lines += header(
+            jobName: "gauntlet-\(experiment)-merge", cpus: 1,
+            before: [
+                "#SBATCH --dependency=\(condition):\(arrayJobIDs.joined(separator: ":"))"
+            ] + killOnInvalidDependency + [
+                "#SBATCH --output=\(directory)/logs/merge-%j.log"
+            ])
         lines += [
             "cd \(Shell.quote(workingDirectory)) || exit 1",
             Shell.command([executable, "merge"] + specArguments + ["--output", output]),

@@ -55,9 +55,11 @@ public struct SlurmSubmission: Codable, Sendable {
         }
     }
 
-    public init(number: Int, experiment: String, submitted: String, command: [String], workingDirectory: String, file: String,
-                overrides: [String], output: String, resume: Bool,
-                options: SlurmOptions, tasks: Int, submittedCells: [String], arrays: [ArrayJob], mergeJobID: String, gridCells: [Cell]) {
+    public init(
+        number: Int, experiment: String, submitted: String, command: [String], workingDirectory: String, file: String,
+        overrides: [String], output: String, resume: Bool,
+        options: SlurmOptions, tasks: Int, submittedCells: [String], arrays: [ArrayJob], mergeJobID: String, gridCells: [Cell]
+    ) {
         self.number = number
         self.experiment = experiment
         self.submitted = submitted
@@ -99,7 +101,8 @@ public struct SlurmSubmission: Codable, Sendable {
         do {
             let submission = try JSONDecoder().decode(SlurmSubmission.self, from: data)
             guard submission.formatVersion == formatVersion else {
-                throw SlurmError(command: "gauntlet status", message: "\(path): format_version \(submission.formatVersion), this gauntlet reads \(formatVersion)")
+                throw SlurmError(
+                    command: "gauntlet status", message: "\(path): format_version \(submission.formatVersion), this gauntlet reads \(formatVersion)")
             }
             return submission
         } catch let error as SlurmError {

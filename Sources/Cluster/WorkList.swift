@@ -57,7 +57,11 @@ public struct WorkList: Sendable, Equatable {
         let known = Set(grid.trials.map(\.trial.id))
         let unknown = units.joined().filter { !known.contains($0) }
         guard let first = unknown.first else { return }
-        throw WorkListError(file: file, message: "trial \(first)\(unknown.count > 1 ? " and \(unknown.count - 1) more" : "") not in the grid of \(grid.document.file) (the file, a file it includes, or the overrides changed since the list was written)")
+        throw WorkListError(
+            file: file,
+            message:
+                "trial \(first)\(unknown.count > 1 ? " and \(unknown.count - 1) more" : "") not in the grid of \(grid.document.file) (the file, a file it includes, or the overrides changed since the list was written)"
+        )
     }
 }
 

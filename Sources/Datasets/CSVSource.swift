@@ -30,8 +30,10 @@ public struct CSVSource: FileBackedSource, Equatable {
     /// Standardise the features with the training set's statistics (default true).
     public var standardize: Bool?
 
-    public init(path: String, targets: [String], features: [String]? = nil, delimiter: String? = nil, validationFraction: Double? = nil,
-                testFraction: Double? = nil, splitSeed: UInt64? = nil, standardize: Bool? = nil) {
+    public init(
+        path: String, targets: [String], features: [String]? = nil, delimiter: String? = nil, validationFraction: Double? = nil,
+        testFraction: Double? = nil, splitSeed: UInt64? = nil, standardize: Bool? = nil
+    ) {
         self.path = path
         self.targets = targets
         self.features = features
@@ -98,7 +100,9 @@ public struct CSVSource: FileBackedSource, Equatable {
         if let rows = try? table.rowCount() {
             let (validation, test) = heldOut(rows)
             if validation < 1 || test < 1 || rows - validation - test < 1 {
-                found.append("path has \(rows) data rows, which leave \(rows - validation - test) for training, \(validation) for validation and \(test) for test; each needs ≥ 1")
+                found.append(
+                    "path has \(rows) data rows, which leave \(rows - validation - test) for training, \(validation) for validation and \(test) for test; each needs ≥ 1"
+                )
             }
         }
         return found
@@ -126,8 +130,9 @@ public struct CSVSource: FileBackedSource, Equatable {
         var all = ImageDataset(inputs: Tensor(shape: [rows, featureNames.count], scalars: x), targets: Tensor(shape: [rows, targets.count], scalars: y))
         let training = Array(order[(validationCount + testCount)...])
         if standardize ?? true { all.images = Self.standardized(all.images, statisticsOf: training) }
-        return DatasetSplits(training: all.subset(training), validation: all.subset(Array(order[..<validationCount])),
-                             test: all.subset(Array(order[validationCount..<(validationCount + testCount)])))
+        return DatasetSplits(
+            training: all.subset(training), validation: all.subset(Array(order[..<validationCount])),
+            test: all.subset(Array(order[validationCount..<(validationCount + testCount)])))
     }
 
     /// `(x − mean) / std` per column, with the mean and (population) standard deviation of `rows`.

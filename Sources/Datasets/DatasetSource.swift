@@ -18,8 +18,10 @@ extension DatasetSplits {
         guard !classes.isEmpty else { return (self, test.subset([])) }
         let held = Set(classes)
         func keep(_ split: ImageDataset) -> ImageDataset { split.subset(split.labels.indices.filter { !held.contains(split.labels[$0]) }) }
-        return (DatasetSplits(training: keep(training), validation: keep(validation), test: keep(test)),
-                test.subset(test.labels.indices.filter { held.contains(test.labels[$0]) }))
+        return (
+            DatasetSplits(training: keep(training), validation: keep(validation), test: keep(test)),
+            test.subset(test.labels.indices.filter { held.contains(test.labels[$0]) })
+        )
     }
 }
 

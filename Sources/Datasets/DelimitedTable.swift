@@ -62,8 +62,10 @@ struct DelimitedTable {
             for (column, index) in zip(columns, indices) {
                 let cell = row[index].trimmingCharacters(in: .whitespaces)
                 guard let value = Float(cell), value.isFinite else {
-                    throw .malformedTable(path, line: number, cell.isEmpty || ["na", "nan", "null"].contains(cell.lowercased())
-                        ? "missing value in column '\(column)'" : "column '\(column)': '\(cell)' is not a finite number")
+                    throw .malformedTable(
+                        path, line: number,
+                        cell.isEmpty || ["na", "nan", "null"].contains(cell.lowercased())
+                            ? "missing value in column '\(column)'" : "column '\(column)': '\(cell)' is not a finite number")
                 }
                 values.append(value)
             }

@@ -8,8 +8,10 @@ import Tensors
 /// four standard file names (gzip-compressed or not) works.
 public enum FashionMNIST {
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
-    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+    public static let classNames = [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ]
 
     /// Loads one split (`train` or `t10k`) from `directory`.
     public static func load(split: Split, directory: String = defaultDirectory) throws(DatasetError) -> ImageDataset {

@@ -18,8 +18,10 @@ public struct FashionMNISTSource: DatasetSource, Equatable {
     public var testLimit: Int?
     public var normalize: NormalizationParameters?
 
-    public init(path: String = FashionMNIST.defaultDirectory, validation: Int = 5000, splitSeed: UInt64 = 0,
-                trainLimit: Int? = nil, testLimit: Int? = nil, normalize: NormalizationParameters? = nil) {
+    public init(
+        path: String = FashionMNIST.defaultDirectory, validation: Int = 5000, splitSeed: UInt64 = 0,
+        trainLimit: Int? = nil, testLimit: Int? = nil, normalize: NormalizationParameters? = nil
+    ) {
         self.path = path
         self.validation = validation
         self.splitSeed = splitSeed

@@ -31,7 +31,8 @@ public struct IDXFile: Sendable {
         }
         let expected = shape.reduce(1, *)
         guard data.count - headerSize == expected else {
-            throw .malformed(path, "header announces \(shape.map(String.init).joined(separator: "×")) = \(expected) bytes, file holds \(data.count - headerSize)")
+            throw .malformed(
+                path, "header announces \(shape.map(String.init).joined(separator: "×")) = \(expected) bytes, file holds \(data.count - headerSize)")
         }
         return IDXFile(shape: shape, bytes: Array(data[headerSize...]))
     }

@@ -21,8 +21,9 @@ public struct ImageDataset: Sendable {
 
     /// A regression dataset: inputs `[N, …]` and targets `[N, T]`.
     public init(inputs: Tensor, targets: Tensor) {
-        precondition(inputs.rank >= 2 && targets.rank == 2 && inputs.shape[0] == targets.shape[0],
-                     "inputs \(inputs.shape) for targets \(targets.shape)")
+        precondition(
+            inputs.rank >= 2 && targets.rank == 2 && inputs.shape[0] == targets.shape[0],
+            "inputs \(inputs.shape) for targets \(targets.shape)")
         self.images = inputs
         self.labels = []
         self.classCount = 0

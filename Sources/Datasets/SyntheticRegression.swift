@@ -34,8 +34,10 @@ public struct SyntheticRegression: DatasetSource, Equatable {
     /// Seed of the inputs and the noise (default 0).
     public var seed: UInt64?
 
-    public init(function: String? = nil, train: Int? = nil, validation: Int? = nil, test: Int? = nil, features: Int? = nil,
-                noise: Float? = nil, heteroscedastic: Bool? = nil, seed: UInt64? = nil) {
+    public init(
+        function: String? = nil, train: Int? = nil, validation: Int? = nil, test: Int? = nil, features: Int? = nil,
+        noise: Float? = nil, heteroscedastic: Bool? = nil, seed: UInt64? = nil
+    ) {
         self.function = function
         self.train = train
         self.validation = validation
@@ -65,8 +67,11 @@ public struct SyntheticRegression: DatasetSource, Equatable {
             if let value, value < 1 { found.append("\(name) must be ≥ 1, got \(value)") }
         }
         if let features {
-            if resolvedFunction == .sine { found.append("features applies to friedman1 only; sine has one feature") }
-            else if features < 5 { found.append("features must be ≥ 5 for friedman1, got \(features)") }
+            if resolvedFunction == .sine {
+                found.append("features applies to friedman1 only; sine has one feature")
+            } else if features < 5 {
+                found.append("features must be ≥ 5 for friedman1, got \(features)")
+            }
         }
         if let noise, !(noise >= 0) { found.append("noise must be ≥ 0, got \(noise)") }
         return found
@@ -97,8 +102,9 @@ public struct SyntheticRegression: DatasetSource, Equatable {
             targets[i] = mean + std * rng.normal()
         }
         let all = ImageDataset(inputs: Tensor(shape: [total, f], scalars: inputs), targets: Tensor(shape: [total, 1], scalars: targets))
-        return DatasetSplits(training: all.subset(Array(0..<training)),
-                             validation: all.subset(Array(training..<(training + validationCount))),
-                             test: all.subset(Array((training + validationCount)..<total)))
+        return DatasetSplits(
+            training: all.subset(Array(0..<training)),
+            validation: all.subset(Array(training..<(training + validationCount))),
+            test: all.subset(Array((training + validationCount)..<total)))
     }
 }

@@ -17,8 +17,10 @@ public struct SyntheticSource: DatasetSource, Equatable {
     public var seed: UInt64
     public var normalize: NormalizationParameters?
 
-    public init(train: Int = 600, validation: Int = 100, test: Int = 200, classes: Int = 10, side: Int = 12,
-                noise: Float = 0.25, seed: UInt64 = 0, normalize: NormalizationParameters? = nil) {
+    public init(
+        train: Int = 600, validation: Int = 100, test: Int = 200, classes: Int = 10, side: Int = 12,
+        noise: Float = 0.25, seed: UInt64 = 0, normalize: NormalizationParameters? = nil
+    ) {
         self.train = train
         self.validation = validation
         self.test = test

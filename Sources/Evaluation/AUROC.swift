@@ -10,7 +10,8 @@
 /// thinned to at most `curve_points` points per class (default 200, 0 stores none).
 public struct AUROC: RankingMetric, Equatable {
     public static let kind = "auroc"
-    static let area = "AUROC: the exact area under the ROC curve (true-positive rate against false-positive rate over every threshold) by trapezoids, tied scores counting ½."
+    static let area =
+        "AUROC: the exact area under the ROC curve (true-positive rate against false-positive rate over every threshold) by trapezoids, tied scores counting ½."
     public static let summary = "Area under the ROC curve; one-vs-rest averaged (macro or weighted) for more than two classes."
     static var value: KeyPath<BinaryRanking, Double> { \.auroc }
     /// `macro` (default) or `weighted`; multi-class only.

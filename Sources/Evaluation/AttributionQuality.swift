@@ -107,8 +107,10 @@ public enum AttributionQuality {
     /// Max-sensitivity (Yeh et al. 2019), normalised: per sample, the largest
     /// `‖Φ(x + δ) − Φ(x)‖₂ / ‖Φ(x)‖₂` over `perturbations` draws of `δ` uniform in the L∞ ball of
     /// `radius` (the perturbed image clipped to [0, 1]), for the same target. Lower is steadier.
-    public static func sensitivity(_ method: any AttributionMethod, model: Sequential, inputs: Tensor, targets: [Int], maps: Tensor,
-                                   perturbations: Int, radius: Float, rng: inout RandomSource) -> [Double] {
+    public static func sensitivity(
+        _ method: any AttributionMethod, model: Sequential, inputs: Tensor, targets: [Int], maps: Tensor,
+        perturbations: Int, radius: Float, rng: inout RandomSource
+    ) -> [Double] {
         let n = inputs.shape[0], mapSize = maps.count / max(1, n)
         var noisy = repeatingRows(inputs, perturbations)
         for i in 0..<noisy.count { noisy.scalars[i] = min(1, max(0, noisy.scalars[i] + rng.uniform(-radius, radius))) }

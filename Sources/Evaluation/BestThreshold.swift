@@ -14,7 +14,8 @@ public struct BestThreshold: Metric, Equatable {
     public static let summary = "Two-class threshold on p(class 1) maximising F1 or Youden's J on the validation split, and the value it reaches."
     public var definition: String {
         let criterion = usesYouden ? "Youden's J = TPR − FPR" : "F1"
-        return "Best threshold (two classes, class 1 positive): the threshold on p_1 maximising \(criterion) on the validation split's outputs of the same predictor and calibration; the evaluation reports that threshold, the criterion of its own samples at it, and the best criterion any threshold reaches on its samples (in-sample, optimistic)."
+        return
+            "Best threshold (two classes, class 1 positive): the threshold on p_1 maximising \(criterion) on the validation split's outputs of the same predictor and calibration; the evaluation reports that threshold, the criterion of its own samples at it, and the best criterion any threshold reaches on its samples (in-sample, optimistic)."
     }
     /// `f1` (default) or `youden`.
     public var criterion: String?
@@ -33,8 +34,10 @@ public struct BestThreshold: Metric, Equatable {
     public var name: String { usesYouden ? "threshold_youden" : "threshold_f1" }
 
     public var columns: [MetricColumn] {
-        [MetricColumn(name, higherIsBetter: true), MetricColumn("\(criterionName)_at_threshold", higherIsBetter: true),
-         MetricColumn("\(criterionName)_oracle", higherIsBetter: true)]
+        [
+            MetricColumn(name, higherIsBetter: true), MetricColumn("\(criterionName)_at_threshold", higherIsBetter: true),
+            MetricColumn("\(criterionName)_oracle", higherIsBetter: true),
+        ]
     }
 
     public func problems(classCount: Int) -> [String] {

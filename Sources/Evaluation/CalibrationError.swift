@@ -29,14 +29,17 @@ public struct CalibrationError: Sendable, Equatable {
 
     /// The exact definition with these parameters, for the report's methods.
     public var definition: String {
-        let statisticText = statistic == .expected
+        let statisticText =
+            statistic == .expected
             ? "ECE = Σ_b (n_b/N)·|acc_b − conf_b|"
             : "MCE = max_b |acc_b − conf_b| over the non-empty bins"
-        let binText = switch binning {
-        case .equalWidth: "\(bins) equal-width bins, confidence c in bin min(⌊c·\(bins)⌋, \(bins - 1)) (so c = 1 falls in the last bin)"
-        case .equalMass: "\(bins) equal-mass bins: the confidence-sorted samples split into runs whose sizes differ by at most one (adaptive ECE)"
-        }
-        return "\(statisticText), with confidence c = max_c p_c (the top-label probability), acc_b and conf_b the mean correctness and confidence of bin b, over \(binText); lower is better."
+        let binText =
+            switch binning {
+            case .equalWidth: "\(bins) equal-width bins, confidence c in bin min(⌊c·\(bins)⌋, \(bins - 1)) (so c = 1 falls in the last bin)"
+            case .equalMass: "\(bins) equal-mass bins: the confidence-sorted samples split into runs whose sizes differ by at most one (adaptive ECE)"
+            }
+        return
+            "\(statisticText), with confidence c = max_c p_c (the top-label probability), acc_b and conf_b the mean correctness and confidence of bin b, over \(binText); lower is better."
     }
 
     static func problems(bins: Int?, binning: String?) -> [String] {

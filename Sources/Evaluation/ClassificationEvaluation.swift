@@ -84,16 +84,19 @@ public enum ClassificationEvaluation {
             }
         }
         let outputs = predictors.indices.map { index in
-            Output(logits: Tensor(shape: [count, classes], scalars: logits[index]), scores: scores[index],
-                   layerVariance: variance[index].map { $0 / Double(max(1, count)) })
+            Output(
+                logits: Tensor(shape: [count, classes], scalars: logits[index]), scores: scores[index],
+                layerVariance: variance[index].map { $0 / Double(max(1, count)) })
         }
         return (outputs, examples)
     }
 
     /// Calls `body` with every batch of `batchSize` rows of `images` (transformed by `transform`)
     /// and its row range, in order; returns the first `keepExamples` transformed rows.
-    static func forEachBatch(of images: Tensor, count: Int, batchSize: Int, keepExamples: Int,
-                             transform: ((Tensor, Range<Int>) -> Tensor)?, _ body: (Tensor, Range<Int>) -> Void) -> Tensor? {
+    static func forEachBatch(
+        of images: Tensor, count: Int, batchSize: Int, keepExamples: Int,
+        transform: ((Tensor, Range<Int>) -> Tensor)?, _ body: (Tensor, Range<Int>) -> Void
+    ) -> Tensor? {
         var exampleRows: [Float] = []
         let exampleCount = min(keepExamples, count)
         for start in stride(from: 0, to: count, by: batchSize) {
@@ -108,7 +111,9 @@ public enum ClassificationEvaluation {
 
     /// Accuracy, loss, predictions and every metric of logits `[N, classes]`, fed to the
     /// accumulators in batches of `batchSize`.
-    public static func score(logits: Tensor, labels: [Int], metrics: [any Metric], batchSize: Int = 1000) -> (summary: ClassificationAccumulator, metrics: [MetricResult]) {
+    public static func score(logits: Tensor, labels: [Int], metrics: [any Metric], batchSize: Int = 1000) -> (
+        summary: ClassificationAccumulator, metrics: [MetricResult]
+    ) {
         var summary = ClassificationAccumulator()
         var accumulators = metrics.map { $0.makeAccumulator() }
         for start in stride(from: 0, to: labels.count, by: max(1, batchSize)) {
@@ -126,9 +131,10 @@ public enum ClassificationEvaluation {
         model: Sequential, images: Tensor, labels: [Int], batchSize: Int, metrics: [any Metric] = [],
         keepLogits: Bool = false, keepExamples: Int = 0, transform: ((Tensor, [Int]) -> Tensor)? = nil
     ) -> Result {
-        let (outputs, examples) = predict([.model(model)], images: images, count: labels.count, batchSize: batchSize,
-                                          keepExamples: keepExamples, rng: RandomSource(seed: 0),
-                                          transform: transform.map { transform in { batch, range in transform(batch, Array(labels[range])) } })
+        let (outputs, examples) = predict(
+            [.model(model)], images: images, count: labels.count, batchSize: batchSize,
+            keepExamples: keepExamples, rng: RandomSource(seed: 0),
+            transform: transform.map { transform in { batch, range in transform(batch, Array(labels[range])) } })
         let logits = outputs[0].logits
         let (summary, results) = score(logits: logits, labels: labels, metrics: metrics, batchSize: batchSize)
         return Result(summary: summary, metrics: results, logits: keepLogits ? logits : nil, examples: examples)

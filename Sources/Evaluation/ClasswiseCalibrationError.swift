@@ -45,8 +45,9 @@ public struct ClasswiseCalibrationError: Metric, Equatable {
         var result: MetricResult {
             guard !perClass.isEmpty, perClass[0].total > 0 else { return MetricResult(scalars: [.nan]) }
             let errors = perClass.map(\.expectedError)
-            return MetricResult(scalars: [errors.reduce(0, +) / Double(errors.count)],
-                                arrays: [MetricArray("per_class", shape: [errors.count], values: errors)])
+            return MetricResult(
+                scalars: [errors.reduce(0, +) / Double(errors.count)],
+                arrays: [MetricArray("per_class", shape: [errors.count], values: errors)])
         }
     }
 }

@@ -21,16 +21,20 @@ public enum ConfidenceInterval {
 
     /// Percentile-bootstrap intervals of every scalar column of `metrics` over logits `[N, K]`:
     /// one `(low, high)` per column, in the metrics' column order.
-    public static func bootstrap(logits: Tensor, labels: [Int], metrics: [any Metric], resamples: Int, level: Double,
-                                 rng: inout RandomSource) -> [(low: Double, high: Double)] {
+    public static func bootstrap(
+        logits: Tensor, labels: [Int], metrics: [any Metric], resamples: Int, level: Double,
+        rng: inout RandomSource
+    ) -> [(low: Double, high: Double)] {
         let n = labels.count
         let columns = metrics.reduce(0) { $0 + $1.columns.count }
         guard n > 0, resamples > 0 else { return Array(repeating: (.nan, .nan), count: columns) }
         var samples = Array(repeating: [Double](), count: columns)
         for _ in 0..<resamples {
             let rows = (0..<n).map { _ in rng.nextIndex(below: n) }
-            let results = ClassificationEvaluation.score(logits: logits.gathering(rows: rows), labels: rows.map { labels[$0] },
-                                                         metrics: metrics, batchSize: n).metrics
+            let results = ClassificationEvaluation.score(
+                logits: logits.gathering(rows: rows), labels: rows.map { labels[$0] },
+                metrics: metrics, batchSize: n
+            ).metrics
             for (column, value) in results.flatMap(\.scalars).enumerated() where !value.isNaN { samples[column].append(value) }
         }
         let alpha = 1 - level

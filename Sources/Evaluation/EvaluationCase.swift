@@ -20,8 +20,10 @@ public struct EvaluationCase {
     /// labels, in that order), or nil.
     public var resampled: [Int]?
 
-    public init(name: String, kind: EvaluationRecord.Kind, type: String, severity: Int? = nil, budget: Float? = nil, family: String? = nil,
-                transform: ((Tensor, Range<Int>) -> Tensor)? = nil, resampled: [Int]? = nil) {
+    public init(
+        name: String, kind: EvaluationRecord.Kind, type: String, severity: Int? = nil, budget: Float? = nil, family: String? = nil,
+        transform: ((Tensor, Range<Int>) -> Tensor)? = nil, resampled: [Int]? = nil
+    ) {
         self.name = name
         self.kind = kind
         self.type = type

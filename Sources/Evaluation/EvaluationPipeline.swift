@@ -53,8 +53,10 @@ public struct EvaluationPipeline {
     public var label: String
     public var log: (String) -> Void
 
-    public init(task: Task, predictors: [Predictor], layerNames: [String], metrics: [any Metric], batchSize: Int, root: RandomSource,
-                label: String, log: @escaping (String) -> Void) {
+    public init(
+        task: Task, predictors: [Predictor], layerNames: [String], metrics: [any Metric], batchSize: Int, root: RandomSource,
+        label: String, log: @escaping (String) -> Void
+    ) {
         self.task = task
         self.predictors = predictors
         self.layerNames = layerNames
@@ -103,9 +105,12 @@ public struct EvaluationPipeline {
     /// each calibration's parameters and its validation NLL and ECE before and after.
     public func fit(into results: inout Results) -> Fitted {
         guard case .classification(_, _, let validation) = task,
-              !calibrators.isEmpty || metrics.contains(where: { $0 is any TunedOnValidation }) else { return Fitted() }
-        let outputs = ClassificationEvaluation.predict(predictors, images: validation.images, count: validation.labels.count,
-                                                       batchSize: batchSize, rng: root.derived("calibration")).outputs
+            !calibrators.isEmpty || metrics.contains(where: { $0 is any TunedOnValidation })
+        else { return Fitted() }
+        let outputs = ClassificationEvaluation.predict(
+            predictors, images: validation.images, count: validation.labels.count,
+            batchSize: batchSize, rng: root.derived("calibration")
+        ).outputs
         var fitted = Fitted(ran: true)
         let measures: [any Metric] = [CrossEntropy(), ExpectedCalibrationError()]
         for (predictor, output) in zip(predictors, outputs) where !calibrators.isEmpty {
@@ -114,14 +119,17 @@ public struct EvaluationPipeline {
                 let fit = calibrator.fit(logits: output.logits, labels: validation.labels)
                 let after = ClassificationEvaluation.score(logits: fit.apply(output.logits), labels: validation.labels, metrics: measures).metrics
                 fitted.calibrations[predictor.label, default: []].append((calibrator.label, fit))
-                results.calibrationFits.append(CalibrationFit(
-                    predictor: predictor.label, method: calibrator.label, parameters: fit.parameters,
-                    validationLossBefore: before[0].scalars[0], validationLossAfter: after[0].scalars[0],
-                    validationECEBefore: before[1].scalars[0], validationECEAfter: after[1].scalars[0]))
-                let shown = fit.parameters.count == 1 && fit.parameters[0].values.count == 1
+                results.calibrationFits.append(
+                    CalibrationFit(
+                        predictor: predictor.label, method: calibrator.label, parameters: fit.parameters,
+                        validationLossBefore: before[0].scalars[0], validationLossAfter: after[0].scalars[0],
+                        validationECEBefore: before[1].scalars[0], validationECEAfter: after[1].scalars[0]))
+                let shown =
+                    fit.parameters.count == 1 && fit.parameters[0].values.count == 1
                     ? ", \(fit.parameters[0].name) \(Self.format(fit.parameters[0].values[0]))" : ""
-                log("[\(label)] \(calibrator.label) on \(predictor.label)\(shown): validation NLL \(Self.format(before[0].scalars[0])) → "
-                    + "\(Self.format(after[0].scalars[0])), ECE \(Self.format(before[1].scalars[0])) → \(Self.format(after[1].scalars[0]))")
+                log(
+                    "[\(label)] \(calibrator.label) on \(predictor.label)\(shown): validation NLL \(Self.format(before[0].scalars[0])) → "
+                        + "\(Self.format(after[0].scalars[0])), ECE \(Self.format(before[1].scalars[0])) → \(Self.format(after[1].scalars[0]))")
             }
         }
         guard metrics.contains(where: { $0 is any TunedOnValidation }) else { return fitted }
@@ -151,10 +159,13 @@ public struct EvaluationPipeline {
     }
 
     /// The record of one predictor's outputs on one case, with what the case says of itself.
-    private func record(_ evaluationCase: EvaluationCase, metrics: [(String, Double)], arrays: [(String, MetricArray)], predictions: [Int],
-                        examples: Tensor?, seconds: Double) -> EvaluationRecord {
-        var record = EvaluationRecord(name: evaluationCase.name, kind: evaluationCase.kind, metrics: metrics, predictions: predictions,
-                                      examples: examples, seconds: seconds)
+    private func record(
+        _ evaluationCase: EvaluationCase, metrics: [(String, Double)], arrays: [(String, MetricArray)], predictions: [Int],
+        examples: Tensor?, seconds: Double
+    ) -> EvaluationRecord {
+        var record = EvaluationRecord(
+            name: evaluationCase.name, kind: evaluationCase.kind, metrics: metrics, predictions: predictions,
+            examples: examples, seconds: seconds)
         record.arrays = arrays
         record.type = evaluationCase.type
         record.severity = evaluationCase.severity
@@ -168,8 +179,10 @@ public struct EvaluationPipeline {
         [("none", logits)] + fitted.calibrations[predictor.label, default: []].map { ($0.label, $0.fitted.apply(logits)) }
     }
 
-    private func classify(_ evaluationCase: EvaluationCase, images testImages: Tensor, labels testLabels: [Int], fitted: Fitted,
-                          into results: inout Results) {
+    private func classify(
+        _ evaluationCase: EvaluationCase, images testImages: Tensor, labels testLabels: [Int], fitted: Fitted,
+        into results: inout Results
+    ) {
         let name = evaluationCase.name, start = Date()
         let images = evaluationCase.resampled.map { testImages.gathering(rows: $0) } ?? testImages
         let labels = evaluationCase.resampled.map { $0.map { testLabels[$0] } } ?? testLabels
@@ -192,8 +205,9 @@ public struct EvaluationPipeline {
                 }
                 var (columns, arrays) = Self.columns(metrics, scored)
                 if let intervals {
-                    columns += confidenceIntervals(intervals, summary: summary, logits: logits, labels: labels, metrics: metrics,
-                                                   rng: root.derived("bootstrap/\(name)/\(predictor.label)/\(calibration)"))
+                    columns += confidenceIntervals(
+                        intervals, summary: summary, logits: logits, labels: labels, metrics: metrics,
+                        rng: root.derived("bootstrap/\(name)/\(predictor.label)/\(calibration)"))
                 }
                 let uncalibrated = calibration == "none"
                 if keepsUncertainty {
@@ -201,8 +215,9 @@ public struct EvaluationPipeline {
                         ("mean_\(score.rawValue)", uncalibrated ? values.reduce(0, +) / Double(max(1, values.count)) : .nan)
                     }
                 }
-                var record = record(evaluationCase, metrics: columns, arrays: arrays, predictions: summary.predictions, examples: examples,
-                                    seconds: seconds)
+                var record = record(
+                    evaluationCase, metrics: columns, arrays: arrays, predictions: summary.predictions, examples: examples,
+                    seconds: seconds)
                 record.logits = storesLogits ? logits : nil
                 record.sampleIndices = evaluationCase.resampled
                 record.predictor = predictor.label
@@ -212,7 +227,8 @@ public struct EvaluationPipeline {
                     record.layerVariance = output.layerVariance.isEmpty || !uncalibrated ? results.recordedLayers.map { _ in .nan } : output.layerVariance
                 }
                 results.evaluations.append(record)
-                let suffix = predictors.count > 1 || calibration != "none"
+                let suffix =
+                    predictors.count > 1 || calibration != "none"
                     ? " [\([predictor.label, calibration].filter { $0 != "none" }.joined(separator: ", "))]" : ""
                 log("[\(label)] \(name)\(suffix): accuracy \(Self.format(summary.accuracy)) (\(Self.format(seconds, 1)) s)")
             }
@@ -263,16 +279,21 @@ public struct EvaluationPipeline {
 
     /// `<column>_low` and `<column>_high` of every metric column: exact binomial for accuracy,
     /// the percentile bootstrap for the others (NaN when `bootstrap` is 0).
-    private func confidenceIntervals(_ intervals: (level: Double, bootstrap: Int), summary: ClassificationAccumulator, logits: Tensor,
-                                     labels: [Int], metrics: [any Metric], rng: RandomSource) -> [(String, Double)] {
+    private func confidenceIntervals(
+        _ intervals: (level: Double, bootstrap: Int), summary: ClassificationAccumulator, logits: Tensor,
+        labels: [Int], metrics: [any Metric], rng: RandomSource
+    ) -> [(String, Double)] {
         var rng = rng
         let columns = metrics.flatMap(\.columns).map(\.name)
-        let bootstrapped = intervals.bootstrap > 0
-            ? ConfidenceInterval.bootstrap(logits: logits, labels: labels, metrics: metrics, resamples: intervals.bootstrap,
-                                           level: intervals.level, rng: &rng)
+        let bootstrapped =
+            intervals.bootstrap > 0
+            ? ConfidenceInterval.bootstrap(
+                logits: logits, labels: labels, metrics: metrics, resamples: intervals.bootstrap,
+                level: intervals.level, rng: &rng)
             : columns.map { _ in (low: Double.nan, high: Double.nan) }
         return zip(columns, bootstrapped).flatMap { column, interval -> [(String, Double)] in
-            let (low, high) = column == "accuracy"
+            let (low, high) =
+                column == "accuracy"
                 ? ConfidenceInterval.clopperPearson(successes: summary.correct, trials: summary.count, level: intervals.level) : interval
             return [("\(column)_low", low), ("\(column)_high", high)]
         }
@@ -284,19 +305,24 @@ public struct EvaluationPipeline {
     public func detectOutOfDistribution(_ sets: [(label: String, images: () -> Tensor)], into results: inout Results) {
         for (index, set) in sets.enumerated() {
             let images = set.images()
-            let (outputs, _) = ClassificationEvaluation.predict(predictors, images: images, count: images.shape[0], batchSize: batchSize,
-                                                                rng: root.derived("predictors/ood-\(index)"), withScores: true)
+            let (outputs, _) = ClassificationEvaluation.predict(
+                predictors, images: images, count: images.shape[0], batchSize: batchSize,
+                rng: root.derived("predictors/ood-\(index)"), withScores: true)
             results.outOfDistributionScores.append((set.label, outputs.map(\.scores)))
             for (p, predictor) in predictors.enumerated() {
                 for (k, score) in UncertaintyScore.allCases.enumerated() {
-                    let detection = OutOfDistributionDetection(inDistribution: results.cleanScores[p][k].map(score.detectionScore),
-                                                               outOfDistribution: outputs[p].scores[k].map(score.detectionScore))
-                    results.detections.append(DetectionRecord(source: set.label, predictor: predictor.label, score: score.rawValue,
-                                                              detection: detection))
+                    let detection = OutOfDistributionDetection(
+                        inDistribution: results.cleanScores[p][k].map(score.detectionScore),
+                        outOfDistribution: outputs[p].scores[k].map(score.detectionScore))
+                    results.detections.append(
+                        DetectionRecord(
+                            source: set.label, predictor: predictor.label, score: score.rawValue,
+                            detection: detection))
                 }
                 let best = results.detections.suffix(UncertaintyScore.allCases.count).max { $0.detection.auroc < $1.detection.auroc }!
-                log("[\(label)] OOD \(set.label) [\(predictor.label)]: best AUROC \(Self.format(best.detection.auroc)) by \(best.score), "
-                    + "FPR at 95% TPR \(Self.format(best.detection.falsePositiveRateAt95))")
+                log(
+                    "[\(label)] OOD \(set.label) [\(predictor.label)]: best AUROC \(Self.format(best.detection.auroc)) by \(best.score), "
+                        + "FPR at 95% TPR \(Self.format(best.detection.falsePositiveRateAt95))")
             }
         }
     }

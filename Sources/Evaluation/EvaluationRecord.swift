@@ -40,10 +40,12 @@ public struct EvaluationRecord: Sendable {
     /// A label-shift evaluation's test-sample indices (it evaluates the test split resampled).
     public var sampleIndices: [Int]?
 
-    public init(name: String, kind: Kind, metrics: [(name: String, value: Double)], arrays: [(metric: String, array: MetricArray)] = [],
-                predictor: String = "model", calibration: String = "none", uncertainty: [[Double]]? = nil, layerVariance: [Double]? = nil,
-                predictions: [Int], regression: RegressionBatch? = nil, logits: Tensor? = nil, examples: Tensor? = nil, seconds: Double,
-                type: String = "clean", severity: Int? = nil, budget: Float? = nil, family: String? = nil, sampleIndices: [Int]? = nil) {
+    public init(
+        name: String, kind: Kind, metrics: [(name: String, value: Double)], arrays: [(metric: String, array: MetricArray)] = [],
+        predictor: String = "model", calibration: String = "none", uncertainty: [[Double]]? = nil, layerVariance: [Double]? = nil,
+        predictions: [Int], regression: RegressionBatch? = nil, logits: Tensor? = nil, examples: Tensor? = nil, seconds: Double,
+        type: String = "clean", severity: Int? = nil, budget: Float? = nil, family: String? = nil, sampleIndices: [Int]? = nil
+    ) {
         self.name = name
         self.kind = kind
         self.metrics = metrics
@@ -75,8 +77,10 @@ public struct CalibrationFit: Sendable {
     public var validationECEBefore: Double
     public var validationECEAfter: Double
 
-    public init(predictor: String, method: String, parameters: [(name: String, values: [Double])], validationLossBefore: Double,
-                validationLossAfter: Double, validationECEBefore: Double, validationECEAfter: Double) {
+    public init(
+        predictor: String, method: String, parameters: [(name: String, values: [Double])], validationLossBefore: Double,
+        validationLossAfter: Double, validationECEBefore: Double, validationECEAfter: Double
+    ) {
         self.predictor = predictor
         self.method = method
         self.parameters = parameters

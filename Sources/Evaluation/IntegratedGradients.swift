@@ -47,12 +47,17 @@ public struct IntegratedGradients: AttributionMethod, Equatable {
                 pathTargets.append(targets[s])
             }
         }
-        let gradients = GradientChunks.inputGradients(model, inputs: Tensor(shape: [n * m] + Array(inputs.shape.dropFirst()), scalars: path),
-                                                      targets: pathTargets).gradients
+        let gradients = GradientChunks.inputGradients(
+            model, inputs: Tensor(shape: [n * m] + Array(inputs.shape.dropFirst()), scalars: path),
+            targets: pathTargets
+        ).gradients
         let maps = averagingRowGroups(gradients, m) * (inputs - reference)
-        let ends = GradientChunks.targetLogits(model, inputs: Tensor(shape: [2 * n] + Array(inputs.shape.dropFirst()),
-                                                                     scalars: inputs.scalars + reference.scalars),
-                                               targets: targets + targets)
+        let ends = GradientChunks.targetLogits(
+            model,
+            inputs: Tensor(
+                shape: [2 * n] + Array(inputs.shape.dropFirst()),
+                scalars: inputs.scalars + reference.scalars),
+            targets: targets + targets)
         var absolute: [Double] = [], relative: [Double] = []
         for s in 0..<n {
             let total = maps.scalars[(s * size)..<((s + 1) * size)].reduce(0.0) { $0 + Double($1) }

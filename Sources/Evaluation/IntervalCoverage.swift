@@ -26,8 +26,10 @@ public struct IntervalCoverage: Metric, Equatable {
 
     public var name: String { "interval_coverage_\(percent)" }
     public var columns: [MetricColumn] {
-        [MetricColumn("coverage_\(percent)", higherIsBetter: true, ideal: nominal),
-         MetricColumn("interval_width_\(percent)", higherIsBetter: false)]
+        [
+            MetricColumn("coverage_\(percent)", higherIsBetter: true, ideal: nominal),
+            MetricColumn("interval_width_\(percent)", higherIsBetter: false),
+        ]
     }
 
     public func problems(classCount: Int) -> [String] {

@@ -41,7 +41,9 @@ public struct IsotonicCalibration: Calibrator, Equatable {
         var blocks: [(sum: Double, weight: Double, count: Int)] = []
         for point in points {
             blocks.append((point.sum, point.weight, 1))
-            while blocks.count > 1, blocks[blocks.count - 2].sum / blocks[blocks.count - 2].weight > blocks[blocks.count - 1].sum / blocks[blocks.count - 1].weight {
+            while blocks.count > 1,
+                blocks[blocks.count - 2].sum / blocks[blocks.count - 2].weight > blocks[blocks.count - 1].sum / blocks[blocks.count - 1].weight
+            {
                 let last = blocks.removeLast()
                 blocks[blocks.count - 1].sum += last.sum
                 blocks[blocks.count - 1].weight += last.weight
@@ -58,7 +60,7 @@ public struct IsotonicCalibration: Calibrator, Equatable {
         guard let first = xs.first, let last = xs.last else { return value }
         if value <= first { return ys[0] }
         if value >= last { return ys[ys.count - 1] }
-        var low = 0, high = xs.count - 1   // xs[low] < value < xs[high]
+        var low = 0, high = xs.count - 1  // xs[low] < value < xs[high]
         while high - low > 1 {
             let middle = (low + high) / 2
             if xs[middle] <= value { low = middle } else { high = middle }

@@ -182,7 +182,7 @@ public struct ProbabilityTable: Sendable, Equatable {
         labels += other.labels
     }
 
-    public func row(_ index: Int) -> ArraySlice<Double> { probabilities[index * classes ..< (index + 1) * classes] }
+    public func row(_ index: Int) -> ArraySlice<Double> { probabilities[index * classes..<(index + 1) * classes] }
 
     /// The probability of `class` for every sample.
     public func column(_ c: Int) -> [Double] { (0..<count).map { probabilities[$0 * classes + c] } }

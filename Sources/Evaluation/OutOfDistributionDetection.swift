@@ -12,8 +12,9 @@ public struct OutOfDistributionDetection: Sendable, Equatable {
     public var falsePositiveRateAt95: Double
 
     public init(inDistribution: [Double], outOfDistribution: [Double]) {
-        let ranking = BinaryRanking(scores: inDistribution + outOfDistribution,
-                                    isPositive: inDistribution.map { _ in false } + outOfDistribution.map { _ in true })
+        let ranking = BinaryRanking(
+            scores: inDistribution + outOfDistribution,
+            isPositive: inDistribution.map { _ in false } + outOfDistribution.map { _ in true })
         auroc = ranking.auroc
         aupr = ranking.averagePrecision
         falsePositiveRateAt95 = ranking.falsePositiveRate(atTruePositiveRate: 0.95)

@@ -73,12 +73,14 @@ extension PerClassMetric {
     var averaging: ClassAverage { average.flatMap(ClassAverage.init(rawValue:)) ?? .macro }
     public var name: String { "\(Self.kind)_\(averaging.rawValue)" }
     public var definition: String {
-        let averaged = switch averaging {
-        case .macro: "the unweighted mean over the classes present among labels or predictions"
-        case .micro: "computed from the counts pooled over classes"
-        case .weighted: "the mean over the classes present weighted by their number of true samples"
-        }
-        return "\(Self.score.title) (\(averaging.rawValue)): \(Self.score.formula), one-vs-rest per class, a zero denominator giving 0; \(averaged) (scikit-learn's convention)."
+        let averaged =
+            switch averaging {
+            case .macro: "the unweighted mean over the classes present among labels or predictions"
+            case .micro: "computed from the counts pooled over classes"
+            case .weighted: "the mean over the classes present weighted by their number of true samples"
+            }
+        return
+            "\(Self.score.title) (\(averaging.rawValue)): \(Self.score.formula), one-vs-rest per class, a zero denominator giving 0; \(averaged) (scikit-learn's convention)."
     }
     public func problems(classCount: Int) -> [String] {
         guard let average, ClassAverage(rawValue: average) == nil else { return [] }

@@ -38,7 +38,8 @@ public struct Predictor {
     /// Float), every `UncertaintyScore` per sample (empty unless `withScores`), and per recorded
     /// layer the sum over the batch's samples of the mean activation variance across passes.
     public func predict(_ batch: Tensor, rng: inout RandomSource, withScores: Bool = true)
-        -> (logits: Tensor, scores: [[Double]], layerVariance: [Double]) {
+        -> (logits: Tensor, scores: [[Double]], layerVariance: [Double])
+    {
         let (outputs, layerVariance) = forwardPasses(batch, rng: &rng)
         let classes = outputs[0].shape[1]
         if method == .model {
@@ -59,7 +60,8 @@ public struct Predictor {
     /// log-variance half (`loss` is Gaussian NLL), the population variance of the predicted means
     /// across passes for MC dropout and ensembles, and the recorded layers' variance sums.
     public func predictRegression(_ batch: Tensor, targets: Int, loss: Loss, rng: inout RandomSource)
-        -> (batch: RegressionBatch, layerVariance: [Double]) {
+        -> (batch: RegressionBatch, layerVariance: [Double])
+    {
         let (outputs, layerVariance) = forwardPasses(batch, rng: &rng)
         let samples = batch.shape[0], width = outputs[0].shape[1], k = Double(outputs.count)
         var mean = [Double](repeating: 0, count: samples * targets)
@@ -76,8 +78,11 @@ public struct Predictor {
             }
         }
         let epistemic: [Double]? = method == .model ? nil : zip(squares, mean).map { max(0, $0 - $1 * $1) }
-        return (RegressionBatch(mean: mean, aleatoric: aleatoric, epistemic: epistemic,
-                                targets: [Double](repeating: .nan, count: samples * targets), targetCount: targets), layerVariance)
+        return (
+            RegressionBatch(
+                mean: mean, aleatoric: aleatoric, epistemic: epistemic,
+                targets: [Double](repeating: .nan, count: samples * targets), targetCount: targets), layerVariance
+        )
     }
 
     /// The raw outputs of every pass (the model's one, each MC-dropout pass, each member) and,
@@ -110,8 +115,9 @@ public struct Predictor {
             var outputs: [Tensor] = []
             for pass in 0..<count {
                 let tape = Tape()
-                var context = ForwardContext(tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: rng.next()),
-                                             recordedLayers: Set(names))
+                var context = ForwardContext(
+                    tape: tape, mode: .monteCarloDropout, rng: RandomSource(seed: rng.next()),
+                    recordedLayers: Set(names))
                 outputs.append(models[0].forward(tape.leaf(batch), context: &context).value)
                 for (index, name) in names.enumerated() {
                     guard let activation = context.activations[name]?.value.scalars else { continue }

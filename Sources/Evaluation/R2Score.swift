@@ -23,7 +23,9 @@ public struct R2Score: Metric, Equatable {
 
         mutating func add(_ batch: RegressionBatch) {
             let t = batch.targetCount
-            if sum.isEmpty { (sum, sumOfSquares, squaredError) = ([Double](repeating: 0, count: t), [Double](repeating: 0, count: t), [Double](repeating: 0, count: t)) }
+            if sum.isEmpty {
+                (sum, sumOfSquares, squaredError) = ([Double](repeating: 0, count: t), [Double](repeating: 0, count: t), [Double](repeating: 0, count: t))
+            }
             for i in batch.mean.indices {
                 let y = batch.targets[i], e = y - batch.mean[i]
                 sum[i % t] += y

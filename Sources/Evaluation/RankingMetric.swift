@@ -15,7 +15,8 @@ extension RankingMetric {
     public var name: String { average == "weighted" ? "\(Self.kind)_weighted" : Self.kind }
     public var definition: String {
         let averaged = average == "weighted" ? "weighted by their positives" : "unweighted"
-        return "\(Self.area) Two classes: class 1 is positive, scored by p_1. More classes: one-vs-rest per class c scored by p_c, averaged (\(averaged)) over the classes with both positives and negatives."
+        return
+            "\(Self.area) Two classes: class 1 is positive, scored by p_1. More classes: one-vs-rest per class c scored by p_c, averaged (\(averaged)) over the classes with both positives and negatives."
     }
 
     public func problems(classCount: Int) -> [String] {
@@ -40,8 +41,10 @@ extension RankingMetric {
 
 /// A ranking metric over the samples: binary (class 1 positive) for two classes, else the
 /// one-vs-rest average over the classes where it is defined, with each class's curve arrays.
-func oneVersusRest(_ samples: ProbabilityTable, weighted: Bool, value: KeyPath<BinaryRanking, Double>,
-                   curve: (BinaryRanking, Int) -> [(String, [Double])]) -> MetricResult {
+func oneVersusRest(
+    _ samples: ProbabilityTable, weighted: Bool, value: KeyPath<BinaryRanking, Double>,
+    curve: (BinaryRanking, Int) -> [(String, [Double])]
+) -> MetricResult {
     guard samples.count > 0 else { return MetricResult(scalars: [.nan]) }
     let classes = samples.classes == 2 ? [1] : Array(0..<samples.classes)
     var sum = 0.0, weights = 0.0
@@ -57,6 +60,7 @@ func oneVersusRest(_ samples: ProbabilityTable, weighted: Bool, value: KeyPath<B
         for index in points.indices { arrays[index].1 += points[index].1 }
     }
     let stored = arrays.first.map { !$0.1.isEmpty } ?? false
-    return MetricResult(scalars: [weights == 0 ? .nan : sum / weights],
-                        arrays: stored ? arrays.map { MetricArray(curve: $0.0, values: $0.1) } : [])
+    return MetricResult(
+        scalars: [weights == 0 ? .nan : sum / weights],
+        arrays: stored ? arrays.map { MetricArray(curve: $0.0, values: $0.1) } : [])
 }

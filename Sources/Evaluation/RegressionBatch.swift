@@ -39,8 +39,9 @@ public struct RegressionBatch: Sendable, Equatable {
     /// Rows `range` of the batch.
     public func slice(_ range: Range<Int>) -> RegressionBatch {
         let values = (range.lowerBound * targetCount)..<(range.upperBound * targetCount)
-        return RegressionBatch(mean: Array(mean[values]), aleatoric: aleatoric.map { Array($0[values]) },
-                               epistemic: epistemic.map { Array($0[values]) }, targets: Array(targets[values]), targetCount: targetCount)
+        return RegressionBatch(
+            mean: Array(mean[values]), aleatoric: aleatoric.map { Array($0[values]) },
+            epistemic: epistemic.map { Array($0[values]) }, targets: Array(targets[values]), targetCount: targetCount)
     }
 }
 

@@ -43,8 +43,10 @@ public enum RegressionEvaluation {
         let count = targets.shape[0], targetCount = targets.shape[1]
         var batches = predictors.map { _ in [RegressionBatch]() }
         var variance = predictors.map { $0.recordedLayers.map { _ in 0.0 } }
-        let examples = ClassificationEvaluation.forEachBatch(of: inputs, count: count, batchSize: batchSize, keepExamples: keepExamples,
-                                                             transform: transform) { batch, range in
+        let examples = ClassificationEvaluation.forEachBatch(
+            of: inputs, count: count, batchSize: batchSize, keepExamples: keepExamples,
+            transform: transform
+        ) { batch, range in
             for (index, predictor) in predictors.enumerated() {
                 var (predicted, layerVariance) = predictor.predictRegression(batch, targets: targetCount, loss: loss, rng: &rng)
                 predicted.targets = targets.slice(range).scalars.map(Double.init)
@@ -79,7 +81,8 @@ public enum RegressionEvaluation {
 
     static func concatenated(_ parts: [RegressionBatch], targetCount: Int) -> RegressionBatch {
         func joined(_ values: [[Double]?]) -> [Double]? { values.contains { $0 == nil } ? nil : values.flatMap { $0! } }
-        return RegressionBatch(mean: parts.flatMap(\.mean), aleatoric: joined(parts.map(\.aleatoric)),
-                               epistemic: joined(parts.map(\.epistemic)), targets: parts.flatMap(\.targets), targetCount: targetCount)
+        return RegressionBatch(
+            mean: parts.flatMap(\.mean), aleatoric: joined(parts.map(\.aleatoric)),
+            epistemic: joined(parts.map(\.epistemic)), targets: parts.flatMap(\.targets), targetCount: targetCount)
     }
 }

@@ -87,10 +87,12 @@ public struct ReliabilityBins: Sendable, Equatable {
     public var arrays: [MetricArray] {
         let bins = count.count
         func mean(_ sums: [Double]) -> [Double] { sums.indices.map { count[$0] == 0 ? .nan : sums[$0] / Double(count[$0]) } }
-        return [MetricArray("bin_lower", shape: [bins], values: lower),
-                MetricArray("bin_upper", shape: [bins], values: upper),
-                MetricArray("bin_confidence", shape: [bins], values: mean(confidenceSum)),
-                MetricArray("bin_accuracy", shape: [bins], values: mean(correctSum)),
-                MetricArray("bin_count", shape: [bins], values: count.map(Double.init))]
+        return [
+            MetricArray("bin_lower", shape: [bins], values: lower),
+            MetricArray("bin_upper", shape: [bins], values: upper),
+            MetricArray("bin_confidence", shape: [bins], values: mean(confidenceSum)),
+            MetricArray("bin_accuracy", shape: [bins], values: mean(correctSum)),
+            MetricArray("bin_count", shape: [bins], values: count.map(Double.init)),
+        ]
     }
 }

@@ -55,7 +55,7 @@ struct SoftmaxNewton {
                 let e = s.map { exp($0 - top) }
                 let z = e.reduce(0, +)
                 let p = e.map { $0 / z }
-                var mean = [Double](repeating: 0, count: parameterCount)   // Σ_c p_c φ_cj
+                var mean = [Double](repeating: 0, count: parameterCount)  // Σ_c p_c φ_cj
                 for c in 0..<classes {
                     let f = features(i, c)
                     for (j, value) in f {

@@ -29,7 +29,7 @@ public struct TopKAccuracy: Metric, Equatable {
             var hits = 0
             for (row, label) in labels.enumerated() {
                 let own = logits.scalars[row * classes + label]
-                var higherOrEqual = 0   // competitors at least as high as the label's logit
+                var higherOrEqual = 0  // competitors at least as high as the label's logit
                 for c in 0..<classes where c != label && logits.scalars[row * classes + c] >= own { higherOrEqual += 1 }
                 if higherOrEqual < k { hits += 1 }
             }

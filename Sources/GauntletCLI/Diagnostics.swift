@@ -12,8 +12,10 @@ enum Diagnostics {
 
     /// Prints a run's table and where its results are; failed cells, and missing ones unless
     /// other shards will bring them, exit with status 1.
-    static func conclude(_ report: ExperimentRunner.Report, experiment: String, sharded: Bool = false, indexWritten: Bool = true,
-                         json: Bool = false) throws {
+    static func conclude(
+        _ report: ExperimentRunner.Report, experiment: String, sharded: Bool = false, indexWritten: Bool = true,
+        json: Bool = false
+    ) throws {
         if json {
             print(RunSummary.json(report, experiment: experiment).pretty())
         } else if !indexWritten {
@@ -25,7 +27,8 @@ enum Diagnostics {
         }
         let total = report.cells.count
         if report.failedCount > 0 {
-            printError("error: \(report.failedCount) of \(total) trial(s) failed; their messages are in the table and in their cell files (cells/<trial id>.h5)")
+            printError(
+                "error: \(report.failedCount) of \(total) trial(s) failed; their messages are in the table and in their cell files (cells/<trial id>.h5)")
         }
         if report.missingCount > 0 {
             printError("note: \(report.missingCount) of \(total) trial(s) have no results yet (other shards, or not run)")

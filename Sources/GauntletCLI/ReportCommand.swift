@@ -23,10 +23,15 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "The model mCE and relative mCE are normalised by (default: the experiment file's report.baseline).")
     var baseline: String?
 
-    @Option(name: .customLong("metric"), help: "A metric column plotted against every numeric sweep axis; repeatable (default: the experiment file's report.metrics, else its first column).")
+    @Option(
+        name: .customLong("metric"),
+        help: "A metric column plotted against every numeric sweep axis; repeatable (default: the experiment file's report.metrics, else its first column).")
     var metrics: [String] = []
 
-    @Option(help: "Per-setting figures are drawn for at most this many settings (default: the experiment file's report.figure_settings, else 6; the tables hold all).")
+    @Option(
+        help:
+            "Per-setting figures are drawn for at most this many settings (default: the experiment file's report.figure_settings, else 6; the tables hold all)."
+    )
     var figureSettings: Int?
 
     func validate() throws {
@@ -50,10 +55,13 @@ struct ReportCommand: ParsableCommand {
         if !metrics.isEmpty { results.comparedMetrics = metrics }
         let columns = Set(results.cells.flatMap { $0.metrics.map(\.name) })
         for metric in results.comparedMetrics where !columns.contains(metric) {
-            Diagnostics.printError("warning: no metric column '\(metric)' in the results (columns: \(columns.sorted().joined(separator: ", "))); it is not plotted")
+            Diagnostics.printError(
+                "warning: no metric column '\(metric)' in the results (columns: \(columns.sorted().joined(separator: ", "))); it is not plotted")
         }
         if let baseline = results.baseline, !results.cells.contains(where: { $0.model == baseline }) {
-            Diagnostics.printError("warning: the baseline model '\(baseline)' has no results; mCE and relative mCE are left empty (models: \(Set(results.cells.map(\.model)).sorted().joined(separator: ", ")))")
+            Diagnostics.printError(
+                "warning: the baseline model '\(baseline)' has no results; mCE and relative mCE are left empty (models: \(Set(results.cells.map(\.model)).sorted().joined(separator: ", ")))"
+            )
         }
         for problem in results.problems { Diagnostics.printError("warning: \(problem)") }
         var command = ["gauntlet", "report"] + folders
@@ -71,6 +79,8 @@ struct ReportCommand: ParsableCommand {
         }
         for warning in written.warnings { Diagnostics.printError("warning: \(warning)") }
         let pdf = !written.pdfs.isEmpty
-        print("report: \(written.html) (\(written.tables.count) tables, \(written.figures.count) figures; also report.md, tables/*.tex, figures/*.svg\(pdf ? " and *.pdf" : ""))")
+        print(
+            "report: \(written.html) (\(written.tables.count) tables, \(written.figures.count) figures; also report.md, tables/*.tex, figures/*.svg\(pdf ? " and *.pdf" : ""))"
+        )
     }
 }

@@ -19,7 +19,11 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print only the results table.")
     var quiet = false
 
-    @Option(name: .shortAndLong, help: "Trials trained at once, each with cores/jobs BLAS threads (default: one per core, unless the costliest trial would then run alone for long: at most the estimated total cost / the costliest trial's).")
+    @Option(
+        name: .shortAndLong,
+        help:
+            "Trials trained at once, each with cores/jobs BLAS threads (default: one per core, unless the costliest trial would then run alone for long: at most the estimated total cost / the costliest trial's)."
+    )
     var jobs: Int?
 
     @Option(help: "BLAS threads per job (default: cores / jobs). Results differ in their last bits between thread counts; each cell records its own.")
@@ -34,10 +38,15 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Run trials in this process instead of in worker processes (a crash then ends the whole run).")
     var inProcess = false
 
-    @Flag(help: ArgumentHelp("Serve a parent run as its worker: read lines of trial ids, run them, answer 'done'; the parent writes the index.", visibility: .hidden))
+    @Flag(
+        help: ArgumentHelp(
+            "Serve a parent run as its worker: read lines of trial ids, run them, answer 'done'; the parent writes the index.", visibility: .hidden))
     var serve = false
 
-    @Option(help: "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N (with --cells: the listed units whose line is i modulo N). Join shards with `gauntlet merge`.")
+    @Option(
+        help:
+            "Run only shard i of N (i/N, 0 ≤ i < N): the trials whose index is i modulo N (with --cells: the listed units whose line is i modulo N). Join shards with `gauntlet merge`."
+    )
     var shard: String?
 
     @Option(help: "Run only the trials a work list names (one unit per line: trial ids sharing a trained model), as `gauntlet submit` writes them.")
@@ -57,8 +66,10 @@ struct RunOptions: ParsableArguments {
     func execute() throws {
         let grid = try Diagnostics.resolve(file, overrides: overrides)
         let display = ProgressDisplay()
-        var runner = ExperimentRunner(grid: grid, outputDirectory: output, shard: shard.flatMap(Shard.init) ?? .all, jobs: jobs,
-                                      failFast: failFast) { line in
+        var runner = ExperimentRunner(
+            grid: grid, outputDirectory: output, shard: shard.flatMap(Shard.init) ?? .all, jobs: jobs,
+            failFast: failFast
+        ) { line in
             if !quiet { display.log(line) }
         }
         runner.blasThreads = blasThreads
@@ -100,8 +111,9 @@ struct RunOptions: ParsableArguments {
             Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
         }
-        try Diagnostics.conclude(report, experiment: grid.name, sharded: shard != nil || cells != nil || noIndex,
-                                 indexWritten: !noIndex, json: json)
+        try Diagnostics.conclude(
+            report, experiment: grid.name, sharded: shard != nil || cells != nil || noIndex,
+            indexWritten: !noIndex, json: json)
     }
 }
 

@@ -11,7 +11,11 @@ enum RunSummary {
     /// A machine-readable summary of a run (`gauntlet run --json`).
     static func json(_ report: ExperimentRunner.Report, experiment: String) -> JSONValue {
         func state(_ summary: CellFile.Summary?) -> String {
-            switch summary?.status { case .completed?: "completed"; case .failed?: "failed"; case nil: "missing" }
+            switch summary?.status {
+            case .completed?: "completed";
+            case .failed?: "failed";
+            case nil: "missing"
+            }
         }
         let cells: [JSONValue] = report.cells.map { resolved, summary in
             var members: [(String, JSONValue)] = [
@@ -48,8 +52,9 @@ enum RunSummary {
         let predictors = evaluations.contains { $0.predictor != "model" }, calibrations = evaluations.contains { $0.calibration != "none" }
         let repeated = summary.requestedRepeats > 1
         let variantHeaders = (predictors ? ["predictor"] : []) + (calibrations ? ["calibration"] : []) + (repeated ? ["repeats"] : [])
-        var table = TextTable(headers: ["model"] + axes + ["evaluation"] + variantHeaders + metrics,
-                              alignments: [.left] + axes.map { _ in .right } + [.left] + variantHeaders.map { _ in .left } + metrics.map { _ in .right })
+        var table = TextTable(
+            headers: ["model"] + axes + ["evaluation"] + variantHeaders + metrics,
+            alignments: [.left] + axes.map { _ in .right } + [.left] + variantHeaders.map { _ in .left } + metrics.map { _ in .right })
         func variant(predictor: String, calibration: String, repeats: String) -> [String] {
             (predictors ? [predictor] : []) + (calibrations ? [calibration] : []) + (repeated ? [repeats] : [])
         }
@@ -58,8 +63,9 @@ enum RunSummary {
                 let shown = zip(row.mean, row.standardDeviation).map { mean, std in
                     std.isNaN ? TextTable.number(mean) : "\(TextTable.number(mean)) ± \(TextTable.number(std))"
                 }
-                table.append([row.model] + row.values + [row.evaluation]
-                             + variant(predictor: row.predictor, calibration: row.calibration, repeats: "\(row.repeats)/\(summary.requestedRepeats)") + shown)
+                table.append(
+                    [row.model] + row.values + [row.evaluation]
+                        + variant(predictor: row.predictor, calibration: row.calibration, repeats: "\(row.repeats)/\(summary.requestedRepeats)") + shown)
             }
         }
         for (resolved, cellSummary) in cells {
@@ -78,8 +84,9 @@ enum RunSummary {
             guard !repeated else { continue }
             for (index, evaluation) in cellSummary.evaluations.enumerated() {
                 let numbers = metrics.map { name in cellSummary.metrics.first { $0.name == name }.map { TextTable.number($0.values[index]) } ?? "" }
-                table.append([trial.modelName] + values + [evaluation.name]
-                             + variant(predictor: evaluation.predictor, calibration: evaluation.calibration, repeats: "") + numbers)
+                table.append(
+                    [trial.modelName] + values + [evaluation.name]
+                        + variant(predictor: evaluation.predictor, calibration: evaluation.calibration, repeats: "") + numbers)
             }
         }
         return table.render()

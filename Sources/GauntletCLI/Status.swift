@@ -59,7 +59,7 @@ struct Status: ParsableCommand {
                 }
                 Thread.sleep(forTimeInterval: interval)
             }
-            if wait { status = try ExperimentStatus.read(folder) }   // the cells as the jobs left them
+            if wait { status = try ExperimentStatus.read(folder) }  // the cells as the jobs left them
         } catch {
             Diagnostics.printError("error: \(error)")
             throw ExitCode.failure
@@ -79,7 +79,9 @@ struct Status: ParsableCommand {
     /// The report, and whether everything is done, still running, or failed somewhere.
     static func render(_ status: ExperimentStatus, jobs: [String: Result<[SlurmJob]?, any Error>], cancelled: [String] = []) -> (String, Outcome) {
         let name = URL(fileURLWithPath: status.experimentDirectory).lastPathComponent
-        var lines = ["'\(name)' (\(status.experimentDirectory)): \(status.cells.count) cell(s): \(status.completeCount) complete, \(status.failedCount) failed, \(status.missingCount) missing"]
+        var lines = [
+            "'\(name)' (\(status.experimentDirectory)): \(status.cells.count) cell(s): \(status.completeCount) complete, \(status.failedCount) failed, \(status.missingCount) missing"
+        ]
         // At most `shown` lines of each kind, so that a large sweep stays readable.
         let shown = 20
         var listed = (failed: 0, missing: 0)
@@ -100,7 +102,9 @@ struct Status: ParsableCommand {
         var jobFailed = false
         if let submission = status.submission {
             let scope = submission.resume ? "the missing and failed cells, " : ""
-            lines.append("Slurm submission \(submission.number) (\(submission.submitted)): \(scope)\(submission.submittedCells.count) cell(s) in \(submission.tasks) task(s)")
+            lines.append(
+                "Slurm submission \(submission.number) (\(submission.submitted)): \(scope)\(submission.submittedCells.count) cell(s) in \(submission.tasks) task(s)"
+            )
             let logs = "\(status.experimentDirectory)/slurm/submission-\(submission.number)/logs"
             func describe(_ id: String, role: String) {
                 switch jobs[id] {
@@ -120,23 +124,32 @@ struct Status: ParsableCommand {
                         jobFailed = true
                         let task = record.arrayTasks.map { " task \($0)" } ?? ""
                         let log = record.arrayTasks.map { "\(logs)/task-\(id)_\($0).log" } ?? "\(logs)/merge-\(record.jobID).log"
-                        lines.append("    \(record.arrayJobID.map { _ in "array job \(id)" } ?? "job \(record.jobID)")\(task): \(record.state), exit \(record.exitCode), reason \(record.reason); log: \(log)")
+                        lines.append(
+                            "    \(record.arrayJobID.map { _ in "array job \(id)" } ?? "job \(record.jobID)")\(task): \(record.state), exit \(record.exitCode), reason \(record.reason); log: \(log)"
+                        )
                     }
                     if records.contains(where: \.isActive) { running = true }
                     if cancelled.contains(id) || records.contains(where: { $0.waitsForever || $0.cancelledForDependency }) {
                         jobFailed = true
-                        let action = cancelled.contains(id) ? "cancelled it (scancel \(id))" : records.contains(where: \.waitsForever) ? "it would wait forever: scancel \(id)" : "Slurm cancelled it"
+                        let action =
+                            cancelled.contains(id)
+                            ? "cancelled it (scancel \(id))"
+                            : records.contains(where: \.waitsForever) ? "it would wait forever: scancel \(id)" : "Slurm cancelled it"
                         lines.append("    waits on a dependency that can never be satisfied (a task it needs under afterok failed); \(action)")
                     }
                 }
             }
             for array in submission.arrays { describe(array.jobID, role: "array job") }
             describe(submission.mergeJobID, role: "merge job")
-            if case .success(let records?)? = jobs[submission.mergeJobID], !records.contains(where: { $0.isActive || $0.succeeded || ($0.state == "FAILED" && $0.exitCode == "1:0") }) {
+            if case .success(let records?)? = jobs[submission.mergeJobID],
+                !records.contains(where: { $0.isActive || $0.succeeded || ($0.state == "FAILED" && $0.exitCode == "1:0") })
+            {
                 // (Exit status 1 is the merge's own "cells missing or failed": it wrote the index and the report.)
                 let merge = Shell.command(["gauntlet", "merge", submission.file] + submission.overrides + ["--output", submission.output])
                 let report = Shell.command(["gauntlet", "report", "\(submission.output)/\(submission.experiment)"])
-                lines.append("  the merge job did not run to its end, so the index and the report may be missing or old: cd \(Shell.quote(submission.workingDirectory)) && \(merge) && \(report)")
+                lines.append(
+                    "  the merge job did not run to its end, so the index and the report may be missing or old: cd \(Shell.quote(submission.workingDirectory)) && \(merge) && \(report)"
+                )
             }
             lines.append("  logs: \(logs)/")
             if !running && status.completeCount < status.cells.count {

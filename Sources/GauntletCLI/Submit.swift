@@ -121,7 +121,11 @@ struct Submit: ParsableCommand {
             if !dryRun, let previous = try SlurmSubmission.latest(in: experimentDirectory) {
                 let active = try previous.jobIDs.filter { id in try client.job(id)?.contains(where: \.isActive) ?? false }
                 if !active.isEmpty {
-                    throw SlurmError(command: "gauntlet submit --resume", message: "job(s) \(active.joined(separator: ", ")) of submission \(previous.number) are still queued or running; wait for them (gauntlet status \(experimentDirectory) --wait) or cancel them (scancel \(active.joined(separator: " "))) first")
+                    throw SlurmError(
+                        command: "gauntlet submit --resume",
+                        message:
+                            "job(s) \(active.joined(separator: ", ")) of submission \(previous.number) are still queued or running; wait for them (gauntlet status \(experimentDirectory) --wait) or cancel them (scancel \(active.joined(separator: " "))) first"
+                    )
                 }
             }
             selected = zip(grid.trials, states).filter { $0.1 != .completed }.map(\.0)
@@ -130,7 +134,8 @@ struct Submit: ParsableCommand {
                 return
             }
         } else if complete > 0 {
-            Diagnostics.printError("note: \(complete) of \(grid.trials.count) cell(s) are already complete; their tasks skip them (--resume submits only the others)")
+            Diagnostics.printError(
+                "note: \(complete) of \(grid.trials.count) cell(s) are already complete; their tasks skip them (--resume submits only the others)")
         }
         let workList = WorkList.grouping(selected)
         let tasks = min(workList.units.count, self.tasks ?? workList.units.count)
@@ -140,7 +145,7 @@ struct Submit: ParsableCommand {
             do {
                 maxArraySize = try client.maxArraySize()
                 maxArraySizeSource = "the cluster's, from scontrol"
-            } catch where dryRun {
+            } catch  where dryRun {
                 maxArraySizeSource = "Slurm's default; scontrol did not answer: \(error)"
             }
         }
@@ -189,7 +194,8 @@ struct Submit: ParsableCommand {
         }
         let record = SlurmSubmission(
             number: number, experiment: grid.name, submitted: ISO8601DateFormatter().string(from: Date()), command: ["gauntlet"] + arguments,
-            workingDirectory: workingDirectory, file: file, overrides: overrides, output: output, resume: resume, options: options, tasks: tasks, submittedCells: workList.units.flatMap { $0 },
+            workingDirectory: workingDirectory, file: file, overrides: overrides, output: output, resume: resume, options: options, tasks: tasks,
+            submittedCells: workList.units.flatMap { $0 },
             arrays: arrays, mergeJobID: mergeJobID, gridCells: grid.trials.map { .init(id: $0.trial.id, label: $0.trial.label) })
         try record.write(in: experimentDirectory)
         print("submitted '\(grid.name)' as submission \(number): \(summary)")

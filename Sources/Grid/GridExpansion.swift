@@ -15,7 +15,7 @@ public enum GridExpansion {
     struct Axis {
         var paths: [String]
         var steps: [[Override.Step]]
-        var values: [[SpecNode]]   // values[i] for paths[i]
+        var values: [[SpecNode]]  // values[i] for paths[i]
         var count: Int { values[0].count }
     }
 
@@ -50,8 +50,11 @@ public enum GridExpansion {
             let cells = axes.reduce(1) { $0.multipliedReportingOverflow(by: $1.count).partialValue }
             total += cells
             guard total <= SpecLimits.maximumCells else {
-                throw SpecErrors([SpecIssue(location: document.root.location, keyPath: "grid",
-                                            message: "the grid has more than \(SpecLimits.maximumCells) cells")])
+                throw SpecErrors([
+                    SpecIssue(
+                        location: document.root.location, keyPath: "grid",
+                        message: "the grid has more than \(SpecLimits.maximumCells) cells")
+                ])
             }
             plans.append((base, axes, members.isEmpty ? nil : member))
         }
@@ -62,10 +65,13 @@ public enum GridExpansion {
         for (base, axes, union) in plans {
             // Cells differ only inside the top-level sections that hold a sweep: the first cell is
             // decoded and rendered whole, the others re-decode and re-render only those sections.
-            let affected = Set(axes.flatMap { axis in axis.steps.compactMap { steps -> String? in
-                if case .key(let key)? = steps.first { return key }
-                return nil
-            } })
+            let affected = Set(
+                axes.flatMap { axis in
+                    axis.steps.compactMap { steps -> String? in
+                        if case .key(let key)? = steps.first { return key }
+                        return nil
+                    }
+                })
             var first: Decoded?
             var odometer = [Int](repeating: 0, count: axes.count)
             repeat {
@@ -86,8 +92,9 @@ public enum GridExpansion {
                         var sections = first.sections
                         for key in affected { sections[key] = cell[key].map(CanonicalJSON.render) }
                         let spec = try first.spec.updating(affected, from: cell, unknownKeys: &unknown)
-                        decoded = Decoded(spec: spec, sections: sections,
-                                          models: affected.contains("models") ? spec.models.map(\.canonical) : first.models)
+                        decoded = Decoded(
+                            spec: spec, sections: sections,
+                            models: affected.contains("models") ? spec.models.map(\.canonical) : first.models)
                     } else {
                         let spec = try SpecDecoder.decode(ExperimentSpec.self, from: cell, unknownKeys: &unknown)
                         let sections = Dictionary((cell.entries ?? []).map { ($0.key, CanonicalJSON.render($0.value)) }) { $1 }
@@ -104,8 +111,11 @@ public enum GridExpansion {
         var firstWithID: [String: Trial] = [:]
         for trial in trials {
             if let earlier = firstWithID[trial.id] {
-                throw SpecErrors([SpecIssue(location: gridLocation, keyPath: "grid",
-                                            message: "cells \(earlier.index) (\(earlier.label)) and \(trial.index) (\(trial.label)) are identical; remove one (check grid.union)")])
+                throw SpecErrors([
+                    SpecIssue(
+                        location: gridLocation, keyPath: "grid",
+                        message: "cells \(earlier.index) (\(earlier.label)) and \(trial.index) (\(trial.label)) are identical; remove one (check grid.union)")
+                ])
             }
             firstWithID[trial.id] = trial
         }
@@ -127,7 +137,9 @@ public enum GridExpansion {
     /// models' ids unchanged.
     static func expand(_ cell: Decoded, parameters: [(String, String)], startIndex: Int) -> [Trial] {
         let spec = cell.spec
-        let shared = "{" + cell.sections.filter { !unidentifying.contains($0.key) }.sorted { $0.key < $1.key }
+        let shared =
+            "{"
+            + cell.sections.filter { !unidentifying.contains($0.key) }.sorted { $0.key < $1.key }
             .map { CanonicalJSON.quote($0.key) + ":" + $0.value }.joined(separator: ",") + "}"
         let cellKey = ([shared] + cell.models).joined(separator: "\n")
         var trials: [Trial] = []
@@ -138,9 +150,11 @@ public enum GridExpansion {
                 var cellParameters = parameters
                 if spec.models.count > 1 { cellParameters.insert(("model", model.name), at: 0) }
                 if spec.repeats > 1 { cellParameters.append(("repeat", String(repeatIndex))) }
-                trials.append(Trial(index: startIndex + trials.count, spec: spec, modelIndex: modelIndex, modelName: model.name,
-                                    repeatIndex: repeatIndex, seed: seed, id: String(SHA256.hex(identity).prefix(16)),
-                                    parameters: cellParameters, resolvedSpec: identity, cellKey: cellKey))
+                trials.append(
+                    Trial(
+                        index: startIndex + trials.count, spec: spec, modelIndex: modelIndex, modelName: model.name,
+                        repeatIndex: repeatIndex, seed: seed, id: String(SHA256.hex(identity).prefix(16)),
+                        parameters: cellParameters, resolvedSpec: identity, cellKey: cellKey))
             }
         }
         return trials
@@ -164,8 +178,11 @@ public enum GridExpansion {
             let counts = Set(members.map { $0.sweep.values.count })
             guard counts.count == 1 else {
                 let detail = members.map { "\($0.path) has \($0.sweep.values.count)" }.joined(separator: ", ")
-                throw SpecErrors([SpecIssue(location: members[0].sweep.location, keyPath: "grid.zip",
-                                            message: "zipped sweeps need equal lengths: \(detail)")])
+                throw SpecErrors([
+                    SpecIssue(
+                        location: members[0].sweep.location, keyPath: "grid.zip",
+                        message: "zipped sweeps need equal lengths: \(detail)")
+                ])
             }
             zipped.formUnion(members.map(\.path))
             axes.append(Axis(paths: members.map(\.path), steps: members.map(\.steps), values: members.map(\.sweep.values)))
@@ -238,12 +255,13 @@ public enum GridExpansion {
                     guard let paths = group.elements, paths.count >= 2 else {
                         throw fail(group, "grid.zip[\(g)]", "expected a list of at least two key paths")
                     }
-                    zips.append(try paths.enumerated().map { p, path throws(SpecErrors) in
-                        guard let text = path.scalarValue(String.self), Override.parsePath(text) != nil else {
-                            throw fail(path, "grid.zip[\(g)][\(p)]", "expected a key path like attacks[0].epsilon")
-                        }
-                        return text
-                    })
+                    zips.append(
+                        try paths.enumerated().map { p, path throws(SpecErrors) in
+                            guard let text = path.scalarValue(String.self), Override.parsePath(text) != nil else {
+                                throw fail(path, "grid.zip[\(g)][\(p)]", "expected a key path like attacks[0].epsilon")
+                            }
+                            return text
+                        })
                 }
             case "union":
                 guard let list = entry.value.elements, !list.isEmpty else { throw fail(entry.value, "grid.union", "expected a non-empty list of mappings") }
@@ -253,8 +271,11 @@ public enum GridExpansion {
                 }
             default:
                 let hint = Suggestion.hint(for: entry.key, among: ["zip", "union"])
-                throw SpecErrors([SpecIssue(location: entry.keyLocation, keyPath: "grid.\(entry.key)",
-                                            message: "unknown key '\(entry.key)'\(hint); expected one of: union, zip")])
+                throw SpecErrors([
+                    SpecIssue(
+                        location: entry.keyLocation, keyPath: "grid.\(entry.key)",
+                        message: "unknown key '\(entry.key)'\(hint); expected one of: union, zip")
+                ])
             }
         }
         return (zips, union)
@@ -265,11 +286,15 @@ public enum GridExpansion {
         var node = root
         for entry in member.entries ?? [] {
             guard let steps = Override.parsePath(entry.key) else {
-                throw SpecErrors([SpecIssue(location: entry.keyLocation, keyPath: "grid.union",
-                                            message: "'\(entry.key)' is not a key path (keys separated by '.', list positions as [i])")])
+                throw SpecErrors([
+                    SpecIssue(
+                        location: entry.keyLocation, keyPath: "grid.union",
+                        message: "'\(entry.key)' is not a key path (keys separated by '.', list positions as [i])")
+                ])
             }
-            node = try Override.set(entry.value, at: steps, in: node, walked: [],
-                                    location: entry.keyLocation ?? SourceLocation(file: "grid.union", line: 0, column: 0))
+            node = try Override.set(
+                entry.value, at: steps, in: node, walked: [],
+                location: entry.keyLocation ?? SourceLocation(file: "grid.union", line: 0, column: 0))
         }
         return node
     }

@@ -44,7 +44,9 @@ public struct Sweep: Sendable {
         let generated: [String]
         switch form {
         case "range":
-            guard numbers.count == 2 || numbers.count == 3 else { throw fail("range expects [start, stop] or [start, stop, step], got \(numbers.count) argument(s)") }
+            guard numbers.count == 2 || numbers.count == 3 else {
+                throw fail("range expects [start, stop] or [start, stop, step], got \(numbers.count) argument(s)")
+            }
             let step = numbers.count == 3 ? numbers[2] : 1
             guard step != 0 else { throw fail("range step must not be 0") }
             let count = max(0, Int(((numbers[1] - numbers[0]) / step).rounded(.up)))

@@ -106,8 +106,9 @@ public final class Adam: ElementwiseOptimizer {
         let rootCorrection2 = correction2.squareRoot()
         return ElementwiseUpdate { theta, g, range in
             let i = range.lowerBound
-            Kernels.adamUpdate(count: range.count, theta: theta + i, gradient: g + i, m: state.m + i, v: state.v + i,
-                               beta1: b1, beta2: b2, eps: eps, decay: decay, stepSize: stepSize, rootCorrection2: rootCorrection2)
+            Kernels.adamUpdate(
+                count: range.count, theta: theta + i, gradient: g + i, m: state.m + i, v: state.v + i,
+                beta1: b1, beta2: b2, eps: eps, decay: decay, stepSize: stepSize, rootCorrection2: rootCorrection2)
         }
     }
 }

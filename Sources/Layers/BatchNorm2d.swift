@@ -63,8 +63,10 @@ public final class BatchNorm2d: Layer {
     public var parameters: [Parameter] { [weight, bias] }
 
     public var buffers: [(name: String, value: Tensor)] {
-        [("running_mean", runningMean), ("running_var", runningVariance),
-         ("num_batches_tracked", Tensor(shape: [], scalars: [Float(batchesTracked)]))]
+        [
+            ("running_mean", runningMean), ("running_var", runningVariance),
+            ("num_batches_tracked", Tensor(shape: [], scalars: [Float(batchesTracked)])),
+        ]
     }
 
     public func setBuffer(_ name: String, to value: Tensor) throws {
@@ -81,8 +83,10 @@ public final class BatchNorm2d: Layer {
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         let gamma = context.variable(for: weight), beta = context.variable(for: bias)
         guard context.mode == .training else {
-            return input.batchNorm2d(gamma: gamma, beta: beta, epsilon: spec.eps,
-                                     statistics: (runningMean.scalars, runningVariance.scalars)).output
+            return input.batchNorm2d(
+                gamma: gamma, beta: beta, epsilon: spec.eps,
+                statistics: (runningMean.scalars, runningVariance.scalars)
+            ).output
         }
         let result = input.batchNorm2d(gamma: gamma, beta: beta, epsilon: spec.eps)
         let count = Float(input.value.count / runningMean.count)

@@ -51,8 +51,9 @@ public struct Conv2dSpec: LayerSpec, Equatable {
     }
 
     func geometry(_ s: [Int]) -> Conv2dGeometry {
-        Conv2dGeometry(batch: s[0], inChannels: s[1], height: s[2], width: s[3], outChannels: outChannels,
-                       kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, padding: padding)
+        Conv2dGeometry(
+            batch: s[0], inChannels: s[1], height: s[2], width: s[3], outChannels: outChannels,
+            kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, padding: padding)
     }
 
     public func multiplyAccumulates(for inputShape: [Int]) -> Int {

@@ -82,8 +82,10 @@ public struct ForwardContext {
     /// (`Kernels.linearWeightGradient` takes the input and the output's gradient), in layer order.
     public private(set) var deferredWeightGradients: [(parameter: Parameter, input: Tensor, output: Variable)] = []
 
-    public init(tape: Tape, mode: ForwardMode, rng: RandomSource, parametersRequireGradients: Bool = false,
-                recordedLayers: Set<String> = []) {
+    public init(
+        tape: Tape, mode: ForwardMode, rng: RandomSource, parametersRequireGradients: Bool = false,
+        recordedLayers: Set<String> = []
+    ) {
         self.tape = tape
         self.mode = mode
         self.rng = rng

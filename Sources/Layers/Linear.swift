@@ -56,7 +56,6 @@ public final class Linear: Layer {
 
     public func multiplyAccumulates(for inputShape: [Int]) -> Int { weight.value.count }
 
-
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         let w = context.variable(for: weight)
         let b = bias.map { context.variable(for: $0) }

@@ -26,8 +26,9 @@ public struct Pool2dSpec<Mode: PoolingMode>: LayerSpec, Equatable {
     /// Decodes the required `kernel_size` and the optional `stride` and `padding`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(kernelSize: try c.decode(Int.self, forKey: .kernelSize),
-                  stride: try c.decodeIfPresent(Int.self, forKey: .stride))
+        self.init(
+            kernelSize: try c.decode(Int.self, forKey: .kernelSize),
+            stride: try c.decodeIfPresent(Int.self, forKey: .stride))
         if let padding = try c.decodeIfPresent(Int.self, forKey: .padding) { self.padding = padding }
     }
 
@@ -37,8 +38,9 @@ public struct Pool2dSpec<Mode: PoolingMode>: LayerSpec, Equatable {
         guard kernelSize >= 1, stride >= 1, padding >= 0, 2 * padding <= kernelSize else {
             throw .invalidParameter(layer: Self.kind, message: "kernel_size and stride must be ≥ 1 and padding at most half the kernel")
         }
-        let g = Conv2dGeometry(batch: s[0], inChannels: s[1], height: s[2], width: s[3], outChannels: s[1],
-                               kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, padding: padding)
+        let g = Conv2dGeometry(
+            batch: s[0], inChannels: s[1], height: s[2], width: s[3], outChannels: s[1],
+            kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, padding: padding)
         guard g.isValid else {
             throw .incompatibleInput(layer: Self.kind, expected: "an image at least \(kernelSize - 2 * padding) pixels on a side", got: s)
         }

@@ -18,8 +18,10 @@ extension Sequential {
     /// batch's mean, and dropout applies the part's rows of the masks that one pass over the
     /// whole batch would draw: the step computes what one pass does, up to the rounding of the
     /// products and of the order in which the parts' gradients are added.
-    public func trainStep(inputs: Tensor, supervision: Supervision, loss lossKind: Loss, optimizer: any Optimizer,
-                          rng: inout RandomSource) -> Float {
+    public func trainStep(
+        inputs: Tensor, supervision: Supervision, loss lossKind: Loss, optimizer: any Optimizer,
+        rng: inout RandomSource
+    ) -> Float {
         let dropout = rng.derived("dropout-\(rng.next())")
         let parameters = namedParameters.map(\.parameter)
         // The tapes (whose leaves share the parameters' storage) are gone before the optimizer
@@ -29,8 +31,9 @@ extension Sequential {
             optimizer.step(parameters)
             return lossValue
         }
-        let (lossValue, updated) = splitGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: dropout,
-                                                  updating: optimizer as? any ElementwiseOptimizer)
+        let (lossValue, updated) = splitGradients(
+            inputs: inputs, supervision: supervision, loss: lossKind, rng: dropout,
+            updating: optimizer as? any ElementwiseOptimizer)
         optimizer.step(parameters.filter { !updated.contains(ObjectIdentifier($0)) })
         return lossValue
     }
@@ -50,8 +53,10 @@ extension Sequential {
     /// part); the parameters get the sum of the parts' gradients, in part order. With an
     /// element-wise optimizer, the linear weights summed in blocks over the whole batch are also
     /// updated, each block as soon as it is summed: returns the mean loss and those parameters.
-    func splitGradients(inputs: Tensor, supervision: Supervision, loss lossKind: Loss, rng: RandomSource,
-                        parts requested: Int? = nil, updating optimizer: (any ElementwiseOptimizer)? = nil) -> (loss: Float, updated: Set<ObjectIdentifier>) {
+    func splitGradients(
+        inputs: Tensor, supervision: Supervision, loss lossKind: Loss, rng: RandomSource,
+        parts requested: Int? = nil, updating optimizer: (any ElementwiseOptimizer)? = nil
+    ) -> (loss: Float, updated: Set<ObjectIdentifier>) {
         let count = inputs.shape[0]
         typealias Deferred = (parameter: Parameter, input: Tensor, outputGradient: Tensor?)
         let parts = forEachSamplePart(count, parts: requested) { rows -> (loss: Float, gradients: [(Parameter, Tensor?)], deferred: [Deferred])? in
@@ -64,8 +69,10 @@ extension Sequential {
             let output = forward(tape.leaf(normalizedRows(inputs, rows)), layers: layers.indices, context: &context, inputIsNormalized: true)
             let loss = output.loss(lossKind, supervision.slice(rows), reduction: .sum)
             tape.backward(from: loss, seed: Tensor(shape: [1], scalars: [1 / Float(count)]))
-            return (loss.value.scalars[0], context.parameterLeaves.map { ($0.0, tape.gradient(of: $0.1)) },
-                    context.deferredWeightGradients.map { ($0.parameter, $0.input, tape.gradient(of: $0.output)) })
+            return (
+                loss.value.scalars[0], context.parameterLeaves.map { ($0.0, tape.gradient(of: $0.1)) },
+                context.deferredWeightGradients.map { ($0.parameter, $0.input, tape.gradient(of: $0.output)) }
+            )
         }
         guard parts.count > 1 else {
             return (wholeBatchGradients(inputs: inputs, supervision: supervision, loss: lossKind, rng: rng), [])
@@ -86,10 +93,12 @@ extension Sequential {
         // gradient updates its block of the weight at once.
         let weights = results[0].deferred.map(\.parameter)
         var requests = weights.indices.map { index in
-            Kernels.LinearWeightGradient(outputGradients: results.map { $0.deferred[index].outputGradient }, inputs: results.map { part in
-                precondition(part.deferred[index].parameter === weights[index], "parts deferred their weight gradients in different orders")
-                return part.deferred[index].input
-            })
+            Kernels.LinearWeightGradient(
+                outputGradients: results.map { $0.deferred[index].outputGradient },
+                inputs: results.map { part in
+                    precondition(part.deferred[index].parameter === weights[index], "parts deferred their weight gradients in different orders")
+                    return part.deferred[index].input
+                })
         }
         // The weights' storage stays put while the job writes it (the parts' tapes, which
         // shared it, are gone).
@@ -118,8 +127,10 @@ extension Sequential {
     /// Summing (not averaging) keeps each sample's gradient independent of the batch size, so
     /// in inference mode the batch is split into one part per thread of the job
     /// (`forEachSamplePart`).
-    public func inputGradient(images: Tensor, labels: [Int], mode: ForwardMode = .inference,
-                              rng: RandomSource = RandomSource(seed: 0)) -> (gradient: Tensor, logits: Tensor) {
+    public func inputGradient(
+        images: Tensor, labels: [Int], mode: ForwardMode = .inference,
+        rng: RandomSource = RandomSource(seed: 0)
+    ) -> (gradient: Tensor, logits: Tensor) {
         guard mode == .inference else { return wholeBatchInputGradient(images: images, labels: labels, mode: mode, rng: rng) }
         return splitInputGradient(images: images, labels: labels)
     }

@@ -37,8 +37,10 @@ public final class Sequential {
         layers specs: [(name: String, spec: any LayerSpec)], inputShape: [Int],
         normalization: InputNormalization? = nil, rng: inout RandomSource
     ) throws(ModelError) {
-        if let normalization, normalization.mean.count != inputShape.first || normalization.std.count != inputShape.first
-            || normalization.std.contains(where: { $0 <= 0 }) {
+        if let normalization,
+            normalization.mean.count != inputShape.first || normalization.std.count != inputShape.first
+                || normalization.std.contains(where: { $0 <= 0 })
+        {
             throw .invalidParameter(layer: "normalization", message: "needs one mean and one positive std per input channel (\(inputShape.first ?? 0))")
         }
         self.inputShape = inputShape
@@ -96,8 +98,9 @@ public final class Sequential {
                 let hasReLU = index + 1 < range.upperBound && layers[index + 1].layer is ReLU && !context.recordedLayers.contains(layers[index + 1].name)
                 let poolIndex = index + (hasReLU ? 2 : 1)
                 if poolIndex < range.upperBound, let pool = layers[poolIndex].layer as? MaxPool2d,
-                   pool.spec.kernelSize == 2, (pool.spec.stride ?? 2) == 2, pool.spec.padding == 0,
-                   let pooled = conv.forwardPooled2x2(x, relu: hasReLU, context: &context) {
+                    pool.spec.kernelSize == 2, (pool.spec.stride ?? 2) == 2, pool.spec.padding == 0,
+                    let pooled = conv.forwardPooled2x2(x, relu: hasReLU, context: &context)
+                {
                     x = pooled
                     if context.recordedLayers.contains(layers[poolIndex].name) { context.activations[layers[poolIndex].name] = x }
                     index = poolIndex + 1
@@ -209,8 +212,9 @@ public final class Sequential {
         return layers.map { name, kind, layer in
             let macs = layer.multiplyAccumulates(for: shape)
             shape = layer.outputShape(for: shape)
-            return LayerSummary(name: name, kind: kind, outputShape: Array(shape.dropFirst()),
-                                parameterCount: layer.parameters.reduce(0) { $0 + $1.value.count }, multiplyAccumulates: macs)
+            return LayerSummary(
+                name: name, kind: kind, outputShape: Array(shape.dropFirst()),
+                parameterCount: layer.parameters.reduce(0) { $0 + $1.value.count }, multiplyAccumulates: macs)
         }
     }
 

@@ -45,7 +45,9 @@ public struct APGD: Attack, Equatable {
     public func problems() -> [String] {
         var found = PerturbationBall.normProblems(norm)
         let limit: Float = ball.norm == .linf ? 1 : 100
-        if !(0...limit).contains(epsilon) { found.append("epsilon must be in [0, \(formatParameter(limit))] for \(ball.norm.rawValue) (pixel units, before any normalisation), got \(epsilon)") }
+        if !(0...limit).contains(epsilon) {
+            found.append("epsilon must be in [0, \(formatParameter(limit))] for \(ball.norm.rawValue) (pixel units, before any normalisation), got \(epsilon)")
+        }
         if let steps, steps < 1 { found.append("steps must be ≥ 1, got \(steps)") }
         if let restarts, restarts < 1 { found.append("restarts must be ≥ 1, got \(restarts)") }
         return found

@@ -27,7 +27,8 @@ public struct JPEGCompression: Corruption, Equatable {
     }
 
     public func problems(sampleShape: [Int]) -> [String] {
-        sampleShape.count == 3 && [1, 3].contains(sampleShape[0]) ? []
+        sampleShape.count == 3 && [1, 3].contains(sampleShape[0])
+            ? []
             : ["jpeg_compression needs grayscale or RGB images [1 or 3, height, width]; the dataset's samples are \(shapeText(sampleShape))"]
     }
 
@@ -52,8 +53,9 @@ public struct JPEGCompression: Corruption, Equatable {
             }
             var encoded: UnsafeMutablePointer<UInt8>?
             var encodedSize: UInt = 0
-            let status = tjCompress2(compressor, pixels, Int32(width), 0, Int32(height), Int32(format.rawValue), &encoded, &encodedSize,
-                                     Int32(subsampling.rawValue), Int32(quality), 0)
+            let status = tjCompress2(
+                compressor, pixels, Int32(width), 0, Int32(height), Int32(format.rawValue), &encoded, &encodedSize,
+                Int32(subsampling.rawValue), Int32(quality), 0)
             defer { tjFree(encoded) }
             precondition(status == 0, "libjpeg-turbo could not encode a \(width)×\(height) image: \(String(cString: tjGetErrorStr2(compressor)))")
             let decoded = tjDecompress2(decompressor, encoded, encodedSize, &pixels, Int32(width), 0, Int32(height), Int32(format.rawValue), 0)

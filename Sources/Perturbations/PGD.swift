@@ -41,8 +41,10 @@ public struct PGD: Attack, Equatable {
     static let schedules = ["constant", "cosine", "step"]
     static let targets = ["next", "random", "least_likely"]
 
-    public init(epsilon: Float, norm: String? = nil, steps: Int? = nil, stepSize: Float? = nil, schedule: String? = nil,
-                randomStart: Bool? = nil, restarts: Int? = nil, target: String? = nil) {
+    public init(
+        epsilon: Float, norm: String? = nil, steps: Int? = nil, stepSize: Float? = nil, schedule: String? = nil,
+        randomStart: Bool? = nil, restarts: Int? = nil, target: String? = nil
+    ) {
         self.epsilon = epsilon
         self.norm = norm
         self.steps = steps
@@ -60,10 +62,14 @@ public struct PGD: Attack, Equatable {
     public func problems() -> [String] {
         var found = PerturbationBall.normProblems(norm)
         let limit: Float = ball.norm == .linf ? 1 : 100
-        if !(0...limit).contains(epsilon) { found.append("epsilon must be in [0, \(formatParameter(limit))] for \(ball.norm.rawValue) (pixel units, before any normalisation), got \(epsilon)") }
+        if !(0...limit).contains(epsilon) {
+            found.append("epsilon must be in [0, \(formatParameter(limit))] for \(ball.norm.rawValue) (pixel units, before any normalisation), got \(epsilon)")
+        }
         if let steps, steps < 1 { found.append("steps must be ≥ 1, got \(steps)") }
         if let stepSize, !(stepSize > 0) { found.append("step_size must be > 0 (pixel units), got \(stepSize)") }
-        if let schedule, !Self.schedules.contains(schedule) { found.append("schedule must be one of \(Self.schedules.joined(separator: ", ")), got '\(schedule)'") }
+        if let schedule, !Self.schedules.contains(schedule) {
+            found.append("schedule must be one of \(Self.schedules.joined(separator: ", ")), got '\(schedule)'")
+        }
         if let restarts, restarts < 1 { found.append("restarts must be ≥ 1, got \(restarts)") }
         if let target, !Self.targets.contains(target) { found.append("target must be one of \(Self.targets.joined(separator: ", ")), got '\(target)'") }
         return found

@@ -33,8 +33,11 @@ public struct Saturate: Corruption, Equatable {
     }
 
     public func problems(sampleShape: [Int]) -> [String] {
-        sampleShape.count == 3 && sampleShape[0] == 3 ? []
-            : ["saturate needs RGB images [3, height, width]; the dataset's samples are \(shapeText(sampleShape)) (grayscale images have no saturation: use invert)"]
+        sampleShape.count == 3 && sampleShape[0] == 3
+            ? []
+            : [
+                "saturate needs RGB images [3, height, width]; the dataset's samples are \(shapeText(sampleShape)) (grayscale images have no saturation: use invert)"
+            ]
     }
 
     public var label: String { Strength.label(Self.kind, severity: severity, [("factor", factor), ("shift", shift)]) }
@@ -56,7 +59,8 @@ public struct Saturate: Corruption, Equatable {
                 let target = clip01(saturation * factor + shift)
                 for c in 0..<channels {
                     let x = image[c * size + p]
-                    image[c * size + p] = saturation > 0
+                    image[c * size + p] =
+                        saturation > 0
                         ? clip01(value - (value - x) * target / saturation)
                         : (c == 0 ? value : value * (1 - target))
                 }

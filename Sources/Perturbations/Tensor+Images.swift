@@ -11,8 +11,10 @@ extension Tensor {
 
     /// A copy in which `body` rewrites each image (all its channels, `C·H·W` values) in batch
     /// order; `body` gets the image's values and may draw from `rng`.
-    func mappingImages(_ rng: inout RandomSource,
-                       _ body: (_ image: UnsafeMutableBufferPointer<Float>, _ rng: inout RandomSource) -> Void) -> Tensor {
+    func mappingImages(
+        _ rng: inout RandomSource,
+        _ body: (_ image: UnsafeMutableBufferPointer<Float>, _ rng: inout RandomSource) -> Void
+    ) -> Tensor {
         var out = self
         let size = count / Swift.max(1, shape[0])
         out.scalars.withUnsafeMutableBufferPointer { all in

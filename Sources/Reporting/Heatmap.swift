@@ -30,11 +30,13 @@ public struct Heatmap: Sendable {
                 let value = values[row * k + column]
                 let share = total > 0 ? value / total : 0
                 let x = left + Double(column) * cell, y = top + Double(row) * cell
-                svg.rect(x, y, cell, cell, fill: Palette.hex(Palette.sequential(share)), stroke: "#FFFFFF",
-                         tooltip: "true \(labels[row]), predicted \(labels[column]): \(Self.integer(value))")
+                svg.rect(
+                    x, y, cell, cell, fill: Palette.hex(Palette.sequential(share)), stroke: "#FFFFFF",
+                    tooltip: "true \(labels[row]), predicted \(labels[column]): \(Self.integer(value))")
                 if cell >= 22 {
-                    svg.text(x + cell / 2, y + cell / 2 + 4, Self.integer(value), size: cell >= 36 ? 11 : 9, anchor: .middle,
-                             fill: share > 0.5 ? "#FFFFFF" : "#000000")
+                    svg.text(
+                        x + cell / 2, y + cell / 2 + 4, Self.integer(value), size: cell >= 36 ? 11 : 9, anchor: .middle,
+                        fill: share > 0.5 ? "#FFFFFF" : "#000000")
                 }
             }
             svg.text(left - 6, top + (Double(row) + 0.5) * cell + 4, labels[row], size: 11, anchor: .end)

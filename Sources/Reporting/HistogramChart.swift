@@ -40,7 +40,9 @@ public struct HistogramChart: Sendable {
             return LineChart.Series(name: "\(group.name) (n = \(group.values.count))", points: points, markers: false)
         }
         let top = (fractions.flatMap { $0 }.max() ?? 1) * 1.05
-        return LineChart(title: title, xTitle: xTitle, yTitle: "fraction of samples", series: series,
-                         xDomain: low...high, yDomain: 0...max(top, 1e-9)).svg()
+        return LineChart(
+            title: title, xTitle: xTitle, yTitle: "fraction of samples", series: series,
+            xDomain: low...high, yDomain: 0...max(top, 1e-9)
+        ).svg()
     }
 }

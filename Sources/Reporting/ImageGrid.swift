@@ -45,8 +45,9 @@ public struct ImageGrid: Sendable {
             for (column, map) in maps[row].enumerated() {
                 guard let map, map.width > 0, map.height > 0 else { continue }
                 let pixels = map.values.map { Palette.diverging($0) }
-                svg.image(left + Double(column) * (cell + gap), y, cell, cell,
-                          png: PNGEncoder.rgb(width: map.width, height: map.height, pixels: pixels))
+                svg.image(
+                    left + Double(column) * (cell + gap), y, cell, cell,
+                    png: PNGEncoder.rgb(width: map.width, height: map.height, pixels: pixels))
             }
         }
         // The colour scale.

@@ -34,8 +34,10 @@ public struct LineChart: Sendable {
     public var width = 560.0
     public var height = 340.0
 
-    public init(title: String, xTitle: String, yTitle: String, series: [Series],
-                xDomain: ClosedRange<Double>? = nil, yDomain: ClosedRange<Double>? = nil) {
+    public init(
+        title: String, xTitle: String, yTitle: String, series: [Series],
+        xDomain: ClosedRange<Double>? = nil, yDomain: ClosedRange<Double>? = nil
+    ) {
         self.title = title
         self.xTitle = xTitle
         self.yTitle = yTitle
@@ -57,9 +59,10 @@ public struct LineChart: Sendable {
         let legendWidth = series.count > 1 || alwaysLegend ? min(220, 28 + 6.2 * Double(series.map(\.name.count).max() ?? 0)) : 0
         let bottom = (xLabels?.contains { $0.label.count > 6 } ?? false) ? 92.0 : 56.0
         let values = series.flatMap { s in s.points.indices.map { (s.points[$0], s.errors.isEmpty ? 0 : s.errors[$0]) } }
-        let frame = PlotFrame(left: 64, top: 34, width: width - 64 - 16 - legendWidth, height: height - 34 - bottom,
-                              xValues: values.map(\.0.x), yValues: values.flatMap { [$0.0.y - $0.1, $0.0.y + $0.1] },
-                              xDomain: xDomain, yDomain: yDomain, xLabels: xLabels)
+        let frame = PlotFrame(
+            left: 64, top: 34, width: width - 64 - 16 - legendWidth, height: height - 34 - bottom,
+            xValues: values.map(\.0.x), yValues: values.flatMap { [$0.0.y - $0.1, $0.0.y + $0.1] },
+            xDomain: xDomain, yDomain: yDomain, xLabels: xLabels)
         svg.text(width / 2, 20, title, size: 13, anchor: .middle, bold: true)
         frame.draw(into: &svg, xTitle: xTitle, yTitle: yTitle)
         if diagonal {

@@ -29,10 +29,11 @@ public enum Palette {
     }
 
     public static func hex(_ rgb: (UInt8, UInt8, UInt8)) -> String {
-        "#" + [rgb.0, rgb.1, rgb.2].map { byte in
-            let digits = Array("0123456789ABCDEF")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }.joined()
+        "#"
+            + [rgb.0, rgb.1, rgb.2].map { byte in
+                let digits = Array("0123456789ABCDEF")
+                return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+            }.joined()
     }
 
     /// Piecewise-linear interpolation between evenly spaced stops; NaN maps to light grey.

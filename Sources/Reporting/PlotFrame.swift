@@ -11,23 +11,27 @@ struct PlotFrame {
 
     /// A frame whose domains cover `xValues` and `yValues` (or the given domains), rounded out
     /// to ticks.
-    init(left: Double, top: Double, width: Double, height: Double,
-         xValues: [Double], yValues: [Double], xDomain: ClosedRange<Double>? = nil, yDomain: ClosedRange<Double>? = nil,
-         xLabels: [(value: Double, label: String)]? = nil) {
+    init(
+        left: Double, top: Double, width: Double, height: Double,
+        xValues: [Double], yValues: [Double], xDomain: ClosedRange<Double>? = nil, yDomain: ClosedRange<Double>? = nil,
+        xLabels: [(value: Double, label: String)]? = nil
+    ) {
         self.left = left
         self.top = top
         self.width = width
         self.height = height
         // Whole-number x values (epochs, severities) get whole-number ticks.
         let whole = !xValues.isEmpty && xValues.allSatisfy { !$0.isFinite || $0 == $0.rounded() }
-        let (xRange, xTicks) = xDomain.map { ($0, Self.ticks(in: $0, step: whole ? max(1, Self.niceStep(($0.upperBound - $0.lowerBound) / 5)) : nil)) }
+        let (xRange, xTicks) =
+            xDomain.map { ($0, Self.ticks(in: $0, step: whole ? max(1, Self.niceStep(($0.upperBound - $0.lowerBound) / 5)) : nil)) }
             ?? Self.niceDomain(xValues, minimumStep: whole ? 1 : 0)
         let (yRange, yTicks) = yDomain.map { ($0, Self.ticks(in: $0)) } ?? Self.niceDomain(yValues)
-        self.x = xLabels.map { labels in
-            let values = labels.map(\.value)
-            let low = values.min() ?? 0, high = values.max() ?? 1
-            return (low - 0.5)...(high + 0.5)
-        } ?? xRange
+        self.x =
+            xLabels.map { labels in
+                let values = labels.map(\.value)
+                let low = values.min() ?? 0, high = values.max() ?? 1
+                return (low - 0.5)...(high + 0.5)
+            } ?? xRange
         self.y = yRange
         self.xTicks = xLabels ?? xTicks
         self.yTicks = yTicks

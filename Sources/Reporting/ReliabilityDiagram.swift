@@ -27,8 +27,11 @@ public struct ReliabilityDiagram: Sendable {
         frame.draw(into: &svg, xTitle: "", yTitle: "accuracy (fraction)")
         for b in lower.indices where count[b] > 0 {
             let x0 = frame.px(lower[b]), x1 = frame.px(upper[b])
-            svg.rect(x0, frame.py(accuracy[b]), x1 - x0, frame.py(0) - frame.py(accuracy[b]), fill: "#0072B2", stroke: "#FFFFFF",
-                     tooltip: "confidence \(TextTable.number(confidence[b], decimals: 3)), accuracy \(TextTable.number(accuracy[b], decimals: 3)), \(Int(count[b])) samples")
+            svg.rect(
+                x0, frame.py(accuracy[b]), x1 - x0, frame.py(0) - frame.py(accuracy[b]), fill: "#0072B2", stroke: "#FFFFFF",
+                tooltip:
+                    "confidence \(TextTable.number(confidence[b], decimals: 3)), accuracy \(TextTable.number(accuracy[b], decimals: 3)), \(Int(count[b])) samples"
+            )
             let top = max(accuracy[b], confidence[b]), bottom = min(accuracy[b], confidence[b])
             svg.rect(x0, frame.py(top), x1 - x0, frame.py(bottom) - frame.py(top), fill: "#E69F00")
         }

@@ -45,9 +45,12 @@ public struct RepeatSummary: Sendable {
                 let metricValues = metrics.map { name in cell.metric(name)?[index] ?? .nan }
                 if samples[key] == nil {
                     order.append(key)
-                    samples[key] = (Row(model: cell.model, values: values, evaluation: evaluation.name, kind: evaluation.kind,
-                                        predictor: evaluation.predictor, calibration: evaluation.calibration,
-                                        repeats: 0, mean: [], standardDeviation: []), [])
+                    samples[key] = (
+                        Row(
+                            model: cell.model, values: values, evaluation: evaluation.name, kind: evaluation.kind,
+                            predictor: evaluation.predictor, calibration: evaluation.calibration,
+                            repeats: 0, mean: [], standardDeviation: []), []
+                    )
                 }
                 samples[key]!.values.append(metricValues)
             }

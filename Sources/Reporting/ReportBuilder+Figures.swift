@@ -20,7 +20,8 @@ extension ReportBuilder {
             blocks += figures.compactMap { $0.map(Report.Block.figure) }
         }
         if settings.count > drawn.count {
-            blocks.append(.paragraph("Per-setting figures are drawn for the first \(drawn.count) of \(settings.count) settings; the tables hold every setting."))
+            blocks.append(
+                .paragraph("Per-setting figures are drawn for the first \(drawn.count) of \(settings.count) settings; the tables hold every setting."))
         }
         return Section(title: "Figures", blocks: blocks)
     }
@@ -28,9 +29,10 @@ extension ReportBuilder {
     /// The mean and standard deviation over a setting's completed repeats of one metric on
     /// one evaluation of the model.
     func points(_ setting: Setting, metric: String = "accuracy", evaluation: String) -> (Double, Double) {
-        Self.meanAndDeviation(setting.cells.filter(\.completed).compactMap { cell in
-            cell.evaluations.firstIndex { $0.name == evaluation && $0.isModelUncalibrated }.flatMap { cell.metric(metric)?[$0] }
-        })
+        Self.meanAndDeviation(
+            setting.cells.filter(\.completed).compactMap { cell in
+                cell.evaluations.firstIndex { $0.name == evaluation && $0.isModelUncalibrated }.flatMap { cell.metric(metric)?[$0] }
+            })
     }
 
     /// The compared metric columns (`report.metrics`, default the first column) of the clean
@@ -42,26 +44,29 @@ extension ReportBuilder {
         let axes = results.cells.first?.settings.map(\.axis) ?? []
         var figures: [Report.Figure] = []
         for metric in metrics {
-        for axis in axes {
-            let numeric = settings.compactMap { setting in setting.cells.first?.settings.first { $0.axis == axis }.flatMap { Double($0.value) } }
-            guard numeric.count == settings.count, Set(numeric).count > 1 else { continue }
-            var lines: [String: [(x: Double, y: Double, error: Double)]] = [:]
-            var order: [String] = []
-            for (setting, x) in zip(settings, numeric) {
-                let others = setting.cells[0].settings.filter { $0.axis != axis }.map { "\(CellResult.shortAxis($0.axis))=\($0.value)" }
-                let name = ([setting.model] + others).joined(separator: ", ")
-                if lines[name] == nil { order.append(name) }
-                let (mean, std) = points(setting, metric: metric, evaluation: "clean")
-                lines[name, default: []].append((x, mean, std))
+            for axis in axes {
+                let numeric = settings.compactMap { setting in setting.cells.first?.settings.first { $0.axis == axis }.flatMap { Double($0.value) } }
+                guard numeric.count == settings.count, Set(numeric).count > 1 else { continue }
+                var lines: [String: [(x: Double, y: Double, error: Double)]] = [:]
+                var order: [String] = []
+                for (setting, x) in zip(settings, numeric) {
+                    let others = setting.cells[0].settings.filter { $0.axis != axis }.map { "\(CellResult.shortAxis($0.axis))=\($0.value)" }
+                    let name = ([setting.model] + others).joined(separator: ", ")
+                    if lines[name] == nil { order.append(name) }
+                    let (mean, std) = points(setting, metric: metric, evaluation: "clean")
+                    lines[name, default: []].append((x, mean, std))
+                }
+                let series = order.map { name in
+                    let sorted = lines[name]!.sorted { $0.x < $1.x }
+                    return LineChart.Series(name: name, points: sorted.map { ($0.x, $0.y) }, errors: sorted.map(\.error))
+                }
+                let short = CellResult.shortAxis(axis)
+                let chart = LineChart(title: "\(metric) (clean) against \(short)", xTitle: axis, yTitle: metric, series: series)
+                figures.append(
+                    Report.Figure(
+                        id: "compare_\(Self.fileName(metric))_\(Self.fileName(axis))",
+                        caption: "Clean \(metric) of every setting against the swept \(axis), mean ± std over repeats.", svg: chart.svg()))
             }
-            let series = order.map { name in
-                let sorted = lines[name]!.sorted { $0.x < $1.x }
-                return LineChart.Series(name: name, points: sorted.map { ($0.x, $0.y) }, errors: sorted.map(\.error))
-            }
-            let short = CellResult.shortAxis(axis)
-            let chart = LineChart(title: "\(metric) (clean) against \(short)", xTitle: axis, yTitle: metric, series: series)
-            figures.append(Report.Figure(id: "compare_\(Self.fileName(metric))_\(Self.fileName(axis))", caption: "Clean \(metric) of every setting against the swept \(axis), mean ± std over repeats.", svg: chart.svg()))
-        }
         }
         return figures
     }
@@ -79,16 +84,19 @@ extension ReportBuilder {
             let series = drawn.map { setting in
                 let entries = meanAccuracy(setting).values.compactMap { entry -> (x: Double, y: Double, error: Double)? in
                     guard entry.evaluation.kind == "corruption", entry.evaluation.type == parts[0],
-                          let (key, value) = Self.soleParameter(entry.evaluation.name), key == parts[1] else { return nil }
+                        let (key, value) = Self.soleParameter(entry.evaluation.name), key == parts[1]
+                    else { return nil }
                     return (value, entry.mean, entry.std)
                 }.sorted { $0.x < $1.x }
                 return LineChart.Series(name: setting.label, points: entries.map { ($0.x, $0.y) }, errors: entries.map(\.error))
             }
             guard series.contains(where: { $0.points.count > 1 }) else { return nil }
-            let chart = LineChart(title: "Accuracy against \(parts[0]) \(parts[1])", xTitle: "\(parts[1]) (the corruption's parameter)",
-                                  yTitle: "accuracy (fraction)", series: series, yDomain: 0...1)
-            return Report.Figure(id: "corruption_\(Self.fileName(parts[0]))_\(Self.fileName(parts[1]))",
-                                 caption: "Accuracy under \(parts[0]) against its parameter \(parts[1]), one line per setting; mean ± std over repeats.", svg: chart.svg())
+            let chart = LineChart(
+                title: "Accuracy against \(parts[0]) \(parts[1])", xTitle: "\(parts[1]) (the corruption's parameter)",
+                yTitle: "accuracy (fraction)", series: series, yDomain: 0...1)
+            return Report.Figure(
+                id: "corruption_\(Self.fileName(parts[0]))_\(Self.fileName(parts[1]))",
+                caption: "Accuracy under \(parts[0]) against its parameter \(parts[1]), one line per setting; mean ± std over repeats.", svg: chart.svg())
         }
     }
 
@@ -118,39 +126,54 @@ extension ReportBuilder {
         let series = types.map { type in
             let entries = accuracy.values.filter { $0.evaluation.type == type && $0.evaluation.severity > 0 && $0.evaluation.kind == "corruption" }
                 .sorted { $0.evaluation.severity < $1.evaluation.severity }
-            return LineChart.Series(name: type, points: [(0, clean.mean)] + entries.map { (Double($0.evaluation.severity), $0.mean) },
-                                    errors: [clean.std] + entries.map(\.std))
+            return LineChart.Series(
+                name: type, points: [(0, clean.mean)] + entries.map { (Double($0.evaluation.severity), $0.mean) },
+                errors: [clean.std] + entries.map(\.std))
         }
-        var chart = LineChart(title: "Accuracy against severity: \(setting.label)", xTitle: "severity (0 = clean)",
-                              yTitle: "accuracy (fraction)", series: series, xDomain: 0...5, yDomain: 0...1)
+        var chart = LineChart(
+            title: "Accuracy against severity: \(setting.label)", xTitle: "severity (0 = clean)",
+            yTitle: "accuracy (fraction)", series: series, xDomain: 0...5, yDomain: 0...1)
         chart.width = 640
-        return Report.Figure(id: id, caption: "Accuracy of \(setting.label) under each corruption at its published severities 1–5 (severity 0 is the clean test split); mean ± std over repeats.", svg: chart.svg())
+        return Report.Figure(
+            id: id,
+            caption:
+                "Accuracy of \(setting.label) under each corruption at its published severities 1–5 (severity 0 is the clean test split); mean ± std over repeats.",
+            svg: chart.svg())
     }
 
     func epsilonFigure(_ setting: Setting, id: String) -> Report.Figure? {
         let accuracy = meanAccuracy(setting)
         guard let clean = accuracy["clean"] else { return nil }
         var families: [String] = []
-        for evaluation in setting.cells.first?.evaluations ?? [] where evaluation.kind == "attack" && evaluation.budget.isFinite && !families.contains(evaluation.family) {
+        for evaluation in setting.cells.first?.evaluations ?? []
+        where evaluation.kind == "attack" && evaluation.budget.isFinite && !families.contains(evaluation.family) {
             families.append(evaluation.family)
         }
         guard !families.isEmpty else { return nil }
         let series = families.map { family in
-            let entries = accuracy.values.filter { $0.evaluation.family == family && $0.evaluation.kind == "attack" }.sorted { $0.evaluation.budget < $1.evaluation.budget }
-            return LineChart.Series(name: family, points: [(0, clean.mean)] + entries.map { ($0.evaluation.budget, $0.mean) },
-                                    errors: [clean.std] + entries.map(\.std))
+            let entries = accuracy.values.filter { $0.evaluation.family == family && $0.evaluation.kind == "attack" }.sorted {
+                $0.evaluation.budget < $1.evaluation.budget
+            }
+            return LineChart.Series(
+                name: family, points: [(0, clean.mean)] + entries.map { ($0.evaluation.budget, $0.mean) },
+                errors: [clean.std] + entries.map(\.std))
         }
-        let chart = LineChart(title: "Robust accuracy against ε: \(setting.label)", xTitle: "budget ε ([0, 1] pixel units, in the attack's norm)",
-                              yTitle: "robust accuracy (fraction)", series: series, yDomain: 0...1)
-        return Report.Figure(id: id, caption: "Robust accuracy of \(setting.label) against each attack's budget (ε = 0 is the clean accuracy); mean ± std over repeats.", svg: chart.svg())
+        let chart = LineChart(
+            title: "Robust accuracy against ε: \(setting.label)", xTitle: "budget ε ([0, 1] pixel units, in the attack's norm)",
+            yTitle: "robust accuracy (fraction)", series: series, yDomain: 0...1)
+        return Report.Figure(
+            id: id, caption: "Robust accuracy of \(setting.label) against each attack's budget (ε = 0 is the clean accuracy); mean ± std over repeats.",
+            svg: chart.svg())
     }
 
     func learningCurveFigure(_ setting: Setting, id: String) -> Report.Figure? {
         guard let cell = setting.cells.first(where: { $0.learningCurve != nil }), let curve = cell.learningCurve, !curve.epoch.isEmpty else { return nil }
-        var loss = LineChart(title: "Loss", xTitle: "epoch", yTitle: "loss (nats per sample)", series: [
-            LineChart.Series(name: "training", points: Array(zip(curve.epoch, curve.trainLoss))),
-            LineChart.Series(name: "validation", points: Array(zip(curve.epoch, curve.validationLoss))),
-        ])
+        var loss = LineChart(
+            title: "Loss", xTitle: "epoch", yTitle: "loss (nats per sample)",
+            series: [
+                LineChart.Series(name: "training", points: Array(zip(curve.epoch, curve.trainLoss))),
+                LineChart.Series(name: "validation", points: Array(zip(curve.epoch, curve.validationLoss))),
+            ])
         loss.width = 420
         loss.height = 320
         var svg = SVGWriter(width: 840, height: 330, title: "Learning curves: \(setting.label)")
@@ -158,16 +181,22 @@ extension ReportBuilder {
         loss.draw(into: &left)
         svg.include(left, x: 0, y: 0)
         if curve.validationAccuracy.contains(where: \.isFinite) {
-            var accuracy = LineChart(title: "Validation accuracy", xTitle: "epoch", yTitle: "accuracy (fraction)", series: [
-                LineChart.Series(name: "validation", points: Array(zip(curve.epoch, curve.validationAccuracy))),
-            ], yDomain: 0...1)
+            var accuracy = LineChart(
+                title: "Validation accuracy", xTitle: "epoch", yTitle: "accuracy (fraction)",
+                series: [
+                    LineChart.Series(name: "validation", points: Array(zip(curve.epoch, curve.validationAccuracy)))
+                ], yDomain: 0...1)
             accuracy.width = 420
             accuracy.height = 320
             var right = SVGWriter(width: 420, height: 320, title: "")
             accuracy.draw(into: &right)
             svg.include(right, x: 420, y: 0)
         }
-        return Report.Figure(id: id, caption: "Learning curves of \(setting.label) (repeat \(cell.repeatIndex)): training loss (mean over the epoch's batches) and validation loss and accuracy after each epoch; a widening gap shows overfitting, two high losses underfitting.", svg: svg.render())
+        return Report.Figure(
+            id: id,
+            caption:
+                "Learning curves of \(setting.label) (repeat \(cell.repeatIndex)): training loss (mean over the epoch's batches) and validation loss and accuracy after each epoch; a widening gap shows overfitting, two high losses underfitting.",
+            svg: svg.render())
     }
 
     /// The first completed cell's clean model evaluation index.
@@ -179,9 +208,14 @@ extension ReportBuilder {
         guard let cell = setting.first, let clean = cleanIndex(cell), clean < cell.reliability.count else { return nil }
         let bins = cell.reliability[clean]
         guard bins.count.contains(where: { $0 > 0 }) else { return nil }
-        let diagram = ReliabilityDiagram(title: "Reliability: \(setting.label)", lower: bins.lower, upper: bins.upper,
-                                         confidence: bins.confidence, accuracy: bins.accuracy, count: bins.count)
-        return Report.Figure(id: id, caption: "Reliability diagram of \(setting.label) on the clean test split (repeat \(cell.repeatIndex)): accuracy per confidence bin, its gap to the bin's mean confidence, and the samples per bin.", svg: diagram.svg())
+        let diagram = ReliabilityDiagram(
+            title: "Reliability: \(setting.label)", lower: bins.lower, upper: bins.upper,
+            confidence: bins.confidence, accuracy: bins.accuracy, count: bins.count)
+        return Report.Figure(
+            id: id,
+            caption:
+                "Reliability diagram of \(setting.label) on the clean test split (repeat \(cell.repeatIndex)): accuracy per confidence bin, its gap to the bin's mean confidence, and the samples per bin.",
+            svg: diagram.svg())
     }
 
     func curveFigure(_ setting: Setting, id: String, receiverOperating: Bool) -> Report.Figure? {
@@ -190,22 +224,31 @@ extension ReportBuilder {
         guard clean < all.count, !all[clean].isEmpty else { return nil }
         let curves = all[clean]
         let series = curves.prefix(10).map { curve in
-            LineChart.Series(name: curves.count == 1 ? "class \(curve.positiveClass) positive" : "class \(curve.positiveClass) vs rest",
-                             points: Array(zip(curve.x, curve.y)), markers: false)
+            LineChart.Series(
+                name: curves.count == 1 ? "class \(curve.positiveClass) positive" : "class \(curve.positiveClass) vs rest",
+                points: Array(zip(curve.x, curve.y)), markers: false)
         }
-        var chart = LineChart(title: "\(receiverOperating ? "ROC" : "Precision–recall"): \(setting.label)",
-                              xTitle: receiverOperating ? "false-positive rate" : "recall", yTitle: receiverOperating ? "true-positive rate" : "precision",
-                              series: Array(series), xDomain: 0...1, yDomain: 0...1)
+        var chart = LineChart(
+            title: "\(receiverOperating ? "ROC" : "Precision–recall"): \(setting.label)",
+            xTitle: receiverOperating ? "false-positive rate" : "recall", yTitle: receiverOperating ? "true-positive rate" : "precision",
+            series: Array(series), xDomain: 0...1, yDomain: 0...1)
         chart.diagonal = receiverOperating
         let kind = receiverOperating ? "ROC curves (dotted: chance)" : "Precision–recall curves"
-        return Report.Figure(id: id, caption: "\(kind) of \(setting.label) on the clean test split (repeat \(cell.repeatIndex))\(curves.count > 10 ? ", first 10 classes" : "").", svg: chart.svg())
+        return Report.Figure(
+            id: id,
+            caption: "\(kind) of \(setting.label) on the clean test split (repeat \(cell.repeatIndex))\(curves.count > 10 ? ", first 10 classes" : "").",
+            svg: chart.svg())
     }
 
     func confusionFigure(_ setting: Setting, id: String) -> Report.Figure? {
         guard let cell = setting.first, let clean = cleanIndex(cell), clean < cell.confusion.count, cell.classCount > 0 else { return nil }
-        let map = Heatmap(title: "Confusion matrix: \(setting.label)", rowTitle: "true class", columnTitle: "predicted class",
-                          labels: (0..<cell.classCount).map(String.init), values: cell.confusion[clean])
-        return Report.Figure(id: id, caption: "Confusion matrix of \(setting.label) on the clean test split (repeat \(cell.repeatIndex)): counts, coloured by each true class's share.", svg: map.svg())
+        let map = Heatmap(
+            title: "Confusion matrix: \(setting.label)", rowTitle: "true class", columnTitle: "predicted class",
+            labels: (0..<cell.classCount).map(String.init), values: cell.confusion[clean])
+        return Report.Figure(
+            id: id,
+            caption: "Confusion matrix of \(setting.label) on the clean test split (repeat \(cell.repeatIndex)): counts, coloured by each true class's share.",
+            svg: map.svg())
     }
 
     func uncertaintyFigure(_ setting: Setting, id: String) -> Report.Figure? {
@@ -224,8 +267,12 @@ extension ReportBuilder {
         if !attacked.isEmpty { groups.append(("attacked (all)", attacked)) }
         for set in data.outOfDistribution where score < set.values.count { groups.append(("OOD: \(set.source)", set.values[score])) }
         guard !groups.isEmpty else { return nil }
-        let chart = HistogramChart(title: "\(data.scores[score]) of the model: \(setting.label)", xTitle: "\(data.scores[score]) (nats)" , groups: groups)
-        return Report.Figure(id: id, caption: "Distribution of the model's per-sample \(data.scores[score]) for \(setting.label) (repeat \(cell.repeatIndex)) on clean, corrupted, attacked and out-of-distribution inputs, as fractions of each group.", svg: chart.svg())
+        let chart = HistogramChart(title: "\(data.scores[score]) of the model: \(setting.label)", xTitle: "\(data.scores[score]) (nats)", groups: groups)
+        return Report.Figure(
+            id: id,
+            caption:
+                "Distribution of the model's per-sample \(data.scores[score]) for \(setting.label) (repeat \(cell.repeatIndex)) on clean, corrupted, attacked and out-of-distribution inputs, as fractions of each group.",
+            svg: chart.svg())
     }
 
     func attributionFigure(_ setting: Setting, id: String) -> Report.Figure? {
@@ -240,9 +287,14 @@ extension ReportBuilder {
             }
         }
         let targets = cell.attributions[0].targets
-        let grid = ImageGrid(title: "Attributions on clean inputs: \(setting.label)", rowLabels: cell.attributions.map(\.label),
-                             columnLabels: (0..<samples).map { s in s < targets.count ? "#\(s) class \(targets[s])" : "#\(s)" }, maps: maps)
-        return Report.Figure(id: id, caption: "Attribution maps of \(setting.label) (repeat \(cell.repeatIndex)) for the first test samples and the explained class, summed over channels and divided by their display scale (the 99th percentile of |map|).", svg: grid.svg())
+        let grid = ImageGrid(
+            title: "Attributions on clean inputs: \(setting.label)", rowLabels: cell.attributions.map(\.label),
+            columnLabels: (0..<samples).map { s in s < targets.count ? "#\(s) class \(targets[s])" : "#\(s)" }, maps: maps)
+        return Report.Figure(
+            id: id,
+            caption:
+                "Attribution maps of \(setting.label) (repeat \(cell.repeatIndex)) for the first test samples and the explained class, summed over channels and divided by their display scale (the 99th percentile of |map|).",
+            svg: grid.svg())
     }
 
     func layerFigure(_ setting: Setting, id: String) -> Report.Figure? {
@@ -251,9 +303,11 @@ extension ReportBuilder {
         let shown = Array(data.evaluations.indices.prefix(8))
         let labels = data.layers.enumerated().map { (value: Double($0.offset), label: $0.element) }
         func panel(_ title: String, _ axis: String, _ values: [[Double]]) -> SVGWriter {
-            var chart = LineChart(title: title, xTitle: "layer", yTitle: axis, series: shown.map { e in
-                LineChart.Series(name: data.evaluations[e], points: values[e].enumerated().map { (Double($0.offset), $0.element) })
-            })
+            var chart = LineChart(
+                title: title, xTitle: "layer", yTitle: axis,
+                series: shown.map { e in
+                    LineChart.Series(name: data.evaluations[e], points: values[e].enumerated().map { (Double($0.offset), $0.element) })
+                })
             chart.xLabels = labels
             chart.alwaysLegend = true
             chart.width = 560
@@ -265,6 +319,10 @@ extension ReportBuilder {
         var svg = SVGWriter(width: 1120, height: 370, title: "Per-layer statistics: \(setting.label)")
         svg.include(panel("Relative activation change", "‖a(x′) − a(x)‖ / ‖a(x)‖", data.relativeChange), x: 0, y: 0)
         svg.include(panel("Dead units", "fraction of units ≤ 0", data.deadFraction), x: 560, y: 0)
-        return Report.Figure(id: id, caption: "Per-layer statistics of \(setting.label) (repeat \(cell.repeatIndex)): relative change of each layer's activations under each perturbation, and the fraction of units never positive.", svg: svg.render())
+        return Report.Figure(
+            id: id,
+            caption:
+                "Per-layer statistics of \(setting.label) (repeat \(cell.repeatIndex)): relative change of each layer's activations under each perturbation, and the fraction of units never positive.",
+            svg: svg.render())
     }
 }

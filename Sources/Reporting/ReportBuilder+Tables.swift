@@ -14,8 +14,10 @@ extension ReportBuilder {
     /// Every metric of every corrupted and attacked evaluation.
     func detailSection() -> Section {
         var blocks: [Report.Block] = []
-        for (kind, id, caption) in [("corruption", "corruptions", "Corruptions and distribution shifts"),
-                                    ("attack", "attacks", "Adversarial attacks (budgets in [0, 1] pixel units)")] {
+        for (kind, id, caption) in [
+            ("corruption", "corruptions", "Corruptions and distribution shifts"),
+            ("attack", "attacks", "Adversarial attacks (budgets in [0, 1] pixel units)"),
+        ] {
             if let table = metricTable(kind: kind, id: id, caption: caption) { blocks.append(.table(table)) }
         }
         return Section(title: "Every evaluation", blocks: blocks)
@@ -28,16 +30,18 @@ extension ReportBuilder {
         let columns = summary.metrics.indices.filter { m in rows.contains { $0.mean[m].isFinite } }
         let extra = rows.contains { $0.predictor != "model" || $0.calibration != "none" }
         let axes = summary.axes.map(CellResult.shortAxis)
-        var table = ReportTable(id: id, caption: caption,
-                                keyHeaders: ["model"] + axes + ["evaluation"] + (extra ? ["predictor", "calibration"] : []),
-                                metricHeaders: columns.map { summary.metrics[$0] },
-                                directions: columns.map { directions[summary.metrics[$0]] })
+        var table = ReportTable(
+            id: id, caption: caption,
+            keyHeaders: ["model"] + axes + ["evaluation"] + (extra ? ["predictor", "calibration"] : []),
+            metricHeaders: columns.map { summary.metrics[$0] },
+            directions: columns.map { directions[summary.metrics[$0]] })
         for row in rows {
-            table.rows.append(ReportTable.Row(
-                keys: [row.model] + row.values + [row.evaluation] + (extra ? [row.predictor, row.calibration] : []),
-                group: "\(row.evaluation)|\(row.predictor)|\(row.calibration)",
-                values: columns.map { ReportTable.Value(row.mean[$0], row.standardDeviation[$0]) },
-                incomplete: row.repeats < summary.requestedRepeats))
+            table.rows.append(
+                ReportTable.Row(
+                    keys: [row.model] + row.values + [row.evaluation] + (extra ? [row.predictor, row.calibration] : []),
+                    group: "\(row.evaluation)|\(row.predictor)|\(row.calibration)",
+                    values: columns.map { ReportTable.Value(row.mean[$0], row.standardDeviation[$0]) },
+                    incomplete: row.repeats < summary.requestedRepeats))
         }
         if columns.count < summary.metrics.count {
             table.notes.append("Columns without a value in these evaluations are left out.")
@@ -91,8 +95,9 @@ extension ReportBuilder {
             headers += ["mCE (%)", "relative mCE (%)"]
             directions += [ColumnDirection(higherIsBetter: false), ColumnDirection(higherIsBetter: false)]
         }
-        var table = ReportTable(id: "robustness", caption: "Corruption robustness of the models (accuracy-based, mean over repeats)",
-                                keyHeaders: ["setting"], metricHeaders: headers, directions: directions)
+        var table = ReportTable(
+            id: "robustness", caption: "Corruption robustness of the models (accuracy-based, mean over repeats)",
+            keyHeaders: ["setting"], metricHeaders: headers, directions: directions)
         table.decimals = 1
         for (setting, measure) in measured {
             let all = measure.errors.values.flatMap(\.values)
@@ -106,7 +111,9 @@ extension ReportBuilder {
             table.rows.append(ReportTable.Row(keys: [setting.label], group: "all", values: values, incomplete: incomplete))
         }
         if let baseline {
-            table.notes.append("mCE and relative mCE are normalised by the model '\(baseline)' with the same settings (100% = as robust as it); – where that model has no results.")
+            table.notes.append(
+                "mCE and relative mCE are normalised by the model '\(baseline)' with the same settings (100% = as robust as it); – where that model has no results."
+            )
         } else {
             table.notes.append("Name a baseline model (report.baseline in the experiment file, or --baseline) for mCE and relative mCE.")
         }
@@ -116,8 +123,10 @@ extension ReportBuilder {
     /// mCE = mean over corruption types c of Σ_s E^f_{c,s} / Σ_s E^base_{c,s}; relative mCE =
     /// mean over c of Σ_s (E^f_{c,s} − E^f_clean) / Σ_s (E^base_{c,s} − E^base_clean). Types or
     /// severities missing from either model are left out; a zero denominator gives NaN.
-    static func meanCorruptionError(_ model: (clean: Double, errors: [String: [Int: Double]]),
-                                    baseline: (clean: Double, errors: [String: [Int: Double]])) -> (Double, Double) {
+    static func meanCorruptionError(
+        _ model: (clean: Double, errors: [String: [Int: Double]]),
+        baseline: (clean: Double, errors: [String: [Int: Double]])
+    ) -> (Double, Double) {
         var ce: [Double] = [], relative: [Double] = []
         for type in model.errors.keys.sorted() {
             guard let reference = baseline.errors[type] else { continue }
@@ -137,10 +146,11 @@ extension ReportBuilder {
     /// worst case over the attacks of that budget (the strongest attack per sample), from each
     /// setting's first completed repeat.
     func strongestAttackTable() -> ReportTable? {
-        var table = ReportTable(id: "strongest_attack", caption: "Strongest attack per sample (first repeat of each setting)",
-                                keyHeaders: ["setting", "budget ε", "attack"],
-                                metricHeaders: ["robust accuracy", "fooled (fraction)", "fooled only by this attack"],
-                                directions: [nil, nil, nil])
+        var table = ReportTable(
+            id: "strongest_attack", caption: "Strongest attack per sample (first repeat of each setting)",
+            keyHeaders: ["setting", "budget ε", "attack"],
+            metricHeaders: ["robust accuracy", "fooled (fraction)", "fooled only by this attack"],
+            directions: [nil, nil, nil])
         for setting in settings {
             guard let cell = setting.first, let attacks = cell.attacks, attacks.evaluations.count > 1 else { continue }
             let budgets = attacks.evaluations.map { name in cell.evaluations.first { $0.name == name }?.budget ?? .nan }
@@ -155,18 +165,23 @@ extension ReportBuilder {
                     let alone = attacks.success[a].indices.filter { i in
                         attacks.success[a][i] && !members.contains { $0 != a && attacks.success[$0][i] }
                     }.count
-                    table.rows.append(ReportTable.Row(
-                        keys: [setting.label, TextTable.number(budget, decimals: 3), attacks.evaluations[a]], group: "\(setting.label)|\(budget)",
-                        values: [ReportTable.Value(1 - Double(fooled) / n), ReportTable.Value(Double(fooled) / n), ReportTable.Value(Double(alone) / n)]))
+                    table.rows.append(
+                        ReportTable.Row(
+                            keys: [setting.label, TextTable.number(budget, decimals: 3), attacks.evaluations[a]], group: "\(setting.label)|\(budget)",
+                            values: [ReportTable.Value(1 - Double(fooled) / n), ReportTable.Value(Double(fooled) / n), ReportTable.Value(Double(alone) / n)]))
                 }
                 let any = attacks.cleanWrong.indices.filter { i in members.contains { attacks.success[$0][i] } }.count
-                table.rows.append(ReportTable.Row(
-                    keys: [setting.label, TextTable.number(budget, decimals: 3), "any of them (per-sample worst case)"], group: "\(setting.label)|\(budget)|any",
-                    values: [ReportTable.Value(1 - Double(any) / n), ReportTable.Value(Double(any) / n), ReportTable.Value(.nan)]))
+                table.rows.append(
+                    ReportTable.Row(
+                        keys: [setting.label, TextTable.number(budget, decimals: 3), "any of them (per-sample worst case)"],
+                        group: "\(setting.label)|\(budget)|any",
+                        values: [ReportTable.Value(1 - Double(any) / n), ReportTable.Value(Double(any) / n), ReportTable.Value(.nan)]))
             }
         }
         guard !table.rows.isEmpty else { return nil }
-        table.notes.append("A sample counts as fooled when the attacked input is misclassified (including samples the clean input already misclassifies). The worst case over attacks is the robust accuracy of their per-sample ensemble, as in AutoAttack's evaluation.")
+        table.notes.append(
+            "A sample counts as fooled when the attacked input is misclassified (including samples the clean input already misclassifies). The worst case over attacks is the robust accuracy of their per-sample ensemble, as in AutoAttack's evaluation."
+        )
         return table
     }
 
@@ -184,32 +199,39 @@ extension ReportBuilder {
             }
         }
         guard !order.isEmpty else { return nil }
-        var table = ReportTable(id: "ood", caption: "Out-of-distribution detection (out-of-distribution = positive class)",
-                                keyHeaders: ["setting", "set", "predictor", "score"], metricHeaders: ["AUROC", "AUPR-Out", "FPR at 95% TPR"],
-                                directions: [ColumnDirection(higherIsBetter: true), ColumnDirection(higherIsBetter: true), ColumnDirection(higherIsBetter: false)])
+        var table = ReportTable(
+            id: "ood", caption: "Out-of-distribution detection (out-of-distribution = positive class)",
+            keyHeaders: ["setting", "set", "predictor", "score"], metricHeaders: ["AUROC", "AUPR-Out", "FPR at 95% TPR"],
+            directions: [ColumnDirection(higherIsBetter: true), ColumnDirection(higherIsBetter: true), ColumnDirection(higherIsBetter: false)])
         for key in order {
             let samples = values[key]!
-            table.rows.append(ReportTable.Row(keys: key, group: "\(key[1])|\(key[3])", values: (0..<3).map { m in
-                let (mean, std) = Self.meanAndDeviation(samples.map { $0[m] })
-                return ReportTable.Value(mean, std)
-            }, incomplete: samples.count < results.requestedRepeats))
+            table.rows.append(
+                ReportTable.Row(
+                    keys: key, group: "\(key[1])|\(key[3])",
+                    values: (0..<3).map { m in
+                        let (mean, std) = Self.meanAndDeviation(samples.map { $0[m] })
+                        return ReportTable.Value(mean, std)
+                    }, incomplete: samples.count < results.requestedRepeats))
         }
         return table
     }
 
     /// Attribution quality on the clean inputs, mean over the explained samples of the first repeat.
     func attributionTable() -> ReportTable? {
-        var table = ReportTable(id: "attributions", caption: "Attribution quality on clean inputs (first repeat; mean over the explained samples)",
-                                keyHeaders: ["setting", "method"], metricHeaders: ["deletion AUC", "insertion AUC"],
-                                directions: [ColumnDirection(higherIsBetter: false), ColumnDirection(higherIsBetter: true)])
+        var table = ReportTable(
+            id: "attributions", caption: "Attribution quality on clean inputs (first repeat; mean over the explained samples)",
+            keyHeaders: ["setting", "method"], metricHeaders: ["deletion AUC", "insertion AUC"],
+            directions: [ColumnDirection(higherIsBetter: false), ColumnDirection(higherIsBetter: true)])
         for setting in settings {
             for method in setting.first?.attributions ?? [] {
                 func mean(_ values: [Double]) -> Double {
                     let finite = values.filter(\.isFinite)
                     return finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
                 }
-                table.rows.append(ReportTable.Row(keys: [setting.label, method.label], group: setting.label,
-                                                  values: [ReportTable.Value(mean(method.deletionAUC)), ReportTable.Value(mean(method.insertionAUC))]))
+                table.rows.append(
+                    ReportTable.Row(
+                        keys: [setting.label, method.label], group: setting.label,
+                        values: [ReportTable.Value(mean(method.deletionAUC)), ReportTable.Value(mean(method.insertionAUC))]))
             }
         }
         return table.rows.isEmpty ? nil : table

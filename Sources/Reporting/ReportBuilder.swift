@@ -25,7 +25,9 @@ public struct ReportBuilder {
         self.reportCommand = reportCommand
         var settings: [Setting] = []
         for cell in results.cells {
-            if let index = settings.firstIndex(where: { $0.label == cell.label }) { settings[index].cells.append(cell) } else {
+            if let index = settings.firstIndex(where: { $0.label == cell.label }) {
+                settings[index].cells.append(cell)
+            } else {
                 settings.append(Setting(label: cell.label, model: cell.model, values: cell.settings.map(\.value), cells: [cell]))
             }
         }
@@ -68,7 +70,10 @@ public struct ReportBuilder {
         let states = [TrialEntry.State.completed, .failed, .missing, .unreadable].compactMap { state in
             counts[state].map { "\($0) \(state.rawValue)" }
         }
-        blocks.append(.paragraph("\(results.trials.count) trials (\(states.joined(separator: ", "))); \(settings.count) settings; \(results.requestedRepeats) repeat\(results.requestedRepeats == 1 ? "" : "s") asked per setting. Every number below is read from the stored results in \(results.folder)."))
+        blocks.append(
+            .paragraph(
+                "\(results.trials.count) trials (\(states.joined(separator: ", "))); \(settings.count) settings; \(results.requestedRepeats) repeat\(results.requestedRepeats == 1 ? "" : "s") asked per setting. Every number below is read from the stored results in \(results.folder)."
+            ))
         if !results.problems.isEmpty {
             blocks.append(.paragraph("Not reported (unreadable or broken files):"))
             blocks.append(.list(results.problems))
@@ -76,7 +81,9 @@ public struct ReportBuilder {
         let failed = results.trials.filter { $0.state == .failed || $0.state == .missing }
         if !failed.isEmpty {
             blocks.append(.paragraph("Trials without results (their settings' numbers use fewer repeats, marked †):"))
-            blocks.append(.list(failed.map { "\($0.trialID) (\($0.model), repeat \($0.repeatIndex)): \($0.state.rawValue)\($0.message.isEmpty ? "" : ": \($0.message)")" }))
+            blocks.append(
+                .list(
+                    failed.map { "\($0.trialID) (\($0.model), repeat \($0.repeatIndex)): \($0.state.rawValue)\($0.message.isEmpty ? "" : ": \($0.message)")" }))
         }
         blocks.append(.paragraph("Regenerate the results, then this report:"))
         blocks.append(.code((runCommands + [reportCommand]).joined(separator: "\n")))

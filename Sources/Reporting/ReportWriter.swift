@@ -4,10 +4,12 @@
 public enum ReportWriter {
     public static func html(_ report: Report) -> String {
         let e = SVGWriter.escape
-        var lines = ["<!DOCTYPE html>", "<html lang=\"en\">", "<head>", "<meta charset=\"utf-8\">",
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-                     "<title>\(e(report.title))</title>", "<style>\(style)</style>", "</head>", "<body>",
-                     "<h1>\(e(report.title))</h1>"]
+        var lines = [
+            "<!DOCTYPE html>", "<html lang=\"en\">", "<head>", "<meta charset=\"utf-8\">",
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+            "<title>\(e(report.title))</title>", "<style>\(style)</style>", "</head>", "<body>",
+            "<h1>\(e(report.title))</h1>",
+        ]
         let contents = report.sections.enumerated().map { index, section in
             "<li><a href=\"#section-\(index + 1)\">\(e(section.title))</a></li>"
         }

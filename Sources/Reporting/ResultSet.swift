@@ -95,8 +95,10 @@ public struct EvaluationInfo: Sendable, Equatable {
     public var calibration: String
     public var seconds: Double
 
-    public init(name: String, kind: String, type: String = "clean", severity: Int = 0, budget: Double = .nan, family: String = "",
-                predictor: String = "model", calibration: String = "none", seconds: Double = 0) {
+    public init(
+        name: String, kind: String, type: String = "clean", severity: Int = 0, budget: Double = .nan, family: String = "",
+        predictor: String = "model", calibration: String = "none", seconds: Double = 0
+    ) {
         self.name = name
         self.kind = kind
         self.type = type
@@ -150,9 +152,11 @@ public struct CellResult: Sendable {
     public var layerStatistics: LayerStatisticsData?
     public var detections: [DetectionRow] = []
 
-    public init(trialID: String, model: String, repeatIndex: Int, seed: UInt64, parameters: [(axis: String, value: String)],
-                completed: Bool, message: String, attributes: [(name: String, value: String)] = [],
-                trainingSeconds: Double = .nan, evaluationSeconds: Double = .nan) {
+    public init(
+        trialID: String, model: String, repeatIndex: Int, seed: UInt64, parameters: [(axis: String, value: String)],
+        completed: Bool, message: String, attributes: [(name: String, value: String)] = [],
+        trainingSeconds: Double = .nan, evaluationSeconds: Double = .nan
+    ) {
         self.trialID = trialID
         self.model = model
         self.repeatIndex = repeatIndex
@@ -263,8 +267,10 @@ public struct AttributionData: Sendable {
     public var deletionAUC: [Double]
     public var insertionAUC: [Double]
 
-    public init(label: String, maps: [[Double]], scales: [Double], height: Int, width: Int, targets: [Int],
-                deletionAUC: [Double], insertionAUC: [Double]) {
+    public init(
+        label: String, maps: [[Double]], scales: [Double], height: Int, width: Int, targets: [Int],
+        deletionAUC: [Double], insertionAUC: [Double]
+    ) {
         self.label = label
         self.maps = maps
         self.scales = scales

@@ -19,9 +19,13 @@ public struct SVGWriter: Sendable {
 
     public enum Anchor: String, Sendable { case start, middle, end }
 
-    public mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double,
-                              stroke: String, width: Double = 1, dash: String? = nil) {
-        elements.append("<line x1=\"\(Self.number(x1))\" y1=\"\(Self.number(y1))\" x2=\"\(Self.number(x2))\" y2=\"\(Self.number(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(Self.number(width))\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>")
+    public mutating func line(
+        _ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double,
+        stroke: String, width: Double = 1, dash: String? = nil
+    ) {
+        elements.append(
+            "<line x1=\"\(Self.number(x1))\" y1=\"\(Self.number(y1))\" x2=\"\(Self.number(x2))\" y2=\"\(Self.number(y2))\" stroke=\"\(stroke)\" stroke-width=\"\(Self.number(width))\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>"
+        )
     }
 
     /// An open polyline; a NaN point breaks it into separate runs.
@@ -32,13 +36,18 @@ public struct SVGWriter: Sendable {
         }
         for run in runs where !run.isEmpty {
             let text = run.map { "\(Self.number($0.x)),\(Self.number($0.y))" }.joined(separator: " ")
-            elements.append("<polyline points=\"\(text)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(Self.number(width))\" stroke-linejoin=\"round\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>")
+            elements.append(
+                "<polyline points=\"\(text)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(Self.number(width))\" stroke-linejoin=\"round\"\(dash.map { " stroke-dasharray=\"\($0)\"" } ?? "")/>"
+            )
         }
     }
 
-    public mutating func rect(_ x: Double, _ y: Double, _ width: Double, _ height: Double, fill: String,
-                              stroke: String? = nil, tooltip: String? = nil) {
-        let open = "<rect x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" width=\"\(Self.number(max(0, width)))\" height=\"\(Self.number(max(0, height)))\" fill=\"\(fill)\"\(stroke.map { " stroke=\"\($0)\" stroke-width=\"0.5\"" } ?? "")"
+    public mutating func rect(
+        _ x: Double, _ y: Double, _ width: Double, _ height: Double, fill: String,
+        stroke: String? = nil, tooltip: String? = nil
+    ) {
+        let open =
+            "<rect x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" width=\"\(Self.number(max(0, width)))\" height=\"\(Self.number(max(0, height)))\" fill=\"\(fill)\"\(stroke.map { " stroke=\"\($0)\" stroke-width=\"0.5\"" } ?? "")"
         elements.append(tooltip.map { "\(open)><title>\(Self.escape($0))</title></rect>" } ?? "\(open)/>")
     }
 
@@ -63,15 +72,21 @@ public struct SVGWriter: Sendable {
         elements.append("<polygon points=\"\(text)\" fill=\"\(fill)\"/>")
     }
 
-    public mutating func text(_ x: Double, _ y: Double, _ string: String, size: Double = 12, anchor: Anchor = .start,
-                              rotate: Double? = nil, bold: Bool = false, fill: String = "#000000") {
+    public mutating func text(
+        _ x: Double, _ y: Double, _ string: String, size: Double = 12, anchor: Anchor = .start,
+        rotate: Double? = nil, bold: Bool = false, fill: String = "#000000"
+    ) {
         let transform = rotate.map { " transform=\"rotate(\(Self.number($0)) \(Self.number(x)) \(Self.number(y)))\"" } ?? ""
-        elements.append("<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" font-size=\"\(Self.number(size))\" text-anchor=\"\(anchor.rawValue)\"\(bold ? " font-weight=\"bold\"" : "")\(fill == "#000000" ? "" : " fill=\"\(fill)\"")\(transform)>\(Self.escape(string))</text>")
+        elements.append(
+            "<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" font-size=\"\(Self.number(size))\" text-anchor=\"\(anchor.rawValue)\"\(bold ? " font-weight=\"bold\"" : "")\(fill == "#000000" ? "" : " fill=\"\(fill)\"")\(transform)>\(Self.escape(string))</text>"
+        )
     }
 
     /// A raster image embedded as a PNG data URI (pixels drawn unsmoothed).
     public mutating func image(_ x: Double, _ y: Double, _ width: Double, _ height: Double, png: [UInt8]) {
-        elements.append("<image x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,\(Data(png).base64EncodedString())\"/>")
+        elements.append(
+            "<image x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,\(Data(png).base64EncodedString())\"/>"
+        )
     }
 
     /// Draws another writer's elements here, shifted by (x, y): figures made of panels.
@@ -83,7 +98,9 @@ public struct SVGWriter: Sendable {
 
     /// The document: a standalone SVG file (also valid inline in HTML).
     public func render() -> String {
-        var lines = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\" font-family=\"sans-serif\" role=\"img\">"]
+        var lines = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" viewBox=\"0 0 \(Self.number(width)) \(Self.number(height))\" font-family=\"sans-serif\" role=\"img\">"
+        ]
         lines.append("<title>\(Self.escape(title))</title>")
         lines.append("<rect x=\"0\" y=\"0\" width=\"\(Self.number(width))\" height=\"\(Self.number(height))\" fill=\"#ffffff\"/>")
         lines += elements

@@ -28,8 +28,10 @@ public enum CellFile {
         public var metrics: [(name: String, values: [Double])]
     }
 
-    public static func write(_ outcome: TrialOutcome, trial resolved: ResolvedTrial, grid: ResolvedGrid,
-                             testLabels: [Int], provenance: Provenance, started: Date, to destination: String) throws {
+    public static func write(
+        _ outcome: TrialOutcome, trial resolved: ResolvedTrial, grid: ResolvedGrid,
+        testLabels: [Int], provenance: Provenance, started: Date, to destination: String
+    ) throws {
         let trial = outcome.trial
         try AtomicFile.write(to: destination) { temporary in
             let file = try HDF5File.create(temporary)
@@ -115,8 +117,9 @@ public enum CellFile {
             let shifted = evaluations.filter { $0.sampleIndices != nil && $0.predictor == "model" && $0.calibration == "none" }
             if !shifted.isEmpty {
                 try file.write("/label_shift/evaluation", strings: shifted.map(\.name))
-                try file.write("/label_shift/indices", integers: shifted.flatMap { $0.sampleIndices!.map(Int64.init) },
-                               shape: [shifted.count, shifted[0].sampleIndices!.count])
+                try file.write(
+                    "/label_shift/indices", integers: shifted.flatMap { $0.sampleIndices!.map(Int64.init) },
+                    shape: [shifted.count, shifted[0].sampleIndices!.count])
             }
             for (index, metric) in evaluations[0].metrics.enumerated() {
                 try file.write("/metrics/\(metric.name)", doubles: evaluations.map { $0.metrics[index].value }, shape: [n])
@@ -127,9 +130,11 @@ public enum CellFile {
                 let shape = [n, first.count, first.targetCount]
                 try file.write("/regression/mean", floats: evaluations.flatMap { $0.regression!.mean.map(Float.init) }, shape: shape)
                 for (name, part) in [("aleatoric_variance", \RegressionBatch.aleatoric), ("epistemic_variance", \RegressionBatch.epistemic)] {
-                    try file.write("/regression/\(name)", floats: evaluations.flatMap { record in
-                        record.regression![keyPath: part]?.map(Float.init) ?? Array(repeating: .nan, count: first.mean.count)
-                    }, shape: shape)
+                    try file.write(
+                        "/regression/\(name)",
+                        floats: evaluations.flatMap { record in
+                            record.regression![keyPath: part]?.map(Float.init) ?? Array(repeating: .nan, count: first.mean.count)
+                        }, shape: shape)
                 }
             } else if store.predictions {
                 let samples = evaluations[0].predictions.count
@@ -261,13 +266,15 @@ public enum CellFile {
             let samples = outcome.evaluations[withScores[0]].uncertainty![0].count
             try file.write("/uncertainty/scores", strings: scoreNames)
             try file.write("/uncertainty/evaluation", integers: withScores.map(Int64.init), shape: [withScores.count])
-            try file.write("/uncertainty/values", floats: withScores.flatMap { outcome.evaluations[$0].uncertainty!.flatMap { $0.map(Float.init) } },
-                           shape: [withScores.count, scoreNames.count, samples])
+            try file.write(
+                "/uncertainty/values", floats: withScores.flatMap { outcome.evaluations[$0].uncertainty!.flatMap { $0.map(Float.init) } },
+                shape: [withScores.count, scoreNames.count, samples])
         }
         if !outcome.recordedLayers.isEmpty {
             try file.write("/uncertainty/layers", strings: outcome.recordedLayers)
-            try file.write("/uncertainty/layer_variance", doubles: outcome.evaluations.flatMap { $0.layerVariance ?? outcome.recordedLayers.map { _ in .nan } },
-                           shape: [outcome.evaluations.count, outcome.recordedLayers.count])
+            try file.write(
+                "/uncertainty/layer_variance", doubles: outcome.evaluations.flatMap { $0.layerVariance ?? outcome.recordedLayers.map { _ in .nan } },
+                shape: [outcome.evaluations.count, outcome.recordedLayers.count])
         }
         let fits = outcome.calibrationFits
         if !fits.isEmpty {
@@ -296,8 +303,9 @@ public enum CellFile {
             try file.write("/ood/scores", strings: scoreNames)
             for (index, source) in outcome.outOfDistributionScores.enumerated() {
                 let samples = source.scores.first?.first?.count ?? 0
-                try file.write("/ood/sample_scores/\(index)", floats: source.scores.flatMap { $0.flatMap { $0.map(Float.init) } },
-                               shape: [source.scores.count, scoreNames.count, samples])
+                try file.write(
+                    "/ood/sample_scores/\(index)", floats: source.scores.flatMap { $0.flatMap { $0.map(Float.init) } },
+                    shape: [source.scores.count, scoreNames.count, samples])
             }
         }
     }
@@ -338,12 +346,13 @@ public enum CellFile {
         guard FileManager.default.fileExists(atPath: path), let file = try? HDF5File.open(path) else { return nil }
         defer { file.close() }
         guard (try? file.attribute("format_version")) == .integer(formatVersion),
-              (try? file.attribute("trial_id")) == .string(trialID),
-              case .string(let model)? = try? file.attribute("model"),
-              case .string(let status)? = try? file.attribute("status"),
-              case .integer(let repeatIndex)? = try? file.attribute("repeat"),
-              case .integer(let seed)? = try? file.attribute("seed"),
-              case .string(let parameters)? = try? file.attribute("parameters") else { return nil }
+            (try? file.attribute("trial_id")) == .string(trialID),
+            case .string(let model)? = try? file.attribute("model"),
+            case .string(let status)? = try? file.attribute("status"),
+            case .integer(let repeatIndex)? = try? file.attribute("repeat"),
+            case .integer(let seed)? = try? file.attribute("seed"),
+            case .string(let parameters)? = try? file.attribute("parameters")
+        else { return nil }
         var outcomeStatus = TrialOutcome.Status.completed
         if status != "completed" {
             let message: String
@@ -353,15 +362,17 @@ public enum CellFile {
         var evaluations: [(String, String, String, String)] = []
         var metrics: [(String, [Double])] = []
         if file.exists("/metrics/evaluation"), let names = try? file.readStrings("/metrics/evaluation"),
-           let kinds = try? file.readStrings("/metrics/kind"), let members = try? file.members(of: "/metrics"),
-           let predictors = try? file.readStrings("/evaluations/predictor"), let calibrations = try? file.readStrings("/evaluations/calibration") {
+            let kinds = try? file.readStrings("/metrics/kind"), let members = try? file.members(of: "/metrics"),
+            let predictors = try? file.readStrings("/evaluations/predictor"), let calibrations = try? file.readStrings("/evaluations/calibration")
+        {
             evaluations = names.indices.map { (names[$0], kinds[$0], predictors[$0], calibrations[$0]) }
             for member in members where !["evaluation", "kind", "seconds"].contains(member) {
                 if let values = try? file.readDoubles("/metrics/\(member)").values { metrics.append((member, values)) }
             }
         }
-        return Summary(trialID: trialID, model: model, repeatIndex: Int(repeatIndex), seed: UInt64(bitPattern: seed),
-                       parameters: parseParameters(parameters), status: outcomeStatus, evaluations: evaluations, metrics: metrics)
+        return Summary(
+            trialID: trialID, model: model, repeatIndex: Int(repeatIndex), seed: UInt64(bitPattern: seed),
+            parameters: parseParameters(parameters), status: outcomeStatus, evaluations: evaluations, metrics: metrics)
     }
 
     static func parametersJSON(_ parameters: [(axis: String, value: String)]) -> String {
@@ -371,9 +382,12 @@ public enum CellFile {
     /// Reads back `parametersJSON` (an object of strings, in order).
     static func parseParameters(_ text: String) -> [(axis: String, value: String)] {
         guard let data = text.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] else { return [] }
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: String]
+        else { return [] }
         // JSONSerialization loses key order; restore it from the text.
-        return object.keys.sorted { (text.range(of: CanonicalJSON.quote($0))?.lowerBound ?? text.endIndex) < (text.range(of: CanonicalJSON.quote($1))?.lowerBound ?? text.endIndex) }
-            .map { ($0, object[$0]!) }
+        return object.keys.sorted {
+            (text.range(of: CanonicalJSON.quote($0))?.lowerBound ?? text.endIndex) < (text.range(of: CanonicalJSON.quote($1))?.lowerBound ?? text.endIndex)
+        }
+        .map { ($0, object[$0]!) }
     }
 }

@@ -17,8 +17,10 @@ public enum IndexFile {
 
     static func columnName(_ axis: String) -> String { fixedColumns.contains(axis) ? "\(axis)_swept" : axis }
 
-    public static func write(grid: ResolvedGrid, cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)],
-                             provenance: Provenance, to destination: String) throws {
+    public static func write(
+        grid: ResolvedGrid, cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)],
+        provenance: Provenance, to destination: String
+    ) throws {
         try AtomicFile.write(to: destination) { temporary in
             let file = try HDF5File.create(temporary)
             defer { file.close() }
@@ -48,13 +50,21 @@ public enum IndexFile {
             try file.write("/trials/model", strings: cells.map(\.trial.trial.modelName))
             try file.write("/trials/repeat", integers: cells.map { Int64($0.trial.trial.repeatIndex) }, shape: [cells.count])
             try file.write("/trials/seed", integers: cells.map { Int64(bitPattern: $0.trial.trial.seed) }, shape: [cells.count])
-            try file.write("/trials/status", strings: cells.map { cell in
-                switch cell.summary?.status { case .completed?: "completed"; case .failed?: "failed"; case nil: "missing" }
-            })
-            try file.write("/trials/message", strings: cells.map { cell in
-                if case .failed(let message)? = cell.summary?.status { return message }
-                return ""
-            })
+            try file.write(
+                "/trials/status",
+                strings: cells.map { cell in
+                    switch cell.summary?.status {
+                    case .completed?: "completed";
+                    case .failed?: "failed";
+                    case nil: "missing"
+                    }
+                })
+            try file.write(
+                "/trials/message",
+                strings: cells.map { cell in
+                    if case .failed(let message)? = cell.summary?.status { return message }
+                    return ""
+                })
             try file.write("/trials/file", strings: cells.map { $0.summary == nil ? "" : "cells/\($0.trial.trial.id).h5" })
             for (trial, _) in present { try file.linkExternal("/cells/\(trial.trial.id)", file: "cells/\(trial.trial.id).h5") }
 
@@ -82,11 +92,15 @@ public enum IndexFile {
                 try file.write("/table/\(columnName(axis))", strings: rows.map { row in row.trial.parameters.first { $0.axis == axis }?.value ?? "" })
             }
             for metric in metrics {
-                try file.write("/table/\(metric)", doubles: rows.map { row in
-                    row.summary.metrics.first { $0.name == metric }?.values[row.evaluation] ?? .nan
-                }, shape: [n])
+                try file.write(
+                    "/table/\(metric)",
+                    doubles: rows.map { row in
+                        row.summary.metrics.first { $0.name == metric }?.values[row.evaluation] ?? .nan
+                    }, shape: [n])
             }
-            let columns = ["trial_id", "model"] + axes.filter { $0 != "model" }.map(columnName) + ["repeat", "seed", "evaluation", "kind", "predictor", "calibration"] + metrics
+            let columns =
+                ["trial_id", "model"] + axes.filter { $0 != "model" }.map(columnName) + ["repeat", "seed", "evaluation", "kind", "predictor", "calibration"]
+                + metrics
             try file.setAttribute("columns", .string("[" + columns.map(CanonicalJSON.quote).joined(separator: ",") + "]"), on: "/table")
             try writeSummary(RepeatSummary(cells), to: file)
         }
@@ -110,7 +124,8 @@ public enum IndexFile {
             try file.write("/aggregate/\(metric)_mean", doubles: rows.map { $0.mean[index] }, shape: [n])
             try file.write("/aggregate/\(metric)_std", doubles: rows.map { $0.standardDeviation[index] }, shape: [n])
         }
-        let columns = ["model"] + summary.axes.map(columnName) + ["evaluation", "kind", "predictor", "calibration", "repeats"]
+        let columns =
+            ["model"] + summary.axes.map(columnName) + ["evaluation", "kind", "predictor", "calibration", "repeats"]
             + summary.metrics.flatMap { ["\($0)_mean", "\($0)_std"] }
         try file.setAttribute("columns", .string("[" + columns.map(CanonicalJSON.quote).joined(separator: ",") + "]"), on: "/aggregate")
         try file.setAttribute("requested_repeats", .integer(Int64(summary.requestedRepeats)), on: "/aggregate")

@@ -18,8 +18,9 @@ extension RepeatSummary {
 extension CellFile.Summary {
     /// The summary as the report's cell record (metrics and evaluations only).
     var result: CellResult {
-        var cell = CellResult(trialID: trialID, model: model, repeatIndex: repeatIndex, seed: seed, parameters: parameters,
-                              completed: status == .completed, message: "")
+        var cell = CellResult(
+            trialID: trialID, model: model, repeatIndex: repeatIndex, seed: seed, parameters: parameters,
+            completed: status == .completed, message: "")
         cell.evaluations = evaluations.map { EvaluationInfo(name: $0.name, kind: $0.kind, predictor: $0.predictor, calibration: $0.calibration) }
         cell.metrics = metrics
         return cell

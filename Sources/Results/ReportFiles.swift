@@ -42,7 +42,9 @@ public enum ReportFiles {
                 do {
                     try process.run()
                     process.waitUntilExit()
-                    if process.terminationStatus == 0 { written.pdfs.append(pdf) } else {
+                    if process.terminationStatus == 0 {
+                        written.pdfs.append(pdf)
+                    } else {
                         written.warnings.append("\(path): rsvg-convert exited with status \(process.terminationStatus); no PDF")
                     }
                 } catch {

@@ -15,14 +15,17 @@ extension ResultsFolder {
         defer { file.close() }
         guard case .integer(let format)? = try file.attribute("format_version") else { throw CellError(description: "no format_version attribute") }
         guard readableFormats.contains(format) else {
-            throw CellError(description: "results format \(format); this version reads formats \(readableFormats.sorted().map(String.init).joined(separator: ", "))")
+            throw CellError(
+                description: "results format \(format); this version reads formats \(readableFormats.sorted().map(String.init).joined(separator: ", "))")
         }
         guard try file.attribute("trial_id") == .string(trialID) else { throw CellError(description: "holds another trial than \(trialID)") }
         var attributes: [(name: String, value: String)] = []
         var model = "", status = "", message = "", parameters = "{}"
         var repeatIndex = 0, seed: UInt64 = 0, training = Double.nan, evaluation = Double.nan
-        for name in ["gauntlet_version", "git_commit", "started", "finished", "host", "os", "cpu_model", "cores", "blas_core",
-                     "blas_config", "blas_threads", "peak_memory_mib", "dataset", "task", "loss"] {
+        for name in [
+            "gauntlet_version", "git_commit", "started", "finished", "host", "os", "cpu_model", "cores", "blas_core",
+            "blas_config", "blas_threads", "peak_memory_mib", "dataset", "task", "loss",
+        ] {
             switch try? file.attribute(name) {
             case .string(let value)?: attributes.append((name, value))
             case .integer(let value)?: attributes.append((name, String(value)))
@@ -39,14 +42,16 @@ extension ResultsFolder {
         if case .real(let value)? = try? file.attribute("training_seconds") { training = value }
         if case .real(let value)? = try? file.attribute("evaluation_seconds") { evaluation = value }
         guard !model.isEmpty, !status.isEmpty else { throw CellError(description: "no model or status attribute") }
-        var cell = CellResult(trialID: trialID, model: model, repeatIndex: repeatIndex, seed: seed,
-                              parameters: CellFile.parseParameters(parameters), completed: status == "completed",
-                              message: message, attributes: attributes, trainingSeconds: training, evaluationSeconds: evaluation)
+        var cell = CellResult(
+            trialID: trialID, model: model, repeatIndex: repeatIndex, seed: seed,
+            parameters: CellFile.parseParameters(parameters), completed: status == "completed",
+            message: message, attributes: attributes, trainingSeconds: training, evaluationSeconds: evaluation)
         if file.exists("/learning_curve/epoch") {
-            cell.learningCurve = try? LearningCurve(epoch: file.readIntegers("/learning_curve/epoch").values.map(Double.init),
-                                                    trainLoss: file.readDoubles("/learning_curve/train_loss").values,
-                                                    validationLoss: file.readDoubles("/learning_curve/validation_loss").values,
-                                                    validationAccuracy: file.readDoubles("/learning_curve/validation_accuracy").values)
+            cell.learningCurve = try? LearningCurve(
+                epoch: file.readIntegers("/learning_curve/epoch").values.map(Double.init),
+                trainLoss: file.readDoubles("/learning_curve/train_loss").values,
+                validationLoss: file.readDoubles("/learning_curve/validation_loss").values,
+                validationAccuracy: file.readDoubles("/learning_curve/validation_accuracy").values)
         }
         if let names = try? file.readStrings("/stages/name"), let seconds = try? file.readDoubles("/stages/seconds").values, names.count == seconds.count {
             cell.stages = Array(zip(names, seconds))
@@ -72,12 +77,17 @@ extension ResultsFolder {
         let predictors = try file.readStrings("/evaluations/predictor")
         let calibrations = try file.readStrings("/evaluations/calibration")
         let e = names.count
-        guard [kinds.count, seconds.count, types.count, severities.count, budgets.count, families.count, predictors.count, calibrations.count].allSatisfy({ $0 == e }) else {
+        guard
+            [kinds.count, seconds.count, types.count, severities.count, budgets.count, families.count, predictors.count, calibrations.count].allSatisfy({
+                $0 == e
+            })
+        else {
             throw CellError(description: "/metrics and /evaluations disagree on the number of evaluations")
         }
         cell.evaluations = names.indices.map { i in
-            EvaluationInfo(name: names[i], kind: kinds[i], type: types[i], severity: Int(severities[i]), budget: budgets[i],
-                           family: families[i], predictor: predictors[i], calibration: calibrations[i], seconds: seconds[i])
+            EvaluationInfo(
+                name: names[i], kind: kinds[i], type: types[i], severity: Int(severities[i]), budget: budgets[i],
+                family: families[i], predictor: predictors[i], calibration: calibrations[i], seconds: seconds[i])
         }
         // Metric columns in the experiment's order (format 6), then the other columns.
         var order: [String] = []
@@ -115,9 +125,10 @@ extension ResultsFolder {
     /// read once for the confusion matrix and the attack outcomes; nil when not stored.
     static func cleanPredictions(_ file: HDF5File, cell: CellResult) -> CleanPredictions? {
         guard let labels = try? file.readIntegers("/test_labels").values.map(Int.init), !labels.isEmpty,
-              let predictions = try? file.readIntegers("/predictions"), predictions.shape.count == 2,
-              predictions.shape[0] == cell.evaluations.count, predictions.shape[1] == labels.count,
-              let clean = cell.evaluations.firstIndex(where: { $0.kind == "clean" && $0.isModelUncalibrated }) else { return nil }
+            let predictions = try? file.readIntegers("/predictions"), predictions.shape.count == 2,
+            predictions.shape[0] == cell.evaluations.count, predictions.shape[1] == labels.count,
+            let clean = cell.evaluations.firstIndex(where: { $0.kind == "clean" && $0.isModelUncalibrated })
+        else { return nil }
         let n = labels.count
         return (clean, labels, predictions.values[(clean * n)..<((clean + 1) * n)].map(Int.init))
     }
@@ -131,7 +142,9 @@ extension ResultsFolder {
             let lower = part("bin_lower"), upper = part("bin_upper"), confidence = part("bin_confidence"), accuracy = part("bin_accuracy")
             let counts = rows(count.values, count: b)
             if [lower.count, upper.count, confidence.count, accuracy.count, counts.count].allSatisfy({ $0 == e }) {
-                cell.reliability = (0..<e).map { ReliabilityBinsData(lower: lower[$0], upper: upper[$0], confidence: confidence[$0], accuracy: accuracy[$0], count: counts[$0]) }
+                cell.reliability = (0..<e).map {
+                    ReliabilityBinsData(lower: lower[$0], upper: upper[$0], confidence: confidence[$0], accuracy: accuracy[$0], count: counts[$0])
+                }
             }
         }
         cell.roc = curves(file, metric: "auroc", x: "fpr", y: "tpr", evaluations: e)
@@ -149,10 +162,13 @@ extension ResultsFolder {
             cell.confusion = (0..<e).map { $0 == clean.index ? counts : [] }
         }
         if let rows = try? file.readStrings("/ood/source"), let predictors = try? file.readStrings("/ood/predictor"),
-           let scores = try? file.readStrings("/ood/score"), let auroc = try? file.readDoubles("/ood/auroc").values,
-           let aupr = try? file.readDoubles("/ood/aupr").values, let fpr = try? file.readDoubles("/ood/fpr_at_95_tpr").values,
-           [predictors.count, scores.count, auroc.count, aupr.count, fpr.count].allSatisfy({ $0 == rows.count }) {
-            cell.detections = rows.indices.map { DetectionRow(source: rows[$0], predictor: predictors[$0], score: scores[$0], auroc: auroc[$0], aupr: aupr[$0], fprAt95: fpr[$0]) }
+            let scores = try? file.readStrings("/ood/score"), let auroc = try? file.readDoubles("/ood/auroc").values,
+            let aupr = try? file.readDoubles("/ood/aupr").values, let fpr = try? file.readDoubles("/ood/fpr_at_95_tpr").values,
+            [predictors.count, scores.count, auroc.count, aupr.count, fpr.count].allSatisfy({ $0 == rows.count })
+        {
+            cell.detections = rows.indices.map {
+                DetectionRow(source: rows[$0], predictor: predictors[$0], score: scores[$0], auroc: auroc[$0], aupr: aupr[$0], fprAt95: fpr[$0])
+            }
         }
     }
 
@@ -160,9 +176,10 @@ extension ResultsFolder {
     static func curves(_ file: HDF5File, metric: String, x: String, y: String, evaluations e: Int) -> [[Curve]] {
         let group = "/metric_arrays/\(metric)"
         guard let offsets = try? file.readIntegers("\(group)/offsets").values, offsets.count == e + 1,
-              let xs = try? file.readDoubles("\(group)/\(x)").values, let ys = try? file.readDoubles("\(group)/\(y)").values,
-              let classes = try? file.readDoubles("\(group)/class").values,
-              xs.count == ys.count, xs.count == classes.count, Int(offsets.last!) == xs.count else { return [] }
+            let xs = try? file.readDoubles("\(group)/\(x)").values, let ys = try? file.readDoubles("\(group)/\(y)").values,
+            let classes = try? file.readDoubles("\(group)/class").values,
+            xs.count == ys.count, xs.count == classes.count, Int(offsets.last!) == xs.count
+        else { return [] }
         return (0..<e).map { evaluation in
             var curves: [Curve] = []
             for i in Int(offsets[evaluation])..<Int(offsets[evaluation + 1]) {
@@ -177,12 +194,13 @@ extension ResultsFolder {
 
     static func readUncertainty(_ file: HDF5File, into cell: inout CellResult) {
         guard let scores = try? file.readStrings("/uncertainty/scores"),
-              let evaluations = try? file.readIntegers("/uncertainty/evaluation").values,
-              let values = try? file.readFloats("/uncertainty/values"), values.shape.count == 3,
-              values.shape[0] == evaluations.count, values.shape[1] == scores.count else { return }
+            let evaluations = try? file.readIntegers("/uncertainty/evaluation").values,
+            let values = try? file.readFloats("/uncertainty/values"), values.shape.count == 3,
+            values.shape[0] == evaluations.count, values.shape[1] == scores.count
+        else { return }
         let n = values.shape[2]
         let table = (0..<evaluations.count).map { u in
-            (0..<scores.count).map { s in values.values[((u * scores.count) + s) * n ..< ((u * scores.count) + s + 1) * n].map(Double.init) }
+            (0..<scores.count).map { s in values.values[((u * scores.count) + s) * n..<((u * scores.count) + s + 1) * n].map(Double.init) }
         }
         var sets: [(source: String, values: [[Double]])] = []
         for (index, source) in ((try? file.readStrings("/ood/sources")) ?? []).enumerated() {
@@ -196,12 +214,14 @@ extension ResultsFolder {
 
     static func readAttacks(_ file: HDF5File, clean: CleanPredictions?, into cell: inout CellResult) {
         guard let names = try? file.readStrings("/attacks/evaluation"), let success = try? file.readIntegers("/attacks/success"),
-              success.shape.count == 2, success.shape[0] == names.count else { return }
+            success.shape.count == 2, success.shape[0] == names.count
+        else { return }
         let n = success.shape[1]
         var cleanWrong = [Bool](repeating: false, count: n)
         if let clean, clean.labels.count == n { cleanWrong = zip(clean.predicted, clean.labels).map { $0 != $1 } }
-        cell.attacks = AttackData(evaluations: names, success: (0..<names.count).map { a in success.values[(a * n)..<((a + 1) * n)].map { $0 != 0 } },
-                                  cleanWrong: cleanWrong)
+        cell.attacks = AttackData(
+            evaluations: names, success: (0..<names.count).map { a in success.values[(a * n)..<((a + 1) * n)].map { $0 != 0 } },
+            cleanWrong: cleanWrong)
     }
 
     /// The clean evaluation's attribution maps (summed over channels) and the per-layer statistics.
@@ -211,25 +231,29 @@ extension ResultsFolder {
         for label in methods {
             let group = "/interpret/attributions/\(label)"
             guard let maps = try? file.readFloats("\(group)/maps"), maps.shape.count == 5,
-                  let scales = try? file.readDoubles("\(group)/display_scale").values else { continue }
+                let scales = try? file.readDoubles("\(group)/display_scale").values
+            else { continue }
             let (s, c, h, w) = (maps.shape[1], maps.shape[2], maps.shape[3], maps.shape[4])
             let summed = (0..<s).map { sample in
                 (0..<(h * w)).map { pixel in (0..<c).reduce(0.0) { $0 + Double(maps.values[((sample * c) + $1) * h * w + pixel]) } }
             }
             let deletion = (try? file.readDoubles("\(group)/deletion_auc").values) ?? []
             let insertion = (try? file.readDoubles("\(group)/insertion_auc").values) ?? []
-            cell.attributions.append(AttributionData(
-                label: label, maps: summed, scales: Array(scales.prefix(s)), height: h, width: w,
-                targets: targets.map { Array($0.values.prefix(s)).map(Int.init) } ?? [],
-                deletionAUC: Array(deletion.prefix(s)), insertionAUC: Array(insertion.prefix(s))))
+            cell.attributions.append(
+                AttributionData(
+                    label: label, maps: summed, scales: Array(scales.prefix(s)), height: h, width: w,
+                    targets: targets.map { Array($0.values.prefix(s)).map(Int.init) } ?? [],
+                    deletionAUC: Array(deletion.prefix(s)), insertionAUC: Array(insertion.prefix(s))))
         }
         if let layers = try? file.readStrings("/interpret/layer_statistics/layers"),
-           let evaluations = try? file.readStrings("/interpret/evaluations"),
-           let change = try? file.readDoubles("/interpret/layer_statistics/relative_change").values,
-           let dead = try? file.readDoubles("/interpret/layer_statistics/dead_fraction").values,
-           change.count == layers.count * evaluations.count, dead.count == change.count {
-            cell.layerStatistics = LayerStatisticsData(layers: layers, evaluations: evaluations,
-                                                       relativeChange: rows(change, count: layers.count), deadFraction: rows(dead, count: layers.count))
+            let evaluations = try? file.readStrings("/interpret/evaluations"),
+            let change = try? file.readDoubles("/interpret/layer_statistics/relative_change").values,
+            let dead = try? file.readDoubles("/interpret/layer_statistics/dead_fraction").values,
+            change.count == layers.count * evaluations.count, dead.count == change.count
+        {
+            cell.layerStatistics = LayerStatisticsData(
+                layers: layers, evaluations: evaluations,
+                relativeChange: rows(change, count: layers.count), deadFraction: rows(dead, count: layers.count))
         }
     }
 }

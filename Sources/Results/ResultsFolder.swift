@@ -101,8 +101,9 @@ public enum ResultsFolder {
         let states = try file.readStrings("/trials/status")
         let messages = try file.readStrings("/trials/message")
         results.trials = ids.indices.map { i in
-            TrialEntry(trialID: ids[i], model: models[i], repeatIndex: Int(repeats[i]), seed: UInt64(bitPattern: seeds[i]),
-                       state: TrialEntry.State(rawValue: states[i]) ?? .missing, message: messages[i])
+            TrialEntry(
+                trialID: ids[i], model: models[i], repeatIndex: Int(repeats[i]), seed: UInt64(bitPattern: seeds[i]),
+                state: TrialEntry.State(rawValue: states[i]) ?? .missing, message: messages[i])
         }
         let paths = try file.readStrings("/spec_sources/path"), texts = try file.readStrings("/spec_sources/text")
         return zip(paths, texts).map { ($0, $1) }

@@ -18,7 +18,9 @@ public enum StateDictFile {
         do {
             let file = try HDF5File.open(path)
             defer { file.close() }
-            guard file.exists("/state_dict") else { throw Failure(description: "\(path): no /state_dict group (a Gauntlet cell file or scripts/state_dict_to_hdf5.py output)") }
+            guard file.exists("/state_dict") else {
+                throw Failure(description: "\(path): no /state_dict group (a Gauntlet cell file or scripts/state_dict_to_hdf5.py output)")
+            }
             var state: [String: Tensor] = [:]
             for key in try file.members(of: "/state_dict") {
                 let name = "/state_dict/\(key)"

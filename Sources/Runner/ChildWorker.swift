@@ -38,7 +38,7 @@ final class ChildWorker {
                 continue
             }
             let chunk = output.availableData
-            if chunk.isEmpty { return false }   // end of file: the child is gone
+            if chunk.isEmpty { return false }  // end of file: the child is gone
             buffered.append(chunk)
         }
     }

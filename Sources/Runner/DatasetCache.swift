@@ -16,7 +16,9 @@ public final class DatasetCache: @unchecked Sendable {
         if let data = loaded[key] { return data }
         let start = Date()
         let data = try source.load()
-        log("dataset \(type(of: source).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(start), 1)) s)")
+        log(
+            "dataset \(type(of: source).kind): \(data.training.count) training, \(data.validation.count) validation, \(data.test.count) test samples (\(fmt(Date().timeIntervalSince(start), 1)) s)"
+        )
         loaded[key] = data
         seconds[key] = Date().timeIntervalSince(start)
         return data

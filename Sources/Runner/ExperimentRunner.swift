@@ -27,8 +27,10 @@ public struct ExperimentRunner {
     public var progress: ((_ finished: Int, _ failed: Int, _ total: Int) -> Void)?
     public var log: (String) -> Void
 
-    public init(grid: ResolvedGrid, outputDirectory: String, shard: Shard = .all, jobs: Int? = nil, failFast: Bool = false,
-                log: @escaping (String) -> Void) {
+    public init(
+        grid: ResolvedGrid, outputDirectory: String, shard: Shard = .all, jobs: Int? = nil, failFast: Bool = false,
+        log: @escaping (String) -> Void
+    ) {
         self.grid = grid
         self.outputDirectory = outputDirectory
         self.shard = shard
@@ -83,8 +85,10 @@ public struct ExperimentRunner {
         /// Whether `failFast` stopped the run before every trial ran.
         public var stoppedEarly = false
 
-        public init(ran: Int, skipped: Int, cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)], resultsPath: String,
-                    stoppedEarly: Bool = false) {
+        public init(
+            ran: Int, skipped: Int, cells: [(trial: ResolvedTrial, summary: CellFile.Summary?)], resultsPath: String,
+            stoppedEarly: Bool = false
+        ) {
             self.ran = ran
             self.skipped = skipped
             self.cells = cells
@@ -112,7 +116,9 @@ public struct ExperimentRunner {
         BLAS.setThreadCount(threadsPerJob)
         let provenance = Provenance.current(specFile: grid.document.file)
         let shardText = shard == .all ? "" : ", shard \(shard.index)/\(shard.count): \(mine.count) of them"
-        log("gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText); \(jobs) job(s) × \(provenance.blasThreads) BLAS thread(s); products: \(provenance.blasCore)")
+        log(
+            "gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText); \(jobs) job(s) × \(provenance.blasThreads) BLAS thread(s); products: \(provenance.blasCore)"
+        )
         if skipped > 0 { log("\(skipped) trial(s) already complete in \(experimentDirectory)/cells, not rerun") }
 
         // Worker processes load their own data: here it is only checked, so that a missing or
@@ -144,26 +150,28 @@ public struct ExperimentRunner {
         let total = pending.reduce(0) { $0 + $1.count }
         var stopped = false
         do {
-        let launcher: any TrialLauncher
-        if let isolation {
-            signal(SIGPIPE, SIG_IGN)   // a dead child must not kill us through its pipe
-            launcher = ChildProcessLauncher(isolation: isolation, children: ChildWorkerPool(count: jobs), threads: threadsPerJob,
-                                            files: files, grid: grid, logPrefix: workerLogPrefix, provenance: provenance, log: log)
-        } else {
-            launcher = InProcessLauncher(runner: TrialRunner(log: log), datasets: datasets, datasetCache: datasetCache, files: files,
-                                         grid: grid, provenance: provenance, log: log)
-        }
-        defer { launcher.finish() }
-        try WorkerPool.run(pending, threads: jobs) { group in
-            try launcher.launch(group) { status in
-                counter.lock()
-                ran += 1
-                if case .failed = status { failures += 1 }
-                progress?(ran, failures, total)
-                counter.unlock()
-                if failFast, case .failed = status { throw StopAfterFailure() }
+            let launcher: any TrialLauncher
+            if let isolation {
+                signal(SIGPIPE, SIG_IGN)  // a dead child must not kill us through its pipe
+                launcher = ChildProcessLauncher(
+                    isolation: isolation, children: ChildWorkerPool(count: jobs), threads: threadsPerJob,
+                    files: files, grid: grid, logPrefix: workerLogPrefix, provenance: provenance, log: log)
+            } else {
+                launcher = InProcessLauncher(
+                    runner: TrialRunner(log: log), datasets: datasets, datasetCache: datasetCache, files: files,
+                    grid: grid, provenance: provenance, log: log)
             }
-        }
+            defer { launcher.finish() }
+            try WorkerPool.run(pending, threads: jobs) { group in
+                try launcher.launch(group) { status in
+                    counter.lock()
+                    ran += 1
+                    if case .failed = status { failures += 1 }
+                    progress?(ran, failures, total)
+                    counter.unlock()
+                    if failFast, case .failed = status { throw StopAfterFailure() }
+                }
+            }
         } catch is StopAfterFailure {
             stopped = true
             log("stopped after the first failure (--fail-fast); the remaining trials did not run")

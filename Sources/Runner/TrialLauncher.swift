@@ -40,9 +40,10 @@ struct InProcessLauncher: TrialLauncher {
             var outcome = runner.evaluate(resolved, after: training, data: data)
             outcome.stageSeconds.insert(("data", datasetCache.claimLoadingSeconds(first.trial.spec.dataset.canonicalParameters)), at: 0)
             if case .failed(let message) = outcome.status { log("[\(resolved.trial.label)] FAILED: \(message)") }
-            let heldOut = Set(resolved.experiment.heldOutClasses)   // removed from the test split the cell scores
-            try CellFile.write(outcome, trial: resolved, grid: grid, testLabels: data.test.labels.filter { !heldOut.contains($0) },
-                               provenance: provenance, started: started, to: files.cellPath(resolved.trial.id))
+            let heldOut = Set(resolved.experiment.heldOutClasses)  // removed from the test split the cell scores
+            try CellFile.write(
+                outcome, trial: resolved, grid: grid, testLabels: data.test.labels.filter { !heldOut.contains($0) },
+                provenance: provenance, started: started, to: files.cellPath(resolved.trial.id))
             try finished(outcome.status)
         }
     }
@@ -98,8 +99,9 @@ struct ChildProcessLauncher: TrialLauncher {
             }
             let message = "\(reason ?? "the worker process did not write this trial"); log: \(logName)"
             log("[\(resolved.trial.label)] FAILED: \(message)")
-            try CellFile.write(TrialOutcome(trial: resolved.trial, status: .failed(message)), trial: resolved, grid: grid,
-                               testLabels: [], provenance: provenance, started: started, to: files.cellPath(resolved.trial.id))
+            try CellFile.write(
+                TrialOutcome(trial: resolved.trial, status: .failed(message)), trial: resolved, grid: grid,
+                testLabels: [], provenance: provenance, started: started, to: files.cellPath(resolved.trial.id))
             return .failed(message)
         }
         for status in statuses { try finished(status) }

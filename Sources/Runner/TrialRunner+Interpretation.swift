@@ -58,9 +58,10 @@ extension TrialRunner {
                 }
                 if e == 0, spec.sensitivityPerturbations > 0 {
                     var sensitivityRNG = root.derived("\(m)/sensitivity")
-                    record.sensitivity = AttributionQuality.sensitivity(method, model: model, inputs: explained, targets: targets, maps: attribution.maps,
-                                                                        perturbations: spec.sensitivityPerturbations,
-                                                                        radius: Float(spec.sensitivityRadius), rng: &sensitivityRNG)
+                    record.sensitivity = AttributionQuality.sensitivity(
+                        method, model: model, inputs: explained, targets: targets, maps: attribution.maps,
+                        perturbations: spec.sensitivityPerturbations,
+                        radius: Float(spec.sensitivityRadius), rng: &sensitivityRNG)
                 }
                 result.methods[m] = record
                 log("[\(resolvedTrial.trial.label)] interpret \(name) \(method.label): \(Self.qualityLine(record, clean: e == 0))")

@@ -59,8 +59,9 @@ public struct TrialRunner {
             training.stateDict = training.model!.stateDict()
             for member in stride(from: 1, through: extraModels, by: 1) {
                 var memberTraining = Training()
-                try train(resolvedTrial, data: data, root: root.derived("ensemble-member-\(member)"),
-                          label: "\(resolvedTrial.trial.label) member \(member + 1)", into: &memberTraining)
+                try train(
+                    resolvedTrial, data: data, root: root.derived("ensemble-member-\(member)"),
+                    label: "\(resolvedTrial.trial.label) member \(member + 1)", into: &memberTraining)
                 training.members.append(memberTraining.model!)
             }
         } catch let failure as TrialFailure {
@@ -97,11 +98,13 @@ public struct TrialRunner {
         let evaluationStart = Date()
         let test = data.test, store = trial.spec.store, interpretation = trial.spec.interpret
         let predictors = [Predictor.model(model)] + experiment.uncertaintyMethods.map { $0.predictor(model: model, members: training.members) }
-        let task: EvaluationPipeline.Task = regression
+        let task: EvaluationPipeline.Task =
+            regression
             ? .regression(inputs: test.images, targets: test.targets!, loss: resolvedTrial.model.loss)
             : .classification(images: test.images, labels: test.labels, validation: (data.validation.images, data.validation.labels))
-        var pipeline = EvaluationPipeline(task: task, predictors: predictors, layerNames: model.layers.map(\.name), metrics: experiment.metrics,
-                                          batchSize: experiment.spec.evaluation.batchSize, root: root, label: trial.label, log: log)
+        var pipeline = EvaluationPipeline(
+            task: task, predictors: predictors, layerNames: model.layers.map(\.name), metrics: experiment.metrics,
+            batchSize: experiment.spec.evaluation.batchSize, root: root, label: trial.label, log: log)
         pipeline.calibrators = experiment.calibrators
         pipeline.intervals = experiment.spec.evaluation.intervals.map { ($0.level, $0.bootstrap) }
         pipeline.uncertaintyOnEveryEvaluation = experiment.spec.uncertainty.evaluations == .all
@@ -148,12 +151,15 @@ public struct TrialRunner {
         }
         if !experiment.outOfDistributionSources.isEmpty {
             let sets = experiment.outOfDistributionSources.enumerated().map { index, source in
-                (label: source.label, images: { () -> Tensor in
-                    var rng = root.derived("ood-\(index)")
-                    // A held-out-class source picks its images from the full test split.
-                    let reference = source.heldOutClasses.isEmpty ? test : fullTest
-                    return source.images(count: source.samples ?? reference.count, like: reference, rng: &rng)
-                })
+                (
+                    label: source.label,
+                    images: { () -> Tensor in
+                        var rng = root.derived("ood-\(index)")
+                        // A held-out-class source picks its images from the full test split.
+                        let reference = source.heldOutClasses.isEmpty ? test : fullTest
+                        return source.images(count: source.samples ?? reference.count, like: reference, rng: &rng)
+                    }
+                )
             }
             pipeline.detectOutOfDistribution(sets, into: &results)
             endStage("out_of_distribution")
@@ -166,18 +172,20 @@ public struct TrialRunner {
     /// kind that resamples the test split (a label shift) draws its indices from `labels` with
     /// stream `noise-<i>/labels` instead of changing images.
     static func cleanAndCorrupted(_ corruptions: [any Corruption], root: RandomSource, labels: [Int]) -> [EvaluationCase] {
-        [.clean] + corruptions.enumerated().map { index, corruption in
-            var evaluationCase = EvaluationCase(name: corruption.label, kind: .corruption, type: type(of: corruption).kind,
-                                                severity: corruption.severity)
-            var labelRNG = root.derived("noise-\(index)/labels")
-            if let indices = corruption.resampledTestIndices(labels: labels, rng: &labelRNG) {
-                evaluationCase.resampled = indices
-            } else {
-                var rng = root.derived("noise-\(index)")
-                evaluationCase.transform = { images, _ in corruption.apply(to: images, rng: &rng) }
+        [.clean]
+            + corruptions.enumerated().map { index, corruption in
+                var evaluationCase = EvaluationCase(
+                    name: corruption.label, kind: .corruption, type: type(of: corruption).kind,
+                    severity: corruption.severity)
+                var labelRNG = root.derived("noise-\(index)/labels")
+                if let indices = corruption.resampledTestIndices(labels: labels, rng: &labelRNG) {
+                    evaluationCase.resampled = indices
+                } else {
+                    var rng = root.derived("noise-\(index)")
+                    evaluationCase.transform = { images, _ in corruption.apply(to: images, rng: &rng) }
+                }
+                return evaluationCase
             }
-            return evaluationCase
-        }
     }
 
     /// Every attack on the model, each with its own random stream (`attack-<i>`), against the
@@ -185,13 +193,16 @@ public struct TrialRunner {
     static func attacked(_ attacks: [any Attack], model: Sequential, labels: [Int], root: RandomSource) -> [EvaluationCase] {
         attacks.enumerated().map { index, attack in
             var rng = root.derived("attack-\(index)")
-            return EvaluationCase(name: attack.label, kind: .attack, type: type(of: attack).kind, budget: attack.budget, family: attack.family,
-                                  transform: { images, range in attack.perturb(images: images, labels: Array(labels[range]), model: model, rng: &rng) })
+            return EvaluationCase(
+                name: attack.label, kind: .attack, type: type(of: attack).kind, budget: attack.budget, family: attack.family,
+                transform: { images, range in attack.perturb(images: images, labels: Array(labels[range]), model: model, rng: &rng) })
         }
     }
 
-    private func train(_ resolvedTrial: ResolvedTrial, data: DatasetSplits, root: RandomSource, label: String,
-                       into result: inout Training) throws {
+    private func train(
+        _ resolvedTrial: ResolvedTrial, data: DatasetSplits, root: RandomSource, label: String,
+        into result: inout Training
+    ) throws {
         let trial = resolvedTrial.trial, experiment = resolvedTrial.experiment
         // Fault injection for the isolation tests: crash the process on this trial with a real
         // invalid memory access (a raised signal can be survived; this cannot).
@@ -225,18 +236,21 @@ public struct TrialRunner {
                     let attacked = attack.perturb(images: images.slice(0..<count), labels: Array(batch.labels[0..<count]), model: model, rng: &attackRNG)
                     images.scalars.replaceSubrange(0..<attacked.count, with: attacked.scalars)
                 }
-                let loss = model.trainStep(inputs: images, supervision: batch.supervision, loss: resolvedTrial.model.loss, optimizer: optimizer, rng: &dropoutRNG)
+                let loss = model.trainStep(
+                    inputs: images, supervision: batch.supervision, loss: resolvedTrial.model.loss, optimizer: optimizer, rng: &dropoutRNG)
                 guard loss.isFinite else {
                     throw TrialFailure(description: "training diverged: loss is \(loss) at epoch \(epoch), step \(step + 1) of \(batches.count)")
                 }
                 lossSum += Double(loss)
             }
             let validation = Self.validate(model, on: data.validation, loss: resolvedTrial.model.loss, batchSize: evaluationBatch)
-            let record = EpochRecord(epoch: epoch, learningRate: Double(optimizer.learningRate), trainLoss: lossSum / Double(max(1, batches.count)),
-                                     validationLoss: validation.loss, validationAccuracy: validation.accuracy,
-                                     seconds: Date().timeIntervalSince(epochStart))
+            let record = EpochRecord(
+                epoch: epoch, learningRate: Double(optimizer.learningRate), trainLoss: lossSum / Double(max(1, batches.count)),
+                validationLoss: validation.loss, validationAccuracy: validation.accuracy,
+                seconds: Date().timeIntervalSince(epochStart))
             result.learningCurve.append(record)
-            let shown = experiment.task == .classification
+            let shown =
+                experiment.task == .classification
                 ? "validation accuracy \(fmt(record.validationAccuracy))" : "validation \(resolvedTrial.model.loss.rawValue) \(fmt(record.validationLoss))"
             log("[\(label)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), \(shown) (\(fmt(record.seconds, 1)) s)")
         }
@@ -249,8 +263,9 @@ public struct TrialRunner {
             let summary = ClassificationEvaluation.evaluate(model: model, images: split.images, labels: split.labels, batchSize: batchSize).summary
             return (summary.meanLoss, summary.accuracy)
         }
-        let (outputs, _) = RegressionEvaluation.predict([.model(model)], inputs: split.images, targets: targets, loss: loss,
-                                                        batchSize: batchSize, rng: RandomSource(seed: 0))
+        let (outputs, _) = RegressionEvaluation.predict(
+            [.model(model)], inputs: split.images, targets: targets, loss: loss,
+            batchSize: batchSize, rng: RandomSource(seed: 0))
         return (RegressionEvaluation.loss(outputs[0].batch, loss), .nan)
     }
 }

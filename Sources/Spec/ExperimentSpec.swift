@@ -37,7 +37,8 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var report: ReportSpec
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
-        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, calibration, uncertainty, interpret, store, evaluation, report
+        case schemaVersion, name, description, seed, repeats, dataset, models, training, noise, attacks, metrics, calibration, uncertainty, interpret, store,
+            evaluation, report
     }
 
     public init(from decoder: any Decoder) throws {
@@ -94,8 +95,9 @@ public struct ExperimentSpec: Decodable, Sendable {
     private static func schemaVersion(_ c: KeyedDecodingContainer<CodingKeys>) throws -> Int {
         let version = try c.decode(Int.self, forKey: .schemaVersion)
         guard version == currentSchemaVersion else {
-            throw SpecDecoder.issue(try c.superDecoder(forKey: .schemaVersion),
-                                    "unsupported schema_version \(version); this gauntlet reads version \(currentSchemaVersion)")
+            throw SpecDecoder.issue(
+                try c.superDecoder(forKey: .schemaVersion),
+                "unsupported schema_version \(version); this gauntlet reads version \(currentSchemaVersion)")
         }
         return version
     }
@@ -103,9 +105,11 @@ public struct ExperimentSpec: Decodable, Sendable {
     private static func name(_ c: KeyedDecodingContainer<CodingKeys>) throws -> String {
         let name = try c.decode(String.self, forKey: .name)
         if name.isEmpty || name.hasPrefix(".")
-            || !name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0) }) {
-            throw SpecDecoder.issue(try c.superDecoder(forKey: .name),
-                                    "name '\(name)' must be letters, digits, '_', '-' or '.' (it names the results folder)")
+            || !name.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0) })
+        {
+            throw SpecDecoder.issue(
+                try c.superDecoder(forKey: .name),
+                "name '\(name)' must be letters, digits, '_', '-' or '.' (it names the results folder)")
         }
         return name
     }
@@ -267,8 +271,9 @@ public struct InterpretSpec: Decodable, Sendable {
         func bounded(_ key: CodingKeys, _ range: ClosedRange<Int>, default value: Int) throws -> Int {
             let decoded = try c.decodeIfPresent(Int.self, forKey: key) ?? value
             if !range.contains(decoded) {
-                throw SpecDecoder.issue(try c.superDecoder(forKey: key),
-                                        "\(KeyPathText.yamlName(key.rawValue)) must be in \(range.lowerBound)…\(range.upperBound), got \(decoded)")
+                throw SpecDecoder.issue(
+                    try c.superDecoder(forKey: key),
+                    "\(KeyPathText.yamlName(key.rawValue)) must be in \(range.lowerBound)…\(range.upperBound), got \(decoded)")
             }
             return decoded
         }
@@ -284,7 +289,8 @@ public struct InterpretSpec: Decodable, Sendable {
         randomization = try c.decodeIfPresent(Bool.self, forKey: .randomization) ?? true
         sensitivityRadius = try c.decodeIfPresent(Double.self, forKey: .sensitivityRadius) ?? 0.02
         if !(sensitivityRadius > 0 && sensitivityRadius <= 1) {
-            throw SpecDecoder.issue(try c.superDecoder(forKey: .sensitivityRadius), "sensitivity_radius must be in (0, 1] (pixel units), got \(sensitivityRadius)")
+            throw SpecDecoder.issue(
+                try c.superDecoder(forKey: .sensitivityRadius), "sensitivity_radius must be in (0, 1] (pixel units), got \(sensitivityRadius)")
         }
         node = SpecDecoder.source(of: decoder)
     }
@@ -319,8 +325,9 @@ public struct UncertaintySpec: Decodable, Sendable {
         if let text = try c.decodeIfPresent(String.self, forKey: .evaluations) {
             guard let value = Evaluations(rawValue: text) else {
                 let names = Evaluations.allCases.map(\.rawValue)
-                throw SpecDecoder.issue(try c.superDecoder(forKey: .evaluations),
-                                        "evaluations must be one of \(names.joined(separator: ", ")), got '\(text)'\(Suggestion.hint(for: text, among: names))")
+                throw SpecDecoder.issue(
+                    try c.superDecoder(forKey: .evaluations),
+                    "evaluations must be one of \(names.joined(separator: ", ")), got '\(text)'\(Suggestion.hint(for: text, among: names))")
             }
             evaluations = value
         }

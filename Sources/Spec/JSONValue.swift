@@ -28,7 +28,8 @@ public indirect enum JSONValue: Equatable, Sendable {
             return "[\n" + values.map { pad + $0.pretty(indent: indent + 1) }.joined(separator: ",\n") + "\n\(close)]"
         case .object(let members):
             if members.isEmpty { return "{}" }
-            return "{\n" + members.map { pad + CanonicalJSON.quote($0.0) + ": " + $0.1.pretty(indent: indent + 1) }
+            return "{\n"
+                + members.map { pad + CanonicalJSON.quote($0.0) + ": " + $0.1.pretty(indent: indent + 1) }
                 .joined(separator: ",\n") + "\n\(close)}"
         }
     }

@@ -170,4 +170,3 @@ public enum ParameterProbe {
         }
     }
 }
-

@@ -51,8 +51,9 @@ public struct SpecDecoder {
             throw SpecErrors(context.unknownKeyIssues(excludingAncestorsOf: errors.issues.first?.keyPath) + errors.issues)
         } catch {
             let keyPath = KeyPathText.render(path)
-            throw SpecErrors(context.unknownKeyIssues(excludingAncestorsOf: keyPath)
-                             + [SpecIssue(location: node.location, keyPath: keyPath, message: "\(error)")])
+            throw SpecErrors(
+                context.unknownKeyIssues(excludingAncestorsOf: keyPath)
+                    + [SpecIssue(location: node.location, keyPath: keyPath, message: "\(error)")])
         }
         unknownKeys += context.unknownKeyIssues()
         return value
@@ -116,8 +117,10 @@ final class DecodingContext {
                 guard !known.contains(name) else { continue }
                 let keyPath = path.isEmpty ? name : "\(path).\(name)"
                 let expected = known.isEmpty ? "" : "; expected one of: \(known.sorted().joined(separator: ", "))"
-                issues.append(SpecIssue(location: entry.keyLocation, keyPath: keyPath,
-                                        message: "unknown key '\(name)'\(Suggestion.hint(for: name, among: known))\(expected)"))
+                issues.append(
+                    SpecIssue(
+                        location: entry.keyLocation, keyPath: keyPath,
+                        message: "unknown key '\(name)'\(Suggestion.hint(for: name, among: known))\(expected)"))
             }
         }
         return issues

@@ -73,8 +73,10 @@ public struct SpecDocument: Sendable {
     }
 
     /// Parses one file and merges it over the files it includes.
-    static func compose(_ text: String, file: String, including chain: [String], sources: inout [(String, String)],
-                        stored: [String: String] = [:]) throws(SpecErrors) -> SpecNode {
+    static func compose(
+        _ text: String, file: String, including chain: [String], sources: inout [(String, String)],
+        stored: [String: String] = [:]
+    ) throws(SpecErrors) -> SpecNode {
         let depth = SpecLimits.flowDepth(of: text)
         guard depth <= SpecLimits.maximumDepth else {
             throw SpecErrors([SpecIssue(location: nil, keyPath: "", message: "\(file): nested \(depth) levels deep; the limit is \(SpecLimits.maximumDepth)")])
@@ -88,8 +90,11 @@ public struct SpecDocument: Sendable {
             throw SpecErrors([SpecIssue(location: nil, keyPath: "", message: "\(file): \(error)")])
         }
         guard let yaml, yaml.mapping != nil else {
-            throw SpecErrors([SpecIssue(location: SourceLocation(file: file, line: 1, column: 1), keyPath: "",
-                                        message: "an experiment file must be a YAML mapping (key: value lines)")])
+            throw SpecErrors([
+                SpecIssue(
+                    location: SourceLocation(file: file, line: 1, column: 1), keyPath: "",
+                    message: "an experiment file must be a YAML mapping (key: value lines)")
+            ])
         }
         var budget = SpecLimits.maximumNodes
         let node = try convert(yaml, file: file, depth: 0, budget: &budget)
@@ -100,7 +105,10 @@ public struct SpecDocument: Sendable {
         switch includeNode {
         case .scalar: paths = [includeNode]
         case .sequence(let elements, _): paths = elements
-        case .mapping: throw SpecErrors([SpecIssue(location: includeNode.location, keyPath: "include", message: "expected a file path or a list of file paths, found a mapping")])
+        case .mapping:
+            throw SpecErrors([
+                SpecIssue(location: includeNode.location, keyPath: "include", message: "expected a file path or a list of file paths, found a mapping")
+            ])
         }
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent()
         var base = SpecNode.mapping([], at: node.location)
@@ -142,8 +150,11 @@ public struct SpecDocument: Sendable {
             var entries: [SpecNode.Entry] = []
             for (key, value) in mapping {
                 guard let name = key.scalar?.string else {
-                    throw SpecErrors([SpecIssue(location: key.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) },
-                                                keyPath: "", message: "mapping keys must be plain names, not lists or mappings")])
+                    throw SpecErrors([
+                        SpecIssue(
+                            location: key.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) },
+                            keyPath: "", message: "mapping keys must be plain names, not lists or mappings")
+                    ])
                 }
                 let keyLocation = key.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
                 entries.append(.init(key: name, keyLocation: keyLocation, value: try convert(value, file: file, depth: depth + 1, budget: &budget)))

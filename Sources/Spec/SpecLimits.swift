@@ -32,7 +32,13 @@ public enum SpecLimits {
             if byte == UInt8(ascii: "\n") { inComment = false }
             if inComment { continue }
             if let q = quote {
-                if escaped { escaped = false } else if q == UInt8(ascii: "\"") && byte == UInt8(ascii: "\\") { escaped = true } else if byte == q { quote = nil }
+                if escaped {
+                    escaped = false
+                } else if q == UInt8(ascii: "\"") && byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == q {
+                    quote = nil
+                }
                 continue
             }
             switch byte {

@@ -8,7 +8,8 @@ extension BLAS {
     /// (F, CD, BW, DQ, VL), read from `/proc/cpuinfo`.
     public static var cpuSupportsAVX512: Bool {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+            let flagsLine = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return false }
         let flags = Set(flagsLine.split(separator: " ").map(String.init))
         return ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
     }
@@ -38,9 +39,10 @@ extension BLAS {
     public static func reexecutingWithFastestKernels() {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, environment["GAUNTLET_BLAS_AUTOSELECT"] != "0",
-              !usesAVX512Kernels, cpuSupportsAVX512 else { return }
+            !usesAVX512Kernels, cpuSupportsAVX512
+        else { return }
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
-        setenv("GAUNTLET_BLAS_AUTOSELECT", "0", 1)   // never loop
+        setenv("GAUNTLET_BLAS_AUTOSELECT", "0", 1)  // never loop
         let arguments = CommandLine.arguments
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &argv)

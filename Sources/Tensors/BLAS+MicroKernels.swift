@@ -16,7 +16,7 @@ import Foundation
 /// One family runs in a process (`active`): the fastest this CPU has, unless the environment
 /// names another (`GAUNTLET_KERNELS`), or none at all (OpenBLAS and Swift loops alone, the
 /// portable path of CPUs without AVX2, such as aarch64).
-struct MicroKernels: @unchecked Sendable {   // an immutable table of C function pointers
+struct MicroKernels: @unchecked Sendable {  // an immutable table of C function pointers
     /// Gauntlet's kernel families, fastest first.
     enum Family: String, CaseIterable, Sendable {
         /// AVX-512F and AVX-512DQ, 16 floats per vector.
@@ -102,8 +102,10 @@ struct MicroKernels: @unchecked Sendable {   // an immutable table of C function
 
     /// `C (+)= op(A)·B`, as `BLAS.sgemm` with `alpha` 1, B not transposed and `accumulate` for
     /// `beta` 1.
-    func sgemm(transposeA: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-               b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    func sgemm(
+        transposeA: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         table.sgemm(m, n, k, a, transposeA ? 1 : lda, transposeA ? lda : 1, b, ldb, c, ldc, accumulate ? 1 : 0)
     }
 
@@ -113,8 +115,10 @@ struct MicroKernels: @unchecked Sendable {   // an immutable table of C function
     /// (B's rows read in place, copies of Aᵀ and Cᵀ), the same bits as `sgemm` on B transposed
     /// (onto C filled with `rowStart`'s rows). Returns false, computing nothing, when the copies'
     /// memory cannot be had.
-    func sgemmTransposedB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                          accumulate: Bool, rowStart: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+    func sgemmTransposedB(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        accumulate: Bool, rowStart: UnsafePointer<Float>? = nil, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) -> Bool {
         table.sgemm_transposed_b(m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0, rowStart) == 1
     }
 
@@ -140,15 +144,19 @@ struct MicroKernels: @unchecked Sendable {   // an immutable table of C function
 
     /// The dropout mask as `dropoutMask` makes it into `mask` and `input · mask` into `output`, in
     /// one pass.
-    func dropout(key: UInt64, elements range: Range<Int>, p: Float, keep: Float, input: UnsafePointer<Float>,
-                 output: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>) {
+    func dropout(
+        key: UInt64, elements range: Range<Int>, p: Float, keep: Float, input: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>
+    ) {
         table.dropout(key, range.lowerBound, range.count, p, keep, input, output, mask)
     }
 
     /// One Adam update of `count` elements (`Kernels.adamUpdate`, bit for bit).
-    func adamUpdate(count: Int, theta: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
-                    m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
-                    beta1: Float, beta2: Float, eps: Float, decay: Float, stepSize: Float, rootCorrection2: Float) {
+    func adamUpdate(
+        count: Int, theta: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+        m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+        beta1: Float, beta2: Float, eps: Float, decay: Float, stepSize: Float, rootCorrection2: Float
+    ) {
         table.adam_update(count, theta, gradient, m, v, beta1, beta2, eps, decay, stepSize, rootCorrection2)
     }
 
@@ -160,20 +168,25 @@ struct MicroKernels: @unchecked Sendable {   // an immutable table of C function
     ) {
         precondition(channels.count >= 1 && channels.count <= lanes && g.kernelHeight == 3 && g.kernelWidth == 3)
         let paddedWidth = g.width + 2 * g.padding, paddedPlane = (g.height + 2 * g.padding) * paddedWidth
-        table.pooled_conv3x3_gradients(g.batch, g.outChannels, channels.lowerBound, Int32(channels.count), g.inChannels,
-                                       padded, paddedPlane, paddedWidth, g.stride, g.outHeight / 2, g.outWidth / 2,
-                                       gradient, argMax, pooled, dw, db)
+        table.pooled_conv3x3_gradients(
+            g.batch, g.outChannels, channels.lowerBound, Int32(channels.count), g.inChannels,
+            padded, paddedPlane, paddedWidth, g.stride, g.outHeight / 2, g.outWidth / 2,
+            gradient, argMax, pooled, dw, db)
     }
 
     /// 2×2 max pooling of one product plane, as `Kernels.poolRow` row after row (the same bits).
-    func maxPool2x2(plane: UnsafePointer<Float>, height: Int, width: Int, shift: Float, relu: Bool,
-                    values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>?, topIndex: Int) {
+    func maxPool2x2(
+        plane: UnsafePointer<Float>, height: Int, width: Int, shift: Float, relu: Bool,
+        values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>?, topIndex: Int
+    ) {
         table.max_pool_2x2(plane, height, width, shift, relu ? 1 : 0, values, positions, Int32(truncatingIfNeeded: topIndex))
     }
 
     /// `destination[j·ldd + i] = source[i·lds + j]` for a `rows×columns` block.
-    func transpose(rows: Int, columns: Int, _ source: UnsafePointer<Float>, lds: Int,
-                   into destination: UnsafeMutablePointer<Float>, ldd: Int) {
+    func transpose(
+        rows: Int, columns: Int, _ source: UnsafePointer<Float>, lds: Int,
+        into destination: UnsafeMutablePointer<Float>, ldd: Int
+    ) {
         table.transpose(rows, columns, source, lds, destination, ldd)
     }
 }

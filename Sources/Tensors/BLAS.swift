@@ -38,8 +38,9 @@ public enum BLAS {
         guard m > 0, n > 0 else { return }
         let (alongColumns, bounds) = blocks(m: m, n: n, k: k)
         guard bounds.count > 2 else {
-            sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            sgemmOnThisThread(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
         let parts = bounds.count - 1
@@ -47,13 +48,15 @@ public enum BLAS {
             for p in blocks {
                 let start = bounds[p], count = bounds[p + 1] - start
                 if alongColumns {
-                    sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k, alpha: alpha,
-                                      a: a, lda: lda, b: transposeB ? b + start * ldb : b + start, ldb: ldb,
-                                      beta: beta, c: c + start, ldc: ldc)
+                    sgemmOnThisThread(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k, alpha: alpha,
+                        a: a, lda: lda, b: transposeB ? b + start * ldb : b + start, ldb: ldb,
+                        beta: beta, c: c + start, ldc: ldc)
                 } else {
-                    sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k, alpha: alpha,
-                                      a: transposeA ? a + start : a + start * lda, lda: lda, b: b, ldb: ldb,
-                                      beta: beta, c: c + start * ldc, ldc: ldc)
+                    sgemmOnThisThread(
+                        transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k, alpha: alpha,
+                        a: transposeA ? a + start : a + start * lda, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: c + start * ldc, ldc: ldc)
                 }
             }
         }
@@ -95,12 +98,14 @@ public enum BLAS {
         guard m > 0, n > 0 else { return }
         if alpha == 1, beta == 0 || beta == 1, let kernels = MicroKernels.active, m * n * k <= MicroKernels.largestProduct {
             if !transposeB {
-                kernels.sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                              accumulate: beta == 1, c: c, ldc: ldc)
+                kernels.sgemm(
+                    transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                    accumulate: beta == 1, c: c, ldc: ldc)
                 return
             }
             if !transposeA, MicroKernels.prefersTransposedB(m: m, n: n, k: k),
-               kernels.sgemmTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc) {
+                kernels.sgemmTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: beta == 1, c: c, ldc: ldc)
+            {
                 return
             }
         }

@@ -38,12 +38,16 @@ extension Variable {
             }
             if needed[0] {
                 var g = result(x.shape, inner: outFeatures)
-                dy.scalars.withUnsafeBufferPointer { pdy in w.scalars.withUnsafeBufferPointer { pw in
-                    g.scalars.withUnsafeMutableBufferPointer { pg in
-                        BLAS.sgemm(transposeA: false, transposeB: false, m: batch, n: inFeatures, k: outFeatures,
-                                   a: pdy.baseAddress!, lda: outFeatures, b: pw.baseAddress!, ldb: inFeatures,
-                                   c: pg.baseAddress!, ldc: inFeatures)
-                    } } }
+                dy.scalars.withUnsafeBufferPointer { pdy in
+                    w.scalars.withUnsafeBufferPointer { pw in
+                        g.scalars.withUnsafeMutableBufferPointer { pg in
+                            BLAS.sgemm(
+                                transposeA: false, transposeB: false, m: batch, n: inFeatures, k: outFeatures,
+                                a: pdy.baseAddress!, lda: outFeatures, b: pw.baseAddress!, ldb: inFeatures,
+                                c: pg.baseAddress!, ldc: inFeatures)
+                        }
+                    }
+                }
                 dx = g
             }
             if needed[1] && weightGradient {
@@ -79,8 +83,9 @@ extension Variable {
         let needsIndices = ([self, weight] + (bias.map { [$0] } ?? [])).contains { tape.requiresGradient($0) }
         let (y, argMax) = Kernels.conv2dMaxPool2x2(x, weight: w, bias: bias?.value, geometry: g, indices: needsIndices, relu: relu)
         return recordConvolution(y, weight: weight, bias: bias) { dy, needInput, needParameters in
-            Kernels.conv2dMaxPool2x2Backward(dy, argMax: argMax, input: x, weight: w, geometry: g,
-                                             needInput: needInput, needParameters: needParameters, reluOutput: relu ? y : nil)
+            Kernels.conv2dMaxPool2x2Backward(
+                dy, argMax: argMax, input: x, weight: w, geometry: g,
+                needInput: needInput, needParameters: needParameters, reluOutput: relu ? y : nil)
         }
     }
 
@@ -88,9 +93,10 @@ extension Variable {
     private func convolutionGeometry(_ w: Tensor, stride: Int, padding: Int, op: String) -> Conv2dGeometry {
         let x = value
         precondition(x.rank == 4 && w.rank == 4 && x.shape[1] == w.shape[1], "\(op): input \(x.shape), weight \(w.shape)")
-        let g = Conv2dGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                               outChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
-                               stride: stride, padding: padding)
+        let g = Conv2dGeometry(
+            batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+            outChannels: w.shape[0], kernelHeight: w.shape[2], kernelWidth: w.shape[3],
+            stride: stride, padding: padding)
         precondition(g.isValid, "\(op): kernel \(w.shape[2])×\(w.shape[3]) does not fit input \(x.shape) with padding \(padding)")
         return g
     }
@@ -115,7 +121,7 @@ extension Variable {
         let x = value
         let g = Self.poolGeometry(x.shape, kernel: kernel, stride: stride ?? kernel, padding: padding)
         let (y, argMax) = Kernels.maxPool2d(x, geometry: g)
-        return tape.record(y, inputs: [self]) { dy, _ in   // keeps the indices, not the input
+        return tape.record(y, inputs: [self]) { dy, _ in  // keeps the indices, not the input
             [Kernels.maxPool2dBackward(dy, argMax: argMax, geometry: g)]
         }
     }
@@ -129,9 +135,10 @@ extension Variable {
 
     private static func poolGeometry(_ shape: [Int], kernel: Int, stride: Int, padding: Int) -> Conv2dGeometry {
         precondition(shape.count == 4, "pooling needs an NCHW input, got \(shape)")
-        let g = Conv2dGeometry(batch: shape[0], inChannels: shape[1], height: shape[2], width: shape[3],
-                               outChannels: shape[1], kernelHeight: kernel, kernelWidth: kernel,
-                               stride: stride, padding: padding)
+        let g = Conv2dGeometry(
+            batch: shape[0], inChannels: shape[1], height: shape[2], width: shape[3],
+            outChannels: shape[1], kernelHeight: kernel, kernelWidth: kernel,
+            stride: stride, padding: padding)
         precondition(g.isValid && padding * 2 <= kernel, "pooling: window \(kernel) stride \(stride) padding \(padding) on \(shape)")
         return g
     }
@@ -144,15 +151,17 @@ extension Variable {
         guard x.count > 0 else { return tape.record(x, inputs: [self]) { dy, _ in [dy] } }
         // One pass each way into fresh buffers, branch-free so that both loops vectorise; a NaN
         // input stays NaN forward and passes its gradient backward, as before.
-        let y = Tensor(shape: x.shape, scalars: x.scalars.withUnsafeBufferPointer { px in
-            [Float](unsafeUninitializedCapacity: px.count) { out, initialized in
-                let input = px.baseAddress!, output = out.baseAddress!
-                Parallel.forEach(px.count, grain: 1 << 16) { range in
-                    for i in range { output[i] = max(input[i], 0) }
+        let y = Tensor(
+            shape: x.shape,
+            scalars: x.scalars.withUnsafeBufferPointer { px in
+                [Float](unsafeUninitializedCapacity: px.count) { out, initialized in
+                    let input = px.baseAddress!, output = out.baseAddress!
+                    Parallel.forEach(px.count, grain: 1 << 16) { range in
+                        for i in range { output[i] = max(input[i], 0) }
+                    }
+                    initialized = px.count
                 }
-                initialized = px.count
-            }
-        })
+            })
         return tape.record(y, inputs: [self]) { dy, _ in
             let dx = x.scalars.withUnsafeBufferPointer { px in
                 dy.scalars.withUnsafeBufferPointer { pdy in
@@ -160,7 +169,7 @@ extension Variable {
                         let input = px.baseAddress!, upstream = pdy.baseAddress!, output = out.baseAddress!
                         Parallel.forEach(px.count, grain: 1 << 16) { range in
                             for i in range {
-                                let gradient = upstream[i]   // loaded unconditionally, so the select vectorises
+                                let gradient = upstream[i]  // loaded unconditionally, so the select vectorises
                                 output[i] = input[i] <= 0 ? 0 : gradient
                             }
                         }
@@ -188,8 +197,9 @@ extension Variable {
     /// `scale[c] · x + shift[c]` per channel (axis 1) with constant coefficients; input
     /// normalisation `(x − mean) / std` is this with `scale = 1/std`, `shift = −mean/std`.
     public func channelAffine(scale: [Float], shift: [Float]) -> Variable {
-        precondition(shape.count >= 2 && shape[1] == scale.count && scale.count == shift.count,
-                     "channelAffine: \(scale.count) coefficients for \(shape)")
+        precondition(
+            shape.count >= 2 && shape[1] == scale.count && scale.count == shift.count,
+            "channelAffine: \(scale.count) coefficients for \(shape)")
         let y = Kernels.channelAffine(value, scale: scale, shift: shift)
         return tape.record(y, inputs: [self]) { dy, _ in
             [Kernels.channelAffine(dy, scale: scale, shift: [Float](repeating: 0, count: scale.count))]
@@ -267,7 +277,7 @@ extension Variable {
         let usesBatch = statistics == nil
         let count = Float(x.count / channels)
         let output = tape.record(y, inputs: [self, gamma, beta]) { dy, needed in
-            let sums = Kernels.channelSums(dy, weightedBy: xHat)   // Σdy and Σdy·x̂ per channel
+            let sums = Kernels.channelSums(dy, weightedBy: xHat)  // Σdy and Σdy·x̂ per channel
             var dx: Tensor?
             if needed[0] {
                 if usesBatch {
@@ -288,13 +298,16 @@ extension Variable {
                     }
                     dx = g
                 } else {
-                    dx = Kernels.channelAffine(dy, scale: (0..<channels).map { gammaValues[$0] * invStd[$0] },
-                                               shift: [Float](repeating: 0, count: channels))
+                    dx = Kernels.channelAffine(
+                        dy, scale: (0..<channels).map { gammaValues[$0] * invStd[$0] },
+                        shift: [Float](repeating: 0, count: channels))
                 }
             }
-            return [dx,
-                    needed[1] ? Tensor(shape: [channels], scalars: sums.weighted) : nil,
-                    needed[2] ? Tensor(shape: [channels], scalars: sums.sum) : nil]
+            return [
+                dx,
+                needed[1] ? Tensor(shape: [channels], scalars: sums.weighted) : nil,
+                needed[2] ? Tensor(shape: [channels], scalars: sums.sum) : nil,
+            ]
         }
         return (output, moments.mean, moments.variance)
     }
@@ -355,11 +368,12 @@ extension Variable {
         return tape.record(output, inputs: [self]) { dy, _ in
             var dx = logProbabilities
             for r in 0..<rows {
-                let weight: Float = switch reduction {
-                case .none: dy.scalars[r]
-                case .sum: dy.scalars[0]
-                case .mean: dy.scalars[0] / Float(rows)
-                }
+                let weight: Float =
+                    switch reduction {
+                    case .none: dy.scalars[r]
+                    case .sum: dy.scalars[0]
+                    case .mean: dy.scalars[0] / Float(rows)
+                    }
                 for k in 0..<classes {
                     let i = r * classes + k
                     dx.scalars[i] = (expf(dx.scalars[i]) - (k == labels[r] ? 1 : 0)) * weight
@@ -374,8 +388,9 @@ extension Variable {
     /// constants. Returns shape `[1]` for `.mean`/`.sum` and `[N]` for `.none`.
     public func meanSquaredError(targets: Tensor, reduction: Reduction = .mean) -> Variable {
         let predictions = value
-        precondition(predictions.rank == 2 && predictions.shape == targets.shape,
-                     "meanSquaredError: predictions \(predictions.shape), targets \(targets.shape)")
+        precondition(
+            predictions.rank == 2 && predictions.shape == targets.shape,
+            "meanSquaredError: predictions \(predictions.shape), targets \(targets.shape)")
         let rows = predictions.shape[0], columns = predictions.shape[1]
         var perSample = [Double](repeating: 0, count: rows)
         for r in 0..<rows {
@@ -405,8 +420,9 @@ extension Variable {
     public func gaussianNegativeLogLikelihood(targets: Tensor, reduction: Reduction = .mean) -> Variable {
         let outputs = value
         let rows = targets.shape[0], columns = targets.rank == 2 ? targets.shape[1] : 0
-        precondition(outputs.rank == 2 && targets.rank == 2 && outputs.shape == [rows, 2 * columns],
-                     "gaussianNegativeLogLikelihood: outputs \(outputs.shape), targets \(targets.shape)")
+        precondition(
+            outputs.rank == 2 && targets.rank == 2 && outputs.shape == [rows, 2 * columns],
+            "gaussianNegativeLogLikelihood: outputs \(outputs.shape), targets \(targets.shape)")
         let halfLogTwoPi = 0.5 * log(2 * Double.pi)
         var perSample = [Double](repeating: 0, count: rows)
         for r in 0..<rows {

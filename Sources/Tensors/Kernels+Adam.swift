@@ -10,8 +10,9 @@ extension Kernels {
         beta1 b1: Float, beta2 b2: Float, eps: Float, decay: Float, stepSize: Float, rootCorrection2: Float
     ) {
         if let kernels = MicroKernels.active {
-            kernels.adamUpdate(count: count, theta: theta, gradient: gradient, m: m, v: v, beta1: b1, beta2: b2,
-                               eps: eps, decay: decay, stepSize: stepSize, rootCorrection2: rootCorrection2)
+            kernels.adamUpdate(
+                count: count, theta: theta, gradient: gradient, m: m, v: v, beta1: b1, beta2: b2,
+                eps: eps, decay: decay, stepSize: stepSize, rootCorrection2: rootCorrection2)
             return
         }
         for i in 0..<count {

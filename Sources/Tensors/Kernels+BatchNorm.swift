@@ -37,7 +37,7 @@ extension Kernels {
         let n = rows.count, c = x.shape[1], plane = x.shape.dropFirst(2).reduce(1, *)
         var shape = x.shape
         shape[0] = n
-        var y = Tensor(shape: shape, scalars: uninitializedFloats(n * c * plane))   // every element is written below
+        var y = Tensor(shape: shape, scalars: uninitializedFloats(n * c * plane))  // every element is written below
         x.scalars.withUnsafeBufferPointer { px in
             y.scalars.withUnsafeMutableBufferPointer { py in
                 for b in 0..<n {

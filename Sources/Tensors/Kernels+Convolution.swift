@@ -18,7 +18,9 @@ extension Kernels {
         }
         // With a bias every row is written from it below, and a product with an inner size
         // overwrites every element: only a bias-less product over no inputs needs the zeros.
-        var y = b == nil && inFeatures == 0 ? Tensor(shape: [batch, outFeatures])
+        var y =
+            b == nil && inFeatures == 0
+            ? Tensor(shape: [batch, outFeatures])
             : Tensor(shape: [batch, outFeatures], scalars: uninitializedFloats(batch * outFeatures))
         x.scalars.withUnsafeBufferPointer { px in
             (transposedWeight ?? w).scalars.withUnsafeBufferPointer { pw in
@@ -26,12 +28,14 @@ extension Kernels {
                     // A training forward on a part's rows: the product's rows start from the bias
                     // itself (no rows of it written out, then copied into the product and back).
                     if let b, transposedWeight == nil, let kernels = MicroKernels.active,
-                       MicroKernels.takesTransposedBInOneCall(m: batch, n: outFeatures, k: inFeatures),
-                       b.scalars.withUnsafeBufferPointer({ pb in
-                           kernels.sgemmTransposedB(m: batch, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
-                                                    b: pw.baseAddress!, ldb: inFeatures, accumulate: false, rowStart: pb.baseAddress,
-                                                    c: py.baseAddress!, ldc: outFeatures)
-                       }) {
+                        MicroKernels.takesTransposedBInOneCall(m: batch, n: outFeatures, k: inFeatures),
+                        b.scalars.withUnsafeBufferPointer({ pb in
+                            kernels.sgemmTransposedB(
+                                m: batch, n: outFeatures, k: inFeatures, a: px.baseAddress!, lda: inFeatures,
+                                b: pw.baseAddress!, ldb: inFeatures, accumulate: false, rowStart: pb.baseAddress,
+                                c: py.baseAddress!, ldc: outFeatures)
+                        })
+                    {
                         return
                     }
                     if let b {
@@ -74,8 +78,10 @@ extension Kernels {
         /// in that thread's cache. Blocks are disjoint; a body may write what the block owns.
         public var eachBlock: ((_ gradient: UnsafePointer<Float>, _ elements: Range<Int>) -> Void)?
 
-        public init(outputGradients: [Tensor?], inputs: [Tensor],
-                    eachBlock: ((_ gradient: UnsafePointer<Float>, _ elements: Range<Int>) -> Void)? = nil) {
+        public init(
+            outputGradients: [Tensor?], inputs: [Tensor],
+            eachBlock: ((_ gradient: UnsafePointer<Float>, _ elements: Range<Int>) -> Void)? = nil
+        ) {
             self.outputGradients = outputGradients
             self.inputs = inputs
             self.eachBlock = eachBlock
@@ -97,14 +103,16 @@ extension Kernels {
         // Per layer: its parts with gradients and its size.
         typealias Plan = (parts: [(gradient: Tensor, input: Tensor)], out: Int, in: Int)
         let plans = layers.map { layer -> Plan? in
-            precondition(layer.outputGradients.count == layer.inputs.count,
-                         "linearWeightGradient: \(layer.outputGradients.count) gradients, \(layer.inputs.count) inputs")
+            precondition(
+                layer.outputGradients.count == layer.inputs.count,
+                "linearWeightGradient: \(layer.outputGradients.count) gradients, \(layer.inputs.count) inputs")
             let parts = zip(layer.outputGradients, layer.inputs).compactMap { gradient, input in gradient.map { ($0, input) } }
             guard let (first, firstInput) = parts.first else { return nil }
             let outFeatures = first.shape[1], inFeatures = firstInput.shape[1]
             for (gradient, input) in parts {
-                precondition(gradient.rank == 2 && input.rank == 2 && gradient.shape == [input.shape[0], outFeatures] && input.shape[1] == inFeatures,
-                             "linearWeightGradient: gradient \(gradient.shape), input \(input.shape)")
+                precondition(
+                    gradient.rank == 2 && input.rank == 2 && gradient.shape == [input.shape[0], outFeatures] && input.shape[1] == inFeatures,
+                    "linearWeightGradient: gradient \(gradient.shape), input \(input.shape)")
             }
             return (parts, outFeatures, inFeatures)
         }
@@ -132,16 +140,19 @@ extension Kernels {
             Parallel.forEach(blocks.count, grain: 1, parts: blocks.count) { taken in
                 for (index, rows) in blocks[taken] {
                     let plan = plans[index]!, inFeatures = plan.in
-                    guard let result = storage[index] else { continue }   // no elements
+                    guard let result = storage[index] else { continue }  // no elements
                     // The first part with samples overwrites the block, the others add.
                     let block = result + rows.lowerBound * inFeatures
                     var written = false
                     for (gradient, input) in plan.parts where gradient.shape[0] > 0 {
-                        gradient.scalars.withUnsafeBufferPointer { pdy in input.scalars.withUnsafeBufferPointer { px in
-                            BLAS.sgemm(transposeA: true, transposeB: false, m: rows.count, n: inFeatures, k: gradient.shape[0],
-                                       a: pdy.baseAddress! + rows.lowerBound, lda: plan.out, b: px.baseAddress!, ldb: inFeatures,
-                                       beta: written ? 1 : 0, c: block, ldc: inFeatures)
-                        } }
+                        gradient.scalars.withUnsafeBufferPointer { pdy in
+                            input.scalars.withUnsafeBufferPointer { px in
+                                BLAS.sgemm(
+                                    transposeA: true, transposeB: false, m: rows.count, n: inFeatures, k: gradient.shape[0],
+                                    a: pdy.baseAddress! + rows.lowerBound, lda: plan.out, b: px.baseAddress!, ldb: inFeatures,
+                                    beta: written ? 1 : 0, c: block, ldc: inFeatures)
+                            }
+                        }
                         written = true
                     }
                     if !written { block.initialize(repeating: 0, count: rows.count * inFeatures) }
@@ -285,7 +296,7 @@ extension Kernels {
                                 let src = row + n * plane + y * ow
                                 let dst = image + iy * g.width + j - g.padding
                                 if g.stride == 1 {
-                                    for xo in lo..<hi { dst[xo] += src[xo] }   // contiguous: vectorises
+                                    for xo in lo..<hi { dst[xo] += src[xo] }  // contiguous: vectorises
                                 } else {
                                     for xo in lo..<hi { dst[xo * g.stride] += src[xo] }
                                 }
@@ -336,7 +347,7 @@ extension Kernels {
                         let start = max(firstRow * width, -shift), end = min(endRow * width, plane - shift)
                         if start < end {
                             let to = dst + shift
-                            for k in start..<end { to[k] += src[k] }   // contiguous: vectorises
+                            for k in start..<end { to[k] += src[k] }  // contiguous: vectorises
                         }
                     }
                 }
@@ -415,7 +426,7 @@ extension Kernels {
     /// `sgemm` per chunk, `product[O, n·Ho·Wo] = W[O, C·kh·kw] × cols`, scattered into NCHW.
     public static func conv2d(_ x: Tensor, weight w: Tensor, bias b: Tensor?, geometry g: Conv2dGeometry) -> Tensor {
         let plane = g.outHeight * g.outWidth
-        var y = Tensor(shape: g.outputShape, scalars: uninitializedFloats(g.outputShape.reduce(1, *)))   // every element is written below
+        var y = Tensor(shape: g.outputShape, scalars: uninitializedFloats(g.outputShape.reduce(1, *)))  // every element is written below
         let biasValues = b?.scalars ?? [Float](repeating: 0, count: g.outChannels)
         y.scalars.withUnsafeMutableBufferPointer { py in
             let output = py.baseAddress!
@@ -445,8 +456,10 @@ extension Kernels {
     /// Without `indices` (no gradient will be asked), `argMax` is empty and the windows are
     /// reduced by selects alone. With `relu`, the pooled values then go through a ReLU (as
     /// `Variable.relu`, which commutes with the pooling) while they are in cache.
-    public static func conv2dMaxPool2x2(_ x: Tensor, weight w: Tensor, bias b: Tensor?, geometry g: Conv2dGeometry,
-                                        indices: Bool = true, relu: Bool = false) -> (output: Tensor, argMax: [Int32]) {
+    public static func conv2dMaxPool2x2(
+        _ x: Tensor, weight w: Tensor, bias b: Tensor?, geometry g: Conv2dGeometry,
+        indices: Bool = true, relu: Bool = false
+    ) -> (output: Tensor, argMax: [Int32]) {
         precondition(g.outHeight % 2 == 0 && g.outWidth % 2 == 0, "conv2dMaxPool2x2: output \(g.outHeight)×\(g.outWidth) has an odd side")
         let plane = g.outHeight * g.outWidth, width = g.outWidth, pooledWidth = g.outWidth / 2, pooledHeight = g.outHeight / 2
         let pooledPlane = pooledHeight * pooledWidth
@@ -463,16 +476,18 @@ extension Kernels {
                         for index in planes {
                             let i = index / g.outChannels, o = index % g.outChannels
                             let src = product + o * columns + i * plane
-                            let global = ((start + i) * g.outChannels + o) * plane   // the plane's offset in the conv output
+                            let global = ((start + i) * g.outChannels + o) * plane  // the plane's offset in the conv output
                             if let kernels = MicroKernels.active {
-                                kernels.maxPool2x2(plane: src, height: g.outHeight, width: width, shift: biasValues[o], relu: relu,
-                                                   values: py + global / 4, positions: pa.map { $0 + global / 4 }, topIndex: global)
+                                kernels.maxPool2x2(
+                                    plane: src, height: g.outHeight, width: width, shift: biasValues[o], relu: relu,
+                                    values: py + global / 4, positions: pa.map { $0 + global / 4 }, topIndex: global)
                                 continue
                             }
                             for yo in 0..<pooledHeight {
                                 let top = 2 * yo * width, out = global / 4 + yo * pooledWidth
-                                poolRow(top: src + top, width: width, count: pooledWidth, shift: biasValues[o], relu: relu,
-                                        values: py + out, positions: pa.map { $0 + out }, topIndex: global + top)
+                                poolRow(
+                                    top: src + top, width: width, count: pooledWidth, shift: biasValues[o], relu: relu,
+                                    values: py + out, positions: pa.map { $0 + out }, topIndex: global + top)
                             }
                         }
                     }
@@ -491,8 +506,10 @@ extension Kernels {
     /// values again), with selects in place of branches: the same comparisons in the same order
     /// as one window at a time, so the same bits.
     @inline(__always)
-    static func poolRow(top: UnsafePointer<Float>, width: Int, count: Int, shift: Float, relu: Bool,
-                        values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>?, topIndex: Int) {
+    static func poolRow(
+        top: UnsafePointer<Float>, width: Int, count: Int, shift: Float, relu: Bool,
+        values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>?, topIndex: Int
+    ) {
         let bottom = top + width
         guard count >= 4 else {
             for xo in 0..<count {
@@ -521,7 +538,7 @@ extension Kernels {
             best.replace(with: v2, where: m2)
             let m3 = v3 .> best
             best.replace(with: v3, where: m3)
-            if relu { best.replace(with: 0, where: best .<= 0) }   // max(best, 0), NaN kept
+            if relu { best.replace(with: 0, where: best .<= 0) }  // max(best, 0), NaN kept
             UnsafeMutableRawPointer(values + xo).storeBytes(of: best, as: SIMD4<Float>.self)
             if let positions {
                 let first = lanes &+ Int32(truncatingIfNeeded: topIndex + a)
@@ -574,12 +591,17 @@ extension Kernels {
         needInput: Bool, needParameters: Bool, reluOutput: Tensor? = nil
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         guard takesDirectParameterGradients(g), needParameters else {
-            return conv2dMaxPool2x2BackwardDense(dy, argMax: argMax, input: x, weight: w, geometry: g,
-                                                 needInput: needInput, needParameters: needParameters, reluOutput: reluOutput)
+            return conv2dMaxPool2x2BackwardDense(
+                dy, argMax: argMax, input: x, weight: w, geometry: g,
+                needInput: needInput, needParameters: needParameters, reluOutput: reluOutput)
         }
         let (dw, db) = conv2dMaxPool2x2ParameterGradients(dy, argMax: argMax, input: x, geometry: g, reluOutput: reluOutput)
-        let dx = needInput ? conv2dMaxPool2x2BackwardDense(dy, argMax: argMax, input: x, weight: w, geometry: g,
-                                                            needInput: true, needParameters: false, reluOutput: reluOutput).input : nil
+        let dx =
+            needInput
+            ? conv2dMaxPool2x2BackwardDense(
+                dy, argMax: argMax, input: x, weight: w, geometry: g,
+                needInput: true, needParameters: false, reluOutput: reluOutput
+            ).input : nil
         return (dx, dw, db)
     }
 
@@ -592,24 +614,25 @@ extension Kernels {
         let pooled = reluOutput ?? Tensor(shape: [0])
         return dy.scalars.withUnsafeBufferPointer { pdy in
             pooled.scalars.withUnsafeBufferPointer { pooledValues in
-            argMax.withUnsafeBufferPointer { indices in
-                let upstream = pdy.baseAddress!, pa = indices.baseAddress!, py = reluOutput == nil ? nil : pooledValues.baseAddress
-                return conv2dBackward(input: x, weight: w, geometry: g, needInput: needInput, needParameters: needParameters) { start, sub, product in
-                    let columns = sub.batch * plane
-                    Parallel.forEach(sub.batch * g.outChannels, grain: max(1, (1 << 15) / max(1, plane))) { planes in
-                        for index in planes {
-                            let i = index / g.outChannels, o = index % g.outChannels
-                            let dst = product + o * columns + i * plane
-                            let global = ((start + i) * g.outChannels + o) * plane
-                            for yo in 0..<pooledHeight {
-                                let top = 2 * yo * width, out = global / 4 + yo * pooledWidth
-                                unpoolRow(gradients: upstream + out, positions: pa + out, pooled: py.map { $0 + out }, count: pooledWidth,
-                                          top: dst + top, width: width, topIndex: global + top)
+                argMax.withUnsafeBufferPointer { indices in
+                    let upstream = pdy.baseAddress!, pa = indices.baseAddress!, py = reluOutput == nil ? nil : pooledValues.baseAddress
+                    return conv2dBackward(input: x, weight: w, geometry: g, needInput: needInput, needParameters: needParameters) { start, sub, product in
+                        let columns = sub.batch * plane
+                        Parallel.forEach(sub.batch * g.outChannels, grain: max(1, (1 << 15) / max(1, plane))) { planes in
+                            for index in planes {
+                                let i = index / g.outChannels, o = index % g.outChannels
+                                let dst = product + o * columns + i * plane
+                                let global = ((start + i) * g.outChannels + o) * plane
+                                for yo in 0..<pooledHeight {
+                                    let top = 2 * yo * width, out = global / 4 + yo * pooledWidth
+                                    unpoolRow(
+                                        gradients: upstream + out, positions: pa + out, pooled: py.map { $0 + out }, count: pooledWidth,
+                                        top: dst + top, width: width, topIndex: global + top)
+                                }
                             }
                         }
                     }
                 }
-            }
             }
         }
     }
@@ -621,8 +644,10 @@ extension Kernels {
     /// Four windows at a time in SIMD lanes, the last group overlapping the one before (the same
     /// values written again).
     @inline(__always)
-    static func unpoolRow(gradients: UnsafePointer<Float>, positions: UnsafePointer<Int32>, pooled: UnsafePointer<Float>?,
-                          count: Int, top: UnsafeMutablePointer<Float>, width: Int, topIndex: Int) {
+    static func unpoolRow(
+        gradients: UnsafePointer<Float>, positions: UnsafePointer<Int32>, pooled: UnsafePointer<Float>?,
+        count: Int, top: UnsafeMutablePointer<Float>, width: Int, topIndex: Int
+    ) {
         let bottom = top + width
         guard count >= 4 else {
             for xo in 0..<count {
@@ -668,67 +693,70 @@ extension Kernels {
         var dx = needInput ? Tensor(shape: g.inputShape, scalars: uninitializedFloats(g.inputShape.reduce(1, *))) : nil
         // Each part's weight and bias gradient sums, [dW | db].
         let partials = x.scalars.withUnsafeBufferPointer { px in
-        w.scalars.withUnsafeBufferPointer { pw in
-        dx.withUnsafeMutableScalars { pdx in
-            forEachChunkPipeline(g) { _, chunk, chunks -> [Float] in
-                // With Gauntlet's kernels, the weight gradient is summed transposed,
-                // dWᵀ[C·kh·kw, O] += cols × dYᵀ (B not transposed, which they need; dYᵀ is the
-                // smaller operand to transpose), and turned back once at the end.
-                let kernels = needParameters ? MicroKernels.active : nil, transposed = kernels != nil
-                var sums = [Float](repeating: 0, count: needParameters ? weightCount + g.outChannels : 0)
-                let dProduct = ScratchBuffer(g.outChannels * chunk * plane)
-                let cols = ScratchBuffer(g.patchSize * chunk * plane)
-                let dProductT = ScratchBuffer(transposed ? g.outChannels * chunk * plane : 0)
-                sums.withUnsafeMutableBufferPointer { ps in
-                dProduct.withUnsafeMutableBufferPointer { pp in
-                dProductT.withUnsafeMutableBufferPointer { pt in
-                cols.withUnsafeMutableBufferPointer { pc in
-                    for index in chunks {
-                        let (start, sub) = chunkGeometry(g, chunk: chunk, index: index)
-                        let columns = sub.batch * plane
-                        fill(start, sub, pp.baseAddress!)
-                        if needParameters {
-                            let dw = ps.baseAddress!, db = dw + weightCount
-                            for i in 0..<sub.batch {
-                                for o in 0..<g.outChannels {
-                                    db[o] += planeSum(pp.baseAddress! + o * columns + i * plane, count: plane)
+            w.scalars.withUnsafeBufferPointer { pw in
+                dx.withUnsafeMutableScalars { pdx in
+                    forEachChunkPipeline(g) { _, chunk, chunks -> [Float] in
+                        // With Gauntlet's kernels, the weight gradient is summed transposed,
+                        // dWᵀ[C·kh·kw, O] += cols × dYᵀ (B not transposed, which they need; dYᵀ is the
+                        // smaller operand to transpose), and turned back once at the end.
+                        let kernels = needParameters ? MicroKernels.active : nil, transposed = kernels != nil
+                        var sums = [Float](repeating: 0, count: needParameters ? weightCount + g.outChannels : 0)
+                        let dProduct = ScratchBuffer(g.outChannels * chunk * plane)
+                        let cols = ScratchBuffer(g.patchSize * chunk * plane)
+                        let dProductT = ScratchBuffer(transposed ? g.outChannels * chunk * plane : 0)
+                        sums.withUnsafeMutableBufferPointer { ps in
+                            dProduct.withUnsafeMutableBufferPointer { pp in
+                                dProductT.withUnsafeMutableBufferPointer { pt in
+                                    cols.withUnsafeMutableBufferPointer { pc in
+                                        for index in chunks {
+                                            let (start, sub) = chunkGeometry(g, chunk: chunk, index: index)
+                                            let columns = sub.batch * plane
+                                            fill(start, sub, pp.baseAddress!)
+                                            if needParameters {
+                                                let dw = ps.baseAddress!, db = dw + weightCount
+                                                for i in 0..<sub.batch {
+                                                    for o in 0..<g.outChannels {
+                                                        db[o] += planeSum(pp.baseAddress! + o * columns + i * plane, count: plane)
+                                                    }
+                                                }
+                                                im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
+                                                if let kernels {
+                                                    kernels.transpose(
+                                                        rows: g.outChannels, columns: columns, pp.baseAddress!, lds: columns,
+                                                        into: pt.baseAddress!, ldd: g.outChannels)
+                                                    kernels.sgemm(
+                                                        transposeA: false, m: g.patchSize, n: g.outChannels, k: columns,
+                                                        a: pc.baseAddress!, lda: columns, b: pt.baseAddress!, ldb: g.outChannels,
+                                                        accumulate: true, c: dw, ldc: g.outChannels)
+                                                } else {
+                                                    BLAS.sgemm(
+                                                        transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
+                                                        a: pp.baseAddress!, lda: columns, b: pc.baseAddress!, ldb: columns,
+                                                        beta: 1, c: dw, ldc: g.patchSize)
+                                                }
+                                            }
+                                            if let pdx {
+                                                BLAS.sgemm(
+                                                    transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
+                                                    a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
+                                                    c: pc.baseAddress!, ldc: columns)
+                                                col2im(pc.baseAddress!, sub, into: pdx + start * inputStride)
+                                            }
+                                        }
+                                        if let kernels {
+                                            let dwT = Array(ps[0..<weightCount])
+                                            kernels.transpose(
+                                                rows: g.patchSize, columns: g.outChannels, dwT, lds: g.outChannels,
+                                                into: ps.baseAddress!, ldd: g.patchSize)
+                                        }
+                                    }
                                 }
                             }
-                            im2col(px.baseAddress! + start * inputStride, sub, into: pc.baseAddress!)
-                            if let kernels {
-                                kernels.transpose(rows: g.outChannels, columns: columns, pp.baseAddress!, lds: columns,
-                                                  into: pt.baseAddress!, ldd: g.outChannels)
-                                kernels.sgemm(transposeA: false, m: g.patchSize, n: g.outChannels, k: columns,
-                                              a: pc.baseAddress!, lda: columns, b: pt.baseAddress!, ldb: g.outChannels,
-                                              accumulate: true, c: dw, ldc: g.outChannels)
-                            } else {
-                                BLAS.sgemm(
-                                    transposeA: false, transposeB: true, m: g.outChannels, n: g.patchSize, k: columns,
-                                    a: pp.baseAddress!, lda: columns, b: pc.baseAddress!, ldb: columns,
-                                    beta: 1, c: dw, ldc: g.patchSize)
-                            }
                         }
-                        if let pdx {
-                            BLAS.sgemm(
-                                transposeA: true, transposeB: false, m: g.patchSize, n: columns, k: g.outChannels,
-                                a: pw.baseAddress!, lda: g.patchSize, b: pp.baseAddress!, ldb: columns,
-                                c: pc.baseAddress!, ldc: columns)
-                            col2im(pc.baseAddress!, sub, into: pdx + start * inputStride)
-                        }
-                    }
-                    if let kernels {
-                        let dwT = Array(ps[0..<weightCount])
-                        kernels.transpose(rows: g.patchSize, columns: g.outChannels, dwT, lds: g.outChannels,
-                                          into: ps.baseAddress!, ldd: g.patchSize)
+                        return sums
                     }
                 }
-                }
-                }
-                }
-                return sums
             }
-        }
-        }
         }
         guard needParameters else { return (dx, nil, nil) }
         // The parts' sums, added in part order.
@@ -736,8 +764,10 @@ extension Kernels {
         for part in partials.dropFirst() {
             for k in total.indices { total[k] += part[k] }
         }
-        return (dx, Tensor(shape: g.weightShape, scalars: Array(total[0..<weightCount])),
-                Tensor(shape: [g.outChannels], scalars: Array(total[weightCount...])))
+        return (
+            dx, Tensor(shape: g.weightShape, scalars: Array(total[0..<weightCount])),
+            Tensor(shape: [g.outChannels], scalars: Array(total[weightCount...]))
+        )
     }
 
     /// The sum of `count` floats: eight running sums in SIMD lanes (one add chain would wait on

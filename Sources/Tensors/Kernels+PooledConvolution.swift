@@ -27,7 +27,8 @@ extension Kernels {
         _ dy: Tensor, argMax: [Int32], input x: Tensor, geometry g: Conv2dGeometry, reluOutput: Tensor?,
         kernels: MicroKernels? = MicroKernels.active
     ) -> (weight: Tensor, bias: Tensor) {
-        precondition(takesDirectParameterGradients(g), "conv2dMaxPool2x2ParameterGradients: \(g.kernelHeight)×\(g.kernelWidth) kernel over \(g.inChannels) channels")
+        precondition(
+            takesDirectParameterGradients(g), "conv2dMaxPool2x2ParameterGradients: \(g.kernelHeight)×\(g.kernelWidth) kernel over \(g.inChannels) channels")
         let plane = g.outHeight * g.outWidth, pooledPlane = plane / 4
         let pooledHeight = g.outHeight / 2, pooledWidth = g.outWidth / 2, width = g.outWidth, stride = g.stride
         let paddedWidth = g.width + 2 * g.padding, paddedPlane = (g.height + 2 * g.padding) * paddedWidth
@@ -37,66 +38,68 @@ extension Kernels {
         let pooled = reluOutput ?? Tensor(shape: [0])
         var dw = Tensor(shape: g.weightShape), db = Tensor(shape: [g.outChannels])
         dy.scalars.withUnsafeBufferPointer { pdy in
-        pooled.scalars.withUnsafeBufferPointer { pooledValues in
-        argMax.withUnsafeBufferPointer { pa in
-        padded.withUnsafeBufferPointer { px in
-        dw.scalars.withUnsafeMutableBufferPointer { pdw in
-        db.scalars.withUnsafeMutableBufferPointer { pdb in
-            let rectified = reluOutput != nil
-            if let kernels {
-                // Each group of a vector's lanes of output channels is one part.
-                let lanes = kernels.lanes
-                Parallel.forEach((g.outChannels + lanes - 1) / lanes, grain: 1) { groups in
-                    for group in groups {
-                        kernels.pooledConv3x3Gradients(
-                            g, channels: lanes * group..<min(g.outChannels, lanes * group + lanes), padded: px.baseAddress!,
-                            gradient: pdy.baseAddress!, argMax: pa.baseAddress!, pooled: rectified ? pooledValues.baseAddress! : nil,
-                            dw: pdw.baseAddress!, db: pdb.baseAddress!)
-                    }
-                }
-                return
-            }
-            // Output channel o owns dW[o] and db[o].
-            Parallel.forEach(g.outChannels, grain: 1) { channels in
-                for o in channels {
-                    var biasSum: Float = 0
-                    for c in 0..<g.inChannels {
-                        var (w0, w1, w2, w3, w4, w5, w6, w7, w8): (Float, Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
-                        for n in 0..<g.batch {
-                            let image = px.baseAddress! + (n &* paddedImage &+ c &* paddedPlane)
-                            let index = n &* g.outChannels &+ o
-                            var k = index &* pooledPlane
-                            for yo in 0..<pooledHeight {
-                                let rowStart = index &* plane &+ 2 &* yo &* width
-                                for xo in 0..<pooledWidth {
-                                    // No branch on the values: a zero gradient (about half of them,
-                                    // below a ReLU) goes through the arithmetic like the others.
-                                    let gradient = rectified && pooledValues[k] <= 0 ? 0 : pdy[k]
-                                    // The maximum is one of the window's four corners.
-                                    let corner = Int(pa[k]) &- rowStart &- 2 &* xo
-                                    let below = corner >= width ? 1 : 0
-                                    let y = 2 &* yo &+ below, x = 2 &* xo &+ corner &- below &* width
-                                    let f = image + (y &* paddedWidth &+ x) &* stride
-                                    if c == 0 { biasSum += gradient }
-                                    w0 += gradient * f[rows.0]; w1 += gradient * f[rows.0 + 1]; w2 += gradient * f[rows.0 + 2]
-                                    w3 += gradient * f[rows.1]; w4 += gradient * f[rows.1 + 1]; w5 += gradient * f[rows.1 + 2]
-                                    w6 += gradient * f[rows.2]; w7 += gradient * f[rows.2 + 1]; w8 += gradient * f[rows.2 + 2]
-                                    k &+= 1
+            pooled.scalars.withUnsafeBufferPointer { pooledValues in
+                argMax.withUnsafeBufferPointer { pa in
+                    padded.withUnsafeBufferPointer { px in
+                        dw.scalars.withUnsafeMutableBufferPointer { pdw in
+                            db.scalars.withUnsafeMutableBufferPointer { pdb in
+                                let rectified = reluOutput != nil
+                                if let kernels {
+                                    // Each group of a vector's lanes of output channels is one part.
+                                    let lanes = kernels.lanes
+                                    Parallel.forEach((g.outChannels + lanes - 1) / lanes, grain: 1) { groups in
+                                        for group in groups {
+                                            kernels.pooledConv3x3Gradients(
+                                                g, channels: lanes * group..<min(g.outChannels, lanes * group + lanes), padded: px.baseAddress!,
+                                                gradient: pdy.baseAddress!, argMax: pa.baseAddress!, pooled: rectified ? pooledValues.baseAddress! : nil,
+                                                dw: pdw.baseAddress!, db: pdb.baseAddress!)
+                                        }
+                                    }
+                                    return
+                                }
+                                // Output channel o owns dW[o] and db[o].
+                                Parallel.forEach(g.outChannels, grain: 1) { channels in
+                                    for o in channels {
+                                        var biasSum: Float = 0
+                                        for c in 0..<g.inChannels {
+                                            var (w0, w1, w2, w3, w4, w5, w6, w7, w8): (Float, Float, Float, Float, Float, Float, Float, Float, Float) = (
+                                                0, 0, 0, 0, 0, 0, 0, 0, 0
+                                            )
+                                            for n in 0..<g.batch {
+                                                let image = px.baseAddress! + (n &* paddedImage &+ c &* paddedPlane)
+                                                let index = n &* g.outChannels &+ o
+                                                var k = index &* pooledPlane
+                                                for yo in 0..<pooledHeight {
+                                                    let rowStart = index &* plane &+ 2 &* yo &* width
+                                                    for xo in 0..<pooledWidth {
+                                                        // No branch on the values: a zero gradient (about half of them,
+                                                        // below a ReLU) goes through the arithmetic like the others.
+                                                        let gradient = rectified && pooledValues[k] <= 0 ? 0 : pdy[k]
+                                                        // The maximum is one of the window's four corners.
+                                                        let corner = Int(pa[k]) &- rowStart &- 2 &* xo
+                                                        let below = corner >= width ? 1 : 0
+                                                        let y = 2 &* yo &+ below, x = 2 &* xo &+ corner &- below &* width
+                                                        let f = image + (y &* paddedWidth &+ x) &* stride
+                                                        if c == 0 { biasSum += gradient }
+                                                        w0 += gradient * f[rows.0]; w1 += gradient * f[rows.0 + 1]; w2 += gradient * f[rows.0 + 2]
+                                                        w3 += gradient * f[rows.1]; w4 += gradient * f[rows.1 + 1]; w5 += gradient * f[rows.1 + 2]
+                                                        w6 += gradient * f[rows.2]; w7 += gradient * f[rows.2 + 1]; w8 += gradient * f[rows.2 + 2]
+                                                        k &+= 1
+                                                    }
+                                                }
+                                            }
+                                            let out = pdw.baseAddress! + (o * g.inChannels + c) * 9
+                                            out[0] = w0; out[1] = w1; out[2] = w2; out[3] = w3; out[4] = w4
+                                            out[5] = w5; out[6] = w6; out[7] = w7; out[8] = w8
+                                        }
+                                        pdb[o] = biasSum
+                                    }
                                 }
                             }
                         }
-                        let out = pdw.baseAddress! + (o * g.inChannels + c) * 9
-                        out[0] = w0; out[1] = w1; out[2] = w2; out[3] = w3; out[4] = w4
-                        out[5] = w5; out[6] = w6; out[7] = w7; out[8] = w8
                     }
-                    pdb[o] = biasSum
                 }
             }
-        }
-        }
-        }
-        }
-        }
         }
         return (dw, db)
     }

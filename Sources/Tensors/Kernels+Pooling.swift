@@ -99,7 +99,7 @@ extension Kernels {
         }
         let oh = g.outHeight, ow = g.outWidth, width = g.width, planeSize = g.height * g.width
         let planes = g.batch * g.inChannels
-        var dx = uninitializedFloats(planes * planeSize)   // every element is written below
+        var dx = uninitializedFloats(planes * planeSize)  // every element is written below
         dx.withUnsafeMutableBufferPointer { gradient in
             dy.scalars.withUnsafeBufferPointer { upstream in
                 argMax.withUnsafeBufferPointer { indices in

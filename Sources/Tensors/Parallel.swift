@@ -42,9 +42,11 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             var job = PoolJob(body: body, count: count, parts: parts)
             return withUnsafeMutablePointer(to: &job) { pointer in
-                gauntlet_pool_run(parts, helperThreads + 1, { context, part in
-                    context!.assumingMemoryBound(to: PoolJob.self).pointee.run(part)
-                }, pointer, helperSpinMicroseconds) == 1
+                gauntlet_pool_run(
+                    parts, helperThreads + 1,
+                    { context, part in
+                        context!.assumingMemoryBound(to: PoolJob.self).pointee.run(part)
+                    }, pointer, helperSpinMicroseconds) == 1
             }
         }
     }

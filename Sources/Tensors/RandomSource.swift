@@ -99,8 +99,9 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         let output = [Float](unsafeUninitializedCapacity: range.count) { out, initialized in
             x.scalars.withUnsafeBufferPointer { input in
                 mask.withUnsafeMutableBufferPointer { m in
-                    kernels.dropout(key: key, elements: range, p: p, keep: keep, input: input.baseAddress!,
-                                    output: out.baseAddress!, mask: m.baseAddress!)
+                    kernels.dropout(
+                        key: key, elements: range, p: p, keep: keep, input: input.baseAddress!,
+                        output: out.baseAddress!, mask: m.baseAddress!)
                 }
             }
             initialized = range.count

@@ -32,8 +32,10 @@ public final class Tape {
     public func record(_ value: Tensor, inputs: [Variable], pullback: @escaping Pullback) -> Variable {
         precondition(inputs.allSatisfy { $0.tape === self }, "variables from another tape")
         let needs = inputs.contains { nodes[$0.id].requiresGradient }
-        nodes.append(Node(value: value, requiresGradient: needs, inputs: needs ? inputs.map(\.id) : [],
-                          pullback: needs ? pullback : nil))
+        nodes.append(
+            Node(
+                value: value, requiresGradient: needs, inputs: needs ? inputs.map(\.id) : [],
+                pullback: needs ? pullback : nil))
         return Variable(id: nodes.count - 1, tape: self)
     }
 

@@ -79,8 +79,9 @@ struct SweepBenchmark {
         let overhead = try run("sweep-overhead.yaml", label: "overhead", ["--jobs", "1"])
         let perCell = (overhead.wall - overhead.cellSeconds) / Double(overhead.cells)
         print("  overhead: \(overhead.cells) tiny cells, 1 job: \(format(overhead.wall)) s wall, cells' own stages \(format(overhead.cellSeconds)) s")
-        print("    scheduler + storage + start-up: \(String(format: "%.1f", 1000 * perCell)) ms per cell"
-              + " (cell's own work \(String(format: "%.1f", 1000 * overhead.cellSeconds / Double(overhead.cells))) ms)")
+        print(
+            "    scheduler + storage + start-up: \(String(format: "%.1f", 1000 * perCell)) ms per cell"
+                + " (cell's own work \(String(format: "%.1f", 1000 * overhead.cellSeconds / Double(overhead.cells))) ms)")
 
         for (file, what) in [("sweep-corruptions.yaml", "evaluation-bound"), ("sweep-training.yaml", "training-bound")] {
             let one = try run(file, label: "\(what)-1", ["--jobs", "1"])
@@ -91,9 +92,10 @@ struct SweepBenchmark {
                 let stages = run.stages.map { "\($0.stage) \(format($0.seconds))" }.joined(separator: ", ")
                 print("    \(pad(setting, 23)) \(String(format: "%7.2f", run.wall)) s wall; Σ cells: \(stages)")
             }
-            print("    2 jobs vs 1 job: \(String(format: "%.2f", one.wall / two.wall))×;"
-                  + " vs 1 job on 1 BLAS thread: \(String(format: "%.2f", oneThread.wall / two.wall))×;"
-                  + " a cell's gain from a second BLAS thread: \(String(format: "%.2f", oneThread.cellSeconds / one.cellSeconds))×")
+            print(
+                "    2 jobs vs 1 job: \(String(format: "%.2f", one.wall / two.wall))×;"
+                    + " vs 1 job on 1 BLAS thread: \(String(format: "%.2f", oneThread.wall / two.wall))×;"
+                    + " a cell's gain from a second BLAS thread: \(String(format: "%.2f", oneThread.cellSeconds / one.cellSeconds))×")
         }
     }
 

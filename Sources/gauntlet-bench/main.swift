@@ -49,7 +49,10 @@ struct Options {
             case "--model": model = iterator.next()
             case "--repeats": repeats = max(1, Int(iterator.next() ?? "") ?? repeats)
             default:
-                FileHandle.standardError.write(Data("usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--kernel-families] [--sweep [--benchmarks DIR]] [--kernels] [--only PHASE [--model NAME] [--repeats N]]\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--kernel-families] [--sweep [--benchmarks DIR]] [--kernels] [--only PHASE [--model NAME] [--repeats N]]\n"
+                            .utf8))
                 exit(2)
             }
         }
@@ -70,8 +73,9 @@ func sgemmGFLOPS(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: B
         let time = seconds {
             Parallel.forEach(copies, grain: 1) { parts in
                 for part in parts {
-                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.scalars, lda: transposeA ? m : k,
-                               b: b.scalars, ldb: transposeB ? k : n, c: outputs[part], ldc: n)
+                    BLAS.sgemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.scalars, lda: transposeA ? m : k,
+                        b: b.scalars, ldb: transposeB ? k : n, c: outputs[part], ldc: n)
                 }
             }
         }
@@ -104,7 +108,7 @@ func sgemmInChild(coreType: String) -> Double? {
     process.waitUntilExit()
     let fields = output.split(separator: " ")
     guard fields.count == 2, fields[0] == coreType || fields[0].lowercased() == coreType.lowercased() else {
-        return nil   // OpenBLAS did not accept the core type
+        return nil  // OpenBLAS did not accept the core type
     }
     return Double(fields[1].trimmingCharacters(in: .whitespacesAndNewlines))
 }
@@ -154,8 +158,9 @@ func benchmark() throws {
     }
 
     print("OpenBLAS: \(BLAS.configuration)")
-    print("kernels in use: \(BLAS.kernelName), \(BLAS.threadCount) thread(s); CPU has AVX-512: \(BLAS.cpuSupportsAVX512); "
-          + "Gauntlet's families here: \(BLAS.kernelFamilies.joined(separator: ", ")) (GAUNTLET_KERNELS)")
+    print(
+        "kernels in use: \(BLAS.kernelName), \(BLAS.threadCount) thread(s); CPU has AVX-512: \(BLAS.cpuSupportsAVX512); "
+            + "Gauntlet's families here: \(BLAS.kernelFamilies.joined(separator: ", ")) (GAUNTLET_KERNELS)")
     print("\nsgemm 1024×1024×1024, best of 20, per OpenBLAS core type (each in a fresh process):")
     var families = ["Haswell"]
     if BLAS.cpuSupportsAVX512 { families.append("SkylakeX") }
@@ -172,7 +177,9 @@ func benchmark() throws {
         print("  SkylakeX / Haswell = \(String(format: "%.2f", avx512 / avx2))×")
     }
     let peak = squarePeak()
-    print("  this process (\(BLAS.coreName)): \(String(format: "%.1f", peak)) GFLOP/s  ← the peak used below (OpenBLAS: square products are too large for Gauntlet's kernels)")
+    print(
+        "  this process (\(BLAS.coreName)): \(String(format: "%.1f", peak)) GFLOP/s  ← the peak used below (OpenBLAS: square products are too large for Gauntlet's kernels)"
+    )
     if options.kernels {
         KernelBenchmark(peak: peak, repeats: 10).report()
         return
@@ -184,12 +191,15 @@ func benchmark() throws {
     let second = Conv2dGeometry(batch: 128, inChannels: 32, height: 14, width: 14, outChannels: 64, kernelHeight: 3, kernelWidth: 3, padding: 1)
     let images = Kernels.imagesPerChunk(second), columns = images * 14 * 14, patch = second.patchSize
     print("\nsgemm at the shapes of a 3×3 convolution 32 → 64 on 14×14 (\(images) images per chunk):")
-    for (what, m, n, k, ta, tb) in [("forward  W·cols", 64, columns, patch, false, false),
-                                     ("weight   dY·colsᵀ", 64, patch, columns, false, true),
-                                     ("input    Wᵀ·dY", patch, columns, 64, true, false)] {
+    for (what, m, n, k, ta, tb) in [
+        ("forward  W·cols", 64, columns, patch, false, false),
+        ("weight   dY·colsᵀ", 64, patch, columns, false, true),
+        ("input    Wᵀ·dY", patch, columns, 64, true, false),
+    ] {
         let gflops = sgemmGFLOPS(m: m, n: n, k: k, transposeA: ta, transposeB: tb, perThread: true)
-        print("  \(pad(what, 18)) \(m)×\(n)×\(k): \(String(format: "%6.1f", gflops)) GFLOP/s, \(String(format: "%5.1f", 100 * gflops / peak)) % of peak"
-              + (tb ? " (OpenBLAS: B transposed; the layer sums dWᵀ += cols·dYᵀ instead)" : ""))
+        print(
+            "  \(pad(what, 18)) \(m)×\(n)×\(k): \(String(format: "%6.1f", gflops)) GFLOP/s, \(String(format: "%5.1f", 100 * gflops / peak)) % of peak"
+                + (tb ? " (OpenBLAS: B transposed; the layer sums dWᵀ += cols·dYᵀ instead)" : ""))
     }
 
     // One trial per model of the experiment (sweeps, if any, are ignored: the first cell is used).
@@ -267,7 +277,9 @@ func benchmark() throws {
             guard let time else { continue }
             let rate = samples / time
             let gflops = rate * flopsPerSample / 1e9
-            print("  \(pad(resolved.name, 5))  \(pad(phase, 9))  \(String(format: "%9.0f", rate))  \(String(format: "%8.1f", gflops))   \(String(format: "%5.1f", 100 * gflops / peak)) %")
+            print(
+                "  \(pad(resolved.name, 5))  \(pad(phase, 9))  \(String(format: "%9.0f", rate))  \(String(format: "%8.1f", gflops))   \(String(format: "%5.1f", 100 * gflops / peak)) %"
+            )
         }
     }
 }

@@ -22,8 +22,10 @@ let fixtures: [String: [String: String]] = [
         "batchnorm2d": "{type: batchnorm2d, momentum: 0.2}",
     ],
     "optimizer": ["sgd": "{type: sgd, lr: 0.1, momentum: 0.9}", "adam": "{type: adam, lr: 0.01}"],
-    "schedule": ["constant": "{type: constant}", "step": "{type: step, step_size: 2}", "exponential": "{type: exponential, gamma: 0.9}",
-                 "cosine": "{type: cosine, eta_min: 0.0001}"],
+    "schedule": [
+        "constant": "{type: constant}", "step": "{type: step, step_size: 2}", "exponential": "{type: exponential, gamma: 0.9}",
+        "cosine": "{type: cosine, eta_min: 0.0001}",
+    ],
     "dataset": [
         "fashion_mnist": "{type: fashion_mnist, test_limit: 10}", "synthetic": "{type: synthetic, train: 20, validation: 5, test: 5}",
         "synthetic_regression": "{type: synthetic_regression, function: friedman1, features: 6, train: 20, validation: 5, test: 5}",
@@ -191,7 +193,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
     @Test func metricsDecodeRoundTripAndComputeOnLogits() throws {
         for (name, text) in fixtures["metric"]! {
             let metric = try Catalog.metrics.decode(try component(text))
-            let classes = name == "best_threshold" ? 2 : 10    // threshold tuning is for two classes only
+            let classes = name == "best_threshold" ? 2 : 10  // threshold tuning is for two classes only
             #expect(metric.problems(classCount: classes).isEmpty, "\(name)")
             var accumulator = metric.makeAccumulator()
             switch type(of: metric).task {
@@ -199,8 +201,10 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
                 let labels = (0..<8).map { $0 % classes }
                 accumulator.add(logits: Tensor(shape: [8, classes], scalars: (0..<8 * classes).map { Float($0 % 7) }), labels: labels)
             case .regression:
-                accumulator.add(RegressionBatch(mean: (0..<8).map { Double($0 % 3) }, aleatoric: Array(repeating: 0.5, count: 8),
-                                                targets: (0..<8).map { Double($0) / 2 }, targetCount: 2))
+                accumulator.add(
+                    RegressionBatch(
+                        mean: (0..<8).map { Double($0 % 3) }, aleatoric: Array(repeating: 0.5, count: 8),
+                        targets: (0..<8).map { Double($0) / 2 }, targetCount: 2))
             }
             let result = accumulator.result
             #expect(result.scalars.count == metric.columns.count && result.scalars.allSatisfy(\.isFinite), "\(name)")
@@ -237,7 +241,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             var a = RandomSource(seed: 1), b = RandomSource(seed: 1)
             let images = source.images(count: 3, like: test, rng: &a)
             #expect(images.shape == [3, 1, 5, 5] && images == source.images(count: 3, like: test, rng: &b), "\(name)")
-            if !source.heldOutClasses.isEmpty {     // the test images of the held-out class, in order
+            if !source.heldOutClasses.isEmpty {  // the test images of the held-out class, in order
                 #expect(images == test.subset([1, 2, 4]).images, "\(name)")
             }
             func open<T: OutOfDistributionSource>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
@@ -247,8 +251,11 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
 
     @Test func attributionMethodsDecodeRoundTripAndKeepShapes() throws {
         var rng = RandomSource(seed: 6)
-        let model = try Sequential(layers: [("conv", Conv2dSpec(outChannels: 2, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()),
-                                            ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 3))], inputShape: [1, 5, 5], rng: &rng)
+        let model = try Sequential(
+            layers: [
+                ("conv", Conv2dSpec(outChannels: 2, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()),
+                ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 3)),
+            ], inputShape: [1, 5, 5], rng: &rng)
         let images = Tensor.uniform(shape: [2, 1, 5, 5], using: &rng)
         for (name, text) in fixtures["attribution method"]! {
             let method = try Catalog.attributionMethods.decode(try component(text))
@@ -320,17 +327,21 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             .replacingOccurrences(of: "epsilon: 0.1", with: "epsilon: {sweep: [0.1, -1, 2]}")
             .replacingOccurrences(of: "{type: linear, out_features: 10}", with: "{type: linear, out_feature: 10}")
         // Each problem once, although every cell of the epsilon sweep has the first two.
-        #expect(problems(text) == [
-            "r.yaml:10:16: noise[0].type: unknown corruption 'gausian_noise' (did you mean 'gaussian_noise'?); known: \(Catalog.corruptions.names.joined(separator: ", "))",
-            "r.yaml:8:9: models[0].layers[1]: missing required key 'out_features'",
-            "r.yaml:11:47: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got -1.0",
-            "r.yaml:11:51: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got 2.0",
-        ])
+        #expect(
+            problems(text) == [
+                "r.yaml:10:16: noise[0].type: unknown corruption 'gausian_noise' (did you mean 'gaussian_noise'?); known: \(Catalog.corruptions.names.joined(separator: ", "))",
+                "r.yaml:8:9: models[0].layers[1]: missing required key 'out_features'",
+                "r.yaml:11:47: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got -1.0",
+                "r.yaml:11:51: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got 2.0",
+            ])
     }
 
     @Test func modelShapesAreCheckedAgainstTheDataset() {
         let wrongClasses = Self.base.replacingOccurrences(of: "out_features: 10", with: "out_features: 7")
-        #expect(problems(wrongClasses) == ["r.yaml:5:5: models[0].layers: the model outputs 7 values per sample; the dataset has 10 classes, so the last layer needs 10 outputs"])
+        #expect(
+            problems(wrongClasses) == [
+                "r.yaml:5:5: models[0].layers: the model outputs 7 values per sample; the dataset has 10 classes, so the last layer needs 10 outputs"
+            ])
         let noFlatten = Self.base.replacingOccurrences(of: "- {type: flatten}\n", with: "- {type: relu}\n")
         #expect(problems(noFlatten).first?.contains("layers[1]: layer linear expects [features] (add a flatten layer before it)") == true)
     }

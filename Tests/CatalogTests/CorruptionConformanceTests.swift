@@ -9,9 +9,11 @@ import Testing
 /// `everyCorruptionHasALadder`.
 let ladders: [String: [String]] = {
     var ladders: [String: [String]] = [:]
-    for kind in ["gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "gaussian_blur", "defocus_blur",
-                 "motion_blur", "contrast", "brightness", "saturate", "pixelate", "jpeg_compression", "occlusion",
-                 "feature_outliers"] {
+    for kind in [
+        "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "gaussian_blur", "defocus_blur",
+        "motion_blur", "contrast", "brightness", "saturate", "pixelate", "jpeg_compression", "occlusion",
+        "feature_outliers",
+    ] {
         ladders[kind] = (1...5).map { "{type: \(kind), severity: \($0)}" }
     }
     ladders["elastic_transform"] = [0.02, 0.04, 0.06, 0.08, 0.1].map { "{type: elastic_transform, alpha: \($0), sigma: 0.05, affine: 0}" }

@@ -25,9 +25,12 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
             }
         }
         let fgsm = Catalog.attacks.kinds.first { $0.name == "fgsm" }!
-        #expect(fgsm.parameters == [ParameterProbe.Parameter(name: "epsilon", type: .number, isRequired: true),
-                                    ParameterProbe.Parameter(name: "random_start", type: .boolean, isRequired: false),
-                                    ParameterProbe.Parameter(name: "step_size", type: .number, isRequired: false)])
+        #expect(
+            fgsm.parameters == [
+                ParameterProbe.Parameter(name: "epsilon", type: .number, isRequired: true),
+                ParameterProbe.Parameter(name: "random_start", type: .boolean, isRequired: false),
+                ParameterProbe.Parameter(name: "step_size", type: .number, isRequired: false),
+            ])
         let adam = Catalog.optimizers.kinds.first { $0.name == "adam" }!
         #expect(adam.parameters.allSatisfy { !$0.isRequired } && adam.parameters.map(\.name) == ["lr", "beta1", "beta2", "eps", "weight_decay"])
     }

@@ -108,7 +108,7 @@ import Testing
         var again: RandomSource? = RandomSource(seed: 8)
         #expect(data.batches(size: 16, shuffledWith: &again).flatMap(\.labels) == batches.flatMap(\.labels))
         #expect(data.batches(size: 16).flatMap(\.labels) == data.labels)
-        let secondEpoch = data.batches(size: 16, shuffledWith: &rng)   // the generator advanced
+        let secondEpoch = data.batches(size: 16, shuffledWith: &rng)  // the generator advanced
         #expect(secondEpoch.flatMap(\.labels) != batches.flatMap(\.labels))
     }
 

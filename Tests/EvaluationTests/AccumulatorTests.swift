@@ -39,9 +39,13 @@ import Testing
     // Row 1: label's logit 0.5 is second (0.7 higher) → top-2 hit only.
     // Row 2: label's logit 0.1 ties with one competitor and is below two → no hit up to top-2,
     //        top-3 also misses (three competitors ≥ 0.1).
-    let logits = Tensor(shape: [3, 4], scalars: [0.9, 0.1, 0.2, 0.3,
-                                                 0.1, 0.7, 0.5, 0.0,
-                                                 0.6, 0.1, 0.4, 0.1])
+    let logits = Tensor(
+        shape: [3, 4],
+        scalars: [
+            0.9, 0.1, 0.2, 0.3,
+            0.1, 0.7, 0.5, 0.0,
+            0.6, 0.1, 0.4, 0.1,
+        ])
     let labels = [0, 2, 3]
 
     func value(_ metric: any Metric) -> Double {

@@ -46,9 +46,12 @@ import Testing
 
     func convModel(seed: UInt64 = 3) throws -> Sequential {
         var rng = RandomSource(seed: seed)
-        return try Sequential(layers: [("conv", Conv2dSpec(outChannels: 3, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()),
-                                       ("pool", MaxPool2dSpec(kernelSize: 2)), ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 4))],
-                              inputShape: [1, 4, 4], rng: &rng)
+        return try Sequential(
+            layers: [
+                ("conv", Conv2dSpec(outChannels: 3, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()),
+                ("pool", MaxPool2dSpec(kernelSize: 2)), ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 4)),
+            ],
+            inputShape: [1, 4, 4], rng: &rng)
     }
 
     @Test func integratedGradientsAreComplete() throws {
@@ -72,12 +75,19 @@ import Testing
         // conv (1→2 channels, 1×1 kernels, weights 1 and −2, biases 0 and 0.5) → ReLU → flatten →
         // linear to 2 classes with known weights, on one 2×2 image.
         var rng = RandomSource(seed: 0)
-        let model = try Sequential(layers: [("conv", Conv2dSpec(outChannels: 2, kernelSize: 1)), ("relu", ReLUSpec()),
-                                            ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 2))], inputShape: [1, 2, 2], rng: &rng)
-        let fc: [Float] = [0.5, -1, 2, 0, 1, 1, -1, 3,    // class 0: channel 0 block, channel 1 block
-                           1, 1, 1, 1, 0, 0, 0, 0]
-        try model.loadStateDict(["conv.weight": Tensor(shape: [2, 1, 1, 1], scalars: [1, -2]), "conv.bias": Tensor(shape: [2], scalars: [0, 0.5]),
-                                 "fc.weight": Tensor(shape: [2, 8], scalars: fc), "fc.bias": Tensor(shape: [2], scalars: [0, 0])])
+        let model = try Sequential(
+            layers: [
+                ("conv", Conv2dSpec(outChannels: 2, kernelSize: 1)), ("relu", ReLUSpec()),
+                ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 2)),
+            ], inputShape: [1, 2, 2], rng: &rng)
+        let fc: [Float] = [
+            0.5, -1, 2, 0, 1, 1, -1, 3,  // class 0: channel 0 block, channel 1 block
+            1, 1, 1, 1, 0, 0, 0, 0,
+        ]
+        try model.loadStateDict([
+            "conv.weight": Tensor(shape: [2, 1, 1, 1], scalars: [1, -2]), "conv.bias": Tensor(shape: [2], scalars: [0, 0.5]),
+            "fc.weight": Tensor(shape: [2, 8], scalars: fc), "fc.bias": Tensor(shape: [2], scalars: [0, 0]),
+        ])
         let x: [Float] = [0.1, 0.4, 0.2, 0.3]
         // By hand: A₀ = relu(x) = x; A₁ = relu(0.5 − 2x) = [0.3, 0, 0.1, 0]. The target logit is
         // linear in A, so ∂F/∂A_k is the fc weight block of channel k (where the ReLU passes, the
@@ -122,8 +132,9 @@ import Testing
         #expect(abs(AttributionQuality.area([0, 1, 1]) - 0.75) < 1e-12)
         // A linear model's saliency does not move under input noise: sensitivity 0.
         let saliency = Saliency().attribute(model, inputs: x, targets: targets, rng: &rng).maps
-        let sensitivity = AttributionQuality.sensitivity(Saliency(), model: model, inputs: x, targets: targets, maps: saliency,
-                                                         perturbations: 5, radius: 0.1, rng: &rng)
+        let sensitivity = AttributionQuality.sensitivity(
+            Saliency(), model: model, inputs: x, targets: targets, maps: saliency,
+            perturbations: 5, radius: 0.1, rng: &rng)
         #expect(sensitivity.allSatisfy { $0 < 1e-6 })
         #expect(AttributionQuality.displayScale(Tensor(shape: [1, 1, 1, 101], scalars: (0...100).map { -Float($0) })) == [99])
     }
@@ -131,9 +142,12 @@ import Testing
     /// Trains `convModel`-shaped networks on synthetic templates for the randomisation check.
     func trained(seed: UInt64, data: ImageDataset) throws -> Sequential {
         var rng = RandomSource(seed: seed)
-        let model = try Sequential(layers: [("conv", Conv2dSpec(outChannels: 8, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()),
-                                            ("pool", MaxPool2dSpec(kernelSize: 2)), ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 4))],
-                                   inputShape: [1, 8, 8], rng: &rng)
+        let model = try Sequential(
+            layers: [
+                ("conv", Conv2dSpec(outChannels: 8, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()),
+                ("pool", MaxPool2dSpec(kernelSize: 2)), ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 4)),
+            ],
+            inputShape: [1, 8, 8], rng: &rng)
         let optimizer = AdamSpec(lr: 0.01).makeOptimizer()
         for _ in 0..<15 {
             for batch in data.batches(size: 32) { _ = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &rng) }
@@ -145,9 +159,12 @@ import Testing
         let data = SyntheticImages.make(count: 256, classCount: 4, side: 8, noise: 0.3, seed: 11)
         let first = try trained(seed: 1, data: data), second = try trained(seed: 2, data: data)
         var rng = RandomSource(seed: 99)
-        let random = try Sequential(layers: [("conv", Conv2dSpec(outChannels: 8, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()),
-                                             ("pool", MaxPool2dSpec(kernelSize: 2)), ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 4))],
-                                    inputShape: [1, 8, 8], rng: &rng)
+        let random = try Sequential(
+            layers: [
+                ("conv", Conv2dSpec(outChannels: 8, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()),
+                ("pool", MaxPool2dSpec(kernelSize: 2)), ("flat", FlattenSpec()), ("fc", LinearSpec(outFeatures: 4)),
+            ],
+            inputShape: [1, 8, 8], rng: &rng)
         let x = data.images.slice(0..<16), targets = Array(data.labels[0..<16])
         func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
         // Gradient × input and integrated gradients are left out on purpose: multiplied by the

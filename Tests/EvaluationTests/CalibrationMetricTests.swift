@@ -18,7 +18,7 @@ func evaluate(_ metric: any Metric, _ logits: Tensor, _ labels: [Int]) -> Metric
     @Test func equalWidthBinsPutConfidenceOneInTheLastBin() {
         #expect(ReliabilityBins.equalWidthIndex(1.0, bins: 15) == 14)
         #expect(ReliabilityBins.equalWidthIndex(0.0, bins: 15) == 0)
-        #expect(ReliabilityBins.equalWidthIndex(0.5, bins: 2) == 1)    // bins are [k/B, (k+1)/B)
+        #expect(ReliabilityBins.equalWidthIndex(0.5, bins: 2) == 1)  // bins are [k/B, (k+1)/B)
         #expect(ReliabilityBins.equalWidthIndex(0.4999, bins: 2) == 0)
         // A sample of confidence 1.0 that is right: no calibration error, counted in bin 14.
         let result = evaluate(ExpectedCalibrationError(), logits(probabilities: [[1, 1e-30]]), [0])
@@ -74,7 +74,7 @@ func evaluate(_ metric: any Metric, _ logits: Tensor, _ labels: [Int]) -> Metric
         let labels = [0, 0, 0]
         let precision = evaluate(Precision(), l, labels)
         #expect(precision.arrays[0].values == [1, 0, 0])
-        #expect(abs(precision.scalars[0] - 0.5) < 1e-12)                      // (1 + 0) / 2 classes present
+        #expect(abs(precision.scalars[0] - 0.5) < 1e-12)  // (1 + 0) / 2 classes present
         #expect(abs(evaluate(Recall(average: "micro"), l, labels).scalars[0] - 2.0 / 3) < 1e-12)
         #expect(Precision(average: "samples").problems(classCount: 3).first?.hasPrefix("average must be one of macro, micro, weighted") == true)
     }
@@ -135,7 +135,7 @@ func evaluate(_ metric: any Metric, _ logits: Tensor, _ labels: [Int]) -> Metric
         let labels = (0..<500).map { $0 % 2 }
         let full = evaluate(AUROC(curvePoints: 100_000), l, labels)
         let thin = evaluate(AUROC(curvePoints: 10), l, labels)
-        #expect(thin.scalars == full.scalars)           // the area comes from the full curve
+        #expect(thin.scalars == full.scalars)  // the area comes from the full curve
         let fpr = thin.arrays.first { $0.name == "fpr" }!.values
         #expect(fpr.count == 10 && fpr.first == 0 && fpr.last == 1)
         #expect(evaluate(AUROC(curvePoints: 0), l, labels).arrays.isEmpty)

@@ -104,7 +104,8 @@ import Testing
         }
         // I_x(1, 1) is the uniform CDF; I_x(a, b) + I_{1−x}(b, a) = 1.
         #expect(abs(ConfidenceInterval.regularizedIncompleteBeta(0.3, a: 1, b: 1) - 0.3) < 1e-14)
-        #expect(abs(ConfidenceInterval.regularizedIncompleteBeta(0.2, a: 2.5, b: 7) + ConfidenceInterval.regularizedIncompleteBeta(0.8, a: 7, b: 2.5) - 1) < 1e-14)
+        #expect(
+            abs(ConfidenceInterval.regularizedIncompleteBeta(0.2, a: 2.5, b: 7) + ConfidenceInterval.regularizedIncompleteBeta(0.8, a: 7, b: 2.5) - 1) < 1e-14)
     }
 
     @Test func bootstrapIsSeededAndBracketsTheEstimate() {

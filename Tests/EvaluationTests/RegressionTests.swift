@@ -19,10 +19,12 @@ import Testing
         let root = try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         return (root["cases"] as! [[String: Any]]).map { entry in
             func numbers(_ key: String) -> [Double] { (entry[key] as! [NSNumber]).map(\.doubleValue) }
-            return Case(name: entry["name"] as! String,
-                        batch: RegressionBatch(mean: numbers("mean"), aleatoric: numbers("variance"), targets: numbers("y"),
-                                               targetCount: entry["targets"] as! Int),
-                        expected: (entry["expected"] as! [String: NSNumber]).mapValues(\.doubleValue))
+            return Case(
+                name: entry["name"] as! String,
+                batch: RegressionBatch(
+                    mean: numbers("mean"), aleatoric: numbers("variance"), targets: numbers("y"),
+                    targetCount: entry["targets"] as! Int),
+                expected: (entry["expected"] as! [String: NSNumber]).mapValues(\.doubleValue))
         }
     }()
 
@@ -101,8 +103,8 @@ import Testing
         var rng = RandomSource(seed: 1)
         let (batch, _) = ensemble.predictRegression(Tensor(shape: [1, 1], scalars: [3]), targets: 1, loss: .gaussianNLL, rng: &rng)
         #expect(abs(batch.mean[0] - 6.5) < 1e-6)
-        #expect(abs(batch.aleatoric![0] - 2.5) < 1e-6)          // (1 + 4) / 2
-        #expect(abs(batch.epistemic![0] - 0.25) < 1e-6)         // population variance of {6, 7}
+        #expect(abs(batch.aleatoric![0] - 2.5) < 1e-6)  // (1 + 4) / 2
+        #expect(abs(batch.epistemic![0] - 0.25) < 1e-6)  // population variance of {6, 7}
         #expect(abs(batch.variance![0] - 2.75) < 1e-6)
         // The model alone: its own variance head, no epistemic part.
         var again = RandomSource(seed: 1)
@@ -117,8 +119,9 @@ import Testing
         let model = try gaussianModel(weights: [1, 0], biases: [0, 0])
         let inputs = Tensor(shape: [5, 1], scalars: [0, 1, 2, 3, 4])
         let targets = Tensor(shape: [5, 1], scalars: [1, 1, 2, 3, 5])
-        let (outputs, _) = RegressionEvaluation.predict([.model(model)], inputs: inputs, targets: targets, loss: .gaussianNLL,
-                                                        batchSize: 2, rng: RandomSource(seed: 0))
+        let (outputs, _) = RegressionEvaluation.predict(
+            [.model(model)], inputs: inputs, targets: targets, loss: .gaussianNLL,
+            batchSize: 2, rng: RandomSource(seed: 0))
         let batch = outputs[0].batch
         #expect(batch.mean == [0, 1, 2, 3, 4] && batch.targets == [1, 1, 2, 3, 5])
         // σ² = 1 everywhere: NLL = ½ log 2π + ½ · mean squared error (2/5).

@@ -25,11 +25,12 @@ import Testing
             let classes = entry["classes"] as! Int
             let labels = entry["labels"] as! [Int]
             let logits = (entry["logits"] as! [NSNumber]).map(\.floatValue)
-            return Case(name: entry["name"] as! String, classes: classes, labels: labels,
-                        logits: Tensor(shape: [labels.count, classes], scalars: logits),
-                        expected: (entry["expected"] as! [String: Any]).mapValues { value in
-                            (value as? [NSNumber])?.map(\.doubleValue) ?? [(value as! NSNumber).doubleValue]
-                        })
+            return Case(
+                name: entry["name"] as! String, classes: classes, labels: labels,
+                logits: Tensor(shape: [labels.count, classes], scalars: logits),
+                expected: (entry["expected"] as! [String: Any]).mapValues { value in
+                    (value as? [NSNumber])?.map(\.doubleValue) ?? [(value as! NSNumber).doubleValue]
+                })
         }
     }()
 
@@ -50,7 +51,9 @@ import Testing
     func classificationMetricsMatchScikitLearn(_ name: String) {
         let c = Self.cases.first { $0.name == name }!
         for average in ["macro", "micro", "weighted"] {
-            for (metric, key) in [(Precision(average: average) as any Metric, "precision"), (Recall(average: average), "recall"), (F1Score(average: average), "f1")] {
+            for (metric, key) in [
+                (Precision(average: average) as any Metric, "precision"), (Recall(average: average), "recall"), (F1Score(average: average), "f1"),
+            ] {
                 #expect(abs(result(metric, c).scalars[0] - c.number("\(key)_\(average)")) < 1e-12, "\(name) \(key) \(average)")
             }
         }

@@ -39,9 +39,12 @@ import Testing
 
     func model(dropout p: Float, seed: UInt64 = 1) throws -> Sequential {
         var rng = RandomSource(seed: seed)
-        return try Sequential(layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 16)), ("2", ReLUSpec()),
-                                       ("3", DropoutSpec(p: p)), ("4", LinearSpec(outFeatures: 3))],
-                              inputShape: [1, 4, 4], rng: &rng)
+        return try Sequential(
+            layers: [
+                ("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 16)), ("2", ReLUSpec()),
+                ("3", DropoutSpec(p: p)), ("4", LinearSpec(outFeatures: 3)),
+            ],
+            inputShape: [1, 4, 4], rng: &rng)
     }
 
     @Test func monteCarloDropoutVariesAcrossPassesAndIsSeeded() throws {

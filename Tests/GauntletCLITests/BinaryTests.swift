@@ -29,8 +29,10 @@ struct Binary {
 
     func fashionSpec(path: String) -> String {
         syntheticExperiment
-            .replacingOccurrences(of: "{type: synthetic, train: 300, validation: 60, test: 120, classes: 4, side: 8, noise: 0.6}",
-                                  with: "{type: fashion_mnist, path: \(path)}")
+            .replacingOccurrences(
+                of: "{type: synthetic, train: 300, validation: 60, test: 120, classes: 4, side: 8, noise: 0.6}",
+                with: "{type: fashion_mnist, path: \(path)}"
+            )
             .replacingOccurrences(of: "out_features: 4}", with: "out_features: 10}")
     }
 
@@ -51,7 +53,9 @@ struct Binary {
         let spec = try workspace.write("malformed.yaml", fashionSpec(path: "\(workspace.directory)/data"))
         let result = try Binary.run(["run", spec, "--quiet", "--output", workspace.directory])
         #expect(result.status != 0)
-        #expect(result.stderr == "error: \(workspace.directory)/data/train-images-idx3-ubyte: not a valid IDX file: bad magic number (first two bytes must be zero)\n")
+        #expect(
+            result.stderr
+                == "error: \(workspace.directory)/data/train-images-idx3-ubyte: not a valid IDX file: bad magic number (first two bytes must be zero)\n")
     }
 
     @Test func unreadableYAMLIsOneLineNamingTheFile() throws {
@@ -79,9 +83,11 @@ struct Binary {
         let good = try workspace.write("good.yaml", syntheticExperiment)
         let ok = try Binary.run(["validate", good])
         #expect(ok.status == 0 && ok.stdout == "\(good): valid; 2 trial(s)\n")
-        let bad = try workspace.write("bad.yaml", syntheticExperiment
-            .replacingOccurrences(of: "epochs: 3", with: "epochs: 3, epoch: 4")
-            .replacingOccurrences(of: "type: fgsm", with: "type: fgsn"))
+        let bad = try workspace.write(
+            "bad.yaml",
+            syntheticExperiment
+                .replacingOccurrences(of: "epochs: 3", with: "epochs: 3, epoch: 4")
+                .replacingOccurrences(of: "type: fgsm", with: "type: fgsn"))
         let result = try Binary.run(["validate", bad])
         #expect(result.status == 2)
         #expect(result.stderr.contains("training.epoch: unknown key 'epoch' (did you mean 'epochs'?)"))

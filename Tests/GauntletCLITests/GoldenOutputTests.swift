@@ -16,11 +16,13 @@ import Testing
             let grid = try ResolvedGrid.load("\(Binary.packageRoot)/experiments/\(name).yaml")
             try golden.expect("plan-\(name).txt", Plan.render(grid))
         }
-        let swept = try ResolvedGrid.load("\(Binary.packageRoot)/experiments/quickstart.yaml",
-                                          overrides: ["attacks[0].epsilon=linspace(0,0.1,3)", "seed=0,1"])
+        let swept = try ResolvedGrid.load(
+            "\(Binary.packageRoot)/experiments/quickstart.yaml",
+            overrides: ["attacks[0].epsilon=linspace(0,0.1,3)", "seed=0,1"])
         try golden.expect("plan-quickstart-swept.txt", Plan.render(swept))
-        try golden.expect("plan-models-interpretability-study.txt",
-                         try Plan.renderModels(try ResolvedGrid.load("\(Binary.packageRoot)/experiments/interpretability-study.yaml")))
+        try golden.expect(
+            "plan-models-interpretability-study.txt",
+            try Plan.renderModels(try ResolvedGrid.load("\(Binary.packageRoot)/experiments/interpretability-study.yaml")))
     }
 
     @Test func listingAndHelp() throws {

@@ -10,8 +10,10 @@ import Testing
 @Suite struct LabelShiftTests {
     @Test func theShiftedEvaluationIsTheCleanOneResampled() throws {
         let workspace = try Workspace()
-        let spec = try workspace.write("shift.yaml", syntheticExperiment.replacingOccurrences(
-            of: "noise: [{type: gaussian_noise, std: 0.2}]", with: "noise: [{type: class_prior, imbalance: 20}]"))
+        let spec = try workspace.write(
+            "shift.yaml",
+            syntheticExperiment.replacingOccurrences(
+                of: "noise: [{type: gaussian_noise, std: 0.2}]", with: "noise: [{type: class_prior, imbalance: 20}]"))
         var run = try Gauntlet.parseAsRoot(["run", spec, "--output", workspace.directory, "--in-process", "--quiet"])
         try run.run()
         let folder = "\(workspace.directory)/synthetic_smoke/cells"

@@ -9,13 +9,14 @@ import Testing
 /// missing cell reported around them.
 @Suite struct ReportCommandTests {
     /// The synthetic experiment with an ECE metric, an OOD set, two repeats and a baseline.
-    static let experiment = syntheticExperiment + """
+    static let experiment =
+        syntheticExperiment + """
 
-        repeats: 2
-        metrics: [{type: accuracy}, {type: cross_entropy}, {type: ece}, {type: auroc}]
-        uncertainty: {ood: [{type: uniform_images, samples: 50}]}
-        report: {baseline: mlp}
-        """
+            repeats: 2
+            metrics: [{type: accuracy}, {type: cross_entropy}, {type: ece}, {type: auroc}]
+            uncertainty: {ood: [{type: uniform_images, samples: 50}]}
+            report: {baseline: mlp}
+            """
 
     func runExperiment(_ workspace: Workspace) throws -> String {
         let spec = try workspace.write("synthetic.yaml", Self.experiment)
@@ -96,4 +97,3 @@ import Testing
         #expect(throws: (any Error).self) { try ResultsFolder.read("\(workspace.directory)/nothing") }
     }
 }
-

@@ -55,7 +55,7 @@ let resumableExperiment = """
         let all = cellFiles(cells)
         #expect(all.count == 6)
         for name in all {
-            let file = try HDF5File.open("\(cells)/\(name)")   // every file opens
+            let file = try HDF5File.open("\(cells)/\(name)")  // every file opens
             #expect(try file.attribute("status") == .string("completed"))
             if let before = finished[name] { #expect(try file.attribute("finished") == before, "\(name) ran twice") }
         }
@@ -66,9 +66,11 @@ let resumableExperiment = """
 
     @Test func oneFailingCellIsRecordedAndTheOthersComplete() throws {
         let workspace = try Workspace()
-        let spec = try workspace.write("failing.yaml", resumableExperiment
-            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 1.0e+30, 0.003]}")
-            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        let spec = try workspace.write(
+            "failing.yaml",
+            resumableExperiment
+                .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 1.0e+30, 0.003]}")
+                .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
         let result = try Binary.run(["run", spec, "--output", workspace.directory])
         #expect(result.status == 1)
         #expect(result.stderr.contains("error: 1 of 3 trial(s) failed"))
@@ -88,9 +90,11 @@ let resumableExperiment = """
 
     @Test func failFastStopsAfterTheFirstFailureAndJSONSummarises() throws {
         let workspace = try Workspace()
-        let spec = try workspace.write("fast.yaml", resumableExperiment
-            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [1.0e+30, 0.001, 0.002]}")
-            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        let spec = try workspace.write(
+            "fast.yaml",
+            resumableExperiment
+                .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [1.0e+30, 0.001, 0.002]}")
+                .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
         let result = try Binary.run(["run", spec, "--jobs", "1", "--fail-fast", "--json", "--output", workspace.directory])
         #expect(result.status == 1)
         #expect(result.stderr.contains("stopped after the first failure (--fail-fast)"))
@@ -110,9 +114,11 @@ let resumableExperiment = """
 
     @Test func aCrashingCellIsRecordedAndTheSweepGoesOn() throws {
         let workspace = try Workspace()
-        let spec = try workspace.write("crash.yaml", resumableExperiment
-            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002, 0.003]}")
-            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        let spec = try workspace.write(
+            "crash.yaml",
+            resumableExperiment
+                .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002, 0.003]}")
+                .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
         let plan = try Binary.run(["plan", spec])
         let crashing = try #require(plan.stdout.split(separator: "\n").dropFirst(3).first?.split(separator: " ").dropFirst().first.map(String.init))
         let result = try Binary.run(["run", spec, "--output", workspace.directory], environment: ["GAUNTLET_CRASH_TRIAL": crashing])
@@ -164,10 +170,12 @@ let resumableExperiment = """
 
     @Test func cellsDifferingOnlyInEvaluationTrainOnce() throws {
         let workspace = try Workspace()
-        let spec = try workspace.write("shared.yaml", resumableExperiment
-            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: 0.002")
-            .replacingOccurrences(of: "epochs: 4", with: "epochs: 2")
-            .replacingOccurrences(of: "epsilon: 0.05", with: "epsilon: {sweep: [0.02, 0.1]}"))
+        let spec = try workspace.write(
+            "shared.yaml",
+            resumableExperiment
+                .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: 0.002")
+                .replacingOccurrences(of: "epochs: 4", with: "epochs: 2")
+                .replacingOccurrences(of: "epsilon: 0.05", with: "epsilon: {sweep: [0.02, 0.1]}"))
         let result = try Binary.run(["run", spec, "--output", workspace.directory])
         #expect(result.status == 0, "\(result.stderr)")
         let index = try HDF5File.open("\(workspace.directory)/resumable/resumable.h5")
@@ -189,21 +197,27 @@ let resumableExperiment = """
 
     @Test func h5pyReadsTheDocumentedLayout() throws {
         let workspace = try Workspace()
-        let spec = try workspace.write("layout.yaml", resumableExperiment
-            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002]}")
-            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1")
-            .replacingOccurrences(of: "attacks: [{type: fgsm, epsilon: 0.05}]", with: """
-                attacks: [{type: fgsm, epsilon: 0.05}, {type: fgsm, epsilon: 0.2}, {type: pgd, epsilon: 0.1, steps: 2}]
-                noise: [{type: gaussian_noise, severity: 2}, {type: rotation, degrees: 15}]
-                metrics: [{type: accuracy}, {type: cross_entropy}, {type: confusion_matrix}, {type: auroc, curve_points: 20}, {type: ece}]
-                calibration: {methods: [{type: temperature}, {type: isotonic}]}
-                uncertainty: {methods: [{type: mc_dropout, passes: 4, per_layer: true}, {type: ensemble, members: 2}], ood: [{type: uniform_images, samples: 50}]}
-                store: {logits: true}
-                """)
-            .replacingOccurrences(of: "{type: relu}, {type: linear, out_features: 4}", with: "{type: relu}, {type: dropout, p: 0.2}, {type: linear, out_features: 4}"))
+        let spec = try workspace.write(
+            "layout.yaml",
+            resumableExperiment
+                .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002]}")
+                .replacingOccurrences(of: "epochs: 4", with: "epochs: 1")
+                .replacingOccurrences(
+                    of: "attacks: [{type: fgsm, epsilon: 0.05}]",
+                    with: """
+                        attacks: [{type: fgsm, epsilon: 0.05}, {type: fgsm, epsilon: 0.2}, {type: pgd, epsilon: 0.1, steps: 2}]
+                        noise: [{type: gaussian_noise, severity: 2}, {type: rotation, degrees: 15}]
+                        metrics: [{type: accuracy}, {type: cross_entropy}, {type: confusion_matrix}, {type: auroc, curve_points: 20}, {type: ece}]
+                        calibration: {methods: [{type: temperature}, {type: isotonic}]}
+                        uncertainty: {methods: [{type: mc_dropout, passes: 4, per_layer: true}, {type: ensemble, members: 2}], ood: [{type: uniform_images, samples: 50}]}
+                        store: {logits: true}
+                        """
+                )
+                .replacingOccurrences(
+                    of: "{type: relu}, {type: linear, out_features: 4}", with: "{type: relu}, {type: dropout, p: 0.2}, {type: linear, out_features: 4}"))
         #expect(try Binary.run(["run", spec, "--quiet", "--output", workspace.directory]).status == 0)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")   // Debian's python3-h5py, installed by make test
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")  // Debian's python3-h5py, installed by make test
         process.arguments = ["\(Binary.packageRoot)/scripts/check_results_layout.py", "\(workspace.directory)/resumable/resumable.h5"]
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -221,9 +235,11 @@ let resumableExperiment = """
     /// tensors, whether trained one after the other or two at a time.
     @Test func sameSeedsAndThreadsGiveIdenticalBits() throws {
         let workspace = try Workspace()
-        let spec = try workspace.write("determinism.yaml", resumableExperiment
-            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.003, 0.005]}")
-            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
+        let spec = try workspace.write(
+            "determinism.yaml",
+            resumableExperiment
+                .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.003, 0.005]}")
+                .replacingOccurrences(of: "epochs: 4", with: "epochs: 1"))
         var files: [HDF5File] = []
         for run in ["a", "b"] {
             let result = try Binary.run(["run", spec, "--quiet", "--jobs", "2", "--output", "\(workspace.directory)/\(run)"])

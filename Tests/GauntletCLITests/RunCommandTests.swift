@@ -94,10 +94,11 @@ let syntheticExperiment = """
             #expect(try file.readIntegers("\(group)/learning_curve/epoch").values == [1, 2, 3])
         }
         let cnn = try trialGroup("cnn", in: file), mlp = try trialGroup("mlp", in: file)
-        #expect(try file.members(of: "\(cnn)/state_dict") == [
-            "0.bias", "0.weight", "1.bias", "1.num_batches_tracked", "1.running_mean", "1.running_var", "1.weight", "5.bias", "5.weight",
-        ])
-        #expect(try file.readIntegers("\(cnn)/state_dict/1.num_batches_tracked").values == [30])   // 3 epochs × 10 batches
+        #expect(
+            try file.members(of: "\(cnn)/state_dict") == [
+                "0.bias", "0.weight", "1.bias", "1.num_batches_tracked", "1.running_mean", "1.running_var", "1.weight", "5.bias", "5.weight",
+            ])
+        #expect(try file.readIntegers("\(cnn)/state_dict/1.num_batches_tracked").values == [30])  // 3 epochs × 10 batches
         #expect(try file.shape(of: "\(mlp)/state_dict/1.weight") == [32, 64])
     }
 
@@ -122,8 +123,10 @@ let syntheticExperiment = """
         let again = try HDF5File.open("\(workspace.directory)/results/reloaded/reloaded.h5")
         #expect(try again.readDoubles("\(try trialGroup("cnn", in: again))/metrics/accuracy").values == accuracy)
         // Weights of another architecture: one clear error naming the file and the key, before any run.
-        let mismatched = try workspace.write("mismatched.yaml", reloaded.replacingOccurrences(of: "out_channels: 4", with: "out_channels: 6")
-            .replacingOccurrences(of: "name: reloaded", with: "name: mismatched"))
+        let mismatched = try workspace.write(
+            "mismatched.yaml",
+            reloaded.replacingOccurrences(of: "out_channels: 4", with: "out_channels: 6")
+                .replacingOccurrences(of: "name: reloaded", with: "name: mismatched"))
         run = try Gauntlet.parseAsRoot(["run", mismatched, "--output", "\(workspace.directory)/results", "--quiet"])
         #expect(throws: ExitCode.failure) { try run.run() }
         let trial = try #require(try ResolvedGrid.load(mismatched).trials.first { $0.trial.modelName == "cnn" })
@@ -131,7 +134,9 @@ let syntheticExperiment = """
         let model = try trial.model.build(inputShape: [1, 8, 8], normalization: nil, rng: &rng)
         #expect(throws: StateDictFile.Failure.self) { try StateDictFile.load(trial.model, into: model) }
         do { try StateDictFile.load(trial.model, into: model) } catch {
-            #expect(error.description == "model 'cnn': weights \(workspace.directory)/\(cellPath): state-dict key '0.weight' has shape [4, 1, 3, 3], expected [6, 1, 3, 3]")
+            #expect(
+                error.description
+                    == "model 'cnn': weights \(workspace.directory)/\(cellPath): state-dict key '0.weight' has shape [4, 1, 3, 3], expected [6, 1, 3, 3]")
         }
         #expect(!FileManager.default.fileExists(atPath: "\(workspace.directory)/results/mismatched/cells"))
     }
@@ -142,7 +147,7 @@ let syntheticExperiment = """
         var command = try Gauntlet.parseAsRoot(["run", spec, "seed=0,1", "repeats=2", "--output", workspace.directory, "--quiet"])
         try command.run()
         let index = try HDF5File.open("\(workspace.directory)/seeds/seeds.h5")
-        #expect(try index.attribute("complete") == .integer(8))   // 2 seeds × 2 models × 2 repeats
+        #expect(try index.attribute("complete") == .integer(8))  // 2 seeds × 2 models × 2 repeats
         let swept = try index.readStrings("/table/seed_swept"), seeds = try index.readIntegers("/table/seed").values
         let repeats = try index.readIntegers("/table/repeat").values
         #expect(swept.count == 24 && Set(swept) == ["0", "1"])
@@ -174,9 +179,12 @@ let syntheticExperiment = """
 
     @Test func storeChoosesTheTensorsKept() throws {
         let workspace = try Workspace()
-        let text = syntheticExperiment
+        let text =
+            syntheticExperiment
             .replacingOccurrences(of: "name: synthetic_smoke", with: "name: stored")
-            .replacingOccurrences(of: "evaluation: {batch_size: 50}", with: "evaluation: {batch_size: 50}\nstore: {predictions: false, logits: true, weights: false, examples: 70}")
+            .replacingOccurrences(
+                of: "evaluation: {batch_size: 50}",
+                with: "evaluation: {batch_size: 50}\nstore: {predictions: false, logits: true, weights: false, examples: 70}")
         let spec = try workspace.write("stored.yaml", text)
         var command = try Gauntlet.parseAsRoot(["run", spec, "--output", workspace.directory, "--quiet"])
         try command.run()
@@ -204,7 +212,8 @@ let syntheticExperiment = """
 
     @Test func aDivergingTrialIsRecordedAndTheOthersKept() throws {
         let workspace = try Workspace()
-        let text = syntheticExperiment
+        let text =
+            syntheticExperiment
             .replacingOccurrences(of: "{type: adam, lr: 0.01}", with: "{type: sgd, lr: 1.0e+12}")
             .replacingOccurrences(of: "name: synthetic_smoke", with: "name: diverging")
         let spec = try workspace.write("diverging.yaml", text)

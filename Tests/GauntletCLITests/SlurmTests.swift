@@ -51,12 +51,15 @@ func bash(_ script: String, environment: [String: String] = [:], in directory: S
         #expect(SlurmJob.parse("slurm_load_jobs error: Invalid job id specified\n").isEmpty)
     }
 
-    func scripts(tasks: Int, maxArraySize: Int, options: SlurmOptions = SlurmOptions(), executable: String = "/opt/gauntlet/bin/gauntlet",
-                 workingDirectory: String = "/home/me/project") -> SlurmScripts {
-        SlurmScripts(experiment: "sweep", number: 2, workingDirectory: workingDirectory, executable: executable,
-                     specArguments: ["experiments/sweep.yaml", "attacks[0].epsilon=linspace(0,0.1,5)", "model=it's"], output: "results",
-                     directory: "/home/me/project/results/sweep/slurm/submission-2", options: options, tasks: tasks, maxArraySize: maxArraySize,
-                     command: "gauntlet submit experiments/sweep.yaml --slurm")
+    func scripts(
+        tasks: Int, maxArraySize: Int, options: SlurmOptions = SlurmOptions(), executable: String = "/opt/gauntlet/bin/gauntlet",
+        workingDirectory: String = "/home/me/project"
+    ) -> SlurmScripts {
+        SlurmScripts(
+            experiment: "sweep", number: 2, workingDirectory: workingDirectory, executable: executable,
+            specArguments: ["experiments/sweep.yaml", "attacks[0].epsilon=linspace(0,0.1,5)", "model=it's"], output: "results",
+            directory: "/home/me/project/results/sweep/slurm/submission-2", options: options, tasks: tasks, maxArraySize: maxArraySize,
+            command: "gauntlet submit experiments/sweep.yaml --slurm")
     }
 
     @Test func largeSweepsAreSplitIntoArraysTheClusterAccepts() {
@@ -99,7 +102,9 @@ func bash(_ script: String, environment: [String: String] = [:], in directory: S
     @Test func scriptsRunTheirShardWithTheArgumentsIntact() throws {
         let workspace = try Workspace()
         let record = "\(workspace.directory)/calls.txt"
-        let stub = try workspace.write("fake gauntlet", """
+        let stub = try workspace.write(
+            "fake gauntlet",
+            """
             #!/bin/bash
             { echo "cwd=$PWD"; printf '<%s>' "$@"; echo; } >> '\(record)'
             [ "$1" != merge ]
@@ -115,18 +120,21 @@ func bash(_ script: String, environment: [String: String] = [:], in directory: S
         let calls = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").map(String.init)
         let cwd = "cwd=\(workspace.directory)"
         let spec = "<experiments/sweep.yaml><attacks[0].epsilon=linspace(0,0.1,5)><model=it's>"
-        #expect(calls == [
-            cwd, "<run>\(spec)<--output><results><--cells><\(scripts.workListPath)><--shard><5/6><--jobs><1><--blas-threads><1><--no-index>",
-            cwd, "<merge>\(spec)<--output><results>",
-            cwd, "<report><results/sweep>",   // the report is written even when cells failed
-        ])
+        #expect(
+            calls == [
+                cwd, "<run>\(spec)<--output><results><--cells><\(scripts.workListPath)><--shard><5/6><--jobs><1><--blas-threads><1><--no-index>",
+                cwd, "<merge>\(spec)<--output><results>",
+                cwd, "<report><results/sweep>",  // the report is written even when cells failed
+            ])
     }
 
     @Test func workListsKeepCellsThatShareTrainingTogether() throws {
         let workspace = try Workspace()
-        let spec = try workspace.write("units.yaml", resumableExperiment
-            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002]}")
-            .replacingOccurrences(of: "epsilon: 0.05", with: "epsilon: {sweep: [0.02, 0.1]}"))
+        let spec = try workspace.write(
+            "units.yaml",
+            resumableExperiment
+                .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002]}")
+                .replacingOccurrences(of: "epsilon: 0.05", with: "epsilon: {sweep: [0.02, 0.1]}"))
         let grid = try ResolvedGrid.load(spec)
         let ids = grid.trials.map(\.trial.id)
         let list = WorkList.grouping(grid.trials)
@@ -187,38 +195,49 @@ func bash(_ script: String, environment: [String: String] = [:], in directory: S
     }
 
     @Test func statusTellsDoneRunningAndFailed() {
-        let done = Status.render(status([.complete, .complete]), jobs: [
-            "2": .success([SlurmJob(jobID: "4", arrayJobID: "2", arrayTasks: "0", state: "COMPLETED"),
-                           SlurmJob(jobID: "5", arrayJobID: "2", arrayTasks: "1", state: "COMPLETED")]),
-            "3": .success([SlurmJob(jobID: "3", state: "COMPLETED")]),
-        ])
+        let done = Status.render(
+            status([.complete, .complete]),
+            jobs: [
+                "2": .success([
+                    SlurmJob(jobID: "4", arrayJobID: "2", arrayTasks: "0", state: "COMPLETED"),
+                    SlurmJob(jobID: "5", arrayJobID: "2", arrayTasks: "1", state: "COMPLETED"),
+                ]),
+                "3": .success([SlurmJob(jobID: "3", state: "COMPLETED")]),
+            ])
         #expect(done.1 == .done)
         #expect(done.0.contains("2 cell(s): 2 complete, 0 failed, 0 missing") && done.0.contains("array job 2: 2 COMPLETED"))
 
         // Jobs Slurm has forgotten (MinJobAge) are no failure: the cells tell.
         #expect(Status.render(status([.complete]), jobs: ["2": .success(nil), "3": .success(nil)]).1 == .done)
 
-        let running = Status.render(status([.complete, .missing, .missing]), jobs: [
-            "2": .success(SlurmJob.parse(scontrolFixture).filter { $0.arrayJobID == "2" && $0.state != "FAILED" }),
-            "3": .success([SlurmJob(jobID: "3", state: "PENDING", reason: "Dependency")]),
-        ])
+        let running = Status.render(
+            status([.complete, .missing, .missing]),
+            jobs: [
+                "2": .success(SlurmJob.parse(scontrolFixture).filter { $0.arrayJobID == "2" && $0.state != "FAILED" }),
+                "3": .success([SlurmJob(jobID: "3", state: "PENDING", reason: "Dependency")]),
+            ])
         #expect(running.1 == .running)
         #expect(running.0.contains("array job 2: 2 PENDING, 1 RUNNING") && running.0.contains("missing  mlp lr=1 [0000000000000001]"))
         #expect(!running.0.contains("--resume"), "no resubmission advice while jobs run")
 
-        let stuck = Status.render(status([.complete, .failed("training diverged")]), jobs: [
-            "2": .success([SlurmJob(jobID: "4", arrayJobID: "2", arrayTasks: "0", state: "COMPLETED"),
-                           SlurmJob(jobID: "5", arrayJobID: "2", arrayTasks: "1", state: "FAILED", reason: "NonZeroExitCode", exitCode: "1:0")]),
-            "3": .success([SlurmJob(jobID: "3", state: "PENDING", reason: "DependencyNeverSatisfied")]),
-        ])
+        let stuck = Status.render(
+            status([.complete, .failed("training diverged")]),
+            jobs: [
+                "2": .success([
+                    SlurmJob(jobID: "4", arrayJobID: "2", arrayTasks: "0", state: "COMPLETED"),
+                    SlurmJob(jobID: "5", arrayJobID: "2", arrayTasks: "1", state: "FAILED", reason: "NonZeroExitCode", exitCode: "1:0"),
+                ]),
+                "3": .success([SlurmJob(jobID: "3", state: "PENDING", reason: "DependencyNeverSatisfied")]),
+            ])
         #expect(stuck.1 == .failed)
         #expect(stuck.0.contains("failed   mlp lr=1 [0000000000000001]: training diverged"))
         #expect(stuck.0.contains("array job 2 task 1: FAILED, exit 1:0, reason NonZeroExitCode; log: results/x/slurm/submission-1/logs/task-2_1.log"))
         #expect(stuck.0.contains("merge job 3: 1 PENDING (DependencyNeverSatisfied)"))
         #expect(stuck.0.contains("can never be satisfied") && stuck.0.contains("it would wait forever: scancel 3"))
         #expect(stuck.0.contains("cd /w && gauntlet submit x.yaml --slurm --resume"))
-        let cancelled = Status.render(status([.complete, .failed("x")]), jobs: ["3": .success([SlurmJob(jobID: "3", state: "CANCELLED", reason: "None")])],
-                                      cancelled: ["3"])
+        let cancelled = Status.render(
+            status([.complete, .failed("x")]), jobs: ["3": .success([SlurmJob(jobID: "3", state: "CANCELLED", reason: "None")])],
+            cancelled: ["3"])
         #expect(cancelled.0.contains("cancelled it (scancel 3)") && cancelled.0.contains("gauntlet merge x.yaml --output results && gauntlet report results/x"))
 
         let unknown = Status.render(status([.complete]), jobs: ["2": .failure(SlurmError(command: "scontrol", message: "not found")), "3": .success(nil)])
@@ -242,18 +261,18 @@ func bash(_ script: String, environment: [String: String] = [:], in directory: S
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         let scripts = [
             "sbatch": """
-                #!/bin/bash
-                n=$(cat '\(bin)/next' 2>/dev/null || echo 100)
-                echo "$*" >> '\(bin)/sbatch.log'
-                if [ -n "${FAIL_MERGE:-}" ] && [[ "$2" == *merge.sbatch ]]; then echo "sbatch: error: Batch job submission failed: Invalid account" >&2; exit 1; fi
-                echo $((n + 1)) > '\(bin)/next'
-                echo "$n;cluster"
-                """,
+            #!/bin/bash
+            n=$(cat '\(bin)/next' 2>/dev/null || echo 100)
+            echo "$*" >> '\(bin)/sbatch.log'
+            if [ -n "${FAIL_MERGE:-}" ] && [[ "$2" == *merge.sbatch ]]; then echo "sbatch: error: Batch job submission failed: Invalid account" >&2; exit 1; fi
+            echo $((n + 1)) > '\(bin)/next'
+            echo "$n;cluster"
+            """,
             "scontrol": """
-                #!/bin/bash
-                if [ "$1" = show ]; then echo "MaxArraySize            = 3"; exit 0; fi
-                echo "JobId=$4 JobName=x JobState=${STUB_STATE:-COMPLETED} Reason=None ExitCode=0:0"
-                """,
+            #!/bin/bash
+            if [ "$1" = show ]; then echo "MaxArraySize            = 3"; exit 0; fi
+            echo "JobId=$4 JobName=x JobState=${STUB_STATE:-COMPLETED} Reason=None ExitCode=0:0"
+            """,
             "scancel": "#!/bin/bash\necho \"$*\" >> '\(bin)/scancel.log'\n",
         ]
         for (name, text) in scripts {
@@ -301,7 +320,8 @@ func bash(_ script: String, environment: [String: String] = [:], in directory: S
 
         let lost = record.gridCells[4].id
         try FileManager.default.removeItem(atPath: "\(folder)/cells/\(lost).h5")
-        let busy = try Binary.run(["submit", spec, "--slurm", "--output", output, "--resume"], environment: environment.merging(["STUB_STATE": "RUNNING"]) { $1 })
+        let busy = try Binary.run(
+            ["submit", spec, "--slurm", "--output", output, "--resume"], environment: environment.merging(["STUB_STATE": "RUNNING"]) { $1 })
         #expect(busy.status == 1 && busy.stderr.contains("job(s) 100, 101, 102 of submission 1 are still queued or running"), "\(busy.stderr)")
         let resumed = try Binary.run(["submit", spec, "--slurm", "--output", output, "--resume"], environment: environment)
         #expect(resumed.status == 0 && resumed.stdout.contains("submission 2: 1 cell(s) in 1 unit(s) of work, 1 task(s) in 1 array(s)"), "\(resumed.stdout)")
@@ -316,7 +336,8 @@ func bash(_ script: String, environment: [String: String] = [:], in directory: S
         environment["FAIL_MERGE"] = "1"
         let result = try Binary.run(["submit", spec, "--slurm", "--output", "\(workspace.directory)/results"], environment: environment)
         #expect(result.status == 1)
-        #expect(result.stderr.contains("Invalid account") && result.stderr.contains("cancelled the array job(s) already submitted: 100, 101"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("Invalid account") && result.stderr.contains("cancelled the array job(s) already submitted: 100, 101"), "\(result.stderr)")
         #expect(try String(contentsOfFile: "\(workspace.directory)/bin/scancel.log", encoding: .utf8) == "100 101\n")
         #expect(try SlurmSubmission.latest(in: "\(workspace.directory)/results/resumable") == nil, "no record of a submission that did not happen")
     }
@@ -324,8 +345,11 @@ func bash(_ script: String, environment: [String: String] = [:], in directory: S
     @Test func dryRunPrintsAndWritesNothing() throws {
         let workspace = try Workspace()
         let spec = try workspace.write("sweep.yaml", resumableExperiment)
-        let result = try Binary.run(["submit", spec, "--slurm", "--dry-run", "--max-array-size", "4", "--array-parallelism", "2",
-                                     "--output", "\(workspace.directory)/results"], environment: try stubs(workspace))
+        let result = try Binary.run(
+            [
+                "submit", spec, "--slurm", "--dry-run", "--max-array-size", "4", "--array-parallelism", "2",
+                "--output", "\(workspace.directory)/results",
+            ], environment: try stubs(workspace))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("#SBATCH --array=0-3%2\n") && result.stdout.contains("#SBATCH --array=0-1%2\n"))
         #expect(result.stdout.contains("--dependency=afterany:<job id of array 1>:<job id of array 2>"))
@@ -338,9 +362,11 @@ func bash(_ script: String, environment: [String: String] = [:], in directory: S
 
     @Test func statusOfALocalRunAndOfNothing() throws {
         let workspace = try Workspace()
-        let spec = try workspace.write("sweep.yaml", resumableExperiment
-            .replacingOccurrences(of: "epochs: 4", with: "epochs: 1")
-            .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002]}"))
+        let spec = try workspace.write(
+            "sweep.yaml",
+            resumableExperiment
+                .replacingOccurrences(of: "epochs: 4", with: "epochs: 1")
+                .replacingOccurrences(of: "lr: {sweep: [0.001, 0.002, 0.003, 0.004, 0.005, 0.006]}", with: "lr: {sweep: [0.001, 0.002]}"))
         #expect(try Binary.run(["run", spec, "--quiet", "--output", workspace.directory]).status == 0)
         let folder = "\(workspace.directory)/resumable"
         let complete = try Binary.run(["status", folder])

@@ -35,8 +35,9 @@ func problems(_ text: String, overrides: [String] = []) -> [String] {
         #expect(first.allSatisfy { $0.id.count == 16 && $0.id.allSatisfy(\.isHexDigit) })
         #expect(first[0].id != first[1].id)
         // Reformatting (key order, comments, flow vs block style) keeps the ids.
-        let reformatted = gridBase.replacingOccurrences(of: "training: {optimizer: {type: adam}, epochs: 1, batch_size: 8}",
-                                                        with: "# trained briefly\ntraining:\n  batch_size: 8\n  epochs: 1\n  optimizer: {type: adam}")
+        let reformatted = gridBase.replacingOccurrences(
+            of: "training: {optimizer: {type: adam}, epochs: 1, batch_size: 8}",
+            with: "# trained briefly\ntraining:\n  batch_size: 8\n  epochs: 1\n  optimizer: {type: adam}")
         #expect(try trials(reformatted).map(\.id) == first.map(\.id))
         // So do the name and the description.
         #expect(try trials(gridBase.replacingOccurrences(of: "name: g", with: "name: renamed\ndescription: x")).map(\.id) == first.map(\.id))
@@ -50,14 +51,16 @@ func problems(_ text: String, overrides: [String] = []) -> [String] {
         // Changing model b leaves model a's id alone; so does adding a model.
         let changedModel = try trials(gridBase.replacingOccurrences(of: "bias: false", with: "bias: true")).map(\.id)
         #expect(changedModel[0] == first[0] && changedModel[1] != first[1])
-        let added = try trials(gridBase.replacingOccurrences(of: "training:", with: "  - {name: c, layers: [{type: flatten}, {type: linear, out_features: 10}]}\ntraining:"))
+        let added = try trials(
+            gridBase.replacingOccurrences(of: "training:", with: "  - {name: c, layers: [{type: flatten}, {type: linear, out_features: 10}]}\ntraining:"))
         #expect(added.count == 3 && Array(added.map(\.id).prefix(2)) == first)
     }
 
     @Test func sha256MatchesFIPSVectors() {
         #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+        #expect(
+            SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
@@ -91,7 +94,8 @@ func problems(_ text: String, overrides: [String] = []) -> [String] {
     }
 
     @Test func axesCombineAsAProductInDocumentOrder() throws {
-        let text = gridBase
+        let text =
+            gridBase
             .replacingOccurrences(of: "epsilon: 0.1", with: "epsilon: {sweep: [0.1, 0.2, 0.3]}")
             .replacingOccurrences(of: "epochs: 1", with: "epochs: {sweep: [1, 2]}")
         let grid = try trials(text)
@@ -102,20 +106,22 @@ func problems(_ text: String, overrides: [String] = []) -> [String] {
     }
 
     @Test func zipPairsAxesAndUnionConcatenatesGrids() throws {
-        let zipped = gridBase
+        let zipped =
+            gridBase
             .replacingOccurrences(of: "epsilon: 0.1", with: "epsilon: {sweep: [0.1, 0.2, 0.3]}")
             .replacingOccurrences(of: "epochs: 1", with: "epochs: {sweep: [1, 2, 3]}")
             + "\ngrid:\n  zip: [[training.epochs, 'attacks[0].epsilon']]\n"
         let grid = try trials(zipped)
         #expect(values(grid, "training.epochs") == ["1", "2", "3"] && values(grid, "attacks[0].epsilon") == ["0.1", "0.2", "0.3"])
 
-        let union = gridBase + """
+        let union =
+            gridBase + """
 
-            grid:
-              union:
-                - {training.epochs: 1}
-                - {training.epochs: {sweep: [2, 3]}, 'attacks[0].epsilon': 0.3}
-            """
+                grid:
+                  union:
+                    - {training.epochs: 1}
+                    - {training.epochs: {sweep: [2, 3]}, 'attacks[0].epsilon': 0.3}
+                """
         let unioned = try trials(union)
         #expect(unioned.filter { $0.modelName == "a" }.map(\.spec.training.epochs) == [1, 2, 3])
         #expect(unioned.filter { $0.modelName == "a" }.map { $0.spec.attacks[0].canonicalParameters.contains("0.3") } == [false, true, true])
@@ -131,24 +137,36 @@ func problems(_ text: String, overrides: [String] = []) -> [String] {
     }
 
     @Test func sweepProblemsAreReportedWhereWritten() {
-        #expect(problems(gridBase.replacingOccurrences(of: "epochs: 1", with: "epochs: {sweep: [1, -1]}"))
+        #expect(
+            problems(gridBase.replacingOccurrences(of: "epochs: 1", with: "epochs: {sweep: [1, -1]}"))
                 == ["g.yaml:8:57: training.epochs: epochs must be ≥ 0, got -1"])
-        #expect(problems(gridBase.replacingOccurrences(of: "epochs: 1", with: "epochs: {range: [3, 1]}"))
+        #expect(
+            problems(gridBase.replacingOccurrences(of: "epochs: 1", with: "epochs: {range: [3, 1]}"))
                 == ["g.yaml:8:46: training.epochs: range(3, 1) is empty"])
-        #expect(problems(gridBase.replacingOccurrences(of: "epochs: 1", with: "epochs: {linspace: [0, 1]}"))
+        #expect(
+            problems(gridBase.replacingOccurrences(of: "epochs: 1", with: "epochs: {linspace: [0, 1]}"))
                 == ["g.yaml:8:46: training.epochs: linspace expects [start, stop, count], got 2 argument(s)"])
-        #expect(problems(gridBase.replacingOccurrences(of: "epochs: 1", with: "epochs: {sweep: [{sweep: [1]}]}"))
+        #expect(
+            problems(gridBase.replacingOccurrences(of: "epochs: 1", with: "epochs: {sweep: [{sweep: [1]}]}"))
                 == ["g.yaml:8:46: training.epochs: a sweep cannot contain another sweep"])
-        let unequal = gridBase
+        let unequal =
+            gridBase
             .replacingOccurrences(of: "epsilon: 0.1", with: "epsilon: {sweep: [0.1, 0.2]}")
             .replacingOccurrences(of: "epochs: 1", with: "epochs: {sweep: [1, 2, 3]}")
             + "\ngrid: {zip: [[training.epochs, 'attacks[0].epsilon']]}\n"
         #expect(problems(unequal) == ["g.yaml:8:46: grid.zip: zipped sweeps need equal lengths: training.epochs has 3, attacks[0].epsilon has 2"])
-        #expect(problems(gridBase + "\ngrid: {zipp: []}\n") == ["g.yaml:10:8: grid.zipp: unknown key 'zipp' (did you mean 'zip'?); expected one of: union, zip"])
+        #expect(
+            problems(gridBase + "\ngrid: {zipp: []}\n") == ["g.yaml:10:8: grid.zipp: unknown key 'zipp' (did you mean 'zip'?); expected one of: union, zip"])
         #expect(problems(gridBase + "\ngrid: {union: [{seed: 1}, {seed: 1}]}\n").first?.contains("are identical") == true)
-        #expect(problems(gridBase, overrides: ["attacks[3].epsilon=1"]) == ["command-line override 1 'attacks[3].epsilon=1': attacks[3]: the list has 1 element(s); there is no [3]"])
+        #expect(
+            problems(gridBase, overrides: ["attacks[3].epsilon=1"]) == [
+                "command-line override 1 'attacks[3].epsilon=1': attacks[3]: the list has 1 element(s); there is no [3]"
+            ])
         #expect(problems(gridBase, overrides: ["seed"]) == ["command-line override 1 'seed': expected key.path=value"])
         #expect(problems(gridBase, overrides: ["training..epochs=1"]).first?.contains("is not a key path") == true)
-        #expect(problems(gridBase, overrides: ["sed=1"]) == ["command-line override 1 'sed=1': sed: unknown key 'sed' (did you mean 'seed'?); expected one of: attacks, calibration, dataset, description, evaluation, interpret, metrics, models, name, noise, repeats, report, schema_version, seed, store, training, uncertainty"])
+        #expect(
+            problems(gridBase, overrides: ["sed=1"]) == [
+                "command-line override 1 'sed=1': sed: unknown key 'sed' (did you mean 'seed'?); expected one of: attacks, calibration, dataset, description, evaluation, interpret, metrics, models, name, noise, repeats, report, schema_version, seed, store, training, uncertainty"
+            ])
     }
 }

@@ -6,10 +6,10 @@ import Testing
     @Test func linearUsesPyTorchInitialisationAndMatchesReference() throws {
         var rng = RandomSource(seed: 1)
         let layer = try LinearSpec(outFeatures: 64).makeLayer(inputShape: [1, 100], rng: &rng) as! Linear
-        let bound: Float = 1 / 10   // 1/√100
+        let bound: Float = 1 / 10  // 1/√100
         let weights = layer.weight.value.scalars
         #expect(weights.allSatisfy { abs($0) <= bound })
-        #expect(weights.max()! > 0.95 * bound && weights.min()! < -0.95 * bound)   // spans the interval
+        #expect(weights.max()! > 0.95 * bound && weights.min()! < -0.95 * bound)  // spans the interval
         #expect(layer.bias!.value.scalars.allSatisfy { abs($0) <= bound })
 
         let x = Tensor.normal(shape: [3, 100], using: &rng)
@@ -65,8 +65,8 @@ import Testing
             let y = run(mode, seed: 1)
             let zeros = y.scalars.filter { $0 == 0 }.count
             #expect(abs(Double(zeros) / 10000 - 0.25) < 0.02)
-            #expect(y.scalars.allSatisfy { $0 == 0 || abs($0 - 4 / 3) < 1e-6 })   // survivors scaled by 1/(1−p)
-            #expect(run(mode, seed: 1) == y)          // seeded
+            #expect(y.scalars.allSatisfy { $0 == 0 || abs($0 - 4 / 3) < 1e-6 })  // survivors scaled by 1/(1−p)
+            #expect(run(mode, seed: 1) == y)  // seeded
             #expect(run(mode, seed: 2) != y)
             // One word of the generator per mask, the key of the stream that decides each element.
             var draws = RandomSource(seed: 1)
@@ -85,8 +85,8 @@ import Testing
         let y = bn.forward(tape.leaf(x), context: &context).value
         let invStd = 1 / (1.25 + 1e-5 as Float).squareRoot()
         #expect(y.maxAbsDifference(Tensor(shape: [2, 1, 1, 2], scalars: [-1.5, -0.5, 0.5, 1.5].map { $0 * invStd })) < 1e-5)
-        #expect(abs(bn.runningMean.scalars[0] - 0.25) < 1e-6)                       // 0.9·0 + 0.1·2.5
-        #expect(abs(bn.runningVariance.scalars[0] - (0.9 + 0.1 * 5 / 3)) < 1e-6)    // unbiased variance
+        #expect(abs(bn.runningMean.scalars[0] - 0.25) < 1e-6)  // 0.9·0 + 0.1·2.5
+        #expect(abs(bn.runningVariance.scalars[0] - (0.9 + 0.1 * 5 / 3)) < 1e-6)  // unbiased variance
         #expect(bn.batchesTracked == 1)
 
         var inference = ForwardContext(tape: tape, mode: .inference, rng: RandomSource(seed: 0))
@@ -112,22 +112,24 @@ import Testing
 @Suite struct SequentialTests {
     static func smallCNN(seed: UInt64 = 3) throws -> Sequential {
         var rng = RandomSource(seed: seed)
-        return try Sequential(layers: [
-            ("0", Conv2dSpec(outChannels: 3, kernelSize: 3, padding: 1)),
-            ("1", BatchNorm2dSpec()),
-            ("2", ReLUSpec()),
-            ("3", MaxPool2dSpec(kernelSize: 2)),
-            ("4", FlattenSpec()),
-            ("head", LinearSpec(outFeatures: 4)),
-        ], inputShape: [1, 6, 6], normalization: InputNormalization(mean: [0.5], std: [0.25]), rng: &rng)
+        return try Sequential(
+            layers: [
+                ("0", Conv2dSpec(outChannels: 3, kernelSize: 3, padding: 1)),
+                ("1", BatchNorm2dSpec()),
+                ("2", ReLUSpec()),
+                ("3", MaxPool2dSpec(kernelSize: 2)),
+                ("4", FlattenSpec()),
+                ("head", LinearSpec(outFeatures: 4)),
+            ], inputShape: [1, 6, 6], normalization: InputNormalization(mean: [0.5], std: [0.25]), rng: &rng)
     }
 
     @Test func stateDictUsesPyTorchKeysAndRoundTrips() throws {
         let model = try Self.smallCNN()
-        #expect(model.stateDict().map(\.key) == [
-            "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
-            "head.weight", "head.bias",
-        ])
+        #expect(
+            model.stateDict().map(\.key) == [
+                "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
+                "head.weight", "head.bias",
+            ])
         let other = try Self.smallCNN(seed: 99)
         try other.loadStateDict(Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.key, $0.value) }))
         var rng = RandomSource(seed: 4)
@@ -171,16 +173,20 @@ import Testing
     /// cross-entropy) recording the layers in `recording` and `activation`: the logits, the input's
     /// gradient, that activation, and every parameter's gradient in layer order.
     static func trainingPass(_ model: Sequential, images: Tensor, recording: Set<String>, activation: String)
-        -> (logits: Tensor, input: Tensor, activation: Tensor, parameters: [Tensor]) {
+        -> (logits: Tensor, input: Tensor, activation: Tensor, parameters: [Tensor])
+    {
         let tape = Tape()
-        var context = ForwardContext(tape: tape, mode: .training, rng: RandomSource(seed: 1), parametersRequireGradients: true,
-                                     recordedLayers: recording.union([activation]))
+        var context = ForwardContext(
+            tape: tape, mode: .training, rng: RandomSource(seed: 1), parametersRequireGradients: true,
+            recordedLayers: recording.union([activation]))
         let input = tape.leaf(images, requiresGradient: true)
         let logits = model.forward(input, context: &context)
         tape.backward(from: logits.crossEntropy(labels: Array(0..<images.shape[0]), reduction: .sum))
         model.collectGradients(from: context)
-        return (logits.value, tape.gradient(of: input)!, context.activations[activation]!.value,
-                model.layers.flatMap(\.layer.parameters).map { $0.gradient! })
+        return (
+            logits.value, tape.gradient(of: input)!, context.activations[activation]!.value,
+            model.layers.flatMap(\.layer.parameters).map { $0.gradient! }
+        )
     }
 
     @Test func reluBeforeMaxPoolingRunsAfterItWithTheSameOutputsAndGradients() throws {
@@ -192,7 +198,7 @@ import Testing
             let pass = Self.trainingPass(model, images: images, recording: recording, activation: "3")
             return (pass.logits, pass.input, pass.parameters[0], pass.activation)
         }
-        let reordered = run(recording: []), inOrder = run(recording: ["2"])   // recording the ReLU keeps the written order
+        let reordered = run(recording: []), inOrder = run(recording: ["2"])  // recording the ReLU keeps the written order
         #expect(reordered.logits.scalars == inOrder.logits.scalars)
         #expect(reordered.input.scalars == inOrder.input.scalars)
         #expect(reordered.weight.scalars == inOrder.weight.scalars)
@@ -202,15 +208,16 @@ import Testing
 
     @Test func convolutionReLUAndPoolingFuseWithTheSameOutputsAndGradients() throws {
         var rng = RandomSource(seed: 4)
-        let model = try Sequential(layers: [
-            ("conv", Conv2dSpec(outChannels: 3, kernelSize: 3, padding: 1)),
-            ("relu", ReLUSpec()),
-            ("pool", MaxPool2dSpec(kernelSize: 2)),
-            ("conv2", Conv2dSpec(outChannels: 2, kernelSize: 3, padding: 1)),
-            ("pool2", MaxPool2dSpec(kernelSize: 2, stride: 2)),
-            ("flatten", FlattenSpec()),
-            ("head", LinearSpec(outFeatures: 3)),
-        ], inputShape: [1, 8, 8], normalization: nil, rng: &rng)
+        let model = try Sequential(
+            layers: [
+                ("conv", Conv2dSpec(outChannels: 3, kernelSize: 3, padding: 1)),
+                ("relu", ReLUSpec()),
+                ("pool", MaxPool2dSpec(kernelSize: 2)),
+                ("conv2", Conv2dSpec(outChannels: 2, kernelSize: 3, padding: 1)),
+                ("pool2", MaxPool2dSpec(kernelSize: 2, stride: 2)),
+                ("flatten", FlattenSpec()),
+                ("head", LinearSpec(outFeatures: 3)),
+            ], inputShape: [1, 8, 8], normalization: nil, rng: &rng)
         let images = Tensor(shape: [3, 1, 8, 8], scalars: (0..<192).map { _ in rng.nextUnitFloat() < 0.6 ? 0 : 1 })
         func run(recording: Set<String>) -> [Tensor] {
             let pass = Self.trainingPass(model, images: images, recording: recording, activation: "pool")
@@ -238,18 +245,23 @@ import Testing
     @Test func batchesSplitIntoSamplePartsGiveEachSampleItsOnePassResult() throws {
         // A CNN with batch norm (running statistics in inference mode) and dropout (off), and an MLP.
         var rng = RandomSource(seed: 11)
-        let cnn = try Sequential(layers: [
-            ("conv", Conv2dSpec(outChannels: 4, kernelSize: 3, padding: 1)), ("bn", BatchNorm2dSpec()), ("relu", ReLUSpec()),
-            ("pool", MaxPool2dSpec(kernelSize: 2)), ("conv2", Conv2dSpec(outChannels: 6, kernelSize: 3, padding: 1)),
-            ("relu2", ReLUSpec()), ("pool2", MaxPool2dSpec(kernelSize: 2)), ("flatten", FlattenSpec()),
-            ("drop", DropoutSpec(p: 0.5)), ("head", LinearSpec(outFeatures: 5)),
-        ], inputShape: [1, 8, 8], normalization: InputNormalization(mean: [0.5], std: [0.25]), rng: &rng)
-        let mlp = try Sequential(layers: [("flatten", FlattenSpec()), ("fc", LinearSpec(outFeatures: 64)), ("relu", ReLUSpec()),
-                                          ("drop", DropoutSpec(p: 0.2)), ("head", LinearSpec(outFeatures: 5))],
-                                 inputShape: [1, 8, 8], rng: &rng)
+        let cnn = try Sequential(
+            layers: [
+                ("conv", Conv2dSpec(outChannels: 4, kernelSize: 3, padding: 1)), ("bn", BatchNorm2dSpec()), ("relu", ReLUSpec()),
+                ("pool", MaxPool2dSpec(kernelSize: 2)), ("conv2", Conv2dSpec(outChannels: 6, kernelSize: 3, padding: 1)),
+                ("relu2", ReLUSpec()), ("pool2", MaxPool2dSpec(kernelSize: 2)), ("flatten", FlattenSpec()),
+                ("drop", DropoutSpec(p: 0.5)), ("head", LinearSpec(outFeatures: 5)),
+            ], inputShape: [1, 8, 8], normalization: InputNormalization(mean: [0.5], std: [0.25]), rng: &rng)
+        let mlp = try Sequential(
+            layers: [
+                ("flatten", FlattenSpec()), ("fc", LinearSpec(outFeatures: 64)), ("relu", ReLUSpec()),
+                ("drop", DropoutSpec(p: 0.2)), ("head", LinearSpec(outFeatures: 5)),
+            ],
+            inputShape: [1, 8, 8], rng: &rng)
         // Running statistics that are not the defaults.
-        _ = cnn.trainStep(images: Tensor.uniform(shape: [16, 1, 8, 8], using: &rng), labels: (0..<16).map { $0 % 5 },
-                          optimizer: AdamSpec().makeOptimizer(), rng: &rng)
+        _ = cnn.trainStep(
+            images: Tensor.uniform(shape: [16, 1, 8, 8], using: &rng), labels: (0..<16).map { $0 % 5 },
+            optimizer: AdamSpec().makeOptimizer(), rng: &rng)
         let images = Tensor.uniform(shape: [37, 1, 8, 8], using: &rng), labels = (0..<37).map { $0 % 5 }
         // The same values up to rounding: a part's products have other sizes, and OpenBLAS's
         // kernels for them may add in another order.
@@ -279,7 +291,8 @@ import Testing
     @Test func normalizedRowsAreTheForwardPassFirstStepOnThoseRows() throws {
         var rng = RandomSource(seed: 13)
         let layers: [(name: String, spec: any LayerSpec)] = [("flatten", FlattenSpec()), ("head", LinearSpec(outFeatures: 3))]
-        let normalized = try Sequential(layers: layers, inputShape: [2, 3, 3], normalization: InputNormalization(mean: [0.5, 0.25], std: [0.25, 2]), rng: &rng)
+        let normalized = try Sequential(
+            layers: layers, inputShape: [2, 3, 3], normalization: InputNormalization(mean: [0.5, 0.25], std: [0.25, 2]), rng: &rng)
         let plain = try Sequential(layers: layers, inputShape: [2, 3, 3], rng: &rng)
         let images = Tensor.uniform(shape: [7, 2, 3, 3], using: &rng)
         for model in [normalized, plain] {
@@ -293,14 +306,18 @@ import Testing
 
     @Test func trainingStepsSplitIntoSamplePartsComputeTheWholeBatchGradients() throws {
         var rng = RandomSource(seed: 12)
-        let cnn = try Sequential(layers: [
-            ("conv", Conv2dSpec(outChannels: 4, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()), ("pool", MaxPool2dSpec(kernelSize: 2)),
-            ("flatten", FlattenSpec()), ("drop", DropoutSpec(p: 0.5)), ("fc", LinearSpec(outFeatures: 16)), ("relu2", ReLUSpec()),
-            ("drop2", DropoutSpec(p: 0.25)), ("head", LinearSpec(outFeatures: 5)),
-        ], inputShape: [1, 8, 8], normalization: InputNormalization(mean: [0.5], std: [0.25]), rng: &rng)
-        let regression = try Sequential(layers: [("flatten", FlattenSpec()), ("fc", LinearSpec(outFeatures: 32)), ("relu", ReLUSpec()),
-                                                 ("drop", DropoutSpec(p: 0.3)), ("head", LinearSpec(outFeatures: 4))],
-                                        inputShape: [1, 8, 8], rng: &rng)
+        let cnn = try Sequential(
+            layers: [
+                ("conv", Conv2dSpec(outChannels: 4, kernelSize: 3, padding: 1)), ("relu", ReLUSpec()), ("pool", MaxPool2dSpec(kernelSize: 2)),
+                ("flatten", FlattenSpec()), ("drop", DropoutSpec(p: 0.5)), ("fc", LinearSpec(outFeatures: 16)), ("relu2", ReLUSpec()),
+                ("drop2", DropoutSpec(p: 0.25)), ("head", LinearSpec(outFeatures: 5)),
+            ], inputShape: [1, 8, 8], normalization: InputNormalization(mean: [0.5], std: [0.25]), rng: &rng)
+        let regression = try Sequential(
+            layers: [
+                ("flatten", FlattenSpec()), ("fc", LinearSpec(outFeatures: 32)), ("relu", ReLUSpec()),
+                ("drop", DropoutSpec(p: 0.3)), ("head", LinearSpec(outFeatures: 4)),
+            ],
+            inputShape: [1, 8, 8], rng: &rng)
         let images = Tensor.uniform(shape: [37, 1, 8, 8], using: &rng)
         let cases: [(Sequential, Supervision, Loss)] = [
             (cnn, .labels((0..<37).map { $0 % 5 }), .crossEntropy),
@@ -319,8 +336,9 @@ import Testing
                 for (parameter, expected) in zip(parameters, whole) {
                     let gradient = try #require(parameter.gradient)
                     #expect(expected.scalars.contains { $0 != 0 })
-                    #expect(gradient.shape == expected.shape && gradient.maxAbsDifference(expected) <= 1e-5 * expected.scalars.map(abs).max()!,
-                            "\(loss) \(parts) parts: \(parameter.name) differs by \(gradient.maxAbsDifference(expected))")
+                    #expect(
+                        gradient.shape == expected.shape && gradient.maxAbsDifference(expected) <= 1e-5 * expected.scalars.map(abs).max()!,
+                        "\(loss) \(parts) parts: \(parameter.name) differs by \(gradient.maxAbsDifference(expected))")
                 }
             }
         }
@@ -336,9 +354,12 @@ import Testing
     @Test func splitStepsUpdateLinearWeightsBlockByBlockAsAStepAfterwardsWould() throws {
         func mlp() throws -> Sequential {
             var rng = RandomSource(seed: 31)
-            return try Sequential(layers: [("flatten", FlattenSpec()), ("fc", LinearSpec(outFeatures: 40)), ("relu", ReLUSpec()),
-                                           ("drop", DropoutSpec(p: 0.3)), ("head", LinearSpec(outFeatures: 5))],
-                                  inputShape: [1, 6, 6], rng: &rng)
+            return try Sequential(
+                layers: [
+                    ("flatten", FlattenSpec()), ("fc", LinearSpec(outFeatures: 40)), ("relu", ReLUSpec()),
+                    ("drop", DropoutSpec(p: 0.3)), ("head", LinearSpec(outFeatures: 5)),
+                ],
+                inputShape: [1, 6, 6], rng: &rng)
         }
         let fused = try mlp(), plain = try mlp()
         var rng = RandomSource(seed: 32)
@@ -349,8 +370,9 @@ import Testing
         #expect(weights.count == 2)
         for step in 0..<3 {
             let dropout = RandomSource(seed: 40 + UInt64(step))
-            let (fusedLoss, updated) = fused.splitGradients(inputs: images, supervision: supervision, loss: .crossEntropy, rng: dropout,
-                                                            parts: 3, updating: fusedAdam)
+            let (fusedLoss, updated) = fused.splitGradients(
+                inputs: images, supervision: supervision, loss: .crossEntropy, rng: dropout,
+                parts: 3, updating: fusedAdam)
             #expect(updated == weights)
             fusedAdam.step(fused.namedParameters.map(\.parameter).filter { !updated.contains(ObjectIdentifier($0)) })
             let (plainLoss, none) = plain.splitGradients(inputs: images, supervision: supervision, loss: .crossEntropy, rng: dropout, parts: 3)
@@ -388,19 +410,26 @@ import Testing
         for n in 0..<256 {
             let label = n % 2
             labels.append(label)
-            for i in 0..<4 { for j in 0..<4 {
-                images[n, 0, i, j] = ((j < 2) == (label == 0) ? 0.8 : 0.2) + 0.1 * rng.normal()
-            } }
+            for i in 0..<4 {
+                for j in 0..<4 {
+                    images[n, 0, i, j] = ((j < 2) == (label == 0) ? 0.8 : 0.2) + 0.1 * rng.normal()
+                }
+            }
         }
         var initRNG = RandomSource(seed: 7)
-        let model = try Sequential(layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 8)), ("2", ReLUSpec()),
-                                            ("3", LinearSpec(outFeatures: 2))], inputShape: [1, 4, 4], rng: &initRNG)
+        let model = try Sequential(
+            layers: [
+                ("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 8)), ("2", ReLUSpec()),
+                ("3", LinearSpec(outFeatures: 2)),
+            ], inputShape: [1, 4, 4], rng: &initRNG)
         let optimizer = AdamSpec(lr: 0.01).makeOptimizer()
         var losses: [Float] = []
         for step in 0..<60 {
             let batch = (0..<32).map { (step * 32 + $0) % 256 }
-            losses.append(model.trainStep(images: images.gathering(rows: batch), labels: batch.map { labels[$0] },
-                                          optimizer: optimizer, rng: &rng))
+            losses.append(
+                model.trainStep(
+                    images: images.gathering(rows: batch), labels: batch.map { labels[$0] },
+                    optimizer: optimizer, rng: &rng))
         }
         let predictions = model.logits(images).argMax(axis: 1)
         let accuracy = Double(zip(predictions, labels).filter { $0 == $1 }.count) / 256

@@ -25,9 +25,9 @@ import Testing
     @Test func nesterovUsesLookAhead() {
         let p = parameter([0], gradient: [1])
         let sgd = SGDSpec(lr: 1, momentum: 0.5, nesterov: true).makeOptimizer()
-        sgd.step([p])   // b = 1; update g + μb = 1.5
+        sgd.step([p])  // b = 1; update g + μb = 1.5
         #expect(p.value.scalars[0] == -1.5)
-        sgd.step([p])   // b = 0.5 + 1 = 1.5; update 1 + 0.75 = 1.75
+        sgd.step([p])  // b = 0.5 + 1 = 1.5; update 1 + 0.75 = 1.75
         #expect(p.value.scalars[0] == -3.25)
     }
 

@@ -32,15 +32,18 @@ struct LinearModel {
 
 /// A small MLP trained for five epochs on synthetic 8×8 images of 4 classes, and its test split.
 func trainedSyntheticMLP() throws -> (model: Sequential, test: ImageDataset) {
-        let data = SyntheticImages.make(count: 700, classCount: 4, side: 8, noise: 0.8, seed: 3)
-        let train = data.subset(Array(0..<500)), test = data.subset(Array(500..<700))
-        var rng = RandomSource(seed: 4)
-        let model = try Sequential(layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 32)), ("2", ReLUSpec()),
-                                            ("3", LinearSpec(outFeatures: 4))], inputShape: [1, 8, 8], rng: &rng)
-        let optimizer = AdamSpec(lr: 0.01).makeOptimizer()
-        for _ in 0..<5 {
-            for batch in train.batches(size: 50) { _ = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &rng) }
-        }
+    let data = SyntheticImages.make(count: 700, classCount: 4, side: 8, noise: 0.8, seed: 3)
+    let train = data.subset(Array(0..<500)), test = data.subset(Array(500..<700))
+    var rng = RandomSource(seed: 4)
+    let model = try Sequential(
+        layers: [
+            ("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 32)), ("2", ReLUSpec()),
+            ("3", LinearSpec(outFeatures: 4)),
+        ], inputShape: [1, 8, 8], rng: &rng)
+    let optimizer = AdamSpec(lr: 0.01).makeOptimizer()
+    for _ in 0..<5 {
+        for batch in train.batches(size: 50) { _ = model.trainStep(images: batch.images, labels: batch.labels, optimizer: optimizer, rng: &rng) }
+    }
     return (model, test)
 }
 
@@ -67,7 +70,8 @@ func trainedSyntheticMLP() throws -> (model: Sequential, test: ImageDataset) {
         // One step of size ε without a random start is FGSM.
         var a = RandomSource(seed: 1), b = RandomSource(seed: 1)
         let images = Tensor(shape: [1, 1, 2, 2], scalars: x0)
-        #expect(PGD(epsilon: 0.1, steps: 1, stepSize: 0.1, randomStart: false).perturb(images: images, labels: [0], model: linear.model, rng: &a)
+        #expect(
+            PGD(epsilon: 0.1, steps: 1, stepSize: 0.1, randomStart: false).perturb(images: images, labels: [0], model: linear.model, rng: &a)
                 == FGSM(epsilon: 0.1).perturb(images: images, labels: [0], model: linear.model, rng: &b))
     }
 
@@ -92,8 +96,9 @@ func trainedSyntheticMLP() throws -> (model: Sequential, test: ImageDataset) {
     @Test func everyAttackRespectsItsBallAndTheRange() throws {
         var rng = RandomSource(seed: 8)
         for trial in 0..<4 {
-            let model = try Sequential(layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 8)), ("2", ReLUSpec()), ("3", LinearSpec(outFeatures: 4))],
-                                       inputShape: [1, 5, 5], rng: &rng)
+            let model = try Sequential(
+                layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 8)), ("2", ReLUSpec()), ("3", LinearSpec(outFeatures: 4))],
+                inputShape: [1, 5, 5], rng: &rng)
             let x = Tensor.uniform(shape: [6, 1, 5, 5], using: &rng)
             let labels = (0..<6).map { ($0 + trial) % 4 }
             let epsilon = rng.uniform(0.01, 0.3)
@@ -146,8 +151,10 @@ func trainedSyntheticMLP() throws -> (model: Sequential, test: ImageDataset) {
         let (model, test) = try trainedSyntheticMLP()
         func accuracy(_ attack: (any Attack)?) -> Double {
             var attackRNG = RandomSource(seed: 5)
-            return ClassificationEvaluation.evaluate(model: model, images: test.images, labels: test.labels, batchSize: 100,
-                                                     transform: attack.map { a in { images, labels in a.perturb(images: images, labels: labels, model: model, rng: &attackRNG) } }).summary.accuracy
+            return ClassificationEvaluation.evaluate(
+                model: model, images: test.images, labels: test.labels, batchSize: 100,
+                transform: attack.map { a in { images, labels in a.perturb(images: images, labels: labels, model: model, rng: &attackRNG) } }
+            ).summary.accuracy
         }
         let epsilon: Float = 0.05
         let clean = accuracy(nil), fgsm = accuracy(FGSM(epsilon: epsilon))

@@ -44,9 +44,12 @@ import Testing
     }
 
     @Test func boldMarksTheBestOfEachGroupByDirection() {
-        var table = ReportTable(id: "t", caption: "t", keyHeaders: ["model"], metricHeaders: ["acc", "loss", "coverage", "other"],
-                                directions: [ColumnDirection(higherIsBetter: true), ColumnDirection(higherIsBetter: false),
-                                             ColumnDirection(higherIsBetter: true, ideal: 0.9), nil])
+        var table = ReportTable(
+            id: "t", caption: "t", keyHeaders: ["model"], metricHeaders: ["acc", "loss", "coverage", "other"],
+            directions: [
+                ColumnDirection(higherIsBetter: true), ColumnDirection(higherIsBetter: false),
+                ColumnDirection(higherIsBetter: true, ideal: 0.9), nil,
+            ])
         table.rows = [
             ReportTable.Row(keys: ["a"], group: "g", values: [.init(0.8), .init(0.5), .init(0.95), .init(1)]),
             ReportTable.Row(keys: ["b"], group: "g", values: [.init(0.9), .init(0.7), .init(0.88), .init(2)]),

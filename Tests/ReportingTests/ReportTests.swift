@@ -22,8 +22,10 @@ import Testing
 
     @Test func oneFigurePerKind() throws {
         let figures = Dictionary(uniqueKeysWithValues: report.figures.map { ($0.id, $0) })
-        for kind in ["corruption_severity", "robustness_curve", "learning_curve", "reliability", "roc", "precision_recall", "confusion",
-                     "uncertainty", "attributions", "layers"] {
+        for kind in [
+            "corruption_severity", "robustness_curve", "learning_curve", "reliability", "roc", "precision_recall", "confusion",
+            "uncertainty", "attributions", "layers",
+        ] {
             let figure = try #require(figures["\(kind)-1"], "no \(kind) figure")
             try golden.expect("figure-\(kind).svg", figure.svg)
         }

@@ -45,9 +45,10 @@ import Testing
     }
 
     @Test func theScheduleSetsEachEpochsLearningRate() throws {
-        let outcome = try run(Self.text.replacingOccurrences(
-            of: "training: {optimizer: {type: sgd, lr: 0.1}, epochs: 2, batch_size: 16}",
-            with: "training: {optimizer: {type: sgd, lr: 0.1}, schedule: {type: step, step_size: 1, gamma: 0.5}, epochs: 3, batch_size: 16}"))
+        let outcome = try run(
+            Self.text.replacingOccurrences(
+                of: "training: {optimizer: {type: sgd, lr: 0.1}, epochs: 2, batch_size: 16}",
+                with: "training: {optimizer: {type: sgd, lr: 0.1}, schedule: {type: step, step_size: 1, gamma: 0.5}, epochs: 3, batch_size: 16}"))
         #expect(outcome.learningCurve.map(\.learningRate).map { Float($0) } == [0.1, 0.05, 0.025])
         #expect(try run(Self.text).learningCurve.map(\.learningRate).map { Float($0) } == [0.1, 0.1])
     }
@@ -97,9 +98,12 @@ import Testing
         let outcome = try run(text)
         #expect(outcome.status == .completed)
         let order = outcome.evaluations.map { "\($0.name)|\($0.predictor)|\($0.calibration)" }
-        #expect(order.prefix(6) == ["clean|model|none", "clean|model|temperature", "clean|mc_dropout(passes=10)|none",
-                                    "clean|mc_dropout(passes=10)|temperature", "clean|ensemble(members=3)|none",
-                                    "clean|ensemble(members=3)|temperature"])
+        #expect(
+            order.prefix(6) == [
+                "clean|model|none", "clean|model|temperature", "clean|mc_dropout(passes=10)|none",
+                "clean|mc_dropout(passes=10)|temperature", "clean|ensemble(members=3)|none",
+                "clean|ensemble(members=3)|temperature",
+            ])
         #expect(outcome.evaluations.count == 12)
         func metric(_ name: String, _ evaluation: String, _ predictor: String, _ calibration: String) -> Double {
             outcome.evaluations.first { $0.name == evaluation && $0.predictor == predictor && $0.calibration == calibration }!
@@ -184,15 +188,16 @@ import Testing
             let outcome = TrialRunner { _ in }.run(trial, data: data)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cell-\(UUID().uuidString).h5").path
             defer { try? FileManager.default.removeItem(atPath: path) }
-            try CellFile.write(outcome, trial: trial, grid: grid, testLabels: data.test.labels, provenance: .current(specFile: "runner.yaml"),
-                               started: Date(), to: path)
+            try CellFile.write(
+                outcome, trial: trial, grid: grid, testLabels: data.test.labels, provenance: .current(specFile: "runner.yaml"),
+                started: Date(), to: path)
             cells.append((trial, CellFile.summary(at: path, trialID: trial.trial.id)))
         }
         // The last repeat is missing: it is listed, and the summary counts two repeats.
         let summary = RepeatSummary(Array(cells.prefix(2)) + [(cells[2].trial, nil)])
         #expect(summary.requestedRepeats == 3 && summary.metrics == ["accuracy", "cross_entropy"])
         #expect(summary.rows.map(\.evaluation) == ["clean", "gaussian_noise(std=0.1)"])
-        let accuracies = cells.prefix(2).map { $0.summary!.metrics[1].values[0] }   // cross-entropies
+        let accuracies = cells.prefix(2).map { $0.summary!.metrics[1].values[0] }  // cross-entropies
         let mean = (accuracies[0] + accuracies[1]) / 2
         let std = (((accuracies[0] - mean) * (accuracies[0] - mean) + (accuracies[1] - mean) * (accuracies[1] - mean)) / 1).squareRoot()
         #expect(accuracies[0] != accuracies[1])
@@ -202,15 +207,18 @@ import Testing
     }
 
     @Test func thresholdsAreTunedOnTheValidationSplit() throws {
-        let text = Self.text.replacingOccurrences(of: "classes: 3", with: "classes: 2, noise: 1.2")
+        let text =
+            Self.text.replacingOccurrences(of: "classes: 3", with: "classes: 2, noise: 1.2")
             .replacingOccurrences(of: "out_features: 3", with: "out_features: 2") + "\nmetrics: [{type: best_threshold}]\n"
         let grid = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
         let trial = grid.trials[0], data = try trial.experiment.dataset.load()
         let runner = TrialRunner { _ in }
         let training = runner.train(trial, data: data)
         let outcome = runner.evaluate(trial, after: training, data: data)
-        let logits = ClassificationEvaluation.evaluate(model: try #require(training.model), images: data.validation.images,
-                                                       labels: data.validation.labels, batchSize: 500, keepLogits: true).logits!
+        let logits = ClassificationEvaluation.evaluate(
+            model: try #require(training.model), images: data.validation.images,
+            labels: data.validation.labels, batchSize: 500, keepLogits: true
+        ).logits!
         var validation = ProbabilityTable()
         validation.append(logits: logits, labels: data.validation.labels)
         let clean = outcome.evaluations[0].metrics
@@ -239,19 +247,23 @@ import Testing
     }
 
     @Test func interpretationExplainsEveryEvaluationAndIsStored() throws {
-        let text = Self.text.replacingOccurrences(of: "{name: linear, layers: [{type: flatten}, {type: linear, out_features: 3}]}",
-                                                  with: "{name: cnn, layers: [{type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, name: conv}, {type: relu, name: act}, {type: flatten}, {type: linear, out_features: 3}]}")
-            + """
+        let text =
+            Self.text.replacingOccurrences(
+                of: "{name: linear, layers: [{type: flatten}, {type: linear, out_features: 3}]}",
+                with:
+                    "{name: cnn, layers: [{type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, name: conv}, {type: relu, name: act}, {type: flatten}, {type: linear, out_features: 3}]}"
+            )
+                + """
 
-            attacks: [{type: fgsm, epsilon: 0.1}]
-            interpret:
-              methods: [{type: saliency}, {type: integrated_gradients, steps: 64}, {type: grad_cam, layer: act}]
-              samples: 3
-              layers: [conv]
-              statistics_samples: 16
-              deletion_steps: 5
-              sensitivity_perturbations: 2
-            """
+                attacks: [{type: fgsm, epsilon: 0.1}]
+                interpret:
+                  methods: [{type: saliency}, {type: integrated_gradients, steps: 64}, {type: grad_cam, layer: act}]
+                  samples: 3
+                  layers: [conv]
+                  statistics_samples: 16
+                  deletion_steps: 5
+                  sensitivity_perturbations: 2
+                """
         let (grid, outcome) = try runInGrid(text)
         #expect(outcome.status == .completed)
         let result = try #require(outcome.interpretation)
@@ -266,7 +278,7 @@ import Testing
         // 64 midpoint steps: the attributions sum to F(x) − F(0) within 5e-3 logits.
         #expect(result.methods[1].completenessError.flatMap { $0 }.allSatisfy { $0 < 5e-3 })
         #expect(result.layers == ["conv", "act", "2", "3"] && result.relativeChange[0] == [0, 0, 0, 0])
-        #expect(result.relativeChange[2].allSatisfy { $0 > 0 })       // FGSM moves every layer
+        #expect(result.relativeChange[2].allSatisfy { $0 > 0 })  // FGSM moves every layer
         #expect(result.activations[0].map(\.shape) == Array(repeating: [3, 4, 6, 6], count: 3))
         #expect(result.firstLayerFilters?.shape == [4, 1, 3, 3] && result.weightNames.count == 4)
         #expect(outcome.modelGraph.hasPrefix("digraph \"cnn\" {") && outcome.modelGraph.contains("layer1 [label=\"{act: relu|4×6×6}\"];"))
@@ -284,40 +296,46 @@ import Testing
 
     @Test func divergenceIsAFailureThatSaysWhere() throws {
         // Two layers: products of exploding weights overflow to Inf, and Inf − Inf gives NaN.
-        let (grid, outcome) = try runInGrid(Self.text
-            .replacingOccurrences(of: "lr: 0.1", with: "lr: 1.0e+30")
-            .replacingOccurrences(of: "{type: linear, out_features: 3}", with: "{type: linear, out_features: 8}, {type: relu}, {type: linear, out_features: 3}"))
+        let (grid, outcome) = try runInGrid(
+            Self.text
+                .replacingOccurrences(of: "lr: 0.1", with: "lr: 1.0e+30")
+                .replacingOccurrences(
+                    of: "{type: linear, out_features: 3}", with: "{type: linear, out_features: 8}, {type: relu}, {type: linear, out_features: 3}"))
         guard case .failed(let message) = outcome.status else {
             Issue.record("a diverging run completed")
             return
         }
         #expect(message.hasPrefix("training diverged: loss is "))
-        #expect(message.contains(" of 4"))   // 64 samples / batch 16
+        #expect(message.contains(" of 4"))  // 64 samples / batch 16
         // What training produced before it failed is kept (here the model summary).
         #expect(outcome.summary.map(\.kind) == ["flatten", "linear", "relu", "linear"])
         // The failure survives the round trip through its cell file, and the table shows it.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-cell-\(UUID().uuidString).h5").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try CellFile.write(outcome, trial: grid.trials[0], grid: grid, testLabels: [], provenance: .current(specFile: "runner.yaml"),
-                           started: Date(), to: path)
+        try CellFile.write(
+            outcome, trial: grid.trials[0], grid: grid, testLabels: [], provenance: .current(specFile: "runner.yaml"),
+            started: Date(), to: path)
         let summary = try #require(CellFile.summary(at: path, trialID: outcome.trial.id))
         #expect(summary.status == outcome.status && summary.model == "linear" && summary.seed == 5)
         #expect(CellFile.summary(at: path, trialID: "another-trial") == nil)
     }
 
     @Test func severalJobsStartTheCostliestGroupsFirst() throws {
-        let text = Self.text.replacingOccurrences(of: "models:\n", with: """
-            repeats: 2
-            models:
-              - {name: wide, layers: [{type: flatten}, {type: linear, out_features: 64}, {type: relu}, {type: linear, out_features: 3}]}
+        let text = Self.text.replacingOccurrences(
+            of: "models:\n",
+            with: """
+                repeats: 2
+                models:
+                  - {name: wide, layers: [{type: flatten}, {type: linear, out_features: 64}, {type: relu}, {type: linear, out_features: 3}]}
 
-            """)
+                """)
         let grid = try ResolvedGrid.resolve(try SpecDocument.parse(text, file: "runner.yaml"))
         let given: [[ResolvedTrial]] = grid.trials.reversed().map { [$0] }
         let scheduled = ExperimentRunner.longestFirst(given)
         // The wide model costs more per trial; among equals the order given is kept.
         let givenIndices: [Int] = given.map { $0[0].trial.index }
-        let wideFirst: [Int] = given.filter { $0[0].model.name == "wide" }.map { $0[0].trial.index }
+        let wideFirst: [Int] =
+            given.filter { $0[0].model.name == "wide" }.map { $0[0].trial.index }
             + given.filter { $0[0].model.name == "linear" }.map { $0[0].trial.index }
         #expect(scheduled.map { $0[0].trial.index } == wideFirst)
         #expect(wideFirst != givenIndices)
@@ -326,7 +344,7 @@ import Testing
         // Default jobs: one per core, one per group at most, and total / costliest at most
         // (here the two wide trials make 2 × wide of 2 × (wide + linear): two jobs, never more).
         #expect(ExperimentRunner.defaultJobs(given, cores: 2) == 2)
-        #expect(wide > 10 * linear)   // 36·64 + 64·3 against 36·3 multiply-accumulates per sample
+        #expect(wide > 10 * linear)  // 36·64 + 64·3 against 36·3 multiply-accumulates per sample
         #expect(ExperimentRunner.defaultJobs(given, cores: 8) == 2)
         #expect(ExperimentRunner.defaultJobs(Array(given.prefix(1)), cores: 8) == 1)
         // One costly group beside a cheap one: one job with every core in BLAS.
@@ -335,8 +353,10 @@ import Testing
     }
 
     @Test func uncertaintyMethodsCanBeLimitedToTheCleanSplit() throws {
-        let text = Self.text
-            .replacingOccurrences(of: "{type: flatten}, {type: linear, out_features: 3}", with: "{type: flatten}, {type: dropout, p: 0.3}, {type: linear, out_features: 3}")
+        let text =
+            Self.text
+            .replacingOccurrences(
+                of: "{type: flatten}, {type: linear, out_features: 3}", with: "{type: flatten}, {type: dropout, p: 0.3}, {type: linear, out_features: 3}")
             + "\nattacks: [{type: fgsm, epsilon: 0.1}]\nuncertainty: {methods: [{type: mc_dropout, passes: 4}], evaluations: clean}\n"
         let (grid, outcome) = try runInGrid(text)
         let byEvaluation = Dictionary(grouping: outcome.evaluations, by: \.name).mapValues { $0.map(\.predictor) }
@@ -344,8 +364,10 @@ import Testing
         #expect(byEvaluation["gaussian_noise(std=0.1)"] == ["model"])
         #expect(byEvaluation["fgsm(epsilon=0.1)"] == ["model"])
         // The cost estimate counts the MC passes of the clean split only.
-        let everywhere = try ResolvedGrid.resolve(try SpecDocument.parse(text.replacingOccurrences(of: "evaluations: clean", with: "evaluations: all"),
-                                                                      file: "runner.yaml"))
+        let everywhere = try ResolvedGrid.resolve(
+            try SpecDocument.parse(
+                text.replacingOccurrences(of: "evaluations: clean", with: "evaluations: all"),
+                file: "runner.yaml"))
         #expect(grid.trials[0].estimatedFLOPs < everywhere.trials[0].estimatedFLOPs)
         let (_, all) = try runInGrid(text.replacingOccurrences(of: "evaluations: clean", with: "evaluations: all"))
         #expect(Set(all.evaluations.filter { $0.name != "clean" }.map(\.predictor)) == ["model", "mc_dropout(passes=4)"])

@@ -48,7 +48,7 @@ func loadProblems(_ path: String, overrides: [String] = []) -> [String] {
         let document = try SpecDocument.load(variant)
         let spec = try document.decode(ExperimentSpec.self)
         #expect(spec.name == "variant" && spec.training.epochs == 3 && spec.training.batchSize == 8)
-        #expect(spec.training.optimizer.canonicalParameters == #"{"lr":0.01,"type":"adam"}"#)   // mappings merge key by key
+        #expect(spec.training.optimizer.canonicalParameters == #"{"lr":0.01,"type":"adam"}"#)  // mappings merge key by key
         #expect(document.sources.map { URL(fileURLWithPath: $0.path).lastPathComponent } == ["variant.yaml", "base.yaml"])
         #expect(spec.dataset.location?.file == "\(files.directory)/base.yaml")
     }
@@ -97,11 +97,13 @@ func loadProblems(_ path: String, overrides: [String] = []) -> [String] {
     }
 
     @Test func deepFlowNestingIsRejectedBeforeParsing() {
-        expectFastFailure("a: " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000),
-                          containing: "nested 200000 levels deep; the limit is 64")
+        expectFastFailure(
+            "a: " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000),
+            containing: "nested 200000 levels deep; the limit is 64")
         // Brackets hidden behind comments still count.
-        expectFastFailure("a: " + String(repeating: "[ # ]\n", count: 5000) + String(repeating: "]", count: 5000),
-                          containing: "levels deep; the limit is 64")
+        expectFastFailure(
+            "a: " + String(repeating: "[ # ]\n", count: 5000) + String(repeating: "]", count: 5000),
+            containing: "levels deep; the limit is 64")
     }
 
     @Test func deepBlockNestingIsRejected() {

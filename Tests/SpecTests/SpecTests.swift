@@ -44,7 +44,10 @@ import Testing
             .replacingOccurrences(of: "seed: 7", with: "seed: 7\nsede: 1")
         let found = issues(text)
         let unknown = found.first { $0.keyPath == "sede" }
-        #expect(unknown?.description == "x.yaml:4:1: sede: unknown key 'sede' (did you mean 'seed'?); expected one of: attacks, calibration, dataset, description, evaluation, interpret, metrics, models, name, noise, repeats, report, schema_version, seed, store, training, uncertainty")
+        #expect(
+            unknown?.description
+                == "x.yaml:4:1: sede: unknown key 'sede' (did you mean 'seed'?); expected one of: attacks, calibration, dataset, description, evaluation, interpret, metrics, models, name, noise, repeats, report, schema_version, seed, store, training, uncertainty"
+        )
         // Decoding stopped at the missing `epochs`; every key of `training` is declared, so its
         // misspelling is still reported, with the other problems of the file.
         #expect(found.contains { $0.keyPath == "training" && $0.message == "missing required key 'epochs'" })
@@ -62,12 +65,16 @@ import Testing
     @Test func rangeAndNameChecks() {
         #expect(issues(Self.valid.replacingOccurrences(of: "epochs: 2", with: "epochs: -1")).first?.message == "epochs must be ≥ 0, got -1")
         #expect(issues(Self.valid.replacingOccurrences(of: "name: demo", with: "name: ../up")).first?.keyPath == "name")
-        #expect(issues(Self.valid.replacingOccurrences(of: "schema_version: 1", with: "schema_version: 2")).first?.message.contains("unsupported schema_version 2") == true)
-        let duplicate = Self.valid.replacingOccurrences(of: "training:", with: """
-              - name: tiny
-                layers: [{type: flatten}]
-            training:
-            """)
+        #expect(
+            issues(Self.valid.replacingOccurrences(of: "schema_version: 1", with: "schema_version: 2")).first?.message.contains("unsupported schema_version 2")
+                == true)
+        let duplicate = Self.valid.replacingOccurrences(
+            of: "training:",
+            with: """
+                  - name: tiny
+                    layers: [{type: flatten}]
+                training:
+                """)
         #expect(issues(duplicate).first?.message == "duplicate model name 'tiny'")
     }
 
@@ -101,7 +108,10 @@ import Testing
             _ = try typo.attacks[0].decode(as: FGSMParameters.self)
             Issue.record("accepted an unknown parameter")
         } catch {
-            #expect(error.issues.map(\.description) == ["x.yaml:15:32: attacks[0].epsilom: unknown key 'epsilom' (did you mean 'epsilon'?); expected one of: epsilon, name, type"])
+            #expect(
+                error.issues.map(\.description) == [
+                    "x.yaml:15:32: attacks[0].epsilom: unknown key 'epsilom' (did you mean 'epsilon'?); expected one of: epsilon, name, type"
+                ])
         }
     }
 }
@@ -114,7 +124,7 @@ import Testing
     @Test func keyOrderAndSpellingDoNotMatter() throws {
         #expect(try canonical("{b: 1.0, a: [true, ~, 'q']}") == #"{"a":[true,null,"q"],"b":1}"#)
         #expect(try canonical("{b: 1.0, a: [true, ~, 'q']}") == canonical("# comment\na: [yes, null, q]\nb: 1\n"))
-        #expect(try canonical("{a: '1'}") != canonical("{a: 1}"))   // a quoted string is not a number
+        #expect(try canonical("{a: '1'}") != canonical("{a: 1}"))  // a quoted string is not a number
         #expect(CanonicalJSON.quote("a\"b\\\n") == #""a\"b\\\n""#)
     }
 

@@ -38,7 +38,7 @@ import Testing
         #expect(try file.members(of: "/") == ["a", "ints", "names", "scalar", "text"])
         #expect(file.exists("/a/b/floats") && !file.exists("/a/c/floats"))
         #expect(throws: StorageError.missing(file: path, object: "/nope")) { try file.readFloats("/nope") }
-        #expect(throws: StorageError.self) { try file.write("/x", doubles: [1], shape: [1]) }   // read-only
+        #expect(throws: StorageError.self) { try file.write("/x", doubles: [1], shape: [1]) }  // read-only
     }
 
     @Test func largeTensorsAreChunkedAndCompressedForStandardTools() throws {
@@ -49,7 +49,7 @@ import Testing
             try file.write("/weights", floats: [Float](repeating: 0.125, count: 50_000), shape: [500, 100])
         }
         let h5dump = Process()
-        h5dump.executableURL = URL(fileURLWithPath: "/usr/bin/h5dump")   // hdf5-tools, installed by make test
+        h5dump.executableURL = URL(fileURLWithPath: "/usr/bin/h5dump")  // hdf5-tools, installed by make test
         h5dump.arguments = ["-p", "-H", path]
         let pipe = Pipe()
         h5dump.standardOutput = pipe
@@ -59,7 +59,7 @@ import Testing
         #expect(h5dump.terminationStatus == 0)
         #expect(output.contains("CHUNKED") && output.contains("SHUFFLE") && output.contains("DEFLATE"))
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
-        #expect(size < 50_000)   // 200 kB of a repeated value compresses well
+        #expect(size < 50_000)  // 200 kB of a repeated value compresses well
     }
 
     @Test func corruptFilesGiveAClearError() throws {

@@ -68,7 +68,7 @@ import Tensors
     }
 
     @Test func elementwise() {
-        let x = Self.separated([3, 4], seed: 12)   // no element within the step of 0
+        let x = Self.separated([3, 4], seed: 12)  // no element within the step of 0
         let y = Self.normal([3, 4], seed: 13)
         expectPasses([x]) { $0[0].relu() }
         expectPasses([x]) { $0[0].masked(by: Tensor(shape: [3, 4], scalars: (0..<12).map { $0 % 3 == 0 ? 0 : 1.25 })) }
@@ -135,7 +135,7 @@ import Tensors
     @Test func reusedVariableAccumulatesGradient() {
         let tape = Tape()
         let x = tape.leaf(Tensor(shape: [2], scalars: [3, -1]), requiresGradient: true)
-        let y = (x * x + x).sum()      // d/dx (x² + x) = 2x + 1
+        let y = (x * x + x).sum()  // d/dx (x² + x) = 2x + 1
         tape.backward(from: y)
         #expect(tape.gradient(of: x)?.scalars == [7, -1])
     }

@@ -6,15 +6,19 @@ import Testing
 @Suite struct KernelTests {
     static let geometries: [Conv2dGeometry] = [
         Conv2dGeometry(batch: 2, inChannels: 3, height: 7, width: 6, outChannels: 4, kernelHeight: 3, kernelWidth: 3),
-        Conv2dGeometry(batch: 3, inChannels: 2, height: 8, width: 9, outChannels: 5, kernelHeight: 3, kernelWidth: 2,
-                       stride: 2, padding: 1),
-        Conv2dGeometry(batch: 1, inChannels: 1, height: 5, width: 5, outChannels: 2, kernelHeight: 5, kernelWidth: 5,
-                       stride: 1, padding: 2),
+        Conv2dGeometry(
+            batch: 3, inChannels: 2, height: 8, width: 9, outChannels: 5, kernelHeight: 3, kernelWidth: 2,
+            stride: 2, padding: 1),
+        Conv2dGeometry(
+            batch: 1, inChannels: 1, height: 5, width: 5, outChannels: 2, kernelHeight: 5, kernelWidth: 5,
+            stride: 1, padding: 2),
         // Large enough that the loops around the products split over the job's threads.
-        Conv2dGeometry(batch: 16, inChannels: 8, height: 16, width: 16, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
-                       stride: 1, padding: 1),
-        Conv2dGeometry(batch: 12, inChannels: 6, height: 15, width: 15, outChannels: 5, kernelHeight: 3, kernelWidth: 3,
-                       stride: 2, padding: 1),
+        Conv2dGeometry(
+            batch: 16, inChannels: 8, height: 16, width: 16, outChannels: 8, kernelHeight: 3, kernelWidth: 3,
+            stride: 1, padding: 1),
+        Conv2dGeometry(
+            batch: 12, inChannels: 6, height: 15, width: 15, outChannels: 5, kernelHeight: 3, kernelWidth: 3,
+            stride: 2, padding: 1),
     ]
 
     @Test func parallelPartsCoverEveryIndexOnce() {
@@ -59,7 +63,8 @@ import Testing
         let small = Tensor.normal(shape: odd.inputShape, using: &rng)
         let (oddPooled, oddArg) = Kernels.maxPool2d(small, geometry: odd)
         let oddUpstream = Tensor.normal(shape: oddPooled.shape, using: &rng)
-        #expect(Kernels.maxPool2dBackward(oddUpstream, argMax: oddArg, geometry: odd)
+        #expect(
+            Kernels.maxPool2dBackward(oddUpstream, argMax: oddArg, geometry: odd)
                 == Kernels.maxPool2dBackward(oddUpstream, argMax: oddArg, inputShape: small.shape))
     }
 
@@ -77,13 +82,15 @@ import Testing
             for i in 0..<7 { #expect(transposed.scalars[i * 3 + o] == w.scalars[o * 7 + i]) }
         }
         for bias in [b, nil] {
-            #expect(Kernels.linear(x, weight: w, bias: bias, transposedWeight: transposed)
-                .maxAbsDifference(ReferenceKernels.linear(x, weight: w, bias: bias)) < 1e-5)
+            #expect(
+                Kernels.linear(x, weight: w, bias: bias, transposedWeight: transposed)
+                    .maxAbsDifference(ReferenceKernels.linear(x, weight: w, bias: bias)) < 1e-5)
         }
         // Larger than a tile, with a weight whose transpose is then read wrongly if mislaid.
         let wide = Tensor.normal(shape: [67, 300], using: &rng), batch = Tensor.normal(shape: [33, 300], using: &rng)
-        #expect(Kernels.linear(batch, weight: wide, bias: nil, transposedWeight: Kernels.transposed(wide))
-            .maxAbsDifference(ReferenceKernels.linear(batch, weight: wide, bias: nil)) < 1e-4)
+        #expect(
+            Kernels.linear(batch, weight: wide, bias: nil, transposedWeight: Kernels.transposed(wide))
+                .maxAbsDifference(ReferenceKernels.linear(batch, weight: wide, bias: nil)) < 1e-4)
     }
 
     /// A split batch's linear weight gradient, `Σₚ dYₚᵀ·Xₚ`, against the sum written out in
@@ -114,11 +121,15 @@ import Testing
             let used = [0, 2, 4]
             let dy = Tensor(concatenating: used.map { gradients[$0]! }), x = Tensor(concatenating: used.map { inputs[$0] })
             var whole = Tensor(shape: [outFeatures, inFeatures])
-            dy.scalars.withUnsafeBufferPointer { pdy in x.scalars.withUnsafeBufferPointer { px in
-                whole.scalars.withUnsafeMutableBufferPointer { pw in
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: dy.shape[0],
-                               a: pdy.baseAddress!, lda: outFeatures, b: px.baseAddress!, ldb: inFeatures, c: pw.baseAddress!, ldc: inFeatures)
-                } } }
+            dy.scalars.withUnsafeBufferPointer { pdy in
+                x.scalars.withUnsafeBufferPointer { px in
+                    whole.scalars.withUnsafeMutableBufferPointer { pw in
+                        BLAS.sgemm(
+                            transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: dy.shape[0],
+                            a: pdy.baseAddress!, lda: outFeatures, b: px.baseAddress!, ldb: inFeatures, c: pw.baseAddress!, ldc: inFeatures)
+                    }
+                }
+            }
             #expect(result.scalars.elementsEqual(whole.scalars) { $0.bitPattern == $1.bitPattern })
         }
         // Parts without samples or gradients add nothing: zeros, or nil when no part has a gradient.
@@ -131,7 +142,7 @@ import Testing
     /// summed, to its layer's `eachBlock`; the results those of `linearWeightGradient` one by one.
     @Test func linearWeightGradientsHandEachSummedBlockOverOnce() throws {
         var rng = RandomSource(seed: 4)
-        let shapes = [(out: 37, in: 29), (out: 6, in: 11), (out: 5, in: 3)]   // 37 rows: three blocks, the last partial
+        let shapes = [(out: 37, in: 29), (out: 6, in: 11), (out: 5, in: 3)]  // 37 rows: three blocks, the last partial
         let sizes = [7, 0, 9]
         let inputs = shapes.map { shape in sizes.map { Tensor.normal(shape: [$0, shape.in], using: &rng) } }
         var gradients = shapes.map { shape in sizes.map { Optional(Tensor.normal(shape: [$0, shape.out], using: &rng)) } }
@@ -155,7 +166,8 @@ import Testing
         let results = Kernels.linearWeightGradients(requests)
         #expect(results[1] == nil)
         for layer in [0, 2] {
-            let result = try #require(results[layer]), alone = try #require(Kernels.linearWeightGradient(outputGradients: gradients[layer], inputs: inputs[layer]))
+            let result = try #require(results[layer]),
+                alone = try #require(Kernels.linearWeightGradient(outputGradients: gradients[layer], inputs: inputs[layer]))
             let count = shapes[layer].out * shapes[layer].in
             #expect(result.shape == [shapes[layer].out, shapes[layer].in])
             #expect(result.scalars.map(\.bitPattern) == alone.scalars.map(\.bitPattern))
@@ -192,8 +204,12 @@ import Testing
 
     /// Weight and bias gradients against their sums written out in Double, over the test
     /// geometries and one whose pipelines each add up several chunks.
-    @Test(arguments: geometries + [Conv2dGeometry(batch: 20, inChannels: 32, height: 10, width: 10, outChannels: 8,
-                                                  kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)])
+    @Test(
+        arguments: geometries + [
+            Conv2dGeometry(
+                batch: 20, inChannels: 32, height: 10, width: 10, outChannels: 8,
+                kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        ])
     func convolutionParameterGradientsAreTheirSums(g: Conv2dGeometry) {
         var rng = RandomSource(seed: 6)
         let w = Tensor.normal(shape: g.weightShape, using: &rng), dy = Tensor.normal(shape: g.outputShape, using: &rng)
@@ -237,14 +253,16 @@ import Testing
                 let m0 = (0..<count).map { _ in rng.nextUnitFloat() * 0.1 }, v0 = (0..<count).map { _ in rng.nextUnitFloat() * 0.01 }
                 var theta = theta0, m = m0, v = v0
                 let (b1, b2, eps, step, root): (Float, Float, Float, Float, Float) = (0.9, 0.999, 1e-8, 1e-3 / 0.19, 0.0447)
-                Kernels.adamUpdate(count: count, theta: &theta, gradient: g, m: &m, v: &v, beta1: b1, beta2: b2, eps: eps,
-                                   decay: decay, stepSize: step, rootCorrection2: root)
+                Kernels.adamUpdate(
+                    count: count, theta: &theta, gradient: g, m: &m, v: &v, beta1: b1, beta2: b2, eps: eps,
+                    decay: decay, stepSize: step, rootCorrection2: root)
                 for i in 0..<count {
                     let gi = decay == 0 ? g[i] : g[i] + decay * theta0[i]
                     let mi = b1 * m0[i] + (1 - b1) * gi, vi = b2 * v0[i] + (1 - b2) * gi * gi
                     let ti = theta0[i] - step * mi / (vi.squareRoot() / root + eps)
-                    #expect(m[i].bitPattern == mi.bitPattern && v[i].bitPattern == vi.bitPattern && theta[i].bitPattern == ti.bitPattern,
-                            "count \(count) decay \(decay) element \(i)")
+                    #expect(
+                        m[i].bitPattern == mi.bitPattern && v[i].bitPattern == vi.bitPattern && theta[i].bitPattern == ti.bitPattern,
+                        "count \(count) decay \(decay) element \(i)")
                 }
             }
         }
@@ -255,8 +273,9 @@ import Testing
         let shapes = [(1, 0, 5, 4), (3, 1, 7, 6), (5, 2, 6, 9), (3, 1, 1, 1), (5, 2, 3, 2)]
         var rng = RandomSource(seed: 13)
         for (kernel, padding, height, width) in shapes {
-            let g = Conv2dGeometry(batch: 3, inChannels: 2, height: height, width: width, outChannels: 1,
-                                   kernelHeight: kernel, kernelWidth: kernel, stride: 1, padding: padding)
+            let g = Conv2dGeometry(
+                batch: 3, inChannels: 2, height: height, width: width, outChannels: 1,
+                kernelHeight: kernel, kernelWidth: kernel, stride: 1, padding: padding)
             #expect(g.outHeight == height && g.outWidth == width)
             let x = Tensor.normal(shape: g.inputShape, using: &rng)
             let count = g.patchSize * g.batch * height * width
@@ -274,8 +293,9 @@ import Testing
         let shapes = [(1, 0, 5, 4), (3, 1, 7, 6), (5, 2, 6, 9), (3, 1, 1, 1), (5, 2, 3, 2), (3, 1, 14, 14)]
         var rng = RandomSource(seed: 14)
         for (kernel, padding, height, width) in shapes {
-            let g = Conv2dGeometry(batch: 3, inChannels: 2, height: height, width: width, outChannels: 1,
-                                   kernelHeight: kernel, kernelWidth: kernel, stride: 1, padding: padding)
+            let g = Conv2dGeometry(
+                batch: 3, inChannels: 2, height: height, width: width, outChannels: 1,
+                kernelHeight: kernel, kernelWidth: kernel, stride: 1, padding: padding)
             var columns = Tensor.normal(shape: [g.patchSize * g.batch * height * width], using: &rng).scalars
             var added = [Float](repeating: 0, count: g.inputShape.reduce(1, *)), assigned = [Float](repeating: .nan, count: added.count)
             columns.withUnsafeMutableBufferPointer { pc in
@@ -309,8 +329,9 @@ import Testing
         var rng = RandomSource(seed: 4)
         for (kernel, stride, padding) in [(2, 2, 0), (3, 2, 1), (3, 1, 1)] {
             let x = Tensor.normal(shape: [2, 3, 7, 8], using: &rng)
-            let g = Conv2dGeometry(batch: 2, inChannels: 3, height: 7, width: 8, outChannels: 3,
-                                   kernelHeight: kernel, kernelWidth: kernel, stride: stride, padding: padding)
+            let g = Conv2dGeometry(
+                batch: 2, inChannels: 3, height: 7, width: 8, outChannels: 3,
+                kernelHeight: kernel, kernelWidth: kernel, stride: stride, padding: padding)
             #expect(Kernels.maxPool2d(x, geometry: g).output == ReferenceKernels.maxPool2d(x, geometry: g))
             #expect(Kernels.avgPool2d(x, geometry: g).maxAbsDifference(ReferenceKernels.avgPool2d(x, geometry: g)) < 1e-6)
         }
@@ -358,8 +379,10 @@ import Testing
     /// (the values are exact, so also for the direct sums), except that the direct sums leave out
     /// positions whose gradient is zero, so a NaN input there does not reach them: where the
     /// separate kernels give NaN, the direct sums may give a number.
-    func expectSameGradients(_ together: (input: Tensor?, weight: Tensor?, bias: Tensor?), _ apart: (input: Tensor?, weight: Tensor?, bias: Tensor?),
-                             direct: Bool, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectSameGradients(
+        _ together: (input: Tensor?, weight: Tensor?, bias: Tensor?), _ apart: (input: Tensor?, weight: Tensor?, bias: Tensor?),
+        direct: Bool, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         for (fused, separate) in [(together.weight!, apart.weight!), (together.bias!, apart.bias!)] {
             let same = zip(fused.scalars, separate.scalars).allSatisfy { $0.bitPattern == $1.bitPattern || (direct && $1.isNaN) }
             #expect(same, "\(fused.scalars) against \(separate.scalars)", sourceLocation: sourceLocation)
@@ -374,8 +397,9 @@ import Testing
         x.scalars[5] = .nan
         let w = Tensor(shape: g.weightShape, scalars: (0..<g.weightShape.reduce(1, *)).map { _ in Float(Int(rng.nextUnitFloat() * 3) - 1) })
         for b in [Tensor(shape: [g.outChannels]), Tensor.normal(shape: [g.outChannels], using: &rng)] {
-            let pool = Conv2dGeometry(batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth, outChannels: g.outChannels,
-                                      kernelHeight: 2, kernelWidth: 2, stride: 2, padding: 0)
+            let pool = Conv2dGeometry(
+                batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth, outChannels: g.outChannels,
+                kernelHeight: 2, kernelWidth: 2, stride: 2, padding: 0)
             let conv = Kernels.conv2d(x, weight: w, bias: b, geometry: g)
             let (pooled, argMax) = Kernels.maxPool2d(conv, geometry: pool)
             let fused = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g)
@@ -389,14 +413,17 @@ import Testing
             // `conv2dMaxPool2x2ParameterGradients` sums in its own order (3×3 over ≤ 3 channels) are
             // bit for bit the dense ones too.
             let dy = Tensor(shape: pooled.shape, scalars: (0..<pooled.count).map { _ in Float(Int(rng.nextUnitFloat() * 5) - 2) / 2 })
-            let apart = Kernels.conv2dBackward(Kernels.maxPool2dBackward(dy, argMax: argMax, geometry: pool), input: x, weight: w, geometry: g,
-                                               needInput: true, needParameters: true)
-            let together = Kernels.conv2dMaxPool2x2Backward(dy, argMax: fused.argMax, input: x, weight: w, geometry: g,
-                                                            needInput: true, needParameters: true)
+            let apart = Kernels.conv2dBackward(
+                Kernels.maxPool2dBackward(dy, argMax: argMax, geometry: pool), input: x, weight: w, geometry: g,
+                needInput: true, needParameters: true)
+            let together = Kernels.conv2dMaxPool2x2Backward(
+                dy, argMax: fused.argMax, input: x, weight: w, geometry: g,
+                needInput: true, needParameters: true)
             #expect(together.input!.scalars.map(\.bitPattern) == apart.input!.scalars.map(\.bitPattern))
             expectSameGradients(together, apart, direct: Kernels.takesDirectParameterGradients(g))
-            let inputOnly = Kernels.conv2dMaxPool2x2Backward(dy, argMax: fused.argMax, input: x, weight: w, geometry: g,
-                                                             needInput: true, needParameters: false)
+            let inputOnly = Kernels.conv2dMaxPool2x2Backward(
+                dy, argMax: fused.argMax, input: x, weight: w, geometry: g,
+                needInput: true, needParameters: false)
             #expect(inputOnly.weight == nil && inputOnly.bias == nil)
             #expect(inputOnly.input!.scalars.map(\.bitPattern) == apart.input!.scalars.map(\.bitPattern))
 
@@ -406,10 +433,12 @@ import Testing
             let rectifiedOnly = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, indices: false, relu: true)
             #expect(rectifiedOnly.argMax.isEmpty && rectifiedOnly.output.scalars.map(\.bitPattern) == rectified.output.scalars.map(\.bitPattern))
             let maskedDy = Tensor(shape: dy.shape, scalars: zip(pooled.scalars, dy.scalars).map { $0 <= 0 ? 0 : $1 })
-            let apartReLU = Kernels.conv2dBackward(Kernels.maxPool2dBackward(maskedDy, argMax: argMax, geometry: pool), input: x, weight: w,
-                                                   geometry: g, needInput: true, needParameters: true)
-            let togetherReLU = Kernels.conv2dMaxPool2x2Backward(dy, argMax: rectified.argMax, input: x, weight: w, geometry: g,
-                                                                needInput: true, needParameters: true, reluOutput: rectified.output)
+            let apartReLU = Kernels.conv2dBackward(
+                Kernels.maxPool2dBackward(maskedDy, argMax: argMax, geometry: pool), input: x, weight: w,
+                geometry: g, needInput: true, needParameters: true)
+            let togetherReLU = Kernels.conv2dMaxPool2x2Backward(
+                dy, argMax: rectified.argMax, input: x, weight: w, geometry: g,
+                needInput: true, needParameters: true, reluOutput: rectified.output)
             #expect(togetherReLU.input!.scalars.map(\.bitPattern) == apartReLU.input!.scalars.map(\.bitPattern))
             expectSameGradients(togetherReLU, apartReLU, direct: Kernels.takesDirectParameterGradients(g))
             #expect(maskedDy.scalars.contains(0) && maskedDy.scalars.contains { $0 != 0 })
@@ -435,21 +464,25 @@ import Testing
                 let forward = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, relu: relu)
                 let dy = Tensor.normal(shape: forward.output.shape, using: &rng)
                 let reluOutput = relu ? forward.output : nil
-                let dense = Kernels.conv2dMaxPool2x2BackwardDense(dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
-                                                                  needInput: true, needParameters: true, reluOutput: reluOutput)
-                let direct = Kernels.conv2dMaxPool2x2Backward(dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
-                                                              needInput: true, needParameters: true, reluOutput: reluOutput)
+                let dense = Kernels.conv2dMaxPool2x2BackwardDense(
+                    dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
+                    needInput: true, needParameters: true, reluOutput: reluOutput)
+                let direct = Kernels.conv2dMaxPool2x2Backward(
+                    dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
+                    needInput: true, needParameters: true, reluOutput: reluOutput)
                 let scale = dense.weight!.scalars.map(abs).max()!
                 #expect(direct.weight!.maxAbsDifference(dense.weight!) <= 1e-5 * scale)
                 #expect(direct.bias!.maxAbsDifference(dense.bias!) <= 1e-5 * dense.bias!.scalars.map(abs).max()!)
                 #expect(direct.input!.scalars.map(\.bitPattern) == dense.input!.scalars.map(\.bitPattern))
-                let parametersOnly = Kernels.conv2dMaxPool2x2Backward(dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
-                                                                      needInput: false, needParameters: true, reluOutput: reluOutput)
+                let parametersOnly = Kernels.conv2dMaxPool2x2Backward(
+                    dy, argMax: forward.argMax, input: x, weight: w, geometry: g,
+                    needInput: false, needParameters: true, reluOutput: reluOutput)
                 #expect(parametersOnly.input == nil && parametersOnly.weight == direct.weight && parametersOnly.bias == direct.bias)
                 // Every family's vectorised kernel and the loop: the same sums in another rounding.
                 for kernels in [nil] + MicroKernels.available {
-                    let other = Kernels.conv2dMaxPool2x2ParameterGradients(dy, argMax: forward.argMax, input: x, geometry: g,
-                                                                           reluOutput: reluOutput, kernels: kernels)
+                    let other = Kernels.conv2dMaxPool2x2ParameterGradients(
+                        dy, argMax: forward.argMax, input: x, geometry: g,
+                        reluOutput: reluOutput, kernels: kernels)
                     let name = kernels?.name ?? "loop"
                     #expect(other.weight.maxAbsDifference(dense.weight!) <= 1e-5 * scale, "\(name)")
                     #expect(other.bias.maxAbsDifference(dense.bias!) <= 1e-5 * dense.bias!.scalars.map(abs).max()!, "\(name)")
@@ -494,15 +527,21 @@ import Testing
                 func call(_ rows: Range<Int>, _ columns: Range<Int>, onto c: inout [Float]) {
                     let aOffset = transposeA ? rows.lowerBound : rows.lowerBound * lda
                     let bOffset = transposeB ? columns.lowerBound * ldb : columns.lowerBound
-                    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                        BLAS.sgemmOnThisThread(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: columns.count, k: k,
-                                               alpha: 1.5, a: pa.baseAddress! + aOffset, lda: lda, b: pb.baseAddress! + bOffset, ldb: ldb,
-                                               beta: 0.5, c: pc.baseAddress! + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
-                    } } }
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                BLAS.sgemmOnThisThread(
+                                    transposeA: transposeA, transposeB: transposeB, m: rows.count, n: columns.count, k: k,
+                                    alpha: 1.5, a: pa.baseAddress! + aOffset, lda: lda, b: pb.baseAddress! + bOffset, ldb: ldb,
+                                    beta: 0.5, c: pc.baseAddress! + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
+                            }
+                        }
+                    }
                 }
                 var split = c0, blockwise = c0
-                BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda,
-                           b: b, ldb: ldb, beta: 0.5, c: &split, ldc: ldc)
+                BLAS.sgemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda,
+                    b: b, ldb: ldb, beta: 0.5, c: &split, ldc: ldc)
                 let (alongColumns, bounds) = BLAS.blocks(m: m, n: n, k: k)
                 #expect(bounds.count - 1 == min(BLAS.threadCount, (max(m, n) + 15) / 16), "\(label): \(bounds)")
                 for (start, end) in zip(bounds, bounds.dropFirst()) {
@@ -526,8 +565,9 @@ import Testing
                 // Inside a part (one thread available): one call.
                 var inPart = c0, whole = c0
                 Parallel.$insidePart.withValue(true) {
-                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda,
-                               b: b, ldb: ldb, beta: 0.5, c: &inPart, ldc: ldc)
+                    BLAS.sgemm(
+                        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: 0.5, c: &inPart, ldc: ldc)
                 }
                 call(0..<m, 0..<n, onto: &whole)
                 #expect(inPart.map(\.bitPattern) == whole.map(\.bitPattern), "\(label) inside a part")
@@ -547,8 +587,9 @@ import Testing
         let features = Tensor.normal(shape: [64, 300], using: &rng), weights = Tensor.normal(shape: [200, 300], using: &rng)
         @Sendable func run() -> [[UInt32]] {
             let forward = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, relu: true)
-            let backward = Kernels.conv2dMaxPool2x2Backward(forward.output, argMax: forward.argMax, input: x, weight: w, geometry: g,
-                                                            needInput: true, needParameters: true, reluOutput: forward.output)
+            let backward = Kernels.conv2dMaxPool2x2Backward(
+                forward.output, argMax: forward.argMax, input: x, weight: w, geometry: g,
+                needInput: true, needParameters: true, reluOutput: forward.output)
             let product = Kernels.linear(features, weight: weights, bias: nil)
             return [forward.output, backward.input!, backward.weight!, backward.bias!, product].map { $0.scalars.map(\.bitPattern) }
         }
@@ -576,7 +617,7 @@ import Testing
         let extreme = Tensor(shape: [2, 4], scalars: [-1000, 0, 1000, 5, 0, 0, 0, 0])
         let fast = Kernels.logSoftmax(extreme)
         #expect(fast.scalars.allSatisfy { $0.isFinite })
-        #expect(abs(fast[0, 2]) < 1e-6)                 // the dominant logit has probability 1
+        #expect(abs(fast[0, 2]) < 1e-6)  // the dominant logit has probability 1
         #expect(abs(fast[1, 0] - (-1.3862944)) < 1e-6)  // uniform row: log(1/4)
         let softmax = Kernels.softmax(moderate)
         for row in 0..<4 {
@@ -616,8 +657,10 @@ import Testing
         let (mean, variance) = Kernels.channelMoments(x)
         let gamma: [Float] = [0.5, 1, 2], beta: [Float] = [0, -1, 3]
         let tape = Tape()
-        let y = tape.leaf(x).batchNorm2d(gamma: tape.leaf(Tensor(shape: [3], scalars: gamma)),
-                                         beta: tape.leaf(Tensor(shape: [3], scalars: beta)), epsilon: 1e-5).output
+        let y = tape.leaf(x).batchNorm2d(
+            gamma: tape.leaf(Tensor(shape: [3], scalars: gamma)),
+            beta: tape.leaf(Tensor(shape: [3], scalars: beta)), epsilon: 1e-5
+        ).output
         let reference = ReferenceKernels.batchNorm(x, mean: mean, variance: variance, gamma: gamma, beta: beta, epsilon: 1e-5)
         #expect(y.value.maxAbsDifference(reference) < 1e-4)
         for c in 0..<3 {

@@ -35,16 +35,16 @@ import Testing
     /// (which lists only what the operating system lets programs use).
     @Test func familiesFollowTheCPUFeatures() throws {
         #if arch(x86_64)
-        let text = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
-        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("flags") })
-        let flags = Set(line.split(separator: " ").map(String.init))
-        var expected: [MicroKernels.Family] = []
-        if flags.isSuperset(of: ["avx512f", "avx512dq"]) { expected.append(.avx512) }
-        if flags.isSuperset(of: ["avx2", "fma"]) { expected.append(.avx2) }
-        #expect(MicroKernels.available.map(\.family) == expected)
-        #expect(MicroKernels.available.map(\.lanes) == expected.map { $0 == .avx512 ? 16 : 8 })
+            let text = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("flags") })
+            let flags = Set(line.split(separator: " ").map(String.init))
+            var expected: [MicroKernels.Family] = []
+            if flags.isSuperset(of: ["avx512f", "avx512dq"]) { expected.append(.avx512) }
+            if flags.isSuperset(of: ["avx2", "fma"]) { expected.append(.avx2) }
+            #expect(MicroKernels.available.map(\.family) == expected)
+            #expect(MicroKernels.available.map(\.lanes) == expected.map { $0 == .avx512 ? 16 : 8 })
         #else
-        #expect(MicroKernels.available.isEmpty)
+            #expect(MicroKernels.available.isEmpty)
         #endif
     }
 }
@@ -79,8 +79,9 @@ struct MicroKernelTests {
                         for accumulate in [false, true] {
                             var c = c0
                             stored.withUnsafeBufferPointer { pb in
-                                kernels.sgemm(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: pb.baseAddress! + offset,
-                                              ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc)
+                                kernels.sgemm(
+                                    transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: pb.baseAddress! + offset,
+                                    ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc)
                             }
                             var wrong = 0
                             for i in 0..<m {
@@ -118,8 +119,9 @@ struct MicroKernelTests {
             for (accumulate, startsFromRow) in [(false, false), (true, false), (false, true)] {
                 var c = c0
                 let done = rowStart.withUnsafeBufferPointer { start in
-                    kernels.sgemmTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate,
-                                             rowStart: startsFromRow ? start.baseAddress : nil, c: &c, ldc: ldc)
+                    kernels.sgemmTransposedB(
+                        m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate,
+                        rowStart: startsFromRow ? start.baseAddress : nil, c: &c, ldc: ldc)
                 }
                 #expect(done)
                 var wrong = 0
@@ -192,8 +194,9 @@ struct MicroKernelTests {
                 let m0 = (0...count).map { _ in rng.nextUnitFloat() * 0.1 }, v0 = (0...count).map { _ in rng.nextUnitFloat() * 0.01 }
                 var theta = theta0, m = m0, v = v0
                 let (b1, b2, eps, step, root): (Float, Float, Float, Float, Float) = (0.9, 0.999, 1e-8, 1e-3 / 0.19, 0.0447)
-                kernels.adamUpdate(count: count, theta: &theta, gradient: g, m: &m, v: &v, beta1: b1, beta2: b2, eps: eps,
-                                   decay: decay, stepSize: step, rootCorrection2: root)
+                kernels.adamUpdate(
+                    count: count, theta: &theta, gradient: g, m: &m, v: &v, beta1: b1, beta2: b2, eps: eps,
+                    decay: decay, stepSize: step, rootCorrection2: root)
                 var wrong = 0
                 for i in 0..<count {
                     let gi = decay == 0 ? g[i] : g[i] + decay * theta0[i]
@@ -201,8 +204,9 @@ struct MicroKernelTests {
                     let ti = theta0[i] - step * mi / (vi.squareRoot() / root + eps)
                     if m[i].bitPattern != mi.bitPattern || v[i].bitPattern != vi.bitPattern || theta[i].bitPattern != ti.bitPattern { wrong += 1 }
                 }
-                #expect(wrong == 0 && theta[count] == theta0[count] && m[count] == m0[count] && v[count] == v0[count],
-                        "\(family) count \(count) decay \(decay)")
+                #expect(
+                    wrong == 0 && theta[count] == theta0[count] && m[count] == m0[count] && v[count] == v0[count],
+                    "\(family) count \(count) decay \(decay)")
             }
         }
     }
@@ -221,25 +225,29 @@ struct MicroKernelTests {
             for (shift, relu) in [(Float(0), false), (0.5, true), (-0.25, true)] {
                 var values = [Float](repeating: 7, count: outputs + 1), positions = [Int32](repeating: -7, count: outputs + 1)
                 var loopValues = values, loopPositions = positions
-                kernels.maxPool2x2(plane: plane, height: height, width: width, shift: shift, relu: relu,
-                                   values: &values, positions: &positions, topIndex: top)
+                kernels.maxPool2x2(
+                    plane: plane, height: height, width: width, shift: shift, relu: relu,
+                    values: &values, positions: &positions, topIndex: top)
                 plane.withUnsafeBufferPointer { source in
                     loopValues.withUnsafeMutableBufferPointer { lv in
                         loopPositions.withUnsafeMutableBufferPointer { lp in
                             for yo in 0..<height / 2 {
                                 let out = yo * width / 2
-                                Kernels.poolRow(top: source.baseAddress! + 2 * yo * width, width: width, count: width / 2, shift: shift,
-                                                relu: relu, values: lv.baseAddress! + out, positions: lp.baseAddress! + out,
-                                                topIndex: top + 2 * yo * width)
+                                Kernels.poolRow(
+                                    top: source.baseAddress! + 2 * yo * width, width: width, count: width / 2, shift: shift,
+                                    relu: relu, values: lv.baseAddress! + out, positions: lp.baseAddress! + out,
+                                    topIndex: top + 2 * yo * width)
                             }
                         }
                     }
                 }
-                #expect(values.map(\.bitPattern) == loopValues.map(\.bitPattern) && positions == loopPositions,
-                        "\(family) \(height)×\(width) shift \(shift) relu \(relu)")
+                #expect(
+                    values.map(\.bitPattern) == loopValues.map(\.bitPattern) && positions == loopPositions,
+                    "\(family) \(height)×\(width) shift \(shift) relu \(relu)")
                 var valuesOnly = [Float](repeating: 7, count: outputs + 1)
-                kernels.maxPool2x2(plane: plane, height: height, width: width, shift: shift, relu: relu,
-                                   values: &valuesOnly, positions: nil, topIndex: top)
+                kernels.maxPool2x2(
+                    plane: plane, height: height, width: width, shift: shift, relu: relu,
+                    values: &valuesOnly, positions: nil, topIndex: top)
                 #expect(valuesOnly.map(\.bitPattern) == values.map(\.bitPattern))
             }
         }
@@ -257,8 +265,9 @@ struct MicroKernelTests {
             let forward = Kernels.conv2dMaxPool2x2(x, weight: w, bias: b, geometry: g, relu: relu)
             let dy = Tensor.normal(shape: forward.output.shape, using: &rng)
             let results = MicroKernels.available.map { kernels in
-                Kernels.conv2dMaxPool2x2ParameterGradients(dy, argMax: forward.argMax, input: x, geometry: g,
-                                                           reluOutput: relu ? forward.output : nil, kernels: kernels)
+                Kernels.conv2dMaxPool2x2ParameterGradients(
+                    dy, argMax: forward.argMax, input: x, geometry: g,
+                    reluOutput: relu ? forward.output : nil, kernels: kernels)
             }
             for (family, result) in zip(MicroKernels.available.map(\.family), results).dropFirst() {
                 #expect(result.weight.scalars.map(\.bitPattern) == results[0].weight.scalars.map(\.bitPattern), "\(family) relu \(relu)")
@@ -300,8 +309,9 @@ struct MicroKernelRoutingTests {
         var expected = [Float](repeating: 0, count: 64 * 200)
         for row in 0..<64 { for o in 0..<200 { expected[row * 200 + o] = b.scalars[o] } }
         let wt = Kernels.transposed(w)
-        kernels.sgemm(transposeA: false, m: 64, n: 200, k: 300, a: x.scalars, lda: 300, b: wt.scalars, ldb: 200,
-                      accumulate: true, c: &expected, ldc: 200)
+        kernels.sgemm(
+            transposeA: false, m: 64, n: 200, k: 300, a: x.scalars, lda: 300, b: wt.scalars, ldb: 200,
+            accumulate: true, c: &expected, ldc: 200)
         #expect(y.shape == [64, 200])
         #expect(zip(y.scalars, expected).filter { $0.bitPattern != $1.bitPattern }.count == 0)
     }
