@@ -134,8 +134,8 @@ public enum ExperimentSchema {
 
     /// One of the kinds registered for the extension point at `slot`.
     static func componentSchema(slot: String) -> JSONValue {
-        guard let point = Catalog.extensionPoints.first(where: { $0.slot == (Catalog.slotAliases[slot] ?? slot) }) else {
-            preconditionFailure("no registry serves components at \(slot); add it to Catalog.extensionPoints")
+        guard let point = Registries.extensionPoints.first(where: { $0.slot == (Registries.slotAliases[slot] ?? slot) }) else {
+            preconditionFailure("no registry serves components at \(slot); add it to Registries.extensionPoints")
         }
         let kinds: [JSONValue] = point.kinds.map { kind in
             guard

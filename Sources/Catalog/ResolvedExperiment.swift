@@ -77,7 +77,7 @@ public struct ResolvedExperiment: Sendable {
         // A relative path of a file-backed dataset is relative to the file that names it.
         let directory = spec.dataset.location.map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path }
         let dataset = collect { () throws(SpecErrors) in
-            try Catalog.datasets.decode(spec.dataset) { source in
+            try Registries.datasets.decode(spec.dataset) { source in
                 guard let fileBacked = source as? any FileBackedSource, let directory else { return source }
                 return fileBacked.resolvingPaths(relativeTo: directory)
             }
@@ -107,27 +107,27 @@ public struct ResolvedExperiment: Sendable {
         let trainingLoss = resolveLoss(
             spec.training.loss, at: spec.training.node?["loss"]?.location, keyPath: "training.loss",
             fallback: .default(for: task))
-        let optimizer = collect { () throws(SpecErrors) in try Catalog.optimizers.decode(spec.training.optimizer) }
+        let optimizer = collect { () throws(SpecErrors) in try Registries.optimizers.decode(spec.training.optimizer) }
         let schedule: (any LearningRateSchedule)? =
             spec.training.schedule.map { c in
-                collect { () throws(SpecErrors) in try Catalog.schedules.decode(c) }
+                collect { () throws(SpecErrors) in try Registries.schedules.decode(c) }
             } ?? ConstantSchedule()
         let corruptions = spec.noise.compactMap { c -> (any Corruption)? in
-            guard let corruption = collect({ () throws(SpecErrors) in try Catalog.corruptions.decode(c) }) else { return nil }
+            guard let corruption = collect({ () throws(SpecErrors) in try Registries.corruptions.decode(c) }) else { return nil }
             issues += dataset.map { corruption.problems(sampleShape: $0.sampleShape) }?.map { c.issue($0, key: "type") } ?? []
             return corruption
         }
         let trainingAttack = spec.training.adversarial.flatMap { adversarial in
-            collect { () throws(SpecErrors) in try Catalog.attacks.decode(adversarial.attack) }
+            collect { () throws(SpecErrors) in try Registries.attacks.decode(adversarial.attack) }
         }
-        let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Catalog.attacks.decode(c) } }
+        let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Registries.attacks.decode(c) } }
         var metrics: [any Metric] = []
         var columns: Set<String> = []
         for component in spec.metrics {
-            guard let metric = collect({ () throws(SpecErrors) in try Catalog.metrics.decode(component) }) else { continue }
+            guard let metric = collect({ () throws(SpecErrors) in try Registries.metrics.decode(component) }) else { continue }
             let metricTask = type(of: metric).task
             if dataset != nil && metricTask != task {
-                let fitting = Catalog.metrics.entries.filter { entry in Catalog.metricTasks[entry.name] == task }.map(\.name)
+                let fitting = Registries.metrics.entries.filter { entry in Registries.metricTasks[entry.name] == task }.map(\.name)
                 issues.append(
                     component.issue(
                         "metric '\(component.type)' measures \(metricTask.rawValue); the dataset '\(spec.dataset.type)' is a \(task.rawValue) task (its metrics: \(fitting.joined(separator: ", ")))",
@@ -156,9 +156,9 @@ public struct ResolvedExperiment: Sendable {
             }
             return decoded
         }
-        let calibrators = unique(spec.calibration.methods, Catalog.calibrators) { $0.label }.map(\.kind)
-        let uncertaintyMethods = unique(spec.uncertainty.methods, Catalog.uncertaintyMethods) { $0.label }
-        let oodEntries = unique(spec.uncertainty.ood, Catalog.outOfDistributionSources) { $0.label }
+        let calibrators = unique(spec.calibration.methods, Registries.calibrators) { $0.label }.map(\.kind)
+        let uncertaintyMethods = unique(spec.uncertainty.methods, Registries.uncertaintyMethods) { $0.label }
+        let oodEntries = unique(spec.uncertainty.ood, Registries.outOfDistributionSources) { $0.label }
         let oodSources = oodEntries.map(\.kind)
         if let classes = dataset?.classCount, classes > 0 {
             for (component, source) in oodEntries {
@@ -179,7 +179,7 @@ public struct ResolvedExperiment: Sendable {
             var layers: [(String, any LayerSpec)] = []
             var complete = true
             for (index, component) in model.layers.enumerated() {
-                if let layer = collect({ () throws(SpecErrors) in try Catalog.layers.decode(component) }) {
+                if let layer = collect({ () throws(SpecErrors) in try Registries.layers.decode(component) }) {
                     layers.append((component.name ?? String(index), layer))
                 } else {
                     complete = false
@@ -206,7 +206,7 @@ public struct ResolvedExperiment: Sendable {
             }
             models.append(resolved)
         }
-        let attributionMethods = unique(spec.interpret.methods, Catalog.attributionMethods) { $0.label }
+        let attributionMethods = unique(spec.interpret.methods, Registries.attributionMethods) { $0.label }
         if spec.interpret.isPresent, let dataset {
             issues += interpretIssues(spec, methods: attributionMethods, models: models, dataset: dataset, task: task)
         }

@@ -12,7 +12,7 @@ struct List: ParsableCommand {
 
     static func render() -> String {
         var text = ""
-        for point in Catalog.extensionPoints {
+        for point in Registries.extensionPoints {
             text += "\(point.name) (at \(point.slot)):\n"
             for kind in point.kinds {
                 text += "  \(kind.name): \(kind.summary)\n"

@@ -115,14 +115,14 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
 
 @Suite struct RegistryConformanceTests {
     @Test func everyKindHasAFixture() {
-        for (point, kinds) in Catalog.listing {
+        for (point, kinds) in Registries.listing {
             #expect(Set(kinds) == Set(fixtures[point]?.keys.map { $0 } ?? []), "fixtures for \(point)")
         }
     }
 
     @Test func layersKeepShapesAndRoundTrip() throws {
         for (name, text) in fixtures["layer"]! {
-            let spec = try Catalog.layers.decode(try component(text))
+            let spec = try Registries.layers.decode(try component(text))
             #expect(type(of: spec).kind == name)
             let input = name == "linear" ? [2, 12] : [2, 3, 8, 8]
             var rng = RandomSource(seed: 1)
@@ -138,7 +138,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
 
     @Test func corruptionsAreSeededAndStayInRange() throws {
         for (name, text) in fixtures["corruption"]! {
-            let corruption = try Catalog.corruptions.decode(try component(text))
+            let corruption = try Registries.corruptions.decode(try component(text))
             var rng = RandomSource(seed: 2)
             let images = Tensor.uniform(shape: [3, 3, 6, 6], using: &rng)
             var a = RandomSource(seed: 5), b = RandomSource(seed: 5)
@@ -155,7 +155,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
         var rng = RandomSource(seed: 3)
         let model = try Sequential(layers: [("0", FlattenSpec()), ("1", LinearSpec(outFeatures: 3))], inputShape: [1, 4, 4], rng: &rng)
         for (name, text) in fixtures["attack"]! {
-            let attack = try Catalog.attacks.decode(try component(text))
+            let attack = try Registries.attacks.decode(try component(text))
             let images = Tensor.uniform(shape: [2, 1, 4, 4], using: &rng)
             var a = RandomSource(seed: 6), b = RandomSource(seed: 6)
             let out = attack.perturb(images: images, labels: [0, 2], model: model, rng: &a)
@@ -168,20 +168,20 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
 
     @Test func optimizersAndDatasetsDecodeAndRoundTrip() throws {
         for (name, text) in fixtures["optimizer"]! {
-            let optimizer = try Catalog.optimizers.decode(try component(text))
+            let optimizer = try Registries.optimizers.decode(try component(text))
             #expect(optimizer.problems().isEmpty)
             func open<T: OptimizerSpec>(_ o: T) throws -> Bool { try roundTrip(o, kind: name) == canonicalJSON(o) }
             #expect(try open(optimizer))
         }
         for (name, text) in fixtures["schedule"]! {
-            let schedule = try Catalog.schedules.decode(try component(text))
+            let schedule = try Registries.schedules.decode(try component(text))
             #expect(schedule.problems().isEmpty && schedule.rate(base: 0.1, epoch: 0, epochs: 3) == 0.1, "\(name)")
             func open<T: LearningRateSchedule>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
             #expect(try open(schedule))
         }
         try writeCSVFixture()
         for (name, text) in fixtures["dataset"]! {
-            let dataset = try Catalog.datasets.decode(try component(text))
+            let dataset = try Registries.datasets.decode(try component(text))
             let classification = dataset.sampleShape.count == 3 && dataset.classCount > 1 && dataset.targetCount == 0
             let regression = dataset.sampleShape.count == 1 && dataset.classCount == 0 && dataset.targetCount > 0
             #expect(classification || regression, "\(name)")
@@ -192,7 +192,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
 
     @Test func metricsDecodeRoundTripAndComputeOnLogits() throws {
         for (name, text) in fixtures["metric"]! {
-            let metric = try Catalog.metrics.decode(try component(text))
+            let metric = try Registries.metrics.decode(try component(text))
             let classes = name == "best_threshold" ? 2 : 10  // threshold tuning is for two classes only
             #expect(metric.problems(classCount: classes).isEmpty, "\(name)")
             var accumulator = metric.makeAccumulator()
@@ -219,7 +219,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
         let logits = Tensor.normal(shape: [60, 3], using: &rng) * 3
         let labels = (0..<60).map { $0 % 3 }
         for (name, text) in fixtures["calibration method"]! {
-            let calibrator = try Catalog.calibrators.decode(try component(text))
+            let calibrator = try Registries.calibrators.decode(try component(text))
             let calibrated = calibrator.fit(logits: logits, labels: labels).apply(logits)
             #expect(calibrated.shape == logits.shape && calibrated.scalars.allSatisfy(\.isFinite), "\(name)")
             func open<T: Calibrator>(_ c: T) throws -> Bool { try roundTrip(c, kind: name) == canonicalJSON(c) }
@@ -229,7 +229,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
 
     @Test func uncertaintyMethodsAndOutOfDistributionSetsRoundTrip() throws {
         for (name, text) in fixtures["uncertainty method"]! {
-            let method = try Catalog.uncertaintyMethods.decode(try component(text))
+            let method = try Registries.uncertaintyMethods.decode(try component(text))
             #expect(method.problems().isEmpty && method.forwardPasses >= 2, "\(name)")
             func open<T: UncertaintyMethod>(_ m: T) throws -> Bool { try roundTrip(m, kind: name) == canonicalJSON(m) }
             #expect(try open(method))
@@ -237,7 +237,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
         var rng = RandomSource(seed: 5)
         let test = ImageDataset(images: Tensor.uniform(shape: [5, 1, 5, 5], using: &rng), labels: [0, 1, 1, 0, 1], classCount: 2)
         for (name, text) in fixtures["out-of-distribution set"]! {
-            let source = try Catalog.outOfDistributionSources.decode(try component(text))
+            let source = try Registries.outOfDistributionSources.decode(try component(text))
             var a = RandomSource(seed: 1), b = RandomSource(seed: 1)
             let images = source.images(count: 3, like: test, rng: &a)
             #expect(images.shape == [3, 1, 5, 5] && images == source.images(count: 3, like: test, rng: &b), "\(name)")
@@ -258,7 +258,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             ], inputShape: [1, 5, 5], rng: &rng)
         let images = Tensor.uniform(shape: [2, 1, 5, 5], using: &rng)
         for (name, text) in fixtures["attribution method"]! {
-            let method = try Catalog.attributionMethods.decode(try component(text))
+            let method = try Registries.attributionMethods.decode(try component(text))
             #expect(method.problems().isEmpty && method.passes >= 1, "\(name)")
             var a = RandomSource(seed: 1), b = RandomSource(seed: 1)
             let maps = method.attribute(model, inputs: images, targets: [0, 2], rng: &a).maps
@@ -271,13 +271,13 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
 
     @Test func unknownKindsAndBadRangesAreReportedWithPositions() throws {
         do {
-            _ = try Catalog.attacks.decode(try component("{type: fgms, epsilon: 0.1}"))
+            _ = try Registries.attacks.decode(try component("{type: fgms, epsilon: 0.1}"))
             Issue.record("accepted an unknown kind")
         } catch {
             #expect("\(error)" == "fixture.yaml:2:12: items[0].type: unknown attack 'fgms' (did you mean 'fgsm'?); known: fgsm, pgd, apgd, square")
         }
         do {
-            _ = try Catalog.attacks.decode(try component("{type: fgsm, epsilon: 8}"))
+            _ = try Registries.attacks.decode(try component("{type: fgsm, epsilon: 8}"))
             Issue.record("accepted epsilon 8")
         } catch {
             #expect("\(error)" == "fixture.yaml:2:27: items[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got 8.0")
@@ -329,7 +329,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
         // Each problem once, although every cell of the epsilon sweep has the first two.
         #expect(
             problems(text) == [
-                "r.yaml:10:16: noise[0].type: unknown corruption 'gausian_noise' (did you mean 'gaussian_noise'?); known: \(Catalog.corruptions.names.joined(separator: ", "))",
+                "r.yaml:10:16: noise[0].type: unknown corruption 'gausian_noise' (did you mean 'gaussian_noise'?); known: \(Registries.corruptions.names.joined(separator: ", "))",
                 "r.yaml:8:9: models[0].layers[1]: missing required key 'out_features'",
                 "r.yaml:11:47: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got -1.0",
                 "r.yaml:11:51: attacks[0].epsilon: epsilon must be in [0, 1] (pixel units, before any normalisation), got 2.0",

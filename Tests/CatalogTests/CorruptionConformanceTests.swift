@@ -50,7 +50,7 @@ func structuredImages(count: Int, channels: Int = 3, side: Int = 28) -> Tensor {
 
 @Suite struct CorruptionConformanceTests {
     @Test func everyCorruptionHasALadder() {
-        #expect(Set(Catalog.corruptions.names) == Set(ladders.keys))
+        #expect(Set(Registries.corruptions.names) == Set(ladders.keys))
     }
 
     /// Shape kept, range kept (feature outliers leave it by design, to exactly −excess or
@@ -59,7 +59,7 @@ func structuredImages(count: Int, channels: Int = 3, side: Int = 28) -> Tensor {
     func keepsShapeRangeAndDeterminism(_ kind: String) throws {
         let images = structuredImages(count: 4)
         for text in ladders[kind]! {
-            let corruption = try Catalog.corruptions.decode(try component(text))
+            let corruption = try Registries.corruptions.decode(try component(text))
             var a = RandomSource(seed: 9), b = RandomSource(seed: 9), split = RandomSource(seed: 9)
             let out = corruption.apply(to: images, rng: &a)
             #expect(out.shape == images.shape, "\(text)")
@@ -92,7 +92,7 @@ func structuredImages(count: Int, channels: Int = 3, side: Int = 28) -> Tensor {
         let images = structuredImages(count: 6)
         var distances: [Double] = []
         for text in ladders[kind]! {
-            let corruption = try Catalog.corruptions.decode(try component(text))
+            let corruption = try Registries.corruptions.decode(try component(text))
             var rng = RandomSource(seed: 11)
             let out = corruption.apply(to: images, rng: &rng)
             distances.append(zip(out.scalars, images.scalars).reduce(0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }.squareRoot())
@@ -118,7 +118,7 @@ func structuredImages(count: Int, channels: Int = 3, side: Int = 28) -> Tensor {
     @Test func strengthIsASeverityOrExplicitParametersNotBoth() throws {
         func problems(_ text: String) -> [String] {
             do {
-                _ = try Catalog.corruptions.decode(try component(text))
+                _ = try Registries.corruptions.decode(try component(text))
                 return []
             } catch let error as SpecErrors {
                 return error.issues.map(\.message)
@@ -134,9 +134,9 @@ func structuredImages(count: Int, channels: Int = 3, side: Int = 28) -> Tensor {
     }
 
     @Test func kindsThatNeedImagesSaySoForOtherShapes() throws {
-        let saturate = try Catalog.corruptions.decode(try component("{type: saturate, severity: 1}"))
+        let saturate = try Registries.corruptions.decode(try component("{type: saturate, severity: 1}"))
         #expect(saturate.problems(sampleShape: [1, 28, 28]).first?.contains("use invert") == true)
-        let blur = try Catalog.corruptions.decode(try component("{type: gaussian_blur, severity: 1}"))
+        let blur = try Registries.corruptions.decode(try component("{type: gaussian_blur, severity: 1}"))
         #expect(blur.problems(sampleShape: [784]).first?.contains("needs image samples") == true)
         #expect(blur.problems(sampleShape: [1, 28, 28]).isEmpty)
     }

@@ -16,22 +16,39 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
         #expect(checkedIn == ExperimentSchema.text, "\(ExperimentSchema.path) is stale: run `GAUNTLET_RECORD=1 swift test --filter SchemaTests`")
     }
 
+    /// `schemas/experiment.md` ends with a section generated from the registries, so a registered
+    /// kind cannot be missing from it; `GAUNTLET_RECORD=1 swift test` rewrites it.
+    @Test func theExperimentFormatListsEveryRegisteredKind() throws {
+        let path = "\(packageRoot)/\(KindReference.path)"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        if ProcessInfo.processInfo.environment["GAUNTLET_RECORD"] == "1" {
+            try KindReference.updating(text).write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let checkedIn = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(KindReference.updating(checkedIn) == checkedIn, "\(KindReference.path) is stale: run `GAUNTLET_RECORD=1 swift test --filter SchemaTests`")
+        for point in Registries.extensionPoints {
+            for kind in point.kinds { #expect(checkedIn.contains("- `\(kind.name)`: "), "\(point.name) \(kind.name)") }
+        }
+        // The section follows the registries: a kind added to one would be missing from the file.
+        #expect(KindReference.markdown.components(separatedBy: "\n- `").count - 1 == Registries.extensionPoints.reduce(0) { $0 + $1.kinds.count })
+    }
+
     @Test func everyKindAppearsWithItsParameters() {
         let text = ExperimentSchema.text
-        for (_, _, kinds) in Catalog.extensionPoints {
+        for (_, _, kinds) in Registries.extensionPoints {
             for kind in kinds {
                 #expect(text.contains("\"const\": \"\(kind.name)\""), "\(kind.name)")
                 for parameter in kind.parameters { #expect(text.contains("\"\(parameter.name)\":"), "\(kind.name).\(parameter.name)") }
             }
         }
-        let fgsm = Catalog.attacks.kinds.first { $0.name == "fgsm" }!
+        let fgsm = Registries.attacks.kinds.first { $0.name == "fgsm" }!
         #expect(
             fgsm.parameters == [
                 ParameterProbe.Parameter(name: "epsilon", type: .number, isRequired: true),
                 ParameterProbe.Parameter(name: "random_start", type: .boolean, isRequired: false),
                 ParameterProbe.Parameter(name: "step_size", type: .number, isRequired: false),
             ])
-        let adam = Catalog.optimizers.kinds.first { $0.name == "adam" }!
+        let adam = Registries.optimizers.kinds.first { $0.name == "adam" }!
         #expect(adam.parameters.allSatisfy { !$0.isRequired } && adam.parameters.map(\.name) == ["lr", "beta1", "beta2", "eps", "weight_decay"])
     }
 

@@ -27,6 +27,11 @@ import Testing
 
     @Test func listingAndHelp() throws {
         try golden.expect("list.txt", List.render())
+        // Every registered kind is listed under its extension point.
+        let listing = List.render()
+        for point in Registries.extensionPoints {
+            for kind in point.kinds { #expect(listing.contains("\n  \(kind.name): \(kind.summary)\n"), "\(point.name) \(kind.name)") }
+        }
         for command in ["run", "sweep", "plan", "validate", "list", "schema", "report", "submit", "status"] {
             try golden.expect("help-\(command).txt", helpText(command))
         }

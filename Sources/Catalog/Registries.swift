@@ -5,7 +5,7 @@ import Perturbations
 import Spec
 
 /// Every concrete kind Gauntlet knows, one line each. This is the only place that names them.
-public enum Catalog {
+public enum Registries {
     public static let layers = Registry<any LayerSpec>(
         "layer",
         [

@@ -1,0 +1,39 @@
+import Foundation
+import Spec
+
+/// The generated part of `schemas/experiment.md`: every registered kind of every extension
+/// point with its summary and the parameters its decoder reads (`ParameterProbe`), between two
+/// marker lines. The hand-written part of the file defines the kinds; this part cannot miss one.
+public enum KindReference {
+    /// The file the section is checked in to, relative to the repository root.
+    public static let path = "schemas/experiment.md"
+    public static let begin = "<!-- generated from the registries by `GAUNTLET_RECORD=1 swift test --filter SchemaTests`: do not edit -->"
+    public static let end = "<!-- end of the generated section -->"
+
+    /// The section, markers included, with a trailing newline.
+    public static var markdown: String {
+        var lines = [begin, "", "### Every kind and its parameters", ""]
+        for point in Registries.extensionPoints {
+            lines.append("**\(point.name)** (at `\(point.slot)`):")
+            lines.append("")
+            for kind in point.kinds {
+                let parameters = kind.parameters.map { "`\($0.name)`\($0.isRequired ? " (required)" : "")" }.joined(separator: ", ")
+                lines.append("- `\(kind.name)`: \(kind.summary)" + (parameters.isEmpty ? "" : " Parameters: \(parameters)."))
+            }
+            lines.append("")
+        }
+        lines.append(end)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `text` with its generated section replaced by the current one (appended when it has
+    /// none).
+    public static func updating(_ text: String) -> String {
+        guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound..<text.endIndex) else {
+            return text + (text.hasSuffix("\n") ? "\n" : "\n\n") + markdown
+        }
+        var rest = text[stop.upperBound...]
+        if rest.hasPrefix("\n") { rest = rest.dropFirst() }
+        return String(text[..<start.lowerBound]) + markdown + rest
+    }
+}
