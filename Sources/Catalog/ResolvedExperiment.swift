@@ -68,23 +68,95 @@ public struct ResolvedExperiment: Sendable {
         dataset.normalization.map { InputNormalization(mean: $0.mean, std: $0.std) }
     }
 
-    /// Decodes every component of a cell's spec through the registries, collecting every problem.
+    /// Decodes every component of a cell's spec through the registries, collecting every problem
+    /// (`Resolution`, one step per section of the file, in the file's order).
     public static func resolve(_ spec: ExperimentSpec) throws(SpecErrors) -> ResolvedExperiment {
-        var issues: [SpecIssue] = []
-        func collect<T>(_ body: () throws(SpecErrors) -> T) -> T? {
-            do { return try body() } catch { issues += error.issues; return nil }
+        var resolution = Resolution(spec: spec)
+        let dataset = resolution.dataset()
+        let task: TaskKind = (dataset?.targetCount ?? 0) > 0 ? .regression : .classification
+        let trainingLoss = resolution.loss(
+            spec.training.loss, at: spec.training.node?["loss"]?.location, keyPath: "training.loss", fallback: .default(for: task),
+            dataset: dataset, task: task)
+        let optimizer = resolution.collect { () throws(SpecErrors) in try Registries.optimizers.decode(spec.training.optimizer) }
+        let schedule: (any LearningRateSchedule)? =
+            spec.training.schedule.map { c in
+                resolution.collect { () throws(SpecErrors) in try Registries.schedules.decode(c) }
+            } ?? ConstantSchedule()
+        let corruptions = resolution.corruptions(dataset: dataset)
+        let trainingAttack = spec.training.adversarial.flatMap { adversarial in
+            resolution.collect { () throws(SpecErrors) in try Registries.attacks.decode(adversarial.attack) }
         }
-        // A relative path of a file-backed dataset is relative to the file that names it.
-        let directory = spec.dataset.location.map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path }
-        let dataset = collect { () throws(SpecErrors) in
-            try Registries.datasets.decode(spec.dataset) { source in
-                guard let fileBacked = source as? any FileBackedSource, let directory else { return source }
-                return fileBacked.resolvingPaths(relativeTo: directory)
+        let attacks = spec.attacks.compactMap { c in resolution.collect { () throws(SpecErrors) in try Registries.attacks.decode(c) } }
+        var metrics = resolution.metrics(dataset: dataset, task: task)
+        let calibrators = resolution.unique(spec.calibration.methods, Registries.calibrators) { $0.label }.map(\.kind)
+        let uncertaintyMethods = resolution.unique(spec.uncertainty.methods, Registries.uncertaintyMethods) { $0.label }
+        let oodEntries = resolution.unique(spec.uncertainty.ood, Registries.outOfDistributionSources) { $0.label }
+        resolution.checkHeldOutClasses(oodEntries, dataset: dataset)
+        let models = resolution.models(dataset: dataset, task: task, trainingLoss: trainingLoss)
+        let attributionMethods = resolution.unique(spec.interpret.methods, Registries.attributionMethods) { $0.label }
+        if spec.interpret.isPresent, let dataset {
+            resolution.issues += interpretIssues(spec, methods: attributionMethods, models: models, dataset: dataset, task: task)
+        }
+        resolution.checkBaseline()
+        resolution.checkMonteCarloDropout(uncertaintyMethods, models: models)
+        if task == .regression {
+            resolution.issues += regressionIssues(spec, dataset: dataset)
+        }
+        if spec.metrics.isEmpty {
+            metrics = defaultMetrics(task, models: models, uncertaintyMethods: uncertaintyMethods.map(\.kind))
+        }
+        resolution.checkReportColumns(metrics)
+        guard resolution.issues.isEmpty, let dataset, let optimizer, let schedule else { throw SpecErrors(resolution.issues) }
+        return ResolvedExperiment(
+            spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
+            corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics,
+            calibrators: calibrators, uncertaintyMethods: uncertaintyMethods.map(\.kind), outOfDistributionSources: oodEntries.map(\.kind),
+            attributionMethods: attributionMethods.map(\.kind), task: task)
+    }
+
+    /// The metrics of a file that names none: accuracy and cross-entropy for classification;
+    /// MSE, MAE and R² for regression, with Gaussian NLL and interval coverage where a model
+    /// predicts a variance or an uncertainty method gives one.
+    static func defaultMetrics(_ task: TaskKind, models: [ResolvedModel], uncertaintyMethods: [any UncertaintyMethod]) -> [any Metric] {
+        switch task {
+        case .classification: return [Accuracy(), CrossEntropy()]
+        case .regression:
+            var metrics: [any Metric] = [MeanSquaredError(), MeanAbsoluteError(), R2Score()]
+            if models.contains(where: \.loss.predictsVariance) || !uncertaintyMethods.isEmpty { metrics += [GaussianNLL(), IntervalCoverage()] }
+            return metrics
+        }
+    }
+
+    /// The steps of `resolve`, each decoding and checking one section of the file and adding
+    /// what is wrong with it to `issues`.
+    struct Resolution {
+        let spec: ExperimentSpec
+        var issues: [SpecIssue] = []
+
+        /// `body`'s value, or nil with its problems added to `issues`.
+        mutating func collect<T>(_ body: () throws(SpecErrors) -> T) -> T? {
+            do { return try body() } catch {
+                issues += error.issues
+                return nil
             }
         }
-        let task: TaskKind = (dataset?.targetCount ?? 0) > 0 ? .regression : .classification
+
+        /// The dataset; a relative path of a file-backed dataset is relative to the file that names it.
+        mutating func dataset() -> (any DatasetSource)? {
+            let component = spec.dataset
+            let directory = component.location.map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path }
+            return collect { () throws(SpecErrors) in
+                try Registries.datasets.decode(component) { source in
+                    guard let fileBacked = source as? any FileBackedSource, let directory else { return source }
+                    return fileBacked.resolvingPaths(relativeTo: directory)
+                }
+            }
+        }
+
         /// The loss written at `keyPath` (nil: `fallback`), checked against the task.
-        func resolveLoss(_ written: String?, at location: SourceLocation?, keyPath: String, fallback: Loss) -> Loss {
+        mutating func loss(
+            _ written: String?, at location: SourceLocation?, keyPath: String, fallback: Loss, dataset: (any DatasetSource)?, task: TaskKind
+        ) -> Loss {
             guard let written else { return fallback }
             guard let known = Loss(rawValue: written) else {
                 let names = Loss.allCases.map(\.rawValue)
@@ -104,48 +176,47 @@ public struct ResolvedExperiment: Sendable {
             }
             return known
         }
-        let trainingLoss = resolveLoss(
-            spec.training.loss, at: spec.training.node?["loss"]?.location, keyPath: "training.loss",
-            fallback: .default(for: task))
-        let optimizer = collect { () throws(SpecErrors) in try Registries.optimizers.decode(spec.training.optimizer) }
-        let schedule: (any LearningRateSchedule)? =
-            spec.training.schedule.map { c in
-                collect { () throws(SpecErrors) in try Registries.schedules.decode(c) }
-            } ?? ConstantSchedule()
-        let corruptions = spec.noise.compactMap { c -> (any Corruption)? in
-            guard let corruption = collect({ () throws(SpecErrors) in try Registries.corruptions.decode(c) }) else { return nil }
-            issues += dataset.map { corruption.problems(sampleShape: $0.sampleShape) }?.map { c.issue($0, key: "type") } ?? []
-            return corruption
-        }
-        let trainingAttack = spec.training.adversarial.flatMap { adversarial in
-            collect { () throws(SpecErrors) in try Registries.attacks.decode(adversarial.attack) }
-        }
-        let attacks = spec.attacks.compactMap { c in collect { () throws(SpecErrors) in try Registries.attacks.decode(c) } }
-        var metrics: [any Metric] = []
-        var columns: Set<String> = []
-        for component in spec.metrics {
-            guard let metric = collect({ () throws(SpecErrors) in try Registries.metrics.decode(component) }) else { continue }
-            let metricTask = type(of: metric).task
-            if dataset != nil && metricTask != task {
-                let fitting = Registries.metrics.entries.filter { entry in Registries.metricTasks[entry.name] == task }.map(\.name)
-                issues.append(
-                    component.issue(
-                        "metric '\(component.type)' measures \(metricTask.rawValue); the dataset '\(spec.dataset.type)' is a \(task.rawValue) task (its metrics: \(fitting.joined(separator: ", ")))",
-                        key: "type"))
-                continue
+
+        /// The corruptions, each checked against the dataset's sample shape.
+        mutating func corruptions(dataset: (any DatasetSource)?) -> [any Corruption] {
+            spec.noise.compactMap { c -> (any Corruption)? in
+                guard let corruption = collect({ () throws(SpecErrors) in try Registries.corruptions.decode(c) }) else { return nil }
+                issues += dataset.map { corruption.problems(sampleShape: $0.sampleShape) }?.map { c.issue($0, key: "type") } ?? []
+                return corruption
             }
-            let problems = dataset.map { metric.problems(classCount: $0.classCount) } ?? []
-            issues += problems.map { component.issue($0, key: Registry<any Metric>.key(in: $0)) }
-            if metrics.contains(where: { $0.name == metric.name }) {
-                issues.append(component.issue("metric '\(metric.name)' is listed twice"))
-            } else if let clash = metric.columns.map(\.name).first(where: { columns.contains($0) }) {
-                issues.append(component.issue("metric '\(metric.name)' writes the column '\(clash)', which another metric already writes"))
-            }
-            columns.formUnion(metric.columns.map(\.name))
-            metrics.append(metric)
         }
+
+        /// The metrics: each of the task, in range for the dataset's classes, listed once and
+        /// writing columns no other metric writes.
+        mutating func metrics(dataset: (any DatasetSource)?, task: TaskKind) -> [any Metric] {
+            var metrics: [any Metric] = []
+            var columns: Set<String> = []
+            for component in spec.metrics {
+                guard let metric = collect({ () throws(SpecErrors) in try Registries.metrics.decode(component) }) else { continue }
+                let metricTask = type(of: metric).task
+                if dataset != nil && metricTask != task {
+                    let fitting = Registries.metrics.entries.filter { entry in Registries.metricTasks[entry.name] == task }.map(\.name)
+                    issues.append(
+                        component.issue(
+                            "metric '\(component.type)' measures \(metricTask.rawValue); the dataset '\(spec.dataset.type)' is a \(task.rawValue) task (its metrics: \(fitting.joined(separator: ", ")))",
+                            key: "type"))
+                    continue
+                }
+                let problems = dataset.map { metric.problems(classCount: $0.classCount) } ?? []
+                issues += problems.map { component.issue($0, key: Registry<any Metric>.key(in: $0)) }
+                if metrics.contains(where: { $0.name == metric.name }) {
+                    issues.append(component.issue("metric '\(metric.name)' is listed twice"))
+                } else if let clash = metric.columns.map(\.name).first(where: { columns.contains($0) }) {
+                    issues.append(component.issue("metric '\(metric.name)' writes the column '\(clash)', which another metric already writes"))
+                }
+                columns.formUnion(metric.columns.map(\.name))
+                metrics.append(metric)
+            }
+            return metrics
+        }
+
         /// Each component decoded, with the component it came from; a label listed twice is an issue.
-        func unique<Kind>(_ components: [Component], _ registry: Registry<Kind>, label: (Kind) -> String) -> [(component: Component, kind: Kind)] {
+        mutating func unique<Kind>(_ components: [Component], _ registry: Registry<Kind>, label: (Kind) -> String) -> [(component: Component, kind: Kind)] {
             var decoded: [(component: Component, kind: Kind)] = []
             for component in components {
                 guard let kind = collect({ () throws(SpecErrors) in try registry.decode(component) }) else { continue }
@@ -156,101 +227,97 @@ public struct ResolvedExperiment: Sendable {
             }
             return decoded
         }
-        let calibrators = unique(spec.calibration.methods, Registries.calibrators) { $0.label }.map(\.kind)
-        let uncertaintyMethods = unique(spec.uncertainty.methods, Registries.uncertaintyMethods) { $0.label }
-        let oodEntries = unique(spec.uncertainty.ood, Registries.outOfDistributionSources) { $0.label }
-        let oodSources = oodEntries.map(\.kind)
-        if let classes = dataset?.classCount, classes > 0 {
-            for (component, source) in oodEntries {
+
+        /// Held-out classes are classes of the dataset, and leave at least two to train on.
+        mutating func checkHeldOutClasses(_ entries: [(component: Component, kind: any OutOfDistributionSource)], dataset: (any DatasetSource)?) {
+            guard let classes = dataset?.classCount, classes > 0 else { return }
+            for (component, source) in entries {
                 if let outside = source.heldOutClasses.first(where: { $0 >= classes }) {
                     issues.append(component.issue("classes must be in 0..<\(classes) (the dataset's classes), got \(outside)", key: "classes"))
                 }
             }
-            let held = Set(oodSources.flatMap(\.heldOutClasses).filter { $0 < classes })
-            if classes - held.count < 2, let component = oodEntries.first(where: { !$0.kind.heldOutClasses.isEmpty })?.component {
+            let held = Set(entries.map(\.kind).flatMap(\.heldOutClasses).filter { $0 < classes })
+            if classes - held.count < 2, let component = entries.first(where: { !$0.kind.heldOutClasses.isEmpty })?.component {
                 issues.append(
                     component.issue(
                         "classes would leave \(max(0, classes - held.count)) of the dataset's \(classes) classes to train on; at least 2 must remain",
                         key: "classes"))
             }
         }
-        var models: [ResolvedModel] = []
-        for (modelIndex, model) in spec.models.enumerated() {
-            var layers: [(String, any LayerSpec)] = []
-            var complete = true
-            for (index, component) in model.layers.enumerated() {
-                if let layer = collect({ () throws(SpecErrors) in try Registries.layers.decode(component) }) {
-                    layers.append((component.name ?? String(index), layer))
-                } else {
-                    complete = false
+
+        /// Every model: its layers, loss and weights file, and its shapes against the dataset.
+        mutating func models(dataset: (any DatasetSource)?, task: TaskKind, trainingLoss: Loss) -> [ResolvedModel] {
+            var models: [ResolvedModel] = []
+            for (modelIndex, model) in spec.models.enumerated() {
+                var layers: [(String, any LayerSpec)] = []
+                var complete = true
+                for (index, component) in model.layers.enumerated() {
+                    if let layer = collect({ () throws(SpecErrors) in try Registries.layers.decode(component) }) {
+                        layers.append((component.name ?? String(index), layer))
+                    } else {
+                        complete = false
+                    }
                 }
-            }
-            let loss = resolveLoss(model.loss, at: model.node?["loss"]?.location, keyPath: "models[\(modelIndex)].loss", fallback: trainingLoss)
-            var weights: String?
-            if let written = model.weights {
-                let location = model.node?["weights"]?.location
-                let directory = (location ?? model.location).map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path } ?? "."
-                let path = written.hasPrefix("/") ? written : URL(fileURLWithPath: directory).appendingPathComponent(written).standardizedFileURL.path
-                if FileManager.default.fileExists(atPath: path) {
-                    weights = path
-                } else {
-                    issues.append(
-                        SpecIssue(
-                            location: location, keyPath: "models[\(modelIndex)].weights",
-                            message: "weights '\(written)': no such file (\(path); paths are relative to the experiment file)"))
+                let loss = loss(
+                    model.loss, at: model.node?["loss"]?.location, keyPath: "models[\(modelIndex)].loss", fallback: trainingLoss, dataset: dataset,
+                    task: task)
+                var weights: String?
+                if let written = model.weights {
+                    let location = model.node?["weights"]?.location
+                    let directory = (location ?? model.location).map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path } ?? "."
+                    let path = written.hasPrefix("/") ? written : URL(fileURLWithPath: directory).appendingPathComponent(written).standardizedFileURL.path
+                    if FileManager.default.fileExists(atPath: path) {
+                        weights = path
+                    } else {
+                        issues.append(
+                            SpecIssue(
+                                location: location, keyPath: "models[\(modelIndex)].weights",
+                                message: "weights '\(written)': no such file (\(path); paths are relative to the experiment file)"))
+                    }
                 }
+                let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical, loss: loss, weights: weights)
+                if complete, let dataset {
+                    issues += shapeIssues(resolved, spec: model, index: modelIndex, dataset: dataset)
+                }
+                models.append(resolved)
             }
-            let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical, loss: loss, weights: weights)
-            if complete, let dataset {
-                issues += shapeIssues(resolved, spec: model, index: modelIndex, dataset: dataset)
-            }
-            models.append(resolved)
+            return models
         }
-        let attributionMethods = unique(spec.interpret.methods, Registries.attributionMethods) { $0.label }
-        if spec.interpret.isPresent, let dataset {
-            issues += interpretIssues(spec, methods: attributionMethods, models: models, dataset: dataset, task: task)
-        }
-        if let baseline = spec.report.baseline, !spec.models.contains(where: { $0.name == baseline }) {
+
+        /// `report.baseline` names one of the models.
+        mutating func checkBaseline() {
+            guard let baseline = spec.report.baseline, !spec.models.contains(where: { $0.name == baseline }) else { return }
             let names = spec.models.map(\.name)
             issues.append(
                 SpecIssue(
                     location: spec.report.node?["baseline"]?.location ?? spec.report.node?.location, keyPath: "report.baseline",
                     message: "no model named '\(baseline)'\(Suggestion.hint(for: baseline, among: names)); the models: \(names.joined(separator: ", "))"))
         }
-        for (component, method) in uncertaintyMethods where method is MonteCarloDropout {
-            for model in models where !model.layers.contains(where: { (($0.spec as? DropoutSpec)?.p ?? 0) > 0 }) {
+
+        /// An uncertainty method that samples dropout needs a dropout layer in every model.
+        mutating func checkMonteCarloDropout(_ methods: [(component: Component, kind: any UncertaintyMethod)], models: [ResolvedModel]) {
+            for (component, method) in methods where method is MonteCarloDropout {
+                for model in models where !model.layers.contains(where: { (($0.spec as? DropoutSpec)?.p ?? 0) > 0 }) {
+                    issues.append(
+                        component.issue(
+                            "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
+                }
+            }
+        }
+
+        /// Every column `report.metrics` names is written by one of the metrics.
+        mutating func checkReportColumns(_ metrics: [any Metric]) {
+            let metricColumns = metrics.flatMap { $0.columns.map(\.name) }
+            for (index, column) in spec.report.metrics.enumerated() where !metricColumns.contains(column) {
                 issues.append(
-                    component.issue(
-                        "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
+                    SpecIssue(
+                        location: spec.report.node?["metrics"]?.elements?[index].location ?? spec.report.node?.location,
+                        keyPath: "report.metrics[\(index)]",
+                        message:
+                            "no metric column '\(column)'\(Suggestion.hint(for: column, among: metricColumns)); the experiment's columns: \(metricColumns.joined(separator: ", "))"
+                    ))
             }
         }
-        if task == .regression {
-            issues += regressionIssues(spec, dataset: dataset)
-        }
-        if spec.metrics.isEmpty {
-            switch task {
-            case .classification: metrics = [Accuracy(), CrossEntropy()]
-            case .regression:
-                metrics = [MeanSquaredError(), MeanAbsoluteError(), R2Score()]
-                if models.contains(where: \.loss.predictsVariance) || !uncertaintyMethods.isEmpty { metrics += [GaussianNLL(), IntervalCoverage()] }
-            }
-        }
-        let metricColumns = metrics.flatMap { $0.columns.map(\.name) }
-        for (index, column) in spec.report.metrics.enumerated() where !metricColumns.contains(column) {
-            issues.append(
-                SpecIssue(
-                    location: spec.report.node?["metrics"]?.elements?[index].location ?? spec.report.node?.location,
-                    keyPath: "report.metrics[\(index)]",
-                    message:
-                        "no metric column '\(column)'\(Suggestion.hint(for: column, among: metricColumns)); the experiment's columns: \(metricColumns.joined(separator: ", "))"
-                ))
-        }
-        guard issues.isEmpty, let dataset, let optimizer, let schedule else { throw SpecErrors(issues) }
-        return ResolvedExperiment(
-            spec: spec, dataset: dataset, models: models, optimizer: optimizer, schedule: schedule,
-            corruptions: corruptions, attacks: attacks, trainingAttack: trainingAttack, metrics: metrics,
-            calibrators: calibrators, uncertaintyMethods: uncertaintyMethods.map(\.kind), outOfDistributionSources: oodSources,
-            attributionMethods: attributionMethods.map(\.kind), task: task)
     }
 
     /// Interpretation needs a classification task on images, and every layer it names must be a
