@@ -4,26 +4,99 @@ import Spec
 import Tensors
 import Testing
 
-/// Five settings of increasing strength per registered corruption (published severities where the
-/// kind has them). A corruption added to the registry without a ladder here fails
-/// `everyCorruptionHasALadder`.
-let ladders: [String: [String]] = {
-    var ladders: [String: [String]] = [:]
-    for kind in [
-        "gaussian_noise", "shot_noise", "impulse_noise", "speckle_noise", "gaussian_blur", "defocus_blur",
-        "motion_blur", "contrast", "brightness", "saturate", "pixelate", "jpeg_compression", "occlusion",
-        "feature_outliers",
-    ] {
-        ladders[kind] = (1...5).map { "{type: \(kind), severity: \($0)}" }
-    }
-    ladders["elastic_transform"] = [0.02, 0.04, 0.06, 0.08, 0.1].map { "{type: elastic_transform, alpha: \($0), sigma: 0.05, affine: 0}" }
-    ladders["invert"] = ["{type: invert}"]
-    ladders["class_prior"] = ["{type: class_prior, imbalance: 10}"]
-    ladders["rotation"] = [5, 10, 20, 30, 45].map { "{type: rotation, degrees: \($0)}" }
-    ladders["translation"] = [0.05, 0.1, 0.15, 0.2, 0.3].map { "{type: translation, dx: \($0)}" }
-    ladders["scaling"] = [1.1, 1.2, 1.4, 1.6, 2].map { "{type: scaling, factor: \($0)}" }
-    return ladders
-}()
+/// Per registered corruption, its one fixture: a setting that `CatalogTests` decodes, applies
+/// with a seed and round-trips (explicit parameters or a severity), and its ladder of settings
+/// of increasing strength for the conformance tests below (the published severities 1–5 where
+/// the kind has them). A corruption added to the registry without an entry here fails
+/// `everyCorruptionHasALadder` and `everyKindHasAFixture`.
+let corruptionFixtures: [String: (fixture: String, ladder: [String])] = [
+    "gaussian_noise": (
+        fixture: "{type: gaussian_noise, std: 0.2}",
+        ladder: severities("gaussian_noise")
+    ),
+    "shot_noise": (
+        fixture: "{type: shot_noise, severity: 2}",
+        ladder: severities("shot_noise")
+    ),
+    "impulse_noise": (
+        fixture: "{type: impulse_noise, amount: 0.1}",
+        ladder: severities("impulse_noise")
+    ),
+    "speckle_noise": (
+        fixture: "{type: speckle_noise, severity: 5}",
+        ladder: severities("speckle_noise")
+    ),
+    "gaussian_blur": (
+        fixture: "{type: gaussian_blur, sigma: 1.5}",
+        ladder: severities("gaussian_blur")
+    ),
+    "defocus_blur": (
+        fixture: "{type: defocus_blur, radius: 1, alias_blur: 0.3}",
+        ladder: severities("defocus_blur")
+    ),
+    "motion_blur": (
+        fixture: "{type: motion_blur, severity: 3}",
+        ladder: severities("motion_blur")
+    ),
+    "contrast": (
+        fixture: "{type: contrast, factor: 0.3}",
+        ladder: severities("contrast")
+    ),
+    "brightness": (
+        fixture: "{type: brightness, severity: 4}",
+        ladder: severities("brightness")
+    ),
+    "saturate": (
+        fixture: "{type: saturate, factor: 2, shift: 0.1}",
+        ladder: severities("saturate")
+    ),
+    "invert": (
+        fixture: "{type: invert}",
+        ladder: ["{type: invert}"]
+    ),
+    "pixelate": (
+        fixture: "{type: pixelate, factor: 0.5}",
+        ladder: severities("pixelate")
+    ),
+    "jpeg_compression": (
+        fixture: "{type: jpeg_compression, quality: 30}",
+        ladder: severities("jpeg_compression")
+    ),
+    "elastic_transform": (
+        fixture: "{type: elastic_transform, severity: 2}",
+        ladder: [0.02, 0.04, 0.06, 0.08, 0.1].map { "{type: elastic_transform, alpha: \($0), sigma: 0.05, affine: 0}" }
+    ),
+    "occlusion": (
+        fixture: "{type: occlusion, size: 0.4, fill: 0.5}",
+        ladder: severities("occlusion")
+    ),
+    "feature_outliers": (
+        fixture: "{type: feature_outliers, fraction: 0.1}",
+        ladder: severities("feature_outliers")
+    ),
+    "rotation": (
+        fixture: "{type: rotation, degrees: 30}",
+        ladder: [5, 10, 20, 30, 45].map { "{type: rotation, degrees: \($0)}" }
+    ),
+    "translation": (
+        fixture: "{type: translation, dx: 0.2, dy: -0.1}",
+        ladder: [0.05, 0.1, 0.15, 0.2, 0.3].map { "{type: translation, dx: \($0)}" }
+    ),
+    "scaling": (
+        fixture: "{type: scaling, factor: 1.3}",
+        ladder: [1.1, 1.2, 1.4, 1.6, 2].map { "{type: scaling, factor: \($0)}" }
+    ),
+    "class_prior": (
+        fixture: "{type: class_prior, imbalance: 10}",
+        ladder: ["{type: class_prior, imbalance: 10}"]
+    ),
+]
+
+/// The published severities 1–5 of a kind, as settings.
+func severities(_ kind: String) -> [String] { (1...5).map { "{type: \(kind), severity: \($0)}" } }
+
+/// Every corruption's ladder.
+let ladders = corruptionFixtures.mapValues(\.ladder)
 
 /// Structured RGB test images 28×28: a smooth gradient, a disk and seeded random rectangles
 /// (nothing periodic, so that geometric shifts move the image away from itself), different per
