@@ -101,7 +101,7 @@ public struct ExperimentRunner {
 
     public func run() throws -> Report {
         let mine = grid.trials.filter { shard.contains($0.trial.index) && (onlyTrials?.contains($0.trial.id) ?? true) }
-        let abandoned = AtomicFile.removeAbandoned(in: "\(experimentDirectory)/cells")
+        let abandoned = AtomicFile.removeAbandoned(in: files.cellsDirectory)
         if !abandoned.isEmpty { log("removed \(abandoned.count) temporary file(s) of an interrupted run") }
 
         // Trials that differ only in evaluation share one training run; complete cells are skipped.
@@ -119,7 +119,7 @@ public struct ExperimentRunner {
         log(
             "gauntlet \(provenance.toolVersion): experiment '\(grid.name)', \(grid.trials.count) trial(s)\(shardText); \(jobs) job(s) × \(provenance.blasThreads) BLAS thread(s); products: \(provenance.blasCore)"
         )
-        if skipped > 0 { log("\(skipped) trial(s) already complete in \(experimentDirectory)/cells, not rerun") }
+        if skipped > 0 { log("\(skipped) trial(s) already complete in \(files.cellsDirectory), not rerun") }
 
         // Worker processes load their own data: here it is only checked, so that a missing or
         // malformed file is one clear error before anything runs.
@@ -216,10 +216,10 @@ public struct ExperimentRunner {
         let provenance = provenance ?? Provenance.current(specFile: grid.document.file)
         let cells = grid.trials.map { ($0, CellFile.summary(at: cellPath($0.trial), trialID: $0.trial.id)) }
         let known = Set(grid.trials.map { "\($0.trial.id).h5" })
-        let stale = ((try? FileManager.default.contentsOfDirectory(atPath: "\(experimentDirectory)/cells")) ?? [])
+        let stale = ((try? FileManager.default.contentsOfDirectory(atPath: files.cellsDirectory)) ?? [])
             .filter { $0.hasSuffix(".h5") && !known.contains($0) }
         if !stale.isEmpty {
-            log("\(stale.count) cell file(s) in \(experimentDirectory)/cells belong to another version of the spec; they are not part of this index")
+            log("\(stale.count) cell file(s) in \(files.cellsDirectory) belong to another version of the spec; they are not part of this index")
         }
         try IndexFile.write(grid: grid, cells: cells, provenance: provenance, to: resultsPath)
         return Report(ran: ran, skipped: skipped, cells: cells, resultsPath: resultsPath)
