@@ -49,10 +49,10 @@ let package = Package(
         .target(
             name: "Tensors", dependencies: ["CBLAS", "CMicroKernels", "CProcessControl", "CWorkerThreads"], exclude: ["README.md"],
             swiftSettings: kernelSettings),
-        .target(name: "Layers", dependencies: ["Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "Perturbations", dependencies: ["Tensors", "Layers", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "Evaluation", dependencies: ["Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Layers", dependencies: ["Spec", "Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Perturbations", dependencies: ["Spec", "Tensors", "Layers", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Evaluation", dependencies: ["Spec", "Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Datasets", dependencies: ["Spec", "Tensors", "CZlib"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Storage", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // MARK: - Composition

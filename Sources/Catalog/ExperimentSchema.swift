@@ -107,7 +107,9 @@ public enum ExperimentSchema {
         var properties = extra
         for parameter in parameters {
             var schema = valueSchema(parameter.type)
-            if let description = descriptions[parameter.name], case .object(let members) = schema {
+            let absent = parameter.defaultValue.map { "When absent: \($0)." }
+            let description = [descriptions[parameter.name], absent].compactMap { $0 }.joined(separator: " ")
+            if !description.isEmpty, case .object(let members) = schema {
                 schema = .object([("description", .string(description))] + members)
             }
             properties.append((parameter.name, sweepable(schema)))
@@ -126,6 +128,7 @@ public enum ExperimentSchema {
         case .number: return .object([("type", .string("number"))])
         case .boolean: return .object([("type", .string("boolean"))])
         case .string: return .object([("type", .string("string"))])
+        case .choice(let names): return .object([("type", .string("string")), ("enum", .array(names.map { .string($0) }))])
         case .array(let element): return .object([("type", .string("array")), ("items", sweepable(valueSchema(element)))])
         case .object(let parameters): return objectSchema(parameters, path: "")
         case .component(let slot): return componentSchema(slot: slot)

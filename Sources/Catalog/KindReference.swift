@@ -17,13 +17,26 @@ public enum KindReference {
             lines.append("**\(point.name)** (at `\(point.slot)`):")
             lines.append("")
             for kind in point.kinds {
-                let parameters = kind.parameters.map { "`\($0.name)`\($0.isRequired ? " (required)" : "")" }.joined(separator: ", ")
+                let parameters = kind.parameters.map(Self.describe).joined(separator: "; ")
                 lines.append("- `\(kind.name)`: \(kind.summary)" + (parameters.isEmpty ? "" : " Parameters: \(parameters)."))
             }
             lines.append("")
         }
         lines.append(end)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "`norm` (`linf` | `l2`, default linf)": the name, its allowed values when closed, and
+    /// whether it is required or what its absence means.
+    static func describe(_ parameter: ParameterProbe.Parameter) -> String {
+        var notes: [String] = []
+        if case .choice(let names) = parameter.type { notes.append(names.map { "`\($0)`" }.joined(separator: " | ")) }
+        if parameter.isRequired {
+            notes.append("required")
+        } else if let value = parameter.defaultValue {
+            notes.append("default \(value)")
+        }
+        return "`\(parameter.name)`" + (notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))")
     }
 
     /// `text` with its generated section replaced by the current one (appended when it has

@@ -9,74 +9,74 @@ public enum Registries {
     public static let layers = Registry<any LayerSpec>(
         "layer",
         [
-            layer(LinearSpec.self),
-            layer(Conv2dSpec.self),
-            layer(MaxPool2dSpec.self),
-            layer(AvgPool2dSpec.self),
-            layer(ReLUSpec.self),
-            layer(DropoutSpec.self),
-            layer(FlattenSpec.self),
-            layer(BatchNorm2dSpec.self),
-        ])
+            LinearSpec.self,
+            Conv2dSpec.self,
+            MaxPool2dSpec.self,
+            AvgPool2dSpec.self,
+            ReLUSpec.self,
+            DropoutSpec.self,
+            FlattenSpec.self,
+            BatchNorm2dSpec.self,
+        ] as [any LayerSpec.Type])
 
     public static let optimizers = Registry<any OptimizerSpec>(
         "optimizer",
         [
-            optimizer(SGDSpec.self),
-            optimizer(AdamSpec.self),
-        ])
+            SGDSpec.self,
+            AdamSpec.self,
+        ] as [any OptimizerSpec.Type])
 
     public static let schedules = Registry<any LearningRateSchedule>(
         "schedule",
         [
-            schedule(ConstantSchedule.self),
-            schedule(StepSchedule.self),
-            schedule(ExponentialSchedule.self),
-            schedule(CosineSchedule.self),
-        ])
+            ConstantSchedule.self,
+            StepSchedule.self,
+            ExponentialSchedule.self,
+            CosineSchedule.self,
+        ] as [any LearningRateSchedule.Type])
 
     public static let datasets = Registry<any DatasetSource>(
         "dataset",
         [
-            dataset(FashionMNISTSource.self),
-            dataset(SyntheticSource.self),
-            dataset(SyntheticRegression.self),
-            dataset(CSVSource.self),
-        ])
+            FashionMNISTSource.self,
+            SyntheticSource.self,
+            SyntheticRegression.self,
+            CSVSource.self,
+        ] as [any DatasetSource.Type])
 
     public static let corruptions = Registry<any Corruption>(
         "corruption",
         [
-            corruption(GaussianNoise.self),
-            corruption(ShotNoise.self),
-            corruption(ImpulseNoise.self),
-            corruption(SpeckleNoise.self),
-            corruption(GaussianBlur.self),
-            corruption(DefocusBlur.self),
-            corruption(MotionBlur.self),
-            corruption(Contrast.self),
-            corruption(Brightness.self),
-            corruption(Saturate.self),
-            corruption(Invert.self),
-            corruption(Pixelate.self),
-            corruption(JPEGCompression.self),
-            corruption(ElasticTransform.self),
-            corruption(Occlusion.self),
-            corruption(FeatureOutliers.self),
-            corruption(Rotation.self),
-            corruption(Translation.self),
-            corruption(Scaling.self),
-            corruption(ClassPriorShift.self),
-        ])
+            GaussianNoise.self,
+            ShotNoise.self,
+            ImpulseNoise.self,
+            SpeckleNoise.self,
+            GaussianBlur.self,
+            DefocusBlur.self,
+            MotionBlur.self,
+            Contrast.self,
+            Brightness.self,
+            Saturate.self,
+            Invert.self,
+            Pixelate.self,
+            JPEGCompression.self,
+            ElasticTransform.self,
+            Occlusion.self,
+            FeatureOutliers.self,
+            Rotation.self,
+            Translation.self,
+            Scaling.self,
+            ClassPriorShift.self,
+        ] as [any Corruption.Type])
 
     public static let attacks = Registry<any Attack>(
         "attack",
         [
-            attack(FGSM.self),
-            attack(PGD.self),
-            attack(APGD.self),
-            attack(SquareAttack.self),
-        ])
+            FGSM.self,
+            PGD.self,
+            APGD.self,
+            SquareAttack.self,
+        ] as [any Attack.Type])
 
     static let metricTypes: [any Metric.Type] = [
         Accuracy.self, TopKAccuracy.self, CrossEntropy.self, BrierScore.self, Precision.self, Recall.self, F1Score.self,
@@ -85,7 +85,7 @@ public enum Registries {
         MeanSquaredError.self, MeanAbsoluteError.self, R2Score.self, GaussianNLL.self, IntervalCoverage.self,
     ]
 
-    public static let metrics = Registry<any Metric>("metric", metricTypes.map { metric($0) })
+    public static let metrics = Registry<any Metric>("metric", metricTypes)
 
     /// The task each metric kind measures, by kind name.
     static let metricTasks: [String: TaskKind] = Dictionary(uniqueKeysWithValues: metricTypes.map { ($0.kind, $0.task) })
@@ -93,38 +93,38 @@ public enum Registries {
     public static let calibrators = Registry<any Calibrator>(
         "calibration method",
         [
-            calibrator(TemperatureScaling.self),
-            calibrator(VectorScaling.self),
-            calibrator(HistogramBinning.self),
-            calibrator(IsotonicCalibration.self),
-        ])
+            TemperatureScaling.self,
+            VectorScaling.self,
+            HistogramBinning.self,
+            IsotonicCalibration.self,
+        ] as [any Calibrator.Type])
 
     public static let uncertaintyMethods = Registry<any UncertaintyMethod>(
         "uncertainty method",
         [
-            uncertaintyMethod(MonteCarloDropout.self),
-            uncertaintyMethod(DeepEnsemble.self),
-        ])
+            MonteCarloDropout.self,
+            DeepEnsemble.self,
+        ] as [any UncertaintyMethod.Type])
 
     public static let outOfDistributionSources = Registry<any OutOfDistributionSource>(
         "out-of-distribution set",
         [
-            outOfDistributionSource(UniformImages.self),
-            outOfDistributionSource(GaussianImages.self),
-            outOfDistributionSource(ShuffledPixels.self),
-            outOfDistributionSource(HeldOutClasses.self),
-        ])
+            UniformImages.self,
+            GaussianImages.self,
+            ShuffledPixels.self,
+            HeldOutClasses.self,
+        ] as [any OutOfDistributionSource.Type])
 
     public static let attributionMethods = Registry<any AttributionMethod>(
         "attribution method",
         [
-            attributionMethod(Saliency.self),
-            attributionMethod(GradientTimesInput.self),
-            attributionMethod(IntegratedGradients.self),
-            attributionMethod(SmoothGrad.self),
-            attributionMethod(GradCAM.self),
-            attributionMethod(OcclusionSensitivity.self),
-        ])
+            Saliency.self,
+            GradientTimesInput.self,
+            IntegratedGradients.self,
+            SmoothGrad.self,
+            GradCAM.self,
+            OcclusionSensitivity.self,
+        ] as [any AttributionMethod.Type])
 
     /// Every registry's name and kind names.
     public static var listing: [(extensionPoint: String, kinds: [String])] {
@@ -151,61 +151,4 @@ public enum Registries {
 
     /// Other places a registry's components sit, by the slot of the registry serving them.
     public static let slotAliases = ["training.adversarial.attack": "attacks[]"]
-
-    // MARK: - Entry builders (one per extension-point protocol)
-
-    static func layer<T: LayerSpec>(_ type: T.Type) -> Registry<any LayerSpec>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { _ in [] })
-    }
-
-    static func optimizer<T: OptimizerSpec>(_ type: T.Type) -> Registry<any OptimizerSpec>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
-    }
-
-    static func schedule<T: LearningRateSchedule>(_ type: T.Type) -> Registry<any LearningRateSchedule>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
-    }
-
-    static func dataset<T: DatasetSource>(_ type: T.Type) -> Registry<any DatasetSource>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
-    }
-
-    static func corruption<T: Corruption>(_ type: T.Type) -> Registry<any Corruption>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
-    }
-
-    static func attack<T: Attack>(_ type: T.Type) -> Registry<any Attack>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
-    }
-
-    static func metric<T: Metric>(_ type: T.Type) -> Registry<any Metric>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { _ in [] })
-    }
-
-    static func calibrator<T: Calibrator>(_ type: T.Type) -> Registry<any Calibrator>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
-    }
-
-    static func uncertaintyMethod<T: UncertaintyMethod>(_ type: T.Type) -> Registry<any UncertaintyMethod>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
-    }
-
-    static func outOfDistributionSource<T: OutOfDistributionSource>(_ type: T.Type) -> Registry<any OutOfDistributionSource>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
-    }
-
-    static func attributionMethod<T: AttributionMethod>(_ type: T.Type) -> Registry<any AttributionMethod>.Entry {
-        entry(T.self, kind: T.kind, summary: T.summary, erase: { $0 }, problems: { $0.problems() })
-    }
-
-    /// A registry entry for a concrete kind `T`, seen by the registry as `Kind`.
-    static func entry<Kind, T: Decodable & SendableMetatype>(
-        _ type: T.Type, kind: String, summary: String,
-        erase: @escaping @Sendable (T) -> Kind, problems: @escaping @Sendable (T) -> [String]
-    ) -> Registry<Kind>.Entry {
-        .init(
-            name: kind, typeName: "\(T.self)", summary: summary, parameters: ParameterProbe.parameters(of: T.self),
-            decode: { c throws(SpecErrors) in erase(try c.decode(as: T.self)) },
-            problems: { kind in (kind as? T).map(problems) ?? [] })
-    }
 }

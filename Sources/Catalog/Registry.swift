@@ -15,24 +15,43 @@ public struct Registry<Kind>: Sendable {
         public let typeName: String
         /// One line describing the kind.
         public let summary: String
-        /// The parameters its decoder reads (from `ParameterProbe`).
+        /// The parameters its decoder reads (from `ParameterProbe`), the optional ones with
+        /// what their absence means.
         public let parameters: [ParameterProbe.Parameter]
+        /// The kind's `SpecKind.defaults` as declared (a test checks they name its optional parameters).
+        public let defaults: [String: String]
         let decode: @Sendable (Component) throws(SpecErrors) -> Kind
         let problems: @Sendable (Kind) -> [String]
     }
 
-    init(_ extensionPoint: String, _ entries: [Entry]) {
+    /// A registry of `types`, each of which must conform to the protocol behind `Kind` (write
+    /// the list as `[any Attack.Type]` so the compiler checks it).
+    init(_ extensionPoint: String, _ types: [any SpecKind.Type]) {
         self.extensionPoint = extensionPoint
-        self.entries = entries
+        self.entries = types.map { Self.entry($0) }
         let names = entries.map(\.name)
         precondition(Set(names).count == names.count, "duplicate \(extensionPoint) kind in \(names)")
+    }
+
+    /// The entry of one concrete kind `T`, seen by the registry as `Kind`.
+    static func entry<T: SpecKind>(_ type: T.Type) -> Entry {
+        Entry(
+            name: T.kind, typeName: "\(T.self)", summary: T.summary, parameters: ParameterProbe.parameters(ofKind: T.self),
+            defaults: T.defaults,
+            decode: { component throws(SpecErrors) in
+                guard let kind = try component.decode(as: T.self) as? Kind else {
+                    preconditionFailure("\(T.self) is registered as a \(Kind.self) but is not one")
+                }
+                return kind
+            },
+            problems: { kind in (kind as? T)?.problems() ?? [] })
     }
 
     public var names: [String] { entries.map(\.name) }
 
     /// Every kind with its summary and parameters, for listings and the schema.
     public var kinds: [KindDescription] {
-        entries.map { KindDescription(name: $0.name, summary: $0.summary, parameters: $0.parameters) }
+        entries.map { KindDescription(name: $0.name, summary: $0.summary, parameters: $0.parameters, defaults: $0.defaults) }
     }
 
     /// Decodes a component into its kind and checks its parameter ranges; every problem is
@@ -51,7 +70,18 @@ public struct Registry<Kind>: Sendable {
                     "unknown \(extensionPoint) '\(component.type)'\(hint); known: \(names.joined(separator: ", "))", key: "type")
             ])
         }
-        let kind = adjust(try entry.decode(component))
+        let kind: Kind
+        do {
+            kind = adjust(try entry.decode(component))
+        } catch {
+            // A bad value (a closed-set name, a wrong type) stops decoding before the range
+            // checks: check the other parameters without the bad ones, so every problem of the
+            // component is reported at once.
+            let bad = error.issues.compactMap(component.parameter(of:))
+            guard bad.count == error.issues.count, let rest = try? entry.decode(component.removing(Set(bad))) else { throw error }
+            let others = entry.problems(adjust(rest)).filter { Self.key(in: $0).map { !bad.contains($0) } ?? true }
+            throw SpecErrors(error.issues + others.map { component.issue($0, key: Self.key(in: $0)) })
+        }
         let problems = entry.problems(kind)
         if !problems.isEmpty {
             throw SpecErrors(problems.map { component.issue($0, key: Self.key(in: $0)) })
@@ -72,4 +102,6 @@ public struct KindDescription: Sendable {
     public var name: String
     public var summary: String
     public var parameters: [ParameterProbe.Parameter]
+    /// The kind's `SpecKind.defaults` as declared.
+    public var defaults: [String: String]
 }

@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Tensors
 
@@ -12,6 +13,10 @@ import Tensors
 /// training; targets keep their units, so errors are reported in them.
 public struct CSVSource: FileBackedSource, Equatable {
     public static let kind = "csv"
+    public static let defaults = [
+        "features": "every column that is not a target", "delimiter": "a comma", "validation_fraction": "0.1", "test_fraction": "0.2", "split_seed": "0",
+        "standardize": "true",
+    ]
     public static let summary = "A tabular regression dataset from a CSV file with a header line; seeded validation and test split."
     /// The file; a relative path is relative to the experiment file.
     public var path: String

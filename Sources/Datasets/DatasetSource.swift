@@ -1,3 +1,4 @@
+import Spec
 /// The training, validation and test sets of one experiment.
 public struct DatasetSplits: Sendable {
     public var training: ImageDataset
@@ -26,7 +27,7 @@ extension DatasetSplits {
 }
 
 /// A dataset kind as written in an experiment file (`dataset: {type: …}`).
-public protocol DatasetSource: Codable, Sendable {
+public protocol DatasetSource: SpecKind, Codable {
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.
     static var summary: String { get }

@@ -1,3 +1,5 @@
+import Spec
+
 /// Fashion-MNIST as an experiment's dataset (`type: fashion_mnist`).
 ///
 /// The 60,000 training images are split deterministically into training and validation
@@ -5,6 +7,10 @@
 /// images are the test set. `train_limit` / `test_limit` keep only the first images (quick runs).
 public struct FashionMNISTSource: DatasetSource, Equatable {
     public static let kind = "fashion_mnist"
+    public static let defaults = [
+        "path": "Debian's dataset-fashion-mnist folder", "validation": "5000", "split_seed": "0", "train_limit": "every training image",
+        "test_limit": "every test image", "normalize": "no normalisation",
+    ]
     public static let summary = "Fashion-MNIST 28×28 grayscale, 10 classes, from Debian's dataset-fashion-mnist; seeded validation split."
     /// Directory with the four IDX files (default: where Debian's `dataset-fashion-mnist` puts them).
     public var path: String

@@ -1,9 +1,11 @@
+import Spec
 import Tensors
 
 /// Images of independent Gaussian pixels `N(mean, std²)` clipped to [0, 1] (the "Gaussian
 /// noise" OOD set of Hendrycks & Gimpel 2017; defaults mean 0.5, std 0.25).
 public struct GaussianImages: OutOfDistributionSource, Equatable {
     public static let kind = "gaussian_images"
+    public static let defaults = ["mean": "0.5", "std": "0.25", "samples": "the test split's size"]
     public static let summary = "Images of independent Gaussian pixels clipped to [0, 1] (default mean 0.5, std 0.25)."
     /// Pixel mean in [0, 1] (default 0.5).
     public var mean: Float?

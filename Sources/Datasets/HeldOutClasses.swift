@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Test images of classes held out of training: the near-OOD benchmark of open-set recognition
@@ -7,6 +8,7 @@ import Tensors
 /// target), and the OOD images are the test images of those classes, in test order.
 public struct HeldOutClasses: OutOfDistributionSource, Equatable {
     public static let kind = "held_out_classes"
+    public static let defaults = ["samples": "every test image of the held-out classes"]
     public static let summary = "Test images of dataset classes removed from training, validation and test (near-OOD)."
     /// The class indices held out, each in 0..<classes of the dataset, at least one class left.
     public var classes: [Int]

@@ -1,9 +1,10 @@
+import Spec
 import Tensors
 
 /// Where out-of-distribution inputs come from, as written in an experiment file
 /// (`uncertainty: {ood: [{type: …}]}`): images of the in-distribution samples' shape, in [0, 1]
 /// pixels, that belong to none of the classes.
-public protocol OutOfDistributionSource: Codable, Sendable {
+public protocol OutOfDistributionSource: SpecKind, Codable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Test images with their pixels randomly permuted within each channel: the intensity
@@ -5,6 +6,7 @@ import Tensors
 /// Image `i` is test image `i mod N`, each with its own seeded permutation.
 public struct ShuffledPixels: OutOfDistributionSource, Equatable {
     public static let kind = "shuffled_pixels"
+    public static let defaults = ["samples": "the test split's size"]
     public static let summary = "Test images with their pixels randomly permuted within each channel."
     /// Images drawn, ≥ 1 (default: the test split's size).
     public var samples: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Tensors
 
@@ -15,12 +16,16 @@ import Tensors
 /// range), so a variance head has something to learn.
 public struct SyntheticRegression: DatasetSource, Equatable {
     public static let kind = "synthetic_regression"
+    public static let defaults = [
+        "function": "sine", "train": "1000", "validation": "200", "test": "500", "features": "10 (friedman1; sine has one)",
+        "noise": "0.3 for sine, 1.0 for friedman1", "heteroscedastic": "true", "seed": "0",
+    ]
     public static let summary = "Synthetic regression (sine or Friedman #1) with known, optionally heteroscedastic Gaussian noise."
 
-    public enum Function: String, Codable, Sendable, CaseIterable { case sine, friedman1 }
+    public enum Function: String, ParameterChoice { case sine, friedman1 }
 
     /// The generating function: `sine` or `friedman1` (default sine).
-    public var function: String?
+    public var function: Function?
     /// Training, validation and test sizes, each ≥ 1 (defaults 1000, 200, 500).
     public var train: Int?
     public var validation: Int?
@@ -35,7 +40,7 @@ public struct SyntheticRegression: DatasetSource, Equatable {
     public var seed: UInt64?
 
     public init(
-        function: String? = nil, train: Int? = nil, validation: Int? = nil, test: Int? = nil, features: Int? = nil,
+        function: Function? = nil, train: Int? = nil, validation: Int? = nil, test: Int? = nil, features: Int? = nil,
         noise: Float? = nil, heteroscedastic: Bool? = nil, seed: UInt64? = nil
     ) {
         self.function = function
@@ -48,7 +53,7 @@ public struct SyntheticRegression: DatasetSource, Equatable {
         self.seed = seed
     }
 
-    var resolvedFunction: Function { function.flatMap(Function.init(rawValue:)) ?? .sine }
+    var resolvedFunction: Function { function ?? .sine }
     var featureCount: Int { resolvedFunction == .sine ? 1 : features ?? 10 }
     var noiseLevel: Float { noise ?? (resolvedFunction == .sine ? 0.3 : 1.0) }
 
@@ -60,9 +65,6 @@ public struct SyntheticRegression: DatasetSource, Equatable {
 
     public func problems() -> [String] {
         var found: [String] = []
-        if let function, Function(rawValue: function) == nil {
-            found.append("function must be \(Function.allCases.map(\.rawValue).joined(separator: " or ")), got '\(function)'")
-        }
         for (name, value) in [("train", train), ("validation", validation), ("test", test)] {
             if let value, value < 1 { found.append("\(name) must be ≥ 1, got \(value)") }
         }

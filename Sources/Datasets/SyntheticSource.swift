@@ -1,7 +1,12 @@
+import Spec
+
 /// The synthetic template images of `SyntheticImages` as an experiment's dataset
 /// (`type: synthetic`); for tests and demos that need no download.
 public struct SyntheticSource: DatasetSource, Equatable {
     public static let kind = "synthetic"
+    public static let defaults = [
+        "train": "600", "validation": "100", "test": "200", "classes": "10", "side": "12", "noise": "0.25", "seed": "0", "normalize": "no normalisation",
+    ]
     public static let summary = "Synthetic noisy class templates, for tests and demos without a download."
     /// Training, validation and test sizes (each ≥ 1; defaults 600, 100, 200).
     public var train: Int

@@ -1,9 +1,11 @@
+import Spec
 import Tensors
 
 /// Images of independent uniform pixels in [0, 1] (the "uniform noise" OOD set of Hendrycks &
 /// Gimpel 2017).
 public struct UniformImages: OutOfDistributionSource, Equatable {
     public static let kind = "uniform_images"
+    public static let defaults = ["samples": "the test split's size"]
     public static let summary = "Images of independent uniform [0, 1] pixels."
     /// Images drawn, ≥ 1 (default: the test split's size).
     public var samples: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Top-1 accuracy: the fraction of samples whose arg-max logit is the label (ties go to the

@@ -1,3 +1,4 @@
+import Spec
 import Layers
 import Tensors
 
@@ -7,7 +8,7 @@ import Tensors
 /// Maps are raw, in units of the target logit (per pixel, or per pixel of the named layer for
 /// Grad-CAM); any normalisation for display is computed and stored separately, so maps compare
 /// across models and cells. Every input is in [0, 1] pixels, before the model's normalisation.
-public protocol AttributionMethod: Codable, Sendable {
+public protocol AttributionMethod: SpecKind, Codable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.

@@ -1,3 +1,5 @@
+import Spec
+
 /// Threshold tuning for two-class tasks: the threshold `t` on the probability of class 1
 /// (predict class 1 when `p₁ ≥ t`) that maximises `criterion`, and the criterion there. `f1`
 /// (default) maximises F1 of class 1; `youden` maximises Youden's J = TPR − FPR (Youden 1950).
@@ -11,25 +13,29 @@
 /// in-sample optimum as well.
 public struct BestThreshold: Metric, Equatable {
     public static let kind = "best_threshold"
+    public static let defaults = ["criterion": "f1"]
     public static let summary = "Two-class threshold on p(class 1) maximising F1 or Youden's J on the validation split, and the value it reaches."
     public var definition: String {
         let criterion = usesYouden ? "Youden's J = TPR − FPR" : "F1"
         return
             "Best threshold (two classes, class 1 positive): the threshold on p_1 maximising \(criterion) on the validation split's outputs of the same predictor and calibration; the evaluation reports that threshold, the criterion of its own samples at it, and the best criterion any threshold reaches on its samples (in-sample, optimistic)."
     }
+    /// What the threshold maximises.
+    public enum Criterion: String, ParameterChoice { case f1, youden }
+
     /// `f1` (default) or `youden`.
-    public var criterion: String?
+    public var criterion: Criterion?
     /// The threshold tuned on the validation split (set by the runner, not written in files).
     public var tunedThreshold: Double?
 
-    public init(criterion: String? = nil, tunedThreshold: Double? = nil) {
+    public init(criterion: Criterion? = nil, tunedThreshold: Double? = nil) {
         self.criterion = criterion
         self.tunedThreshold = tunedThreshold
     }
 
     private enum CodingKeys: String, CodingKey { case criterion }
 
-    var usesYouden: Bool { criterion == "youden" }
+    var usesYouden: Bool { criterion == .youden }
     var criterionName: String { usesYouden ? "youden_j" : "f1" }
     public var name: String { usesYouden ? "threshold_youden" : "threshold_f1" }
 
@@ -42,7 +48,6 @@ public struct BestThreshold: Metric, Equatable {
 
     public func problems(classCount: Int) -> [String] {
         var found: [String] = []
-        if let criterion, !["f1", "youden"].contains(criterion) { found.append("criterion must be f1 or youden, got '\(criterion)'") }
         if classCount != 2 { found.append("best_threshold needs a two-class task; this dataset has \(classCount) classes") }
         return found
     }

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// The multi-class Brier score (Brier 1950): the mean over samples of `Σ_c (p_c − 1[c = y])²`,

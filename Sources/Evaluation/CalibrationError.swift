@@ -42,13 +42,9 @@ public struct CalibrationError: Sendable, Equatable {
             "\(statisticText), with confidence c = max_c p_c (the top-label probability), acc_b and conf_b the mean correctness and confidence of bin b, over \(binText); lower is better."
     }
 
-    static func problems(bins: Int?, binning: String?) -> [String] {
-        var found: [String] = []
-        if let bins, bins < 1 { found.append("bins must be ≥ 1, got \(bins)") }
-        if let binning, Binning(rawValue: binning) == nil {
-            found.append("binning must be \(Binning.allCases.map(\.rawValue).joined(separator: " or ")), got '\(binning)'")
-        }
-        return found
+    static func problems(bins: Int?) -> [String] {
+        if let bins, bins < 1 { return ["bins must be ≥ 1, got \(bins)"] }
+        return []
     }
 
     func value(_ bins: ReliabilityBins) -> MetricResult {
@@ -95,16 +91,16 @@ public struct CalibrationError: Sendable, Equatable {
 protocol BinnedCalibrationMetric: Metric {
     static var statistic: CalibrationError.Statistic { get }
     var bins: Int? { get }
-    var binning: String? { get }
+    var binning: Binning? { get }
 }
 
 extension BinnedCalibrationMetric {
     var error: CalibrationError {
-        CalibrationError(Self.statistic, bins: bins ?? 15, binning: binning.flatMap(Binning.init(rawValue:)) ?? .equalWidth)
+        CalibrationError(Self.statistic, bins: bins ?? 15, binning: binning ?? .equalWidth)
     }
     public var name: String { error.name }
     public var definition: String { error.definition }
     public var columns: [MetricColumn] { [MetricColumn(name, higherIsBetter: false)] }
-    public func problems(classCount: Int) -> [String] { CalibrationError.problems(bins: bins, binning: binning) }
+    public func problems(classCount: Int) -> [String] { CalibrationError.problems(bins: bins) }
     public func makeAccumulator() -> any MetricAccumulator { error.makeAccumulator() }
 }

@@ -1,10 +1,11 @@
+import Spec
 import Foundation
 import Tensors
 
 /// A post-hoc calibration method as written in an experiment file
 /// (`calibration: {methods: [{type: …}]}`): fitted on the validation split's outputs of a
 /// predictor, then applied to its test outputs.
-public protocol Calibrator: Codable, Sendable {
+public protocol Calibrator: SpecKind, Codable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Classwise expected calibration error (Kull et al., NeurIPS 2019): for every class `c`, the
@@ -7,6 +8,7 @@ import Tensors
 /// is the mean of `ECE_c` over all classes. The per-class values are stored as `per_class`.
 public struct ClasswiseCalibrationError: Metric, Equatable {
     public static let kind = "classwise_ece"
+    public static let defaults = ["bins": "15"]
     public static let summary = "Mean over classes of the calibration error of each class's probability (equal-width bins, default 15)."
     public var definition: String {
         "Classwise ECE (Kull et al. 2019): the mean over classes c of the expected calibration error of p_c against 1[y = c], with \(bins ?? 15) equal-width bins; lower is better."
@@ -18,7 +20,7 @@ public struct ClasswiseCalibrationError: Metric, Equatable {
 
     public var name: String { "classwise_ece" + (bins.map { $0 == 15 ? "" : "_\($0)_bins" } ?? "") }
     public var columns: [MetricColumn] { [MetricColumn(name, higherIsBetter: false)] }
-    public func problems(classCount: Int) -> [String] { CalibrationError.problems(bins: bins, binning: nil) }
+    public func problems(classCount: Int) -> [String] { CalibrationError.problems(bins: bins) }
     public func makeAccumulator() -> any MetricAccumulator { Accumulator(bins: bins ?? 15) }
 
     struct Accumulator: MetricAccumulator {

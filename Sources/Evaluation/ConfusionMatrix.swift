@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// The confusion matrix: `counts[t][p]` is the number of samples of true class `t` whose

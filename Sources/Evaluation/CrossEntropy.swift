@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Mean cross-entropy (log-loss, negative log-likelihood) in nats: the mean over samples of

@@ -1,3 +1,4 @@
+import Spec
 import Layers
 
 /// Deep ensembles (Lakshminarayanan, Pritzel & Blundell, NeurIPS 2017): `members` models of the
@@ -7,6 +8,7 @@ import Layers
 /// trained once per trained model and shared by every evaluation of the grid that uses them.
 public struct DeepEnsemble: UncertaintyMethod, Equatable {
     public static let kind = "ensemble"
+    public static let defaults = ["members": "5"]
     public static let summary = "Mean softmax of K independently trained members with different seeds (Lakshminarayanan et al. 2017)."
     /// Number of members including the trial's model, ≥ 2 (default 5).
     public var members: Int?

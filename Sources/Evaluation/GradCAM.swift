@@ -1,3 +1,4 @@
+import Spec
 import Layers
 import Tensors
 
@@ -8,6 +9,7 @@ import Tensors
 /// Maps are `[N, 1, H, W]`.
 public struct GradCAM: AttributionMethod, Equatable {
     public static let kind = "grad_cam"
+    public static let defaults = ["layer": "none (name a layer with a spatial output)"]
     public static let summary = "Gradient-weighted class activation map of a named convolutional layer (Selvaraju et al. 2017)."
     /// The layer's name in the model (a layer with a `[channels, height, width]` output).
     public var layer: String?

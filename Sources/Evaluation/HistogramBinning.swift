@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Histogram binning (Zadrozny & Elkan, ICML 2001), one-vs-rest: for every class `c`, the
@@ -8,6 +9,7 @@ import Tensors
 /// (NaN for empty bins).
 public struct HistogramBinning: Calibrator, Equatable {
     public static let kind = "histogram_binning"
+    public static let defaults = ["bins": "15"]
     public static let summary = "One-vs-rest equal-width bins mapping each class probability to its validation frequency (Zadrozny & Elkan 2001)."
     /// Bins per class, ≥ 1 (default 15).
     public var bins: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Layers
 import Tensors
 
@@ -8,6 +9,7 @@ import Tensors
 /// sample, absolute and relative to `|F(x) − F(x′)|`, and shrinks as O(1/steps²).
 public struct IntegratedGradients: AttributionMethod, Equatable {
     public static let kind = "integrated_gradients"
+    public static let defaults = ["steps": "50", "baseline": "0"]
     public static let summary = "Path integral of gradients from a baseline image, midpoint rule (Sundararajan et al. 2017)."
     /// Points of the midpoint rule, 1…10000 (default 50).
     public var steps: Int?

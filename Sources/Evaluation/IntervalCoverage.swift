@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Layers
 
@@ -8,6 +9,7 @@ import Layers
 /// for a predictor without one.
 public struct IntervalCoverage: Metric, Equatable {
     public static let kind = "interval_coverage"
+    public static let defaults = ["level": "0.9"]
     public static let summary = "Regression: fraction of targets inside the central Gaussian prediction interval at a level, and its mean width."
     public var definition: String {
         "Interval coverage at \(percent)%: the fraction of targets inside μ ± z·σ with z = Φ⁻¹((1 + \(nominal))/2), best at the nominal level; the width column is the mean of 2zσ in target units."

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Isotonic regression calibration (Zadrozny & Elkan, KDD 2002), one-vs-rest: for every class

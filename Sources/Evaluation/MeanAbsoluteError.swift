@@ -1,3 +1,4 @@
+import Spec
 import Layers
 
 /// Mean absolute error: the mean over samples and targets of `|μ − y|`, in target units

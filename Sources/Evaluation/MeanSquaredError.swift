@@ -1,3 +1,4 @@
+import Spec
 import Layers
 
 /// Mean squared error: the mean over samples and targets of `(μ − y)²`, in squared target

@@ -1,3 +1,4 @@
+import Spec
 import Layers
 import Tensors
 
@@ -7,7 +8,7 @@ import Tensors
 /// A metric reads the logits of each sample; predictive distributions that are not logits (MC
 /// dropout's mean softmax, a calibrator's output) reach it as log-probabilities, whose softmax
 /// is the distribution itself.
-public protocol Metric: Codable, Sendable {
+public protocol Metric: SpecKind, Codable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
     /// The task the metric measures (default classification): a regression metric reads

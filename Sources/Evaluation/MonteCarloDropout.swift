@@ -1,3 +1,4 @@
+import Spec
 import Layers
 
 /// MC dropout (Gal & Ghahramani, ICML 2016): `passes` stochastic forward passes with dropout on
@@ -7,6 +8,7 @@ import Layers
 /// samples; `/uncertainty/layer_variance`).
 public struct MonteCarloDropout: UncertaintyMethod, Equatable {
     public static let kind = "mc_dropout"
+    public static let defaults = ["passes": "20", "per_layer": "false"]
     public static let summary = "Mean softmax of N stochastic passes with dropout on at inference (Gal & Ghahramani 2016)."
     /// Stochastic passes, ≥ 2 (default 20).
     public var passes: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Layers
 import Tensors
 
@@ -7,6 +8,7 @@ import Tensors
 /// pixel no patch covers). Model-free of gradients: it catches what gradients miss.
 public struct OcclusionSensitivity: AttributionMethod, Equatable {
     public static let kind = "occlusion"
+    public static let defaults = ["window": "4", "stride": "window", "fill": "0"]
     public static let summary = "Drop of the target logit when a sliding patch is filled (Zeiler & Fergus 2014)."
     /// Patch side in pixels, ≥ 1 (default 4).
     public var window: Int?

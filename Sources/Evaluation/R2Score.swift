@@ -1,3 +1,4 @@
+import Spec
 import Layers
 
 /// The coefficient of determination, `R² = 1 − Σ(y − μ)² / Σ(y − ȳ)²` per target, averaged

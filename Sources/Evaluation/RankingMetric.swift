@@ -1,3 +1,11 @@
+import Spec
+
+/// How one-vs-rest ranking areas of several classes become one number: `macro`, the unweighted
+/// mean, or `weighted`, weighted by each class's positives.
+public enum RankingAverage: String, ParameterChoice {
+    case macro, weighted
+}
+
 /// The shared shape of the `auroc` and `average_precision` kinds: a ranking quantity of
 /// `BinaryRanking`, binary or one-vs-rest averaged, with its curve thinned for storage.
 protocol RankingMetric: Metric {
@@ -7,28 +15,27 @@ protocol RankingMetric: Metric {
     static var area: String { get }
     /// The curve's named arrays, all of one length.
     static func curve(_ ranking: BinaryRanking) -> [(String, [Double])]
-    var average: String? { get }
+    var average: RankingAverage? { get }
     var curvePoints: Int? { get }
 }
 
 extension RankingMetric {
-    public var name: String { average == "weighted" ? "\(Self.kind)_weighted" : Self.kind }
+    public var name: String { average == .weighted ? "\(Self.kind)_weighted" : Self.kind }
     public var definition: String {
-        let averaged = average == "weighted" ? "weighted by their positives" : "unweighted"
+        let averaged = average == .weighted ? "weighted by their positives" : "unweighted"
         return
             "\(Self.area) Two classes: class 1 is positive, scored by p_1. More classes: one-vs-rest per class c scored by p_c, averaged (\(averaged)) over the classes with both positives and negatives."
     }
 
     public func problems(classCount: Int) -> [String] {
         var found: [String] = []
-        if let average, !["macro", "weighted"].contains(average) { found.append("average must be macro or weighted, got '\(average)'") }
         if average != nil, classCount == 2 { found.append("average applies to more than two classes; a two-class task has one positive class (class 1)") }
         if let curvePoints, curvePoints < 0 || curvePoints == 1 { found.append("curve_points must be 0 (no curve) or ≥ 2, got \(curvePoints)") }
         return found
     }
 
     public func makeAccumulator() -> any MetricAccumulator {
-        let weighted = average == "weighted", points = curvePoints ?? 200
+        let weighted = average == .weighted, points = curvePoints ?? 200
         return SampleAccumulator { samples in
             oneVersusRest(samples, weighted: weighted, value: Self.value) { ranking, c in
                 let arrays = Self.curve(ranking)

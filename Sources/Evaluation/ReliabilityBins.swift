@@ -1,3 +1,4 @@
+import Spec
 /// How confidences are grouped into bins for calibration errors and reliability diagrams.
 ///
 /// - `equal_width`: `B` bins of width `1/B`; a confidence `c` falls in bin `min(⌊c·B⌋, B − 1)`,
@@ -6,7 +7,7 @@
 /// - `equal_mass` (adaptive binning, Nguyen & O'Connor 2015; Nixon et al. 2019): samples sorted
 ///   by confidence (ties by sample order) and split into `B` runs whose sizes differ by at most
 ///   one, the larger runs first (NumPy's `array_split`).
-public enum Binning: String, Sendable, CaseIterable {
+public enum Binning: String, ParameterChoice {
     case equalWidth = "equal_width"
     case equalMass = "equal_mass"
 }

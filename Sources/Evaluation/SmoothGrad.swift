@@ -1,3 +1,4 @@
+import Spec
 import Layers
 import Tensors
 
@@ -7,6 +8,7 @@ import Tensors
 /// seeded stream.
 public struct SmoothGrad: AttributionMethod, Equatable {
     public static let kind = "smoothgrad"
+    public static let defaults = ["samples": "25", "noise": "0.15"]
     public static let summary = "Mean gradient over noisy copies of the input (Smilkov et al. 2017)."
     /// Noisy copies per sample, 1…10000 (default 25).
     public var samples: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Temperature scaling (Guo, Pleiss, Sun & Weinberger, ICML 2017): calibrated logits `z / T`,

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Top-k accuracy: the fraction of samples whose label is among the `k` highest logits (a tie

@@ -1,9 +1,10 @@
+import Spec
 import Layers
 
 /// An uncertainty method as written in an experiment file (`uncertainty: {methods: [{type: …}]}`):
 /// a predictor made of several stochastic passes or models, evaluated beside the trial's model
 /// on every clean, corrupted and adversarial evaluation.
-public protocol UncertaintyMethod: Codable, Sendable {
+public protocol UncertaintyMethod: SpecKind, Codable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Vector scaling (Guo et al., ICML 2017): calibrated logits `w ⊙ z + b`, a scale and a bias

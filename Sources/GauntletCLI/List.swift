@@ -17,7 +17,8 @@ struct List: ParsableCommand {
             for kind in point.kinds {
                 text += "  \(kind.name): \(kind.summary)\n"
                 for parameter in kind.parameters {
-                    text += "      \(parameter.name): \(describe(parameter.type))\(parameter.isRequired ? ", required" : "")\n"
+                    let absence = parameter.isRequired ? ", required" : parameter.defaultValue.map { "; default \($0)" } ?? ""
+                    text += "      \(parameter.name): \(describe(parameter.type))\(absence)\n"
                 }
             }
         }
@@ -30,6 +31,7 @@ struct List: ParsableCommand {
         case .number: "number"
         case .boolean: "boolean"
         case .string: "string"
+        case .choice(let names): "one of " + names.joined(separator: ", ")
         case .array(let element): "list of \(describe(element))"
         case .object(let parameters): "{" + parameters.map { "\($0.name): \(describe($0.type))" }.joined(separator: ", ") + "}"
         case .component(let slot): "component at \(slot)"

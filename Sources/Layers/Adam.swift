@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Tensors
 
@@ -6,6 +7,7 @@ import Tensors
 /// `θ ← θ − lr · m̂ / (√v̂ + ε)` with bias-corrected `m̂ = m/(1−β₁ᵗ)`, `v̂ = v/(1−β₂ᵗ)`.
 public struct AdamSpec: OptimizerSpec, Equatable {
     public static let kind = "adam"
+    public static let defaults = ["lr": "1e-3", "beta1": "0.9", "beta2": "0.999", "eps": "1e-8", "weight_decay": "0"]
     public static let summary = "Adam with bias correction and L2 weight decay (PyTorch rule)."
     /// Learning rate, > 0 (default 1e-3).
     public var lr: Float = 1e-3

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Average pooling (PyTorch's `nn.AvgPool2d` with its default `count_include_pad=True`: padded

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Batch normalisation over the channels of NCHW input (Ioffe & Szegedy, 2015; PyTorch's
@@ -9,6 +10,7 @@ import Tensors
 /// Initialisation: γ = 1, β = 0, running mean 0, running variance 1.
 public struct BatchNorm2dSpec: LayerSpec, Equatable {
     public static let kind = "batchnorm2d"
+    public static let defaults = ["eps": "1e-5", "momentum": "0.1"]
     public static let summary = "Batch normalisation over channels with running statistics (PyTorch nn.BatchNorm2d)."
     /// Added to the variance for stability (default 1e-5).
     public var eps: Float = 1e-5

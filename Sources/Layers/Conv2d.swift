@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// A 2-D convolution (cross-correlation) over NCHW input (PyTorch's `nn.Conv2d`, square
@@ -7,6 +8,7 @@ import Tensors
 /// uniform in `±1/√(in·k·k)`.
 public struct Conv2dSpec: LayerSpec, Equatable {
     public static let kind = "conv2d"
+    public static let defaults = ["stride": "1", "padding": "0", "bias": "true"]
     public static let summary = "2-D convolution with a square kernel, stride and zero padding (PyTorch nn.Conv2d); input channels inferred."
     /// Output channels, at least 1.
     public var outChannels: Int

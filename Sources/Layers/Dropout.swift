@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Inverted dropout (Srivastava et al., 2014; PyTorch's `nn.Dropout`): each element is zeroed
@@ -7,6 +8,7 @@ import Tensors
 /// from the forward context's seeded generator.
 public struct DropoutSpec: LayerSpec, Equatable {
     public static let kind = "dropout"
+    public static let defaults = ["p": "0.5"]
     public static let summary = "Inverted dropout with probability p; on in training and MC-dropout passes."
     /// Drop probability in [0, 1) (default 0.5, as PyTorch).
     public var p: Float = 0.5

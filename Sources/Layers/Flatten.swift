@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Flattens every axis after the batch axis into one (PyTorch's `nn.Flatten`). No parameters.

@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Tensors
 
@@ -137,7 +138,7 @@ extension Layer {
 
 /// The typed parameters of one layer kind as written in an experiment file; it checks the
 /// input shape and builds the layer. Conformers are decoded by the `Catalog` registry.
-public protocol LayerSpec: Codable, Sendable {
+public protocol LayerSpec: SpecKind, Codable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.

@@ -1,8 +1,9 @@
+import Spec
 import Foundation
 
 /// How the learning rate changes from epoch to epoch, as written in an experiment file
 /// (`training.schedule: {type: …}`). Epochs count from 0; the optimizer's `lr` is the base rate.
-public protocol LearningRateSchedule: Codable, Sendable {
+public protocol LearningRateSchedule: SpecKind, Codable {
     static var kind: String { get }
     static var summary: String { get }
     /// Messages for parameters out of range (empty when valid).
@@ -23,6 +24,7 @@ public struct ConstantSchedule: LearningRateSchedule, Equatable {
 /// Decay by `gamma` every `step_size` epochs: `lr · gamma^⌊epoch / step_size⌋` (PyTorch's `StepLR`).
 public struct StepSchedule: LearningRateSchedule, Equatable {
     public static let kind = "step"
+    public static let defaults = ["gamma": "0.1"]
     public static let summary = "Multiply the learning rate by gamma every step_size epochs (PyTorch StepLR)."
     /// Epochs between decays, ≥ 1.
     public var stepSize: Int
@@ -67,6 +69,7 @@ public struct ExponentialSchedule: LearningRateSchedule, Equatable {
 /// (Loshchilov & Hutter, 2017; PyTorch's `CosineAnnealingLR` with `T_max` = epochs, stepped per epoch).
 public struct CosineSchedule: LearningRateSchedule, Equatable {
     public static let kind = "cosine"
+    public static let defaults = ["eta_min": "0"]
     public static let summary = "Cosine annealing from the learning rate to eta_min over the epochs (PyTorch CosineAnnealingLR)."
     /// The final rate, ≥ 0 (default 0).
     public var etaMin: Float = 0

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// A fully connected layer, `y = x Wᵀ + b` (PyTorch's `nn.Linear`).
@@ -6,6 +7,7 @@ import Tensors
 /// Initialisation as PyTorch: W and b uniform in `±1/√in` (Kaiming-uniform with `a = √5`).
 public struct LinearSpec: LayerSpec, Equatable {
     public static let kind = "linear"
+    public static let defaults = ["bias": "true"]
     public static let summary = "Fully connected layer y = x Wᵀ + b (PyTorch nn.Linear); input features inferred."
     /// Output features, at least 1.
     public var outFeatures: Int

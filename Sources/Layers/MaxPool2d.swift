@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Max pooling (PyTorch's `nn.MaxPool2d`): the largest value of each window; padding never wins.

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Updates parameters from their gradients; keeps per-parameter state between steps.
@@ -33,7 +34,7 @@ public struct ElementwiseUpdate {
 }
 
 /// The typed settings of one optimizer kind as written in an experiment file.
-public protocol OptimizerSpec: Codable, Sendable {
+public protocol OptimizerSpec: SpecKind, Codable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.

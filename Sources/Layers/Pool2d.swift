@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// How a pooling layer reduces each window; one conforming type per pooling kind.
@@ -11,6 +12,7 @@ public protocol PoolingMode: Sendable {
 /// Pooling over square windows (`kernel_size`; `stride` defaults to the kernel size; padding at
 /// most half the kernel), the reduction chosen by `Mode`.
 public struct Pool2dSpec<Mode: PoolingMode>: LayerSpec, Equatable {
+    public static var defaults: [String: String] { ["stride": "kernel_size", "padding": "0"] }
     public static var kind: String { Mode.kind }
     public static var summary: String { Mode.summary }
     public var kernelSize: Int

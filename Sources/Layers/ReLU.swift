@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// The rectified linear unit, `max(x, 0)` (PyTorch's `nn.ReLU`). No parameters.

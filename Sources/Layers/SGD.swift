@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Stochastic gradient descent with momentum and L2 weight decay, with PyTorch's update rule
@@ -5,6 +6,7 @@ import Tensors
 /// `θ ← θ − lr·(nesterov ? g + μb : b)`.
 public struct SGDSpec: OptimizerSpec, Equatable {
     public static let kind = "sgd"
+    public static let defaults = ["momentum": "0", "weight_decay": "0", "nesterov": "false"]
     public static let summary = "Stochastic gradient descent with momentum, Nesterov and L2 weight decay (PyTorch rule)."
     /// Learning rate, > 0.
     public var lr: Float

@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Layers
 import Tensors
@@ -19,17 +20,18 @@ import Tensors
 ///   (default 1) repeats from new random starts for the samples not yet fooled.
 public struct APGD: Attack, Equatable {
     public static let kind = "apgd"
+    public static let defaults = ["norm": "linf", "steps": "100", "restarts": "1"]
     public static let summary = "Auto-PGD on cross-entropy (APGD-CE), L∞ or L2, adaptive step size; the strong default (Croce & Hein 2020)."
     /// The budget in pixel units: in [0, 1] for L∞, in [0, 100] for L2.
     public var epsilon: Float
     /// `linf` (default) or `l2`.
-    public var norm: String?
+    public var norm: AttackNorm?
     /// Iterations per restart, ≥ 1 (default 100, as in AutoAttack).
     public var steps: Int?
     /// Independent runs, ≥ 1 (default 1).
     public var restarts: Int?
 
-    public init(epsilon: Float, norm: String? = nil, steps: Int? = nil, restarts: Int? = nil) {
+    public init(epsilon: Float, norm: AttackNorm? = nil, steps: Int? = nil, restarts: Int? = nil) {
         self.epsilon = epsilon
         self.norm = norm
         self.steps = steps
@@ -39,11 +41,11 @@ public struct APGD: Attack, Equatable {
     static let rho: Float = 0.75
     static let momentum: Float = 0.75
 
-    var ball: PerturbationBall { PerturbationBall(norm: PerturbationBall.norm(named: norm) ?? .linf, epsilon: epsilon) }
+    var ball: PerturbationBall { PerturbationBall(norm: norm ?? .linf, epsilon: epsilon) }
     var stepCount: Int { steps ?? 100 }
 
     public func problems() -> [String] {
-        var found = PerturbationBall.normProblems(norm)
+        var found: [String] = []
         let limit: Float = ball.norm == .linf ? 1 : 100
         if !(0...limit).contains(epsilon) {
             found.append("epsilon must be in [0, \(formatParameter(limit))] for \(ball.norm.rawValue) (pixel units, before any normalisation), got \(epsilon)")

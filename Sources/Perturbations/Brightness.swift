@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Brightness increase in HSV space: the value channel V = max over colour channels rises by
@@ -8,6 +9,7 @@ import Tensors
 /// 0.1, 0.15, 0.2, 0.3; ImageNet-C 0.1, 0.2, 0.3, 0.4, 0.5. `delta` in (0, 1] replaces a severity.
 public struct Brightness: Corruption, Equatable {
     public static let kind = "brightness"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "delta": "from severity"]
     public static let summary = "HSV value increase: severity 1–5 or delta in (0, 1]."
     public static let table = SeverityTable<Float>(cifar: [0.05, 0.1, 0.15, 0.2, 0.3], imagenet: [0.1, 0.2, 0.3, 0.4, 0.5])
     public var severity: Int?

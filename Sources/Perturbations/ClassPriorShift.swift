@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Tensors
 
@@ -16,6 +17,7 @@ import Tensors
 /// an image-level corruption list can hold it; it needs a classification task.
 public struct ClassPriorShift: Corruption, Equatable {
     public static let kind = "class_prior"
+    public static let defaults = ["reverse": "false"]
     public static let summary = "Class-prior (label) shift: the test split resampled so class frequencies fall exponentially by a ratio of imbalance."
     /// π'(most frequent class) / π'(rarest), ≥ 1 (1: a uniform prior).
     public var imbalance: Float

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Contrast reduction: each channel of each image moves toward its own mean,
@@ -7,6 +8,7 @@ import Tensors
 /// 0.5, 0.4, 0.3, 0.15; ImageNet-C 0.4, 0.3, 0.2, 0.1, 0.05. `factor` in [0, 1) replaces a severity.
 public struct Contrast: Corruption, Equatable {
     public static let kind = "contrast"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "factor": "from severity"]
     public static let summary = "Contrast reduction toward each channel's mean: severity 1–5 or factor in [0, 1)."
     public static let table = SeverityTable<Float>(cifar: [0.75, 0.5, 0.4, 0.3, 0.15], imagenet: [0.4, 0.3, 0.2, 0.1, 0.05])
     public var severity: Int?

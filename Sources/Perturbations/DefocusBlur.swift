@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Defocus blur: each channel correlated with a disk of radius `radius` pixels, the disk
@@ -10,6 +11,7 @@ import Tensors
 /// ImageNet-C (3, 0.1), (4, 0.5), (6, 0.5), (8, 0.5), (10, 0.5).
 public struct DefocusBlur: SpatialCorruption, Equatable {
     public static let kind = "defocus_blur"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "radius": "from severity", "alias_blur": "from severity"]
     public static let summary = "Disk-shaped lens blur: severity 1–5 or radius and alias_blur in pixels."
     public static let table = SeverityTable<(radius: Float, aliasBlur: Float)>(
         cifar: [(0.3, 0.4), (0.4, 0.5), (0.5, 0.6), (1, 0.2), (1.5, 0.1)],

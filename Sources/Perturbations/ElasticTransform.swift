@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Elastic deformation: a small random affine warp, then a smooth random displacement field,
@@ -21,6 +22,9 @@ import Tensors
 /// for 224-pixel images).
 public struct ElasticTransform: SpatialCorruption, Equatable {
     public static let kind = "elastic_transform"
+    public static let defaults = [
+        "severity": "none (give severity or the explicit parameters)", "alpha": "from severity", "sigma": "from severity", "affine": "from severity",
+    ]
     public static let summary = "Random affine plus smooth displacement field: severity 1–5 or alpha, sigma, affine (fractions of the side)."
     static let imagenetScale: Float = 244.0 / 224.0
     public static let table = SeverityTable<(alpha: Float, sigma: Float, affine: Float)>(

@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Layers
 import Tensors
@@ -11,6 +12,7 @@ import Tensors
 /// `epsilon` is in [0, 1] pixel units, whatever normalisation the model applies inside.
 public struct FGSM: Attack, Equatable {
     public static let kind = "fgsm"
+    public static let defaults = ["random_start": "false", "step_size": "epsilon, or 1.25 · epsilon with a random start"]
     public static let summary = "Fast gradient sign method, L∞ budget epsilon in pixel units (Goodfellow et al. 2015); optional random start."
     /// L∞ budget in [0, 1] pixel units.
     public var epsilon: Float

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Feature outliers: each value independently, with probability `fraction`, is replaced by an
@@ -9,6 +10,7 @@ import Tensors
 /// `excess` 1 (values −1 and 2).
 public struct FeatureOutliers: Corruption, Equatable {
     public static let kind = "feature_outliers"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "fraction": "from severity", "excess": "1"]
     public static let summary = "A fraction of values set to -excess or 1+excess (outside [0, 1]); severity 1–5 or fraction."
     public static let table = SeverityTable<Float>(cifar: [0.01, 0.02, 0.05, 0.1, 0.2], imagenet: [0.01, 0.02, 0.05, 0.1, 0.2])
     public var severity: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Gaussian blur of each channel with standard deviation `sigma` pixels; the kernel is cut at
@@ -7,6 +8,7 @@ import Tensors
 /// CIFAR-10-C 0.4, 0.6, 0.7, 0.8, 1; ImageNet-C 1, 2, 3, 4, 6. `sigma` in (0, 50] replaces a severity.
 public struct GaussianBlur: SpatialCorruption, Equatable {
     public static let kind = "gaussian_blur"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "sigma": "from severity"]
     public static let summary = "Gaussian blur: severity 1–5 or sigma in pixels."
     public static let table = SeverityTable<Float>(cifar: [0.4, 0.6, 0.7, 0.8, 1], imagenet: [1, 2, 3, 4, 6])
     public var severity: Int?

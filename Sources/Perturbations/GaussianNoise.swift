@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Additive Gaussian noise, `x' = clip(x + 𝒩(0, std²), 0, 1)`, independent per value.
@@ -7,6 +8,7 @@ import Tensors
 /// `std` in (0, 1] replaces a severity.
 public struct GaussianNoise: Corruption, Equatable {
     public static let kind = "gaussian_noise"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "std": "from severity"]
     public static let summary = "Additive Gaussian noise: severity 1–5 (CIFAR-10-C / ImageNet-C table by image size) or std in pixel units, clipped to [0, 1]."
     public static let table = SeverityTable<Float>(cifar: [0.04, 0.06, 0.08, 0.09, 0.10], imagenet: [0.08, 0.12, 0.18, 0.26, 0.38])
     /// Published severity 1–5.

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Impulse (salt-and-pepper) noise: each value independently, with probability `amount`,
@@ -8,6 +9,7 @@ import Tensors
 /// 0.09, 0.17, 0.27. `amount` in (0, 1] replaces a severity.
 public struct ImpulseNoise: Corruption, Equatable {
     public static let kind = "impulse_noise"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "amount": "from severity"]
     public static let summary = "Salt-and-pepper noise: severity 1–5 or amount (fraction of values set to 0 or 1)."
     public static let table = SeverityTable<Float>(cifar: [0.01, 0.02, 0.03, 0.05, 0.07], imagenet: [0.03, 0.06, 0.09, 0.17, 0.27])
     public var severity: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// The photometric negative, `x' = 1 − x`: the same shapes with the intensities reversed.

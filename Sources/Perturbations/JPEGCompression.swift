@@ -1,3 +1,4 @@
+import Spec
 import CTurboJPEG
 import Tensors
 
@@ -9,6 +10,7 @@ import Tensors
 /// CIFAR-10-C 80, 65, 58, 50, 40; ImageNet-C 25, 18, 15, 10, 7. `quality` in 1–100 replaces a severity.
 public struct JPEGCompression: Corruption, Equatable {
     public static let kind = "jpeg_compression"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "quality": "from severity"]
     public static let summary = "JPEG encode and decode with libjpeg-turbo: severity 1–5 or quality 1–100."
     public static let table = SeverityTable<Int>(cifar: [80, 65, 58, 50, 40], imagenet: [25, 18, 15, 10, 7])
     public var severity: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Tensors
 
@@ -12,6 +13,7 @@ import Tensors
 /// (15, 12), (20, 15).
 public struct MotionBlur: SpatialCorruption, Equatable {
     public static let kind = "motion_blur"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "radius": "from severity", "sigma": "from severity"]
     public static let summary = "One-sided motion blur at a random angle in [-45°, 45°]: severity 1–5 or radius and sigma in pixels."
     public static let table = SeverityTable<(radius: Float, sigma: Float)>(
         cifar: [(6, 1), (6, 1.5), (6, 2), (8, 2), (9, 2.5)],

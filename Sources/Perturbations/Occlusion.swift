@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Occlusion (cutout): one square of side `size · min(H, W)` pixels, centred at a uniformly
@@ -8,6 +9,7 @@ import Tensors
 /// 0.4, 0.5 of the image (the same at every resolution; 0.5 is the paper's 16 of 32 pixels).
 public struct Occlusion: SpatialCorruption, Equatable {
     public static let kind = "occlusion"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "size": "from severity", "fill": "0"]
     public static let summary = "Cutout: a square at a random position set to fill; severity 1–5 or size (fraction of the side)."
     public static let table = SeverityTable<Float>(cifar: [0.1, 0.2, 0.3, 0.4, 0.5], imagenet: [0.1, 0.2, 0.3, 0.4, 0.5])
     public var severity: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Layers
 import Tensors
@@ -20,30 +21,39 @@ import Tensors
 /// `epsilon` is in [0, 1] pixel units whatever normalisation the model applies inside.
 public struct PGD: Attack, Equatable {
     public static let kind = "pgd"
+    public static let defaults = [
+        "norm": "linf", "steps": "10", "step_size": "2.5 · epsilon / steps", "schedule": "constant", "random_start": "true", "restarts": "1",
+        "target": "untargeted",
+    ]
     public static let summary = "Projected gradient descent, L∞ or L2, random start, restarts, step schedule, optional target (Madry et al. 2018)."
     /// The budget in pixel units: in [0, 1] for L∞, in [0, 100] for L2.
     public var epsilon: Float
     /// `linf` (default) or `l2`.
-    public var norm: String?
+    public var norm: AttackNorm?
     /// Gradient steps per restart, ≥ 1 (default 10).
     public var steps: Int?
     /// Step length in pixel units, > 0 (default 2.5 · epsilon / steps).
     public var stepSize: Float?
     /// `constant` (default), `cosine` or `step`.
-    public var schedule: String?
+    public var schedule: Schedule?
     /// Start from a uniform point of the ball (default true).
     public var randomStart: Bool?
     /// Independent runs, ≥ 1 (default 1).
     public var restarts: Int?
     /// Absent for untargeted; `next`, `random` or `least_likely`.
-    public var target: String?
+    public var target: Target?
 
-    static let schedules = ["constant", "cosine", "step"]
-    static let targets = ["next", "random", "least_likely"]
+    /// How the step length decays over the steps.
+    public enum Schedule: String, ParameterChoice { case constant, cosine, step }
+    /// The class a targeted walk descends toward.
+    public enum Target: String, ParameterChoice {
+        case next, random
+        case leastLikely = "least_likely"
+    }
 
     public init(
-        epsilon: Float, norm: String? = nil, steps: Int? = nil, stepSize: Float? = nil, schedule: String? = nil,
-        randomStart: Bool? = nil, restarts: Int? = nil, target: String? = nil
+        epsilon: Float, norm: AttackNorm? = nil, steps: Int? = nil, stepSize: Float? = nil, schedule: Schedule? = nil,
+        randomStart: Bool? = nil, restarts: Int? = nil, target: Target? = nil
     ) {
         self.epsilon = epsilon
         self.norm = norm
@@ -55,23 +65,19 @@ public struct PGD: Attack, Equatable {
         self.target = target
     }
 
-    var ball: PerturbationBall { PerturbationBall(norm: PerturbationBall.norm(named: norm) ?? .linf, epsilon: epsilon) }
+    var ball: PerturbationBall { PerturbationBall(norm: norm ?? .linf, epsilon: epsilon) }
     var stepCount: Int { steps ?? 10 }
     var baseStepSize: Float { stepSize ?? 2.5 * epsilon / Float(stepCount) }
 
     public func problems() -> [String] {
-        var found = PerturbationBall.normProblems(norm)
+        var found: [String] = []
         let limit: Float = ball.norm == .linf ? 1 : 100
         if !(0...limit).contains(epsilon) {
             found.append("epsilon must be in [0, \(formatParameter(limit))] for \(ball.norm.rawValue) (pixel units, before any normalisation), got \(epsilon)")
         }
         if let steps, steps < 1 { found.append("steps must be ≥ 1, got \(steps)") }
         if let stepSize, !(stepSize > 0) { found.append("step_size must be > 0 (pixel units), got \(stepSize)") }
-        if let schedule, !Self.schedules.contains(schedule) {
-            found.append("schedule must be one of \(Self.schedules.joined(separator: ", ")), got '\(schedule)'")
-        }
         if let restarts, restarts < 1 { found.append("restarts must be ≥ 1, got \(restarts)") }
-        if let target, !Self.targets.contains(target) { found.append("target must be one of \(Self.targets.joined(separator: ", ")), got '\(target)'") }
         return found
     }
 
@@ -80,10 +86,10 @@ public struct PGD: Attack, Equatable {
         if ball.norm != .linf { parts.append("norm=\(ball.norm.rawValue)") }
         if let steps { parts.append("steps=\(steps)") }
         if let stepSize { parts.append("step_size=\(formatParameter(stepSize))") }
-        if let schedule, schedule != "constant" { parts.append("schedule=\(schedule)") }
+        if let schedule, schedule != .constant { parts.append("schedule=\(schedule.rawValue)") }
         if randomStart == false { parts.append("random_start=false") }
         if let restarts, restarts > 1 { parts.append("restarts=\(restarts)") }
-        if let target { parts.append("target=\(target)") }
+        if let target { parts.append("target=\(target.rawValue)") }
         return "\(Self.kind)(\(parts.joined(separator: ",")))"
     }
 
@@ -93,10 +99,10 @@ public struct PGD: Attack, Equatable {
     /// The step length at step `k` (0-based).
     func stepSize(at k: Int) -> Float {
         let progress = Float(k) / Float(stepCount)
-        switch schedule ?? "constant" {
-        case "cosine": return baseStepSize * (1 + Float(cos(Double.pi * Double(progress)))) / 2
-        case "step": return baseStepSize * (progress >= 0.75 ? 0.25 : (progress >= 0.5 ? 0.5 : 1))
-        default: return baseStepSize
+        switch schedule ?? .constant {
+        case .cosine: return baseStepSize * (1 + Float(cos(Double.pi * Double(progress)))) / 2
+        case .step: return baseStepSize * (progress >= 0.75 ? 0.25 : (progress >= 0.5 ? 0.5 : 1))
+        case .constant: return baseStepSize
         }
     }
 
@@ -107,9 +113,9 @@ public struct PGD: Attack, Equatable {
         let classes = logits.shape[1]
         return labels.enumerated().map { row, label in
             switch target {
-            case "next": return (label + 1) % classes
-            case "random": return (label + 1 + rng.nextIndex(below: classes - 1)) % classes
-            default:
+            case .next: return (label + 1) % classes
+            case .random: return (label + 1 + rng.nextIndex(below: classes - 1)) % classes
+            case .leastLikely:
                 let scores = logits.scalars[(row * classes)..<((row + 1) * classes)]
                 return scores.indices.min { scores[$0] < scores[$1] }! - row * classes
             }

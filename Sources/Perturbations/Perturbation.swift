@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Layers
 import Tensors
@@ -7,7 +8,7 @@ import Tensors
 ///
 /// A kind draws its random numbers image by image in batch order, so its output does not depend
 /// on the evaluation batch size.
-public protocol Corruption: Codable, Sendable {
+public protocol Corruption: SpecKind, Codable {
     /// The `type:` name of this kind in experiment files.
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.
@@ -46,7 +47,7 @@ extension SpatialCorruption {
 
 /// A white- or black-box attack that perturbs images to change the model's prediction.
 /// Inputs and outputs are pixels in [0, 1]; budgets are stated in pixel units.
-public protocol Attack: Codable, Sendable {
+public protocol Attack: SpecKind, Codable {
     static var kind: String { get }
     /// One line for `gauntlet list` and the JSON Schema.
     static var summary: String { get }

@@ -1,22 +1,21 @@
 import Foundation
+import Spec
 import Tensors
+
+/// The norm an attack's budget is measured in.
+public enum AttackNorm: String, ParameterChoice {
+    case linf, l2
+}
 
 /// The set an attack may move each image in: the ε-ball of a norm around the clean image,
 /// intersected with the valid pixel range [0, 1]. Batches are `[N, …]`; every operation is per
 /// sample.
 struct PerturbationBall {
-    enum Norm: String, CaseIterable { case linf, l2 }
+    typealias Norm = AttackNorm
 
     var norm: Norm
     /// The radius in pixel units.
     var epsilon: Float
-
-    /// Parses a `norm:` value; nil for an unknown name.
-    static func norm(named name: String?) -> Norm? { name.map { Norm(rawValue: $0) } ?? .linf }
-
-    static func normProblems(_ name: String?) -> [String] {
-        norm(named: name) == nil ? ["norm must be one of \(Norm.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name ?? "")'"] : []
-    }
 
     /// `x` moved into the ball around `clean` and into [0, 1]. For L∞ each value is clamped;
     /// for L2 the whole perturbation is scaled down onto the sphere when outside, then clipped

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Pixelation: each channel shrunk to `⌊side · factor⌋` pixels by area averaging, then enlarged
@@ -8,6 +9,7 @@ import Tensors
 /// (0, 1) replaces a severity.
 public struct Pixelate: SpatialCorruption, Equatable {
     public static let kind = "pixelate"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "factor": "from severity"]
     public static let summary = "Box down- and up-sampling: severity 1–5 or factor (the reduced side as a fraction)."
     public static let table = SeverityTable<Float>(cifar: [0.95, 0.9, 0.85, 0.75, 0.65], imagenet: [0.6, 0.5, 0.4, 0.3, 0.25])
     public var severity: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Tensors
 
@@ -6,6 +7,7 @@ import Tensors
 /// over `degrees` gives an accuracy-versus-rotation curve.
 public struct Rotation: GeometricShift, Equatable {
     public static let kind = "rotation"
+    public static let defaults = ["fill": "0"]
     public static let summary = "Rotation by degrees (counter-clockwise) about the centre; sweep degrees for a shift curve."
     /// The angle in degrees, in [−180, 180].
     public var degrees: Float

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Saturation change in HSV space for RGB images: `S' = clip(S · factor + shift, 0, 1)` with hue
@@ -9,6 +10,7 @@ import Tensors
 /// (5, 0.1), (20, 0.2). Grayscale images have no saturation: use `invert` for them.
 public struct Saturate: Corruption, Equatable {
     public static let kind = "saturate"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "factor": "from severity", "shift": "from severity"]
     public static let summary = "HSV saturation change for RGB images: severity 1–5 or factor and shift."
     public static let table = SeverityTable<(factor: Float, shift: Float)>(
         cifar: [(0.3, 0), (0.1, 0), (1.5, 0), (2, 0.1), (2.5, 0.2)],

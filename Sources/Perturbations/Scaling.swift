@@ -1,9 +1,11 @@
+import Spec
 import Tensors
 
 /// Distribution shift by scaling: every image is magnified by `factor` about its centre
 /// (bilinear; below 1 it shrinks and the border reads `fill`, default 0).
 public struct Scaling: GeometricShift, Equatable {
     public static let kind = "scaling"
+    public static let defaults = ["fill": "0"]
     public static let summary = "Zoom by factor about the centre (below 1 shrinks); sweep factor for a shift curve."
     /// The magnification, in [0.1, 10].
     public var factor: Float

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Shot (Poisson) noise, `x' = clip(Poisson(x · rate) / rate, 0, 1)`, independent per value:
@@ -8,6 +9,7 @@ import Tensors
 /// severity.
 public struct ShotNoise: Corruption, Equatable {
     public static let kind = "shot_noise"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "rate": "from severity"]
     public static let summary = "Poisson photon noise: severity 1–5 or rate (photons at full intensity; lower is noisier)."
     public static let table = SeverityTable<Float>(cifar: [500, 250, 100, 75, 50], imagenet: [60, 25, 12, 5, 3])
     public var severity: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Tensors
 
 /// Speckle (multiplicative) noise, `x' = clip(x + x · 𝒩(0, std²), 0, 1)`, independent per value.
@@ -6,6 +7,7 @@ import Tensors
 /// 0.1, 0.12, 0.16, 0.2; ImageNet-C 0.15, 0.2, 0.35, 0.45, 0.6. `std` in (0, 2] replaces a severity.
 public struct SpeckleNoise: Corruption, Equatable {
     public static let kind = "speckle_noise"
+    public static let defaults = ["severity": "none (give severity or the explicit parameters)", "std": "from severity"]
     public static let summary = "Multiplicative Gaussian noise x + x·N(0, std²): severity 1–5 or std."
     public static let table = SeverityTable<Float>(cifar: [0.06, 0.1, 0.12, 0.16, 0.2], imagenet: [0.15, 0.2, 0.35, 0.45, 0.6])
     public var severity: Int?

@@ -1,3 +1,4 @@
+import Spec
 import Foundation
 import Layers
 import Tensors
@@ -15,6 +16,7 @@ import Tensors
 /// - Fooled samples stop querying.
 public struct SquareAttack: Attack, Equatable {
     public static let kind = "square"
+    public static let defaults = ["queries": "1000", "p_init": "0.05"]
     public static let summary = "Square attack, L∞, gradient-free random search on the margin loss (Andriushchenko et al. 2020)."
     /// The L∞ budget in [0, 1] pixel units.
     public var epsilon: Float

@@ -1,9 +1,11 @@
+import Spec
 import Tensors
 
 /// Distribution shift by translation: every image moves `dx` of its width to the right and `dy`
 /// of its height down (bilinear; uncovered pixels read `fill`, default 0).
 public struct Translation: GeometricShift, Equatable {
     public static let kind = "translation"
+    public static let defaults = ["dx": "0", "dy": "0", "fill": "0"]
     public static let summary = "Translation by dx, dy (fractions of width and height); sweep them for a shift curve."
     /// Rightward shift as a fraction of the width, in [−1, 1] (default 0).
     public var dx: Float?

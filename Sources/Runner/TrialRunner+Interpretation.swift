@@ -34,7 +34,7 @@ extension TrialRunner {
         for (e, (name, images)) in inputs.enumerated() {
             let count = min(spec.samples, images.shape[0])
             let explained = images.slice(0..<count)
-            let targets = spec.target == "label" ? Array(labels[0..<count]) : model.logits(explained).argMax(axis: 1)
+            let targets = spec.target == .label ? Array(labels[0..<count]) : model.logits(explained).argMax(axis: 1)
             result.targets.append(targets)
             for (m, method) in methods.enumerated() {
                 var rng = root.derived("\(m)/\(name)")

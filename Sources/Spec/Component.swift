@@ -24,6 +24,28 @@ public struct Component: Decodable, Sendable {
         path = []
     }
 
+    private init(_ other: Component, node: SpecNode) {
+        type = other.type
+        name = other.name
+        keyPath = other.keyPath
+        location = other.location
+        path = other.path
+        self.node = node
+    }
+
+    /// The parameter (a key of this component's mapping) an issue is about, if it is one.
+    public func parameter(of issue: SpecIssue) -> String? {
+        guard issue.keyPath.hasPrefix(keyPath + ".") else { return nil }
+        let key = String(issue.keyPath.dropFirst(keyPath.count + 1))
+        return node[key] != nil ? key : nil
+    }
+
+    /// This component without the parameters `keys` (to check the others when these failed).
+    public func removing(_ keys: Set<String>) -> Component {
+        guard case .mapping(let entries, let location) = node else { return self }
+        return Component(self, node: .mapping(entries.filter { !keys.contains($0.key) }, at: location))
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         type = try container.decode(String.self, forKey: .type)

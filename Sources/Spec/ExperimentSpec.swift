@@ -243,7 +243,15 @@ public struct InterpretSpec: Decodable, Sendable {
     public var samples = 8
     /// The class explained: `predicted` (the model's prediction on the evaluated input, the
     /// default) or `label`.
-    public var target = "predicted"
+    public var target: Target = .predicted
+
+    /// The class an attribution explains.
+    public enum Target: String, ParameterChoice {
+        /// The model's prediction (the default).
+        case predicted
+        /// The true label.
+        case label
+    }
     /// Layers whose activation maps are stored for the explained samples (default none).
     public var layers: [String] = []
     /// Test samples for layer statistics per evaluation, 0…100000 (default 256; 0 turns them off).
@@ -281,10 +289,7 @@ public struct InterpretSpec: Decodable, Sendable {
         statisticsSamples = try bounded(.statisticsSamples, 0...100_000, default: 256)
         deletionSteps = try bounded(.deletionSteps, 0...1000, default: 20)
         sensitivityPerturbations = try bounded(.sensitivityPerturbations, 0...1000, default: 0)
-        target = try c.decodeIfPresent(String.self, forKey: .target) ?? "predicted"
-        if !["predicted", "label"].contains(target) {
-            throw SpecDecoder.issue(try c.superDecoder(forKey: .target), "target must be predicted or label, got '\(target)'")
-        }
+        target = try c.decodeIfPresent(Target.self, forKey: .target) ?? .predicted
         layers = try c.decodeIfPresent([String].self, forKey: .layers) ?? []
         randomization = try c.decodeIfPresent(Bool.self, forKey: .randomization) ?? true
         sensitivityRadius = try c.decodeIfPresent(Double.self, forKey: .sensitivityRadius) ?? 0.02
@@ -303,7 +308,7 @@ public struct InterpretSpec: Decodable, Sendable {
 /// sets their uncertainty scores are tested on.
 public struct UncertaintySpec: Decodable, Sendable {
     /// Which test evaluations the uncertainty methods predict besides the model.
-    public enum Evaluations: String, Sendable, CaseIterable {
+    public enum Evaluations: String, ParameterChoice {
         /// Every evaluation: clean, corrupted, attacked (the default).
         case all
         /// The clean test split only; the model alone predicts the corrupted and attacked sets.
@@ -322,15 +327,7 @@ public struct UncertaintySpec: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         methods = try c.decodeIfPresent([Component].self, forKey: .methods) ?? []
         ood = try c.decodeIfPresent([Component].self, forKey: .ood) ?? []
-        if let text = try c.decodeIfPresent(String.self, forKey: .evaluations) {
-            guard let value = Evaluations(rawValue: text) else {
-                let names = Evaluations.allCases.map(\.rawValue)
-                throw SpecDecoder.issue(
-                    try c.superDecoder(forKey: .evaluations),
-                    "evaluations must be one of \(names.joined(separator: ", ")), got '\(text)'\(Suggestion.hint(for: text, among: names))")
-            }
-            evaluations = value
-        }
+        evaluations = try c.decodeIfPresent(Evaluations.self, forKey: .evaluations) ?? .all
     }
 }
 

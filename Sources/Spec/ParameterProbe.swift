@@ -8,6 +8,8 @@ public enum ParameterProbe {
         case number
         case boolean
         case string
+        /// A string from a closed set (`ParameterChoice`), in declaration order.
+        case choice([String])
         case array(ValueType)
         case object([Parameter])
         /// A `{type: kind, …}` component, filled from a registry by its key path pattern
@@ -20,11 +22,14 @@ public enum ParameterProbe {
         public var name: String
         public var type: ValueType
         public var isRequired: Bool
+        /// What the parameter means when absent (a kind's `SpecKind.defaults`); nil when unstated.
+        public var defaultValue: String?
 
-        public init(name: String, type: ValueType, isRequired: Bool) {
+        public init(name: String, type: ValueType, isRequired: Bool, defaultValue: String? = nil) {
             self.name = name
             self.type = type
             self.isRequired = isRequired
+            self.defaultValue = defaultValue
         }
     }
 
@@ -33,6 +38,15 @@ public enum ParameterProbe {
         let recorder = Recorder(path: "")
         _ = try? T(from: ProbeDecoder(recorder: recorder, codingPath: []))
         return recorder.parameters
+    }
+
+    /// The parameters a kind reads, each optional one with what its absence means.
+    public static func parameters<T: SpecKind>(ofKind type: T.Type) -> [Parameter] {
+        parameters(of: T.self).map { parameter in
+            var parameter = parameter
+            if !parameter.isRequired { parameter.defaultValue = T.defaults[parameter.name] }
+            return parameter
+        }
     }
 
     final class Recorder {
@@ -65,6 +79,7 @@ public enum ParameterProbe {
         case is Double.Type: return (.number, Double(1) as? T)
         case is Float.Type: return (.number, Float(1) as? T)
         case is Component.Type: return (.component(slot: path), Component.placeholder as? T)
+        case let choice as any ParameterChoice.Type: return (.choice(choice.names), choice.placeholder as? T)
         default:
             let recorder = Recorder(path: path)
             let value = try? T(from: ProbeDecoder(recorder: recorder, codingPath: []))

@@ -45,8 +45,8 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
         #expect(
             fgsm.parameters == [
                 ParameterProbe.Parameter(name: "epsilon", type: .number, isRequired: true),
-                ParameterProbe.Parameter(name: "random_start", type: .boolean, isRequired: false),
-                ParameterProbe.Parameter(name: "step_size", type: .number, isRequired: false),
+                ParameterProbe.Parameter(name: "random_start", type: .boolean, isRequired: false, defaultValue: "false"),
+                ParameterProbe.Parameter(name: "step_size", type: .number, isRequired: false, defaultValue: "epsilon, or 1.25 · epsilon with a random start"),
             ])
         let adam = Registries.optimizers.kinds.first { $0.name == "adam" }!
         #expect(adam.parameters.allSatisfy { !$0.isRequired } && adam.parameters.map(\.name) == ["lr", "beta1", "beta2", "eps", "weight_decay"])

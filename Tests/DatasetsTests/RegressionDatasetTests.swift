@@ -90,7 +90,7 @@ import Testing
         let inner = residualStd { abs($0) < 0.3 }, outer = residualStd { abs($0) > 2.8 }
         #expect(outer > 3.5 * inner, "inner \(inner), outer \(outer)")
         // Friedman #1 at a known point: 10 sin(π/4) + 20·0 + 10·0.5 + 5·0.5 (Friedman 1991, eq. 52).
-        let friedman = SyntheticRegression(function: "friedman1", heteroscedastic: false)
+        let friedman = SyntheticRegression(function: .friedman1, heteroscedastic: false)
         #expect(abs(friedman.truth([0.5, 0.5, 0.5, 0.5, 0.5, 0.9]).mean - Float(10 * sin(Double.pi / 4) + 7.5)) < 1e-5)
         #expect(friedman.sampleShape == [10] && SyntheticRegression().sampleShape == [1])
     }

@@ -40,11 +40,11 @@ func evaluate(_ metric: any Metric, _ logits: Tensor, _ labels: [Int]) -> Metric
         #expect(abs(evaluate(MaximumCalibrationError(bins: 10), z, labels).scalars[0] - 0.83) < 1e-6)
         // Equal mass, two bins: 0.62, 0.71 (both right) | 0.83 (wrong), 0.94 (right): gaps
         // |1 − 0.665| = 0.335 and |0.5 − 0.885| = 0.385 → ECE 0.36, MCE 0.385.
-        let mass = evaluate(ExpectedCalibrationError(bins: 2, binning: "equal_mass"), z, labels)
+        let mass = evaluate(ExpectedCalibrationError(bins: 2, binning: .equalMass), z, labels)
         #expect(abs(mass.scalars[0] - 0.36) < 1e-6)
-        #expect(abs(evaluate(MaximumCalibrationError(bins: 2, binning: "equal_mass"), z, labels).scalars[0] - 0.385) < 1e-6)
+        #expect(abs(evaluate(MaximumCalibrationError(bins: 2, binning: .equalMass), z, labels).scalars[0] - 0.385) < 1e-6)
         #expect(mass.arrays.first { $0.name == "bin_lower" }!.values.map { ($0 * 1e6).rounded() / 1e6 } == [0.62, 0.83])
-        #expect(ExpectedCalibrationError(bins: 2, binning: "equal_mass").name == "ece_equal_mass_2_bins")
+        #expect(ExpectedCalibrationError(bins: 2, binning: .equalMass).name == "ece_equal_mass_2_bins")
     }
 
     @Test func equalMassBinsSplitLikeArraySplit() {
@@ -75,8 +75,7 @@ func evaluate(_ metric: any Metric, _ logits: Tensor, _ labels: [Int]) -> Metric
         let precision = evaluate(Precision(), l, labels)
         #expect(precision.arrays[0].values == [1, 0, 0])
         #expect(abs(precision.scalars[0] - 0.5) < 1e-12)  // (1 + 0) / 2 classes present
-        #expect(abs(evaluate(Recall(average: "micro"), l, labels).scalars[0] - 2.0 / 3) < 1e-12)
-        #expect(Precision(average: "samples").problems(classCount: 3).first?.hasPrefix("average must be one of macro, micro, weighted") == true)
+        #expect(abs(evaluate(Recall(average: .micro), l, labels).scalars[0] - 2.0 / 3) < 1e-12)
     }
 
     @Test func rankingInClosedForm() {
@@ -103,8 +102,8 @@ func evaluate(_ metric: any Metric, _ logits: Tensor, _ labels: [Int]) -> Metric
 
     @Test func thresholdNeedsTwoClasses() {
         #expect(BestThreshold().problems(classCount: 10) == ["best_threshold needs a two-class task; this dataset has 10 classes"])
-        #expect(BestThreshold(criterion: "youden").columns.map(\.name) == ["threshold_youden", "youden_j_at_threshold", "youden_j_oracle"])
-        #expect(AUROC(average: "weighted").problems(classCount: 2).count == 1)
+        #expect(BestThreshold(criterion: .youden).columns.map(\.name) == ["threshold_youden", "youden_j_at_threshold", "youden_j_oracle"])
+        #expect(AUROC(average: .weighted).problems(classCount: 2).count == 1)
     }
 
     @Test func aThresholdTunedElsewhereIsScoredAtThatThreshold() {

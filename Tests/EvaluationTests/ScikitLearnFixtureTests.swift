@@ -50,11 +50,11 @@ import Testing
     @Test(arguments: ["multiclass", "binary", "binary_ties", "multiclass_ties"])
     func classificationMetricsMatchScikitLearn(_ name: String) {
         let c = Self.cases.first { $0.name == name }!
-        for average in ["macro", "micro", "weighted"] {
+        for average in ClassAverage.allCases {
             for (metric, key) in [
                 (Precision(average: average) as any Metric, "precision"), (Recall(average: average), "recall"), (F1Score(average: average), "f1"),
             ] {
-                #expect(abs(result(metric, c).scalars[0] - c.number("\(key)_\(average)")) < 1e-12, "\(name) \(key) \(average)")
+                #expect(abs(result(metric, c).scalars[0] - c.number("\(key)_\(average.rawValue)")) < 1e-12, "\(name) \(key) \(average)")
             }
         }
         let counts = result(ConfusionMatrix(), c).arrays[0]
@@ -69,13 +69,13 @@ import Testing
         #expect(abs(result(AUROC(), c).scalars[0] - c.number("auroc")) < 1e-9, "\(name) auroc")
         #expect(abs(result(AveragePrecision(), c).scalars[0] - c.number("average_precision")) < 1e-9, "\(name) average precision")
         if c.classes > 2 {
-            #expect(abs(result(AUROC(average: "weighted"), c).scalars[0] - c.number("auroc_weighted")) < 1e-9)
-            #expect(abs(result(AveragePrecision(average: "weighted"), c).scalars[0] - c.number("average_precision_weighted")) < 1e-9)
+            #expect(abs(result(AUROC(average: .weighted), c).scalars[0] - c.number("auroc_weighted")) < 1e-9)
+            #expect(abs(result(AveragePrecision(average: .weighted), c).scalars[0] - c.number("average_precision_weighted")) < 1e-9)
         } else {
             // scikit-learn's binary Brier score is half of the two-class sum over classes.
             #expect(abs(result(BrierScore(), c).scalars[0] / 2 - c.number("brier_score_binary_sklearn")) < 2e-6)
             #expect(abs(result(BestThreshold(), c).scalars[1] - c.number("best_f1")) < 1e-12)
-            #expect(abs(result(BestThreshold(criterion: "youden"), c).scalars[1] - c.number("best_youden_j")) < 1e-12)
+            #expect(abs(result(BestThreshold(criterion: .youden), c).scalars[1] - c.number("best_youden_j")) < 1e-12)
         }
     }
 
