@@ -61,6 +61,7 @@ public enum Registries {
             Pixelate.self,
             JPEGCompression.self,
             ElasticTransform.self,
+            ZoomBlur.self,
             Occlusion.self,
             FeatureOutliers.self,
             Rotation.self,

@@ -66,6 +66,10 @@ let corruptionFixtures: [String: (fixture: String, ladder: [String])] = [
         fixture: "{type: elastic_transform, severity: 2}",
         ladder: [0.02, 0.04, 0.06, 0.08, 0.1].map { "{type: elastic_transform, alpha: \($0), sigma: 0.05, affine: 0}" }
     ),
+    "zoom_blur": (
+        fixture: "{type: zoom_blur, max_zoom: 1.1, step: 0.02}",
+        ladder: severities("zoom_blur")
+    ),
     "occlusion": (
         fixture: "{type: occlusion, size: 0.4, fill: 0.5}",
         ladder: severities("occlusion")
