@@ -14,6 +14,26 @@ import Testing
         return corruption.apply(to: images, rng: &rng).scalars
     }
 
+    /// The severity tables give the factor lists of the published NumPy ranges
+    /// (`np.arange(1, 1.06, 0.01)` has 7 values, its float end included).
+    @Test func zoomBlurFactorsAreThePublishedRanges() {
+        let counts = { (table: [(maxZoom: Double, step: Double)]) in table.map { ZoomBlur.factors(maxZoom: $0.maxZoom, step: $0.step).count } }
+        #expect(counts(ZoomBlur.table.cifar) == [7, 12, 16, 21, 26])
+        #expect(counts(ZoomBlur.table.imagenet) == [12, 16, 11, 13, 11])
+        #expect(abs(ZoomBlur.factors(maxZoom: 1.24, step: 0.02).last! - 1.24) < 1e-12)
+    }
+
+    /// Factors 1 and 2 on a 3×3 impulse: the ×2 zoom about the centre spreads it bilinearly
+    /// (½ on edges, ¼ on corners), and the unzoomed image counts twice: (2x + zoom) / 3.
+    @Test func zoomBlurAveragesTheImageAndItsZooms() {
+        let impulse = image([0, 0, 0, 0, 1, 0, 0, 0, 0], side: 3)
+        let out = apply(ZoomBlur(maxZoom: 2, step: 1), impulse)
+        let expected: [Float] = [0.25, 0.5, 0.25, 0.5, 3, 0.5, 0.25, 0.5, 0.25].map { $0 / 3 }
+        #expect(zip(out, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(out)")
+        let flat = image([Float](repeating: 0.3, count: 16), side: 4)
+        #expect(apply(ZoomBlur(severity: 5), flat).allSatisfy { abs($0 - 0.3) < 1e-6 })
+    }
+
     @Test func poissonSamplesHaveTheirMeanAndVariance() {
         var rng = RandomSource(seed: 3)
         for lambda in [0.5, 3.0, 30.0, 500.0] {
