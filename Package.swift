@@ -107,7 +107,9 @@ let package = Package(
         .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "RunnerTests", dependencies: ["Runner", "Results", "Reporting", "Grid", "Catalog", "Spec", "Datasets", "Evaluation", "Layers", "Tensors"],
+            name: "RunnerTests",
+            dependencies: ["Runner", "Results", "Reporting", "Grid", "Catalog", "Spec", "Datasets", "Evaluation", "Layers", "Tensors", "Storage"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CatalogTests", dependencies: ["Catalog", "Spec", "Layers", "Tensors", "Evaluation", "Datasets", "Perturbations"],

@@ -147,7 +147,13 @@ public enum ExperimentSchema {
                     extra: [
                         ("type", .object([("const", .string(kind.name))])),
                         ("name", .object([("description", .string("Optional name (a layer's state-dict prefix).")), ("type", .string("string"))])),
-                    ],
+                    ]
+                        + (Registries.componentKeys[point.name] ?? []).map { key in
+                            (
+                                key.name,
+                                .object([("description", .string(key.meaning)), ("type", .string("array")), ("items", .object([("type", .string("string"))]))])
+                            )
+                        },
                     required: ["type"])
             else { return .null }
             return .object([("title", .string(kind.name)), ("description", .string(kind.summary))] + members)

@@ -17,7 +17,17 @@ public enum Registries {
             DropoutSpec.self,
             FlattenSpec.self,
             BatchNorm2dSpec.self,
-        ] as [any LayerSpec.Type])
+            AddSpec.self,
+            AdaptiveAvgPool2dSpec.self,
+        ] as [any LayerSpec.Type],
+        componentKeys: [("inputs", "the names of the layers it reads (default: the layer before it; `input` is the model's input)")])
+
+    public static let architectures = Registry<any ArchitectureSpec>(
+        "architecture",
+        [
+            ResNetSpec.self,
+            WideResNetSpec.self,
+        ] as [any ArchitectureSpec.Type])
 
     public static let optimizers = Registry<any OptimizerSpec>(
         "optimizer",
@@ -138,6 +148,7 @@ public enum Registries {
         [
             ("dataset", "dataset", datasets.kinds),
             ("layer", "models[].layers[]", layers.kinds),
+            ("architecture", "models[].architecture", architectures.kinds),
             ("optimizer", "training.optimizer", optimizers.kinds),
             ("schedule", "training.schedule", schedules.kinds),
             ("corruption", "noise[]", corruptions.kinds),
@@ -148,6 +159,12 @@ public enum Registries {
             ("out-of-distribution set", "uncertainty.ood[]", outOfDistributionSources.kinds),
             ("attribution method", "interpret.methods[]", attributionMethods.kinds),
         ]
+    }
+
+    /// Keys the components of an extension point may have besides `type`, `name` and their
+    /// kind's parameters, by extension point (`Registry.componentKeys`).
+    public static var componentKeys: [String: [(name: String, meaning: String)]] {
+        [layers.extensionPoint: layers.componentKeys]
     }
 
     /// Other places a registry's components sit, by the slot of the registry serving them.

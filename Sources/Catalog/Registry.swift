@@ -8,6 +8,9 @@ public struct Registry<Kind>: Sendable {
     /// What a kind of this registry is called in messages ("layer", "attack").
     public let extensionPoint: String
     public let entries: [Entry]
+    /// Keys every component of this extension point may have besides `type`, `name` and its
+    /// kind's parameters, read by whoever uses the registry (a layer's `inputs`), with what each means.
+    public let componentKeys: [(name: String, meaning: String)]
 
     public struct Entry: Sendable {
         public let name: String
@@ -26,20 +29,22 @@ public struct Registry<Kind>: Sendable {
 
     /// A registry of `types`, each of which must conform to the protocol behind `Kind` (write
     /// the list as `[any Attack.Type]` so the compiler checks it).
-    init(_ extensionPoint: String, _ types: [any SpecKind.Type]) {
+    init(_ extensionPoint: String, _ types: [any SpecKind.Type], componentKeys: [(name: String, meaning: String)] = []) {
         self.extensionPoint = extensionPoint
-        self.entries = types.map { Self.entry($0) }
+        self.componentKeys = componentKeys
+        let besides = Set(componentKeys.map(\.name))
+        self.entries = types.map { Self.entry($0, besides: besides) }
         let names = entries.map(\.name)
         precondition(Set(names).count == names.count, "duplicate \(extensionPoint) kind in \(names)")
     }
 
     /// The entry of one concrete kind `T`, seen by the registry as `Kind`.
-    static func entry<T: SpecKind>(_ type: T.Type) -> Entry {
+    static func entry<T: SpecKind>(_ type: T.Type, besides keys: Set<String>) -> Entry {
         Entry(
             name: T.kind, typeName: "\(T.self)", summary: T.summary, parameters: ParameterProbe.parameters(ofKind: T.self),
             defaults: T.defaults,
             decode: { component throws(SpecErrors) in
-                guard let kind = try component.decode(as: T.self) as? Kind else {
+                guard let kind = try component.decode(as: T.self, besides: keys) as? Kind else {
                     preconditionFailure("\(T.self) is registered as a \(Kind.self) but is not one")
                 }
                 return kind

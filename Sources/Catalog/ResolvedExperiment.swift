@@ -9,7 +9,8 @@ import Tensors
 /// A model's layers decoded into their kinds and checked against the dataset's shapes.
 public struct ResolvedModel: Sendable {
     public var name: String
-    public var layers: [(name: String, spec: any LayerSpec)]
+    /// The layers in order, each with the layers it reads.
+    public var nodes: [ModelNode]
     /// The model declaration as canonical JSON.
     public var canonical: String
     /// The training loss: the model's `loss`, else `training.loss`, else the task's default.
@@ -19,18 +20,12 @@ public struct ResolvedModel: Sendable {
 
     /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
     public func multiplyAccumulates(inputShape: [Int]) -> Int {
-        var shape = [1] + inputShape
-        var total = 0
-        for (_, layer) in layers {
-            total += layer.multiplyAccumulates(for: shape)
-            shape = (try? layer.outputShape(for: shape)) ?? shape
-        }
-        return total
+        (try? ModelPlan(nodes: nodes, inputShape: inputShape))?.multiplyAccumulates ?? 0
     }
 
     /// A freshly initialised model (PyTorch default initialisation from `rng`).
     public func build(inputShape: [Int], normalization: InputNormalization?, rng: inout RandomSource) throws(ModelError) -> Sequential {
-        try Sequential(layers: layers, inputShape: inputShape, normalization: normalization, rng: &rng)
+        try Sequential(nodes: nodes, inputShape: inputShape, normalization: normalization, rng: &rng)
     }
 }
 
@@ -249,18 +244,40 @@ public struct ResolvedExperiment: Sendable {
         mutating func models(dataset: (any DatasetSource)?, task: TaskKind, trainingLoss: Loss) -> [ResolvedModel] {
             var models: [ResolvedModel] = []
             for (modelIndex, model) in spec.models.enumerated() {
-                var layers: [(String, any LayerSpec)] = []
+                var nodes: [ModelNode] = []
                 var complete = true
+                let loss = loss(
+                    model.loss, at: model.node?["loss"]?.location, keyPath: "models[\(modelIndex)].loss", fallback: trainingLoss, dataset: dataset,
+                    task: task)
+                if model.architecture != nil, !model.layers.isEmpty {
+                    issues.append(model.architecture!.issue("a model has layers or an architecture, not both"))
+                } else if model.architecture == nil, model.layers.isEmpty {
+                    issues.append(
+                        SpecIssue(
+                            location: model.location, keyPath: "models[\(modelIndex)]",
+                            message: "a model needs layers (a list of layers) or an architecture ({type: resnet, depth: 20})"))
+                }
+                if let component = model.architecture {
+                    complete = false
+                    if let architecture = collect({ () throws(SpecErrors) in try Registries.architectures.decode(component) }), let dataset {
+                        let outputs = loss.outputCount(classes: dataset.classCount, targets: dataset.targetCount)
+                        do {
+                            nodes = try architecture.nodes(inputShape: dataset.sampleShape, outputs: outputs)
+                            complete = true
+                        } catch {
+                            issues.append(component.issue(error.description))
+                        }
+                    }
+                }
                 for (index, component) in model.layers.enumerated() {
-                    if let layer = collect({ () throws(SpecErrors) in try Registries.layers.decode(component) }) {
-                        layers.append((component.name ?? String(index), layer))
+                    let layer = collect { () throws(SpecErrors) in try Registries.layers.decode(component) }
+                    let inputs = collect { () throws(SpecErrors) in try component.value("inputs", as: [String].self) }
+                    if let layer, let inputs {
+                        nodes.append(ModelNode(name: component.name ?? String(index), spec: layer, inputs: inputs))
                     } else {
                         complete = false
                     }
                 }
-                let loss = loss(
-                    model.loss, at: model.node?["loss"]?.location, keyPath: "models[\(modelIndex)].loss", fallback: trainingLoss, dataset: dataset,
-                    task: task)
                 var weights: String?
                 if let written = model.weights {
                     let location = model.node?["weights"]?.location
@@ -275,7 +292,7 @@ public struct ResolvedExperiment: Sendable {
                                 message: "weights '\(written)': no such file (\(path); paths are relative to the experiment file)"))
                     }
                 }
-                let resolved = ResolvedModel(name: model.name, layers: layers, canonical: model.canonical, loss: loss, weights: weights)
+                let resolved = ResolvedModel(name: model.name, nodes: nodes, canonical: model.canonical, loss: loss, weights: weights)
                 if complete, let dataset {
                     issues += shapeIssues(resolved, spec: model, index: modelIndex, dataset: dataset)
                 }
@@ -297,7 +314,7 @@ public struct ResolvedExperiment: Sendable {
         /// An uncertainty method that samples dropout needs a dropout layer in every model.
         mutating func checkMonteCarloDropout(_ methods: [(component: Component, kind: any UncertaintyMethod)], models: [ResolvedModel]) {
             for (component, method) in methods where method is MonteCarloDropout {
-                for model in models where !model.layers.contains(where: { (($0.spec as? DropoutSpec)?.p ?? 0) > 0 }) {
+                for model in models where !model.nodes.contains(where: { (($0.spec as? DropoutSpec)?.p ?? 0) > 0 }) {
                     issues.append(
                         component.issue(
                             "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
@@ -338,13 +355,8 @@ public struct ResolvedExperiment: Sendable {
         }
         var found: [SpecIssue] = []
         for model in models {
-            var shapes: [String: [Int]] = [:]
-            var shape = [1] + dataset.sampleShape
-            for (name, layer) in model.layers {
-                shape = (try? layer.outputShape(for: shape)) ?? shape
-                shapes[name] = Array(shape.dropFirst())
-            }
-            let names = model.layers.map(\.name)
+            let shapes = (try? ModelPlan(nodes: model.nodes, inputShape: dataset.sampleShape))?.sampleShapes ?? [:]
+            let names = model.nodes.map(\.name)
             func missing(_ layer: String) -> String {
                 "model '\(model.name)' has no layer '\(layer)'\(Suggestion.hint(for: layer, among: names)); its layers: \(names.joined(separator: ", "))"
             }
@@ -408,18 +420,18 @@ public struct ResolvedExperiment: Sendable {
     /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per
     /// class, or the values the regression loss needs per target.
     static func shapeIssues(_ model: ResolvedModel, spec: ModelSpec, index: Int, dataset: any DatasetSource) -> [SpecIssue] {
-        var shape = [1] + dataset.sampleShape
+        // The component a node comes from: its layer, or the architecture that wrote it.
+        func component(_ node: Int) -> Component { spec.architecture ?? spec.layers[node] }
         var names: Set<String> = []
-        for (index, (name, layer)) in model.layers.enumerated() {
-            let component = spec.layers[index]
-            if !names.insert(name).inserted {
-                return [component.issue("duplicate layer name '\(name)'", key: "name")]
-            }
-            do {
-                shape = try layer.outputShape(for: shape)
-            } catch {
-                return [component.issue(error.description)]
-            }
+        for (index, node) in model.nodes.enumerated() where !names.insert(node.name).inserted {
+            return [component(index).issue("duplicate layer name '\(node.name)'", key: "name")]
+        }
+        let shape: [Int]
+        do {
+            shape = try ModelPlan(nodes: model.nodes, inputShape: dataset.sampleShape).shapes.last ?? [1] + dataset.sampleShape
+        } catch {
+            let at = spec.architecture == nil && error.concernsInputs ? "inputs" : nil
+            return [component(error.node).issue(error.error.description, key: at)]
         }
         let loss = model.loss
         guard loss.task == (dataset.targetCount > 0 ? .regression : .classification) else { return [] }  // reported with the loss

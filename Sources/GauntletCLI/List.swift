@@ -13,7 +13,8 @@ struct List: ParsableCommand {
     static func render() -> String {
         var text = ""
         for point in Registries.extensionPoints {
-            text += "\(point.name) (at \(point.slot)):\n"
+            let keys = (Registries.componentKeys[point.name] ?? []).map { ", and \($0.name): \($0.meaning)" }.joined()
+            text += "\(point.name) (at \(point.slot); each takes name\(keys)):\n"
             for kind in point.kinds {
                 text += "  \(kind.name): \(kind.summary)\n"
                 for parameter in kind.parameters {

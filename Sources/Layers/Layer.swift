@@ -162,6 +162,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case unknownStateKey(String)
     case missingStateKey(String)
     case stateShapeMismatch(key: String, expected: [Int], got: [Int])
+    /// A layer reads a name that is not an earlier layer (nor `input`).
+    case unknownInput(layer: String, input: String, known: [String])
 
     public var description: String {
         switch self {
@@ -171,6 +173,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         case let .unknownStateKey(key): "unknown state-dict key '\(key)'"
         case let .missingStateKey(key): "state dict lacks key '\(key)'"
         case let .stateShapeMismatch(key, expected, got): "state-dict key '\(key)' has shape \(got), expected \(expected)"
+        case let .unknownInput(layer, input, known):
+            "layer \(layer) reads '\(input)'\(Suggestion.hint(for: input, among: known)), which is not an earlier layer; it can read: \(known.joined(separator: ", "))"
         }
     }
 }

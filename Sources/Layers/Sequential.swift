@@ -22,19 +22,37 @@ public struct LayerSummary: Sendable, Equatable {
     public var multiplyAccumulates: Int
 }
 
-/// A model as an ordered list of named layers (PyTorch's `nn.Sequential`).
+/// A model: a graph of named layers in an order where every layer comes after the layers it
+/// reads (PyTorch's `nn.Sequential` when each reads the one before; residual networks when an
+/// `add` reads two). The last layer is the output.
 ///
 /// State-dict keys are `<layer name>.<suffix>`; unnamed layers are named by their index, so a
-/// model declared as a list gets PyTorch's `0.weight`, `3.running_mean`, … keys.
+/// model declared as a list gets PyTorch's `0.weight`, `3.running_mean`, … keys, and dotted
+/// names give nested keys (`layer1.0.conv1.weight`).
 public final class Sequential {
+    /// The name by which a node reads the model's (normalised) input.
+    public static let inputName = ModelPlan.inputName
+
     /// The shape of one input sample, for example `[1, 28, 28]`.
     public let inputShape: [Int]
     public let normalization: InputNormalization?
     public let layers: [(name: String, kind: String, layer: any Layer)]
+    /// The graph: which layers each layer reads, output shapes, cuts.
+    public let plan: ModelPlan
+    /// The layers each layer reads, by index; -1 is the model's input.
+    public var inputs: [[Int]] { plan.inputs }
 
-    /// Builds the layers in order, inferring each layer's input size from the previous output.
-    public init(
+    /// Builds a chain: the layers in order, each reading the previous output.
+    public convenience init(
         layers specs: [(name: String, spec: any LayerSpec)], inputShape: [Int],
+        normalization: InputNormalization? = nil, rng: inout RandomSource
+    ) throws(ModelError) {
+        try self.init(nodes: specs.map { ModelNode(name: $0.name, spec: $0.spec) }, inputShape: inputShape, normalization: normalization, rng: &rng)
+    }
+
+    /// Builds the nodes in order, inferring each layer's input size from the outputs it reads.
+    public init(
+        nodes: [ModelNode], inputShape: [Int],
         normalization: InputNormalization? = nil, rng: inout RandomSource
     ) throws(ModelError) {
         if let normalization,
@@ -45,25 +63,29 @@ public final class Sequential {
         }
         self.inputShape = inputShape
         self.normalization = normalization
-        var shape = [1] + inputShape
+        let plan: ModelPlan
+        do { plan = try ModelPlan(nodes: nodes, inputShape: inputShape) } catch { throw error.error }
         var built: [(String, String, any Layer)] = []
-        for (name, spec) in specs {
-            let kind = type(of: spec).kind
+        for (index, node) in nodes.enumerated() {
+            let kind = type(of: node.spec).kind
             do {
-                let layer = try spec.makeLayer(inputShape: shape, rng: &rng)
-                shape = try spec.outputShape(for: shape)
-                built.append((name, kind, layer))
+                built.append((node.name, kind, try node.spec.makeLayer(inputShape: plan.inputShape(of: index), rng: &rng)))
             } catch {
-                throw error.naming(layer: "'\(name)' (\(kind))")
+                throw error.naming(layer: "'\(node.name)' (\(kind))")
             }
         }
         self.layers = built
+        self.plan = plan
     }
 
     /// The shape of one output sample.
-    public var outputShape: [Int] {
-        Array(layers.reduce([1] + inputShape) { $1.layer.outputShape(for: $0) }.dropFirst())
-    }
+    public var outputShape: [Int] { Array((plan.shapes.last ?? [1] + inputShape).dropFirst()) }
+
+    /// Whether every layer reads the one before it (no branches).
+    public var isChain: Bool { inputs.enumerated().allSatisfy { $0.element == [$0.offset - 1] } }
+
+    /// Whether layer `b` reads only layer `a`, and `a`'s output goes nowhere else.
+    @inline(__always) func isLink(_ a: Int, _ b: Int) -> Bool { plan.inputs[b] == [a] && plan.consumers[a] == 1 }
 
     /// Runs every layer in order. Outputs of layers named in `context.recordedLayers` are kept in
     /// `context.activations` (the name `input` records the normalised input).
@@ -72,7 +94,8 @@ public final class Sequential {
     }
 
     /// Runs the layers in `range` only: from the raw input (normalised first) when the range
-    /// starts at 0, otherwise from the output of the layer before it.
+    /// starts at 0, otherwise from the output of the layer before it, which must then be all the
+    /// range reads (`isCut`).
     public func forward(_ input: Variable, layers range: Range<Int>, context: inout ForwardContext) -> Variable {
         forward(input, layers: range, context: &context, inputIsNormalized: false)
     }
@@ -80,29 +103,46 @@ public final class Sequential {
     /// `forward`, where `inputIsNormalized` says that the input is already normalised
     /// (`normalizedRows`), so that a range starting at 0 does not normalise it again.
     func forward(_ input: Variable, layers range: Range<Int>, context: inout ForwardContext, inputIsNormalized: Bool) -> Variable {
-        var x = input
+        precondition(plan.isCut[range.lowerBound], "a pass from layer \(range.lowerBound) reads outputs of layers before \(range.lowerBound - 1)")
+        var start = input
         if range.lowerBound == 0 {
             if let (scale, shift) = normalizationCoefficients, !inputIsNormalized {
-                x = x.channelAffine(scale: scale, shift: shift)
+                start = start.channelAffine(scale: scale, shift: shift)
             }
-            if context.recordedLayers.contains("input") { context.activations["input"] = x }
+            if context.recordedLayers.contains(Self.inputName) { context.activations[Self.inputName] = start }
         }
+        // Outputs by layer index, kept until the pass ends (the tape holds them anyway).
+        var outputs = [Variable?](repeating: nil, count: layers.count)
+        func output(of index: Int) -> Variable { index == range.lowerBound - 1 ? start : outputs[index]! }
         var index = range.lowerBound
+        var last = start
         while index < range.upperBound {
             let (name, _, layer) = layers[index]
-            // A convolution, optionally a ReLU, then 2×2 max pooling with stride 2: the pooling runs
-            // on each chunk of the convolution's output while it is in cache (and the ReLU on the
-            // pooled values, which is the same, as below), so the full-resolution output is never
-            // written. Taken when neither the convolution's nor the ReLU's output is asked for.
+            if let merge = layer as? any MergeLayer {
+                last = merge.forward(inputs[index].map(output(of:)), context: &context)
+                outputs[index] = last
+                if context.recordedLayers.contains(name) { context.activations[name] = last }
+                index += 1
+                continue
+            }
+            let x = output(of: inputs[index][0])
+            // A convolution, optionally a ReLU, then 2×2 max pooling with stride 2, each reading
+            // only the one before: the pooling runs on each chunk of the convolution's output
+            // while it is in cache (and the ReLU on the pooled values, which is the same, as
+            // below), so the full-resolution output is never written. Taken when neither the
+            // convolution's nor the ReLU's output is asked for.
             if let conv = layer as? Conv2d, !context.recordedLayers.contains(name) {
-                let hasReLU = index + 1 < range.upperBound && layers[index + 1].layer is ReLU && !context.recordedLayers.contains(layers[index + 1].name)
+                let hasReLU =
+                    index + 1 < range.upperBound && layers[index + 1].layer is ReLU && isLink(index, index + 1)
+                    && !context.recordedLayers.contains(layers[index + 1].name)
                 let poolIndex = index + (hasReLU ? 2 : 1)
-                if poolIndex < range.upperBound, let pool = layers[poolIndex].layer as? MaxPool2d,
+                if poolIndex < range.upperBound, isLink(poolIndex - 1, poolIndex), let pool = layers[poolIndex].layer as? MaxPool2d,
                     pool.spec.kernelSize == 2, (pool.spec.stride ?? 2) == 2, pool.spec.padding == 0,
                     let pooled = conv.forwardPooled2x2(x, relu: hasReLU, context: &context)
                 {
-                    x = pooled
-                    if context.recordedLayers.contains(layers[poolIndex].name) { context.activations[layers[poolIndex].name] = x }
+                    last = pooled
+                    outputs[poolIndex] = pooled
+                    if context.recordedLayers.contains(layers[poolIndex].name) { context.activations[layers[poolIndex].name] = pooled }
                     index = poolIndex + 1
                     continue
                 }
@@ -110,19 +150,23 @@ public final class Sequential {
             // ReLU then max pooling is max pooling then ReLU: both are monotone and the window's
             // first maximum stays its first maximum, so outputs and gradients are the same, bit
             // for bit, and the ReLU runs on the pooled tensor (a quarter of the size for 2×2).
-            // Taken when the ReLU's own output is not asked for.
-            if layer is ReLU, index + 1 < range.upperBound, layers[index + 1].layer is MaxPool2d, !context.recordedLayers.contains(name) {
+            // Taken when the ReLU's own output is not asked for and only the pooling reads it.
+            if layer is ReLU, index + 1 < range.upperBound, layers[index + 1].layer is MaxPool2d, isLink(index, index + 1),
+                !context.recordedLayers.contains(name)
+            {
                 let pool = layers[index + 1]
-                x = pool.layer.forward(x, context: &context).relu()
-                if context.recordedLayers.contains(pool.name) { context.activations[pool.name] = x }
+                last = pool.layer.forward(x, context: &context).relu()
+                outputs[index + 1] = last
+                if context.recordedLayers.contains(pool.name) { context.activations[pool.name] = last }
                 index += 2
                 continue
             }
-            x = layer.forward(x, context: &context)
-            if context.recordedLayers.contains(name) { context.activations[name] = x }
+            last = layer.forward(x, context: &context)
+            outputs[index] = last
+            if context.recordedLayers.contains(name) { context.activations[name] = last }
             index += 1
         }
-        return x
+        return last
     }
 
     /// The input normalisation `(x − mean) / std` as `scale · x + shift` per channel, or nil.
@@ -137,11 +181,13 @@ public final class Sequential {
         return Kernels.channelAffine(inputs, rows: rows, scale: scale, shift: shift)
     }
 
-    /// The index of the first layer that draws random numbers in MC-dropout mode (a dropout
-    /// layer with p > 0), or nil. Every layer before it gives the same output on every pass,
-    /// so MC-dropout passes can share it.
+    /// Where MC-dropout passes can start from a shared prefix, or nil when no layer draws random
+    /// numbers in MC-dropout mode (a dropout layer with p > 0): the last cut (`isCut`) at or
+    /// before the first such layer. Every layer before it gives the same output on every pass,
+    /// and its last layer's output is all the rest reads, so the passes compute the prefix once.
     public var firstStochasticLayer: Int? {
-        layers.firstIndex { entry in (entry.layer as? Dropout).map { $0.p > 0 } ?? false }
+        guard let first = layers.firstIndex(where: { entry in (entry.layer as? Dropout).map { $0.p > 0 } ?? false }) else { return nil }
+        return (0...first).last { plan.isCut[$0] }
     }
 
     /// Logits for a batch without recording gradients. In inference mode the batch is split
@@ -208,13 +254,11 @@ public final class Sequential {
 
     /// Layers, output shapes, parameter counts and multiply-accumulates per sample.
     public func summary() -> [LayerSummary] {
-        var shape = [1] + inputShape
-        return layers.map { name, kind, layer in
-            let macs = layer.multiplyAccumulates(for: shape)
-            shape = layer.outputShape(for: shape)
-            return LayerSummary(
-                name: name, kind: kind, outputShape: Array(shape.dropFirst()),
-                parameterCount: layer.parameters.reduce(0) { $0 + $1.value.count }, multiplyAccumulates: macs)
+        layers.enumerated().map { index, entry in
+            LayerSummary(
+                name: entry.name, kind: entry.kind, outputShape: Array(plan.shapes[index].dropFirst()),
+                parameterCount: entry.layer.parameters.reduce(0) { $0 + $1.value.count },
+                multiplyAccumulates: entry.layer.multiplyAccumulates(for: plan.inputShape(of: index)))
         }
     }
 
@@ -229,6 +273,15 @@ extension ModelError {
         case let .incompatibleInput(_, expected, got): .incompatibleInput(layer: layer, expected: expected, got: got)
         case let .invalidParameter(_, message): .invalidParameter(layer: layer, message: message)
         default: self
+        }
+    }
+
+    /// The error without its layer, for a message that names the layer itself.
+    var message: String {
+        switch self {
+        case let .incompatibleInput(_, expected, got): "expects \(expected), got \(shapeText(got))"
+        case let .invalidParameter(_, message): message
+        default: description
         }
     }
 }

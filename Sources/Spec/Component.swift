@@ -63,12 +63,22 @@ public struct Component: Decodable, Sendable {
         }
     }
 
-    /// Decodes the parameters into a typed kind; unknown parameters are errors naming this component.
-    public func decode<T: Decodable>(as kind: T.Type) throws(SpecErrors) -> T {
-        let codingPath: [any CodingKey] = path.map { step in
-            step.hasPrefix("#") ? IndexKey(Int(step.dropFirst())!) as any CodingKey : NameKey(step)
-        }
-        return try SpecDecoder.decode(kind, from: node, path: codingPath, ignoredKeys: ["type", "name"])
+    /// Decodes the parameters into a typed kind; unknown parameters are errors naming this
+    /// component. `type`, `name` and `keys` (keys its extension point reads itself, such as a
+    /// layer's `inputs`) are not parameters.
+    public func decode<T: Decodable>(as kind: T.Type, besides keys: Set<String> = []) throws(SpecErrors) -> T {
+        try SpecDecoder.decode(kind, from: node, path: codingPath, ignoredKeys: keys.union(["type", "name"]))
+    }
+
+    /// The value of one key of the component decoded as `T`, or nil when absent, with errors at
+    /// the key (a layer's `inputs`).
+    public func value<T: Decodable>(_ key: String, as type: T.Type) throws(SpecErrors) -> T? {
+        guard let value = node[key] else { return nil }
+        return try SpecDecoder.decode(type, from: value, path: codingPath + [NameKey(key)])
+    }
+
+    private var codingPath: [any CodingKey] {
+        path.map { step in step.hasPrefix("#") ? IndexKey(Int(step.dropFirst())!) as any CodingKey : NameKey(step) }
     }
 
     /// An error about this component: at the value of `key` when the component has that key

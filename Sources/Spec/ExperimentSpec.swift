@@ -131,11 +131,15 @@ public struct ExperimentSpec: Decodable, Sendable {
     }
 }
 
-/// A model declared as a list of layers.
+/// A model declared as a list of layers (a chain, or a graph where layers name their `inputs`),
+/// or as a built-in architecture with parameters.
 public struct ModelSpec: Decodable, Sendable {
     /// The model's name, unique in the file; it names the trial.
     public var name: String
+    /// The layers, in an order where each comes after those it reads; empty with `architecture`.
     public var layers: [Component]
+    /// A built-in architecture (`{type: resnet, depth: 20}`) instead of `layers`.
+    public var architecture: Component?
     /// The loss this model is trained with, overriding `training.loss` (a regression model with
     /// a variance head beside one without).
     public var loss: String?
@@ -149,15 +153,18 @@ public struct ModelSpec: Decodable, Sendable {
     /// The declaration as canonical JSON (for trial identifiers).
     public var canonical: String { node.map(CanonicalJSON.render) ?? name }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers, loss, weights }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers, architecture, loss, weights }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
-        layers = try c.decode([Component].self, forKey: .layers)
+        let listed = try c.decodeIfPresent([Component].self, forKey: .layers)
+        architecture = try c.decodeIfPresent(Component.self, forKey: .architecture)
+        layers = listed ?? []
         loss = try c.decodeIfPresent(String.self, forKey: .loss)
         weights = try c.decodeIfPresent(String.self, forKey: .weights)
-        if layers.isEmpty { throw SpecDecoder.issue(try c.superDecoder(forKey: .layers), "a model needs at least one layer") }
+        if listed?.isEmpty == true { throw SpecDecoder.issue(try c.superDecoder(forKey: .layers), "a model needs at least one layer") }
+        // Exactly one of `layers` and `architecture`: checked when the experiment is resolved.
         node = SpecDecoder.source(of: decoder)
         location = node?.location
     }

@@ -20,7 +20,10 @@ let fixtures: [String: [String: String]] = [
         "dropout": "{type: dropout, p: 0.3}",
         "flatten": "{type: flatten}",
         "batchnorm2d": "{type: batchnorm2d, momentum: 0.2}",
+        "adaptive_avg_pool2d": "{type: adaptive_avg_pool2d, output_size: 2}",
+        "add": "{type: add}",
     ],
+    "architecture": ["resnet": "{type: resnet, depth: 20, width: 4}", "wide_resnet": "{type: wide_resnet, depth: 10, dropout: 0.1}"],
     "optimizer": ["sgd": "{type: sgd, lr: 0.1, momentum: 0.9}", "adam": "{type: adam, lr: 0.01}"],
     "schedule": [
         "constant": "{type: constant}", "step": "{type: step, step_size: 2}", "exponential": "{type: exponential, gamma: 0.9}",
@@ -108,11 +111,31 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             let layer = try spec.makeLayer(inputShape: input, rng: &rng)
             let tape = Tape()
             var context = ForwardContext(tape: tape, mode: .training, rng: rng)
-            let output = layer.forward(tape.leaf(Tensor.uniform(shape: input, using: &rng)), context: &context)
+            let leaf = tape.leaf(Tensor.uniform(shape: input, using: &rng))
+            // A merge layer reads two inputs (here the same one twice).
+            let output = (layer as? any MergeLayer)?.forward([leaf, leaf], context: &context) ?? layer.forward(leaf, context: &context)
             #expect(output.shape == (try spec.outputShape(for: input)), "\(name)")
             func open<T: LayerSpec>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
             #expect(try open(spec), "\(name) round trip")
         }
+    }
+
+    /// Every architecture writes a model that builds, keeps its named layers' order valid, and
+    /// outputs what it is asked for.
+    @Test func architecturesBuildModelsOfTheirOutputSize() throws {
+        for (name, text) in fixtures["architecture"]! {
+            let architecture = try Registries.architectures.decode(try component(text))
+            let nodes = try architecture.nodes(inputShape: [1, 12, 12], outputs: 7)
+            var rng = RandomSource(seed: 2)
+            let model = try Sequential(nodes: nodes, inputShape: [1, 12, 12], rng: &rng)
+            #expect(model.outputShape == [7] && !model.isChain, "\(name)")
+            let logits = model.logits(Tensor.uniform(shape: [2, 1, 12, 12], using: &rng))
+            #expect(logits.scalars.allSatisfy { $0.isFinite }, "\(name)")
+            func open<T: ArchitectureSpec>(_ a: T) throws -> Bool { try roundTrip(a, kind: name) == canonicalJSON(a) }
+            #expect(try open(architecture))
+        }
+        let bad = try component("{type: resnet, depth: 19}")
+        #expect(throws: SpecErrors.self) { try Registries.architectures.decode(bad) }
     }
 
     @Test func corruptionsAreSeededAndStayInRange() throws {
@@ -292,7 +315,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
         let grid = try ResolvedGrid.resolve(try SpecDocument.parse(Self.base, file: "r.yaml"))
         let resolved = grid.trials[0].experiment
         #expect(grid.trials.count == 1 && grid.name == "r")
-        #expect(resolved.models[0].layers.map(\.name) == ["0", "1"])
+        #expect(resolved.models[0].nodes.map(\.name) == ["0", "1"])
         #expect(resolved.corruptions.count == 1 && resolved.attacks.count == 1)
         // 1 epoch of 600 samples × 3 (forward + two backward products) + 100 validation, then
         // clean + noise + 3 × FGSM on 200 test samples; forward = 2 × 64 × 10 FLOP.
@@ -322,6 +345,6 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
                 "r.yaml:5:5: models[0].layers: the model outputs 7 values per sample; the dataset has 10 classes, so the last layer needs 10 outputs"
             ])
         let noFlatten = Self.base.replacingOccurrences(of: "- {type: flatten}\n", with: "- {type: relu}\n")
-        #expect(problems(noFlatten).first?.contains("layers[1]: layer linear expects [features] (add a flatten layer before it)") == true)
+        #expect(problems(noFlatten).first?.contains("layers[1]: layer '1' (linear) expects [features] (add a flatten layer before it)") == true)
     }
 }

@@ -34,7 +34,8 @@ import Testing
 
     /// A stated default that is a value (a number, a boolean, one of a closed set) behaves as the
     /// parameter's absence: each fixture of `CatalogTests`, with the value written out, decodes to
-    /// an equal kind or gives the same output (corruptions, attacks, metrics, layers).
+    /// an equal kind or gives the same output (corruptions, attacks, metrics, layers, architectures,
+    /// datasets).
     @Test func statedValuesAreWhatAbsenceDoes() throws {
         var checked = 0
         var unchecked: [String] = []
@@ -109,6 +110,15 @@ import Testing
             var rng = RandomSource(seed: 4)
             let images = Tensor.uniform(shape: [3] + shape, using: &rng)
             return m1.logits(images) == m2.logits(images)
+        case "architecture":
+            let x = try Registries.architectures.decode(try component(a)), y = try Registries.architectures.decode(try component(b))
+            if equal(x, y) { return true }
+            var r1 = RandomSource(seed: 2), r2 = RandomSource(seed: 2)
+            let m1 = try Sequential(nodes: try x.nodes(inputShape: [1, 8, 8], outputs: 3), inputShape: [1, 8, 8], rng: &r1)
+            let m2 = try Sequential(nodes: try y.nodes(inputShape: [1, 8, 8], outputs: 3), inputShape: [1, 8, 8], rng: &r2)
+            var rng = RandomSource(seed: 4)
+            let images = Tensor.uniform(shape: [2, 1, 8, 8], using: &rng)
+            return m1.stateDict().map(\.key) == m2.stateDict().map(\.key) && m1.logits(images) == m2.logits(images)
         case "dataset":
             let x = try Registries.datasets.decode(try component(a)), y = try Registries.datasets.decode(try component(b))
             if equal(x, y) { return true }

@@ -1,0 +1,233 @@
+import Foundation
+
+// Shape operations, products and normalisations of token sequences (`[N, T, D]`), for
+// attention and transformers: each with its derivative; finite-difference checks in TensorsTests.
+
+extension Variable {
+    // MARK: - Shapes
+
+    /// The axes reordered (`torch.permute`): output axis `i` is input axis `order[i]`.
+    public func permuted(_ order: [Int]) -> Variable {
+        let x = value
+        precondition(order.sorted() == Array(0..<x.rank), "permuted: order \(order) for \(x.shape)")
+        let y = Kernels.permuted(x, order)
+        var inverse = [Int](repeating: 0, count: order.count)
+        for (i, axis) in order.enumerated() { inverse[axis] = i }
+        return tape.record(y, inputs: [self]) { dy, _ in [Kernels.permuted(dy, inverse)] }
+    }
+
+    /// The variables joined along `axis` (`torch.cat`); every other axis must agree.
+    public static func concatenated(_ parts: [Variable], axis: Int) -> Variable {
+        precondition(!parts.isEmpty, "concatenated: no parts")
+        let values = parts.map(\.value)
+        let y = Kernels.concatenated(values, axis: axis)
+        let sizes = values.map { $0.shape[axis] }
+        return parts[0].tape.record(y, inputs: parts) { dy, needed in
+            var start = 0
+            return sizes.enumerated().map { index, size in
+                defer { start += size }
+                return needed[index] ? Kernels.sliced(dy, axis: axis, range: start..<(start + size)) : nil
+            }
+        }
+    }
+
+    /// The elements with index in `range` along `axis` (`x[:, a:b]`).
+    public func sliced(axis: Int, range: Range<Int>) -> Variable {
+        let x = value
+        precondition(axis < x.rank && range.lowerBound >= 0 && range.upperBound <= x.shape[axis], "sliced: \(range) of axis \(axis) of \(x.shape)")
+        return tape.record(Kernels.sliced(x, axis: axis, range: range), inputs: [self]) { dy, _ in
+            [Kernels.padded(dy, axis: axis, before: range.lowerBound, after: x.shape[axis] - range.upperBound)]
+        }
+    }
+
+    /// `self` (`[1, …]`, a learned constant) repeated `count` times along the batch axis; the
+    /// gradient is the sum over the batch.
+    public func repeatedOverBatch(_ count: Int) -> Variable {
+        let p = value
+        precondition(p.shape.first == 1, "repeatedOverBatch: \(p.shape) is not one sample")
+        let y = Tensor(shape: [count] + p.shape.dropFirst(), scalars: Array([[Float]](repeating: p.scalars, count: count).joined()))
+        return tape.record(y, inputs: [self]) { dy, _ in [Kernels.sumOverBatch(dy)] }
+    }
+
+    // MARK: - Products
+
+    /// Batched matrix product (`torch.matmul` of equal batch shapes): `[B…, M, K] × [B…, K, N]`
+    /// → `[B…, M, N]`.
+    public func matmul(_ other: Variable) -> Variable {
+        let a = value, b = other.value
+        precondition(
+            a.rank >= 2 && a.rank == b.rank && a.shape.dropLast(2) == b.shape.dropLast(2) && a.shape[a.rank - 1] == b.shape[b.rank - 2],
+            "matmul: \(a.shape) × \(b.shape)")
+        let y = Kernels.batchedProduct(a, b, transposeA: false, transposeB: false)
+        return tape.record(y, inputs: [self, other]) { dy, needed in
+            [
+                needed[0] ? Kernels.batchedProduct(dy, b, transposeA: false, transposeB: true) : nil,
+                needed[1] ? Kernels.batchedProduct(a, dy, transposeA: true, transposeB: false) : nil,
+            ]
+        }
+    }
+
+    /// Softmax over the last axis (attention weights over keys).
+    public func softmaxLastAxis() -> Variable {
+        let shape = self.shape
+        let last = shape.last!
+        return reshaped([shape.reduce(1, *) / last, last]).softmax().reshaped(shape)
+    }
+
+    // MARK: - Normalisation
+
+    /// Layer normalisation over the last axis (`F.layer_norm` with `normalized_shape` the last
+    /// dimension): `(x − μ)/√(σ² + eps) · weight + bias`, biased variance, per row.
+    public func layerNorm(weight: Variable?, bias: Variable?, epsilon: Float) -> Variable {
+        let x = value
+        let d = x.shape.last!, rows = x.count / d
+        var xHat = Tensor(shape: x.shape)
+        var inverseStd = [Float](repeating: 0, count: rows)
+        for r in 0..<rows {
+            let row = x.scalars[(r * d)..<((r + 1) * d)]
+            let mean = row.reduce(0, +) / Float(d)
+            let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(d)
+            inverseStd[r] = 1 / (variance + epsilon).squareRoot()
+            for (k, v) in row.enumerated() { xHat.scalars[r * d + k] = (v - mean) * inverseStd[r] }
+        }
+        let gamma = weight?.value, beta = bias?.value
+        var y = xHat
+        if gamma != nil || beta != nil {
+            for r in 0..<rows {
+                for k in 0..<d { y.scalars[r * d + k] = xHat.scalars[r * d + k] * (gamma?.scalars[k] ?? 1) + (beta?.scalars[k] ?? 0) }
+            }
+        }
+        let inputs = [self] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
+        let inverse = inverseStd
+        return tape.record(y, inputs: inputs) { dy, needed in
+            var dx = Tensor(shape: x.shape), dGamma = Tensor(shape: [d]), dBeta = Tensor(shape: [d])
+            for r in 0..<rows {
+                var meanG: Float = 0, meanGX: Float = 0
+                for k in 0..<d {
+                    let i = r * d + k
+                    let g = dy.scalars[i] * (gamma?.scalars[k] ?? 1)
+                    meanG += g
+                    meanGX += g * xHat.scalars[i]
+                    dGamma.scalars[k] += dy.scalars[i] * xHat.scalars[i]
+                    dBeta.scalars[k] += dy.scalars[i]
+                }
+                meanG /= Float(d)
+                meanGX /= Float(d)
+                for k in 0..<d {
+                    let i = r * d + k
+                    let g = dy.scalars[i] * (gamma?.scalars[k] ?? 1)
+                    dx.scalars[i] = inverse[r] * (g - meanG - xHat.scalars[i] * meanGX)
+                }
+            }
+            var out: [Tensor?] = [needed[0] ? dx : nil]
+            if weight != nil { out.append(dGamma) }
+            if bias != nil { out.append(dBeta) }
+            return out
+        }
+    }
+}
+
+extension Kernels {
+    /// `x` with its axes reordered: output axis `i` is input axis `order[i]`.
+    public static func permuted(_ x: Tensor, _ order: [Int]) -> Tensor {
+        let shape = order.map { x.shape[$0] }
+        if order == Array(0..<x.rank) { return x }
+        var inputStrides = [Int](repeating: 1, count: x.rank)
+        for axis in stride(from: x.rank - 2, through: 0, by: -1) { inputStrides[axis] = inputStrides[axis + 1] * x.shape[axis + 1] }
+        let strides = order.map { inputStrides[$0] }
+        var y = Tensor(shape: shape)
+        var index = [Int](repeating: 0, count: shape.count)
+        var source = 0
+        for i in 0..<y.count {
+            y.scalars[i] = x.scalars[source]
+            // Odometer over the output's index, tracking the source offset.
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                source += strides[axis]
+                if index[axis] < shape[axis] { break }
+                source -= strides[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return y
+    }
+
+    /// The tensors joined along `axis`.
+    public static func concatenated(_ parts: [Tensor], axis: Int) -> Tensor {
+        let first = parts[0].shape
+        precondition(
+            parts.allSatisfy { $0.rank == first.count && $0.shape.enumerated().allSatisfy { $0.offset == axis || $0.element == first[$0.offset] } },
+            "concatenated: shapes \(parts.map(\.shape)) along axis \(axis)")
+        let outer = first[..<axis].reduce(1, *), inner = first[(axis + 1)...].reduce(1, *)
+        var shape = first
+        shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+        var scalars: [Float] = []
+        scalars.reserveCapacity(shape.reduce(1, *))
+        for o in 0..<outer {
+            for part in parts {
+                let block = part.shape[axis] * inner
+                scalars += part.scalars[(o * block)..<((o + 1) * block)]
+            }
+        }
+        return Tensor(shape: shape, scalars: scalars)
+    }
+
+    /// The elements with index in `range` along `axis`.
+    public static func sliced(_ x: Tensor, axis: Int, range: Range<Int>) -> Tensor {
+        let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *), size = x.shape[axis]
+        var shape = x.shape
+        shape[axis] = range.count
+        var scalars: [Float] = []
+        scalars.reserveCapacity(outer * range.count * inner)
+        for o in 0..<outer { scalars += x.scalars[((o * size + range.lowerBound) * inner)..<((o * size + range.upperBound) * inner)] }
+        return Tensor(shape: shape, scalars: scalars)
+    }
+
+    /// `x` with `before` and `after` zero slices added along `axis` (the adjoint of `sliced`).
+    public static func padded(_ x: Tensor, axis: Int, before: Int, after: Int) -> Tensor {
+        var parts: [Tensor] = []
+        func zeros(_ count: Int) -> Tensor {
+            var shape = x.shape
+            shape[axis] = count
+            return Tensor(shape: shape)
+        }
+        if before > 0 { parts.append(zeros(before)) }
+        parts.append(x)
+        if after > 0 { parts.append(zeros(after)) }
+        return parts.count == 1 ? x : concatenated(parts, axis: axis)
+    }
+
+    /// The sum over the batch axis, keeping it with size 1.
+    public static func sumOverBatch(_ x: Tensor) -> Tensor {
+        let size = x.count / max(1, x.shape[0])
+        var y = Tensor(shape: [1] + x.shape.dropFirst())
+        for n in 0..<x.shape[0] { for i in 0..<size { y.scalars[i] += x.scalars[n * size + i] } }
+        return y
+    }
+
+    /// `op(a) · op(b)` for each matrix of a batch: `a` `[B…, ·, ·]`, `b` `[B…, ·, ·]`, where
+    /// `op` transposes the last two axes when asked.
+    public static func batchedProduct(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+        let r = a.rank
+        let (aRows, aColumns) = (a.shape[r - 2], a.shape[r - 1]), (bRows, bColumns) = (b.shape[r - 2], b.shape[r - 1])
+        let m = transposeA ? aColumns : aRows, k = transposeA ? aRows : aColumns, n = transposeB ? bRows : bColumns
+        let batch = a.shape.dropLast(2).reduce(1, *)
+        var y = Tensor(shape: Array(a.shape.dropLast(2)) + [m, n])
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                y.scalars.withUnsafeMutableBufferPointer { py in
+                    for i in 0..<batch {
+                        BLAS.sgemm(
+                            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                            a: pa.baseAddress! + i * aRows * aColumns, lda: aColumns,
+                            b: pb.baseAddress! + i * bRows * bColumns, ldb: bColumns,
+                            c: py.baseAddress! + i * m * n, ldc: n)
+                    }
+                }
+            }
+        }
+        return y
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Tensors
+import Testing
+
+/// The operations graph models add: reference cases and finite-difference checks.
+@Suite struct GraphOpTests {
+    let check = GradientCheck()
+
+    func expectPasses(_ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation, _ f: ([Variable]) -> Variable) {
+        let failures = check.failures(inputs: inputs, f)
+        #expect(failures.isEmpty, "\(failures.count) mismatches, first: \(String(describing: failures.first))", sourceLocation: sourceLocation)
+    }
+
+    /// 1×1 output is the plane's mean; windows that tile the plane are average pooling's.
+    @Test func adaptiveAveragePoolingAveragesItsWindows() {
+        var rng = RandomSource(seed: 3)
+        let x = Tensor.normal(shape: [2, 3, 6, 4], using: &rng)
+        let tape = Tape()
+        let global = tape.leaf(x).adaptiveAvgPool2d(outputHeight: 1, outputWidth: 1).value
+        #expect(global.shape == [2, 3, 1, 1])
+        for plane in 0..<6 {
+            let mean = x.scalars[(plane * 24)..<((plane + 1) * 24)].reduce(0, +) / 24
+            #expect(abs(global.scalars[plane] - mean) < 1e-6)
+        }
+        let square = Tensor.normal(shape: [1, 2, 6, 6], using: &rng)
+        let adaptive = tape.leaf(square).adaptiveAvgPool2d(outputHeight: 3, outputWidth: 3).value
+        #expect(adaptive.maxAbsDifference(tape.leaf(square).avgPool2d(kernel: 2).value) < 1e-6)
+        // 5 rows into 3: PyTorch's windows [0, 2), [1, 4), [3, 5) overlap.
+        let rows = Tensor(shape: [1, 1, 5, 1], scalars: [1, 2, 3, 4, 5])
+        #expect(tape.leaf(rows).adaptiveAvgPool2d(outputHeight: 3, outputWidth: 1).value.scalars == [1.5, 3, 4.5])
+    }
+
+    @Test func adaptiveAveragePoolingGradient() {
+        var rng = RandomSource(seed: 4)
+        expectPasses([Tensor.normal(shape: [2, 2, 5, 7], using: &rng)]) { $0[0].adaptiveAvgPool2d(outputHeight: 3, outputWidth: 2) }
+        expectPasses([Tensor.normal(shape: [1, 3, 4, 4], using: &rng)]) { $0[0].adaptiveAvgPool2d(outputHeight: 1, outputWidth: 1) }
+    }
+
+    @Test func sumOfSeveralTerms() {
+        var rng = RandomSource(seed: 5)
+        let terms = (0..<3).map { _ in Tensor.normal(shape: [2, 3], using: &rng) }
+        let tape = Tape()
+        let total = Variable.sum(terms.map { tape.leaf($0) }).value
+        let expected: [Float] = (0..<6).map { i in
+            let pair: Float = terms[0].scalars[i] + terms[1].scalars[i]
+            return pair + terms[2].scalars[i]
+        }
+        #expect(total.scalars == expected)
+        expectPasses(terms) { Variable.sum($0) }
+        // A term used twice gets twice the gradient.
+        expectPasses([terms[0]]) { Variable.sum([$0[0], $0[0]]) }
+    }
+}
+
+/// Activations, token shapes, batched products and layer normalisation.
+@Suite struct TransformerOpTests {
+    let check = GradientCheck()
+
+    func expectPasses(_ inputs: [Tensor], sourceLocation: SourceLocation = #_sourceLocation, _ f: ([Variable]) -> Variable) {
+        let failures = check.failures(inputs: inputs, f)
+        #expect(failures.isEmpty, "\(failures.count) mismatches, first: \(String(describing: failures.first))", sourceLocation: sourceLocation)
+    }
+
+    static func normal(_ shape: [Int], seed: UInt64, std: Float = 1) -> Tensor {
+        var rng = RandomSource(seed: seed)
+        return Tensor.normal(shape: shape, std: std, using: &rng)
+    }
+
+    /// Values from the definitions, computed in Double (PyTorch's formulas), at a few points.
+    @Test func activationsFollowTheirDefinitions() {
+        let points: [Float] = [-4, -3, -1.5, -0.2, 0, 0.3, 1, 2.5, 3, 5]
+        let tape = Tape()
+        let x = tape.leaf(Tensor(shape: [points.count], scalars: points))
+        func expect(_ y: Variable, _ f: (Double) -> Double, _ name: String) {
+            for (i, p) in points.enumerated() {
+                #expect(abs(Double(y.value.scalars[i]) - f(Double(p))) < 2e-6 * max(1, abs(f(Double(p)))), "\(name)(\(p))")
+            }
+        }
+        expect(x.sigmoid(), { 1 / (1 + exp(-$0)) }, "sigmoid")
+        expect(x.tanh(), { Foundation.tanh($0) }, "tanh")
+        expect(x.gelu(), { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }, "gelu")
+        expect(
+            x.gelu(tanhApproximation: true), { 0.5 * $0 * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * ($0 + 0.044715 * $0 * $0 * $0))) }, "gelu_tanh")
+        expect(x.silu(), { $0 / (1 + exp(-$0)) }, "silu")
+        expect(x.leakyReLU(slope: 0.1), { $0 > 0 ? $0 : 0.1 * $0 }, "leaky_relu")
+        expect(x.hardswish(), { $0 * min(max($0 + 3, 0), 6) / 6 }, "hardswish")
+    }
+
+    @Test func activationGradients() {
+        // Away from hard swish's and leaky ReLU's kinks (−3, 0, 3) by more than the step.
+        let x = Tensor(shape: [2, 5], scalars: [-4, -2.5, -1.2, -0.4, 0.35, 0.8, 1.7, 2.6, 3.4, 4.1])
+        expectPasses([x]) { $0[0].sigmoid() }
+        expectPasses([x]) { $0[0].tanh() }
+        expectPasses([x]) { $0[0].gelu() }
+        expectPasses([x]) { $0[0].gelu(tanhApproximation: true) }
+        expectPasses([x]) { $0[0].silu() }
+        expectPasses([x]) { $0[0].leakyReLU(slope: 0.2) }
+        expectPasses([x]) { $0[0].hardswish() }
+    }
+
+    @Test func permutationsConcatenationAndSlices() {
+        let x = Tensor(shape: [2, 3, 4], scalars: (0..<24).map(Float.init))
+        let tape = Tape()
+        let p = tape.leaf(x).permuted([0, 2, 1]).value
+        #expect(p.shape == [2, 4, 3])
+        for n in 0..<2 { for i in 0..<3 { for j in 0..<4 { #expect(p.scalars[(n * 4 + j) * 3 + i] == x.scalars[(n * 3 + i) * 4 + j]) } } }
+        let y = Tensor(shape: [2, 1, 4], scalars: (100..<108).map(Float.init))
+        let joined = Variable.concatenated([tape.leaf(y), tape.leaf(x)], axis: 1).value
+        #expect(joined.shape == [2, 4, 4] && Array(joined.scalars[0..<8]) == [100, 101, 102, 103, 0, 1, 2, 3])
+        #expect(tape.leaf(joined).sliced(axis: 1, range: 1..<4).value == x)
+        expectPasses([Self.normal([2, 3, 4], seed: 1)]) { $0[0].permuted([2, 0, 1]) }
+        expectPasses([Self.normal([2, 1, 3], seed: 2), Self.normal([2, 2, 3], seed: 3)]) { Variable.concatenated($0, axis: 1) }
+        expectPasses([Self.normal([2, 5, 3], seed: 4)]) { $0[0].sliced(axis: 1, range: 1..<3) }
+        expectPasses([Self.normal([1, 2, 3], seed: 5)]) { $0[0].repeatedOverBatch(3) }
+    }
+
+    @Test func batchedProductsAndSoftmax() {
+        let a = Self.normal([2, 3, 4], seed: 6), b = Self.normal([2, 4, 5], seed: 7)
+        let tape = Tape()
+        let y = tape.leaf(a).matmul(tape.leaf(b)).value
+        for n in 0..<2 {
+            for i in 0..<3 {
+                for j in 0..<5 {
+                    var sum: Float = 0
+                    for k in 0..<4 { sum += a.scalars[(n * 3 + i) * 4 + k] * b.scalars[(n * 4 + k) * 5 + j] }
+                    #expect(abs(y.scalars[(n * 3 + i) * 5 + j] - sum) < 1e-5)
+                }
+            }
+        }
+        expectPasses([a, b]) { $0[0].matmul($0[1]) }
+        let s = tape.leaf(Self.normal([2, 3, 4], seed: 8)).softmaxLastAxis().value
+        for row in 0..<6 { #expect(abs(s.scalars[(row * 4)..<(row * 4 + 4)].reduce(0, +) - 1) < 1e-6) }
+        expectPasses([Self.normal([2, 3, 4], seed: 9)]) { $0[0].softmaxLastAxis() }
+    }
+
+    @Test func layerNormalisation() {
+        let x = Self.normal([2, 3, 5], seed: 10, std: 2)
+        let gamma = Self.normal([5], seed: 11), beta = Self.normal([5], seed: 12)
+        let tape = Tape()
+        let y = tape.leaf(x).layerNorm(weight: tape.leaf(gamma), bias: tape.leaf(beta), epsilon: 1e-5).value
+        for row in 0..<6 {
+            let values = x.scalars[(row * 5)..<(row * 5 + 5)].map(Double.init)
+            let mean = values.reduce(0, +) / 5
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 5
+            for k in 0..<5 {
+                let expected = (values[k] - mean) / (variance + 1e-5).squareRoot() * Double(gamma.scalars[k]) + Double(beta.scalars[k])
+                #expect(abs(Double(y.scalars[row * 5 + k]) - expected) < 1e-5)
+            }
+        }
+        expectPasses([x, gamma, beta]) { $0[0].layerNorm(weight: $0[1], bias: $0[2], epsilon: 1e-5) }
+        expectPasses([x]) { $0[0].layerNorm(weight: nil, bias: nil, epsilon: 1e-5) }
+    }
+}
