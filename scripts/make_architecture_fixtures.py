@@ -9,11 +9,13 @@ values) under /state_dict as `models[].weights` reads it, a batch of inputs in [
 labels (/labels), the logits in evaluation mode (/logits), and the gradient of the summed
 cross-entropy with respect to the input (/input_gradient). The modules below follow the
 structure and module names of torchvision's `resnet.ResNet` with `BasicBlock` (ImageNet style;
-the CIFAR style changes the stem and the stages as in He et al. 2016, §4.2) and of RobustBench's
-`wide_resnet.WideResNet`. Needs torch, h5py and NumPy (not a dependency of Gauntlet or its CI).
+the CIFAR style changes the stem and the stages as in He et al. 2016, §4.2), of RobustBench's
+`wide_resnet.WideResNet`, and of torchvision's `vision_transformer.VisionTransformer`. Needs torch, h5py and NumPy (not a dependency of Gauntlet or its CI).
 """
 import os
 import sys
+
+from collections import OrderedDict
 
 import torch
 import torch.nn as nn
@@ -123,6 +125,50 @@ class WideResNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))
 
 
+class EncoderBlock(nn.Module):
+    def __init__(self, heads, dim, mlp_dim):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(dim, eps=1e-6)
+        self.self_attention = nn.MultiheadAttention(dim, heads, dropout=0.0, batch_first=True)
+        self.dropout = nn.Dropout(0.0)
+        self.ln_2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = nn.Sequential(nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(0.0), nn.Linear(mlp_dim, dim), nn.Dropout(0.0))
+
+    def forward(self, x):
+        y = self.ln_1(x)
+        y, _ = self.self_attention(y, y, y, need_weights=False)
+        x = self.dropout(y) + x
+        return x + self.mlp(self.ln_2(x))
+
+
+class Encoder(nn.Module):
+    def __init__(self, tokens, depth, heads, dim, mlp_dim):
+        super().__init__()
+        self.pos_embedding = nn.Parameter(torch.empty(1, tokens, dim).normal_(std=0.02))
+        self.dropout = nn.Dropout(0.0)
+        self.layers = nn.Sequential(OrderedDict((f"encoder_layer_{i}", EncoderBlock(heads, dim, mlp_dim)) for i in range(depth)))
+        self.ln = nn.LayerNorm(dim, eps=1e-6)
+
+    def forward(self, x):
+        return self.ln(self.layers(self.dropout(x + self.pos_embedding)))
+
+
+class VisionTransformer(nn.Module):
+    def __init__(self, image, channels, patch, depth, heads, dim, mlp_dim, classes):
+        super().__init__()
+        self.patch = patch
+        self.conv_proj = nn.Conv2d(channels, dim, patch, patch)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.encoder = Encoder((image // patch) ** 2 + 1, depth, heads, dim, mlp_dim)
+        self.heads = nn.Sequential(OrderedDict(head=nn.Linear(dim, classes)))
+
+    def forward(self, x):
+        n = x.shape[0]
+        x = self.conv_proj(x).reshape(n, self.conv_proj.out_channels, -1).permute(0, 2, 1)
+        x = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1)
+        return self.heads(self.encoder(x)[:, 0])
+
+
 def perturb_batch_norms(model, generator):
     for module in model.modules():
         if isinstance(module, nn.BatchNorm2d):
@@ -162,6 +208,13 @@ def main():
     write(ResNet(20, 4, 3, 10), "resnet20-width4", directory, (2, 3, 32, 32), 10, 1)
     write(ResNet(18, 4, 3, 10), "resnet18-width4", directory, (2, 3, 32, 32), 10, 2)
     write(WideResNet(10, 1, 3, 10), "wide_resnet10-1", directory, (2, 3, 32, 32), 10, 3)
+    vit = VisionTransformer(32, 3, 8, 2, 2, 16, 32, 10)
+    with torch.no_grad():
+        vit.class_token.normal_(std=0.5)  # zeros at initialisation; not here, so the test sees it
+        for block in vit.encoder.layers:
+            block.self_attention.in_proj_bias.normal_(std=0.1)
+            block.self_attention.out_proj.bias.normal_(std=0.1)
+    write(vit, "vit-patch8-dim16-depth2", directory, (2, 3, 32, 32), 10, 4)
 
 
 if __name__ == "__main__":

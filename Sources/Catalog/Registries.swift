@@ -19,6 +19,23 @@ public enum Registries {
             BatchNorm2dSpec.self,
             AddSpec.self,
             AdaptiveAvgPool2dSpec.self,
+            GELUSpec.self,
+            SiLUSpec.self,
+            SigmoidSpec.self,
+            TanhSpec.self,
+            LeakyReLUSpec.self,
+            HardswishSpec.self,
+            SoftmaxSpec.self,
+            LayerNormSpec.self,
+            MultiplySpec.self,
+            ConcatSpec.self,
+            MatMulSpec.self,
+            ReshapeSpec.self,
+            PermuteSpec.self,
+            SliceSpec.self,
+            ClassTokenSpec.self,
+            PositionEmbeddingSpec.self,
+            MultiheadAttentionSpec.self,
         ] as [any LayerSpec.Type],
         componentKeys: [("inputs", "the names of the layers it reads (default: the layer before it; `input` is the model's input)")])
 
@@ -27,6 +44,7 @@ public enum Registries {
         [
             ResNetSpec.self,
             WideResNetSpec.self,
+            VisionTransformerSpec.self,
         ] as [any ArchitectureSpec.Type])
 
     public static let optimizers = Registry<any OptimizerSpec>(

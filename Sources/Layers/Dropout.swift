@@ -38,7 +38,19 @@ public final class Dropout: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
 
+    public var drawsRandomNumbers: Bool { p > 0 }
+
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+        input.dropout(p: p, context: &context)
+    }
+}
+
+extension Variable {
+    /// Inverted dropout with probability `p` outside inference mode (training and MC-dropout
+    /// passes), drawing the whole batch's mask (or this part's rows of it) from the context's
+    /// generator; the identity in inference mode.
+    public func dropout(p: Float, context: inout ForwardContext) -> Variable {
+        let input = self
         guard context.mode != .inference, p > 0 else { return input }
         let count = input.shape.reduce(1, *)
         // The whole batch's mask, or this part's rows of it.

@@ -124,10 +124,14 @@ public protocol Layer: AnyObject {
     /// Whether, in training mode, a sample's output depends on the other samples of the batch
     /// (batch statistics): such a model's training steps are not split into parts.
     var usesBatchStatisticsInTraining: Bool { get }
+    /// Whether the layer draws random numbers outside inference mode (dropout with p > 0): the
+    /// passes of MC dropout differ from it on.
+    var drawsRandomNumbers: Bool { get }
 }
 
 extension Layer {
     public var usesBatchStatisticsInTraining: Bool { false }
+    public var drawsRandomNumbers: Bool { false }
     public var parameters: [Parameter] { [] }
     public var buffers: [(name: String, value: Tensor)] { [] }
     public func setBuffer(_ name: String, to value: Tensor) throws {

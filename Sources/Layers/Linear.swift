@@ -3,7 +3,8 @@ import Tensors
 
 /// A fully connected layer, `y = x Wᵀ + b` (PyTorch's `nn.Linear`).
 ///
-/// The input feature count is inferred from the input shape `[N, in]`.
+/// The input feature count is inferred from the input shape `[N, in]`; a token sequence
+/// `[N, T, in]` is transformed token by token (PyTorch's linear on the last axis).
 /// Initialisation as PyTorch: W and b uniform in `±1/√in` (Kaiming-uniform with `a = √5`).
 public struct LinearSpec: LayerSpec, Equatable {
     public static let kind = "linear"
@@ -27,18 +28,18 @@ public struct LinearSpec: LayerSpec, Equatable {
     }
 
     public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] {
-        guard inputShape.count == 2 else {
-            throw .incompatibleInput(layer: Self.kind, expected: "[features] (add a flatten layer before it)", got: inputShape)
+        guard inputShape.count == 2 || inputShape.count == 3 else {
+            throw .incompatibleInput(layer: Self.kind, expected: "[features] or [tokens, features] (add a flatten layer before it)", got: inputShape)
         }
         guard outFeatures >= 1 else { throw .invalidParameter(layer: Self.kind, message: "out_features must be at least 1") }
-        return [inputShape[0], outFeatures]
+        return inputShape.dropLast() + [outFeatures]
     }
 
-    public func multiplyAccumulates(for inputShape: [Int]) -> Int { inputShape[1] * outFeatures }
+    public func multiplyAccumulates(for inputShape: [Int]) -> Int { inputShape.dropFirst().reduce(1, *) * outFeatures }
 
     public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer {
         _ = try outputShape(for: inputShape)
-        return Linear(inFeatures: inputShape[1], outFeatures: outFeatures, bias: bias, rng: &rng)
+        return Linear(inFeatures: inputShape.last!, outFeatures: outFeatures, bias: bias, rng: &rng)
     }
 }
 
@@ -54,11 +55,16 @@ public final class Linear: Layer {
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
-    public func outputShape(for inputShape: [Int]) -> [Int] { [inputShape[0], weight.value.shape[0]] }
+    public func outputShape(for inputShape: [Int]) -> [Int] { inputShape.dropLast() + [weight.value.shape[0]] }
 
-    public func multiplyAccumulates(for inputShape: [Int]) -> Int { weight.value.count }
+    public func multiplyAccumulates(for inputShape: [Int]) -> Int { inputShape.dropFirst(2).reduce(1, *) * weight.value.count }
 
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+        guard input.shape.count == 2 else {
+            // Tokens: every token of every sample is a row.
+            let shape = input.shape
+            return forward(input.reshaped([shape.dropLast().reduce(1, *), shape.last!]), context: &context).reshaped(outputShape(for: shape))
+        }
         let w = context.variable(for: weight)
         let b = bias.map { context.variable(for: $0) }
         // The product reads the weight transposed where that is the faster layout, except in

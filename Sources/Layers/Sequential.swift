@@ -182,11 +182,11 @@ public final class Sequential {
     }
 
     /// Where MC-dropout passes can start from a shared prefix, or nil when no layer draws random
-    /// numbers in MC-dropout mode (a dropout layer with p > 0): the last cut (`isCut`) at or
+    /// numbers in MC-dropout mode (`drawsRandomNumbers`: dropout, attention dropout): the last cut (`isCut`) at or
     /// before the first such layer. Every layer before it gives the same output on every pass,
     /// and its last layer's output is all the rest reads, so the passes compute the prefix once.
     public var firstStochasticLayer: Int? {
-        guard let first = layers.firstIndex(where: { entry in (entry.layer as? Dropout).map { $0.p > 0 } ?? false }) else { return nil }
+        guard let first = layers.firstIndex(where: { $0.layer.drawsRandomNumbers }) else { return nil }
         return (0...first).last { plan.isCut[$0] }
     }
 
@@ -220,15 +220,19 @@ public final class Sequential {
         }
     }
 
+    /// The state-dict key of a layer's parameter or buffer: `<layer>.<suffix>`, or the layer's
+    /// name alone for an unnamed one (a learned constant such as `class_token`).
+    static func key(_ layer: String, _ suffix: String) -> String { suffix.isEmpty ? layer : "\(layer).\(suffix)" }
+
     /// Every trainable parameter with its state-dict key.
     public var namedParameters: [(key: String, parameter: Parameter)] {
-        layers.flatMap { name, _, layer in layer.parameters.map { ("\(name).\($0.name)", $0) } }
+        layers.flatMap { name, _, layer in layer.parameters.map { (Self.key(name, $0.name), $0) } }
     }
 
     /// Parameters and buffers by PyTorch state-dict key, in layer order.
     public func stateDict() -> [(key: String, value: Tensor)] {
         layers.flatMap { name, _, layer in
-            layer.parameters.map { ("\(name).\($0.name)", $0.value) } + layer.buffers.map { ("\(name).\($0.name)", $0.value) }
+            layer.parameters.map { (Self.key(name, $0.name), $0.value) } + layer.buffers.map { (Self.key(name, $0.name), $0.value) }
         }
     }
 
@@ -243,10 +247,10 @@ public final class Sequential {
             guard value.shape == current.shape else { throw .stateShapeMismatch(key: key, expected: current.shape, got: value.shape) }
         }
         for (name, _, layer) in layers {
-            for parameter in layer.parameters { parameter.value = state["\(name).\(parameter.name)"]! }
+            for parameter in layer.parameters { parameter.value = state[Self.key(name, parameter.name)]! }
             for buffer in layer.buffers {
-                do { try layer.setBuffer(buffer.name, to: state["\(name).\(buffer.name)"]!) } catch {
-                    throw .unknownStateKey("\(name).\(buffer.name)")
+                do { try layer.setBuffer(buffer.name, to: state[Self.key(name, buffer.name)]!) } catch {
+                    throw .unknownStateKey(Self.key(name, buffer.name))
                 }
             }
         }

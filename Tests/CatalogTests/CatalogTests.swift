@@ -22,8 +22,17 @@ let fixtures: [String: [String: String]] = [
         "batchnorm2d": "{type: batchnorm2d, momentum: 0.2}",
         "adaptive_avg_pool2d": "{type: adaptive_avg_pool2d, output_size: 2}",
         "add": "{type: add}",
+        "gelu": "{type: gelu, approximate: tanh}", "silu": "{type: silu}", "sigmoid": "{type: sigmoid}", "tanh": "{type: tanh}",
+        "leaky_relu": "{type: leaky_relu, negative_slope: 0.2}", "hardswish": "{type: hardswish}", "softmax": "{type: softmax}",
+        "layernorm": "{type: layernorm, eps: 0.001}", "multiply": "{type: multiply}", "concat": "{type: concat, dim: 1}",
+        "matmul": "{type: matmul}", "reshape": "{type: reshape, shape: [-1, 4]}", "permute": "{type: permute, dims: [2, 0, 1]}",
+        "slice": "{type: slice, dim: 0, start: 1, end: 3}", "class_token": "{type: class_token}",
+        "position_embedding": "{type: position_embedding}", "multihead_attention": "{type: multihead_attention, heads: 2, dropout: 0.1}",
     ],
-    "architecture": ["resnet": "{type: resnet, depth: 20, width: 4}", "wide_resnet": "{type: wide_resnet, depth: 10, dropout: 0.1}"],
+    "architecture": [
+        "resnet": "{type: resnet, depth: 20, width: 4}", "wide_resnet": "{type: wide_resnet, depth: 10, dropout: 0.1}",
+        "vit": "{type: vit, patch: 4, dim: 8, depth: 1, heads: 2, dropout: 0.1}",
+    ],
     "optimizer": ["sgd": "{type: sgd, lr: 0.1, momentum: 0.9}", "adam": "{type: adam, lr: 0.01}"],
     "schedule": [
         "constant": "{type: constant}", "step": "{type: step, step_size: 2}", "exponential": "{type: exponential, gamma: 0.9}",
@@ -106,7 +115,8 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
         for (name, text) in fixtures["layer"]! {
             let spec = try Registries.layers.decode(try component(text))
             #expect(type(of: spec).kind == name)
-            let input = name == "linear" ? [2, 12] : [2, 3, 8, 8]
+            let tokens = ["class_token", "position_embedding", "multihead_attention", "layernorm", "concat"]
+            let input = name == "linear" ? [2, 12] : tokens.contains(name) ? [2, 5, 6] : [2, 3, 8, 8]
             var rng = RandomSource(seed: 1)
             let layer = try spec.makeLayer(inputShape: input, rng: &rng)
             let tape = Tape()
@@ -114,7 +124,8 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             let leaf = tape.leaf(Tensor.uniform(shape: input, using: &rng))
             // A merge layer reads two inputs (here the same one twice).
             let output = (layer as? any MergeLayer)?.forward([leaf, leaf], context: &context) ?? layer.forward(leaf, context: &context)
-            #expect(output.shape == (try spec.outputShape(for: input)), "\(name)")
+            let expected = try (spec as? any MergeLayerSpec)?.outputShape(forInputs: [input, input]) ?? spec.outputShape(for: input)
+            #expect(output.shape == expected, "\(name)")
             func open<T: LayerSpec>(_ s: T) throws -> Bool { try roundTrip(s, kind: name) == canonicalJSON(s) }
             #expect(try open(spec), "\(name) round trip")
         }
@@ -345,6 +356,8 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
                 "r.yaml:5:5: models[0].layers: the model outputs 7 values per sample; the dataset has 10 classes, so the last layer needs 10 outputs"
             ])
         let noFlatten = Self.base.replacingOccurrences(of: "- {type: flatten}\n", with: "- {type: relu}\n")
-        #expect(problems(noFlatten).first?.contains("layers[1]: layer '1' (linear) expects [features] (add a flatten layer before it)") == true)
+        #expect(
+            problems(noFlatten).first?.contains("layers[1]: layer '1' (linear) expects [features] or [tokens, features] (add a flatten layer before it)")
+                == true)
     }
 }

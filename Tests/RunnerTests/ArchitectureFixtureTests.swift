@@ -15,6 +15,7 @@ import Testing
         ("resnet20-width4", ResNetSpec(depth: 20, width: 4) as any ArchitectureSpec),
         ("resnet18-width4", ResNetSpec(depth: 18, width: 4)),
         ("wide_resnet10-1", WideResNetSpec(depth: 10, widenFactor: 1)),
+        ("vit-patch8-dim16-depth2", VisionTransformerSpec(patch: 8, dim: 16, depth: 2, heads: 2, mlpRatio: 2)),
     ])
     func reproducesPyTorch(_ name: String, _ architecture: any ArchitectureSpec) throws {
         let path = "\(Self.directory)/\(name).h5"

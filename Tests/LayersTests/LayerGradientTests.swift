@@ -1,0 +1,119 @@
+import Tensors
+import Testing
+
+@testable import Layers
+
+/// Finite-difference checks of whole models built from the graph and transformer layer kinds:
+/// the gradient of the summed cross-entropy with respect to the input and to every parameter.
+@Suite struct LayerGradientTests {
+    /// The largest relative error over the input's elements and a spread of every parameter's.
+    static func worstError(_ model: Sequential, input x: Tensor, labels: [Int]) -> (input: Float, parameters: Float, checked: Int) {
+        func loss() -> Double {
+            let logits = Kernels.logSoftmax(model.logits(x))
+            return zip(0..., labels).reduce(0.0) { $0 - Double(logits[$1.0, $1.1]) }
+        }
+        let tape = Tape()
+        var context = ForwardContext(tape: tape, mode: .inference, rng: RandomSource(seed: 0), parametersRequireGradients: true)
+        let leaf = tape.leaf(x, requiresGradient: true)
+        tape.backward(from: model.forward(leaf, context: &context).crossEntropy(labels: labels, reduction: .sum))
+        model.collectGradients(from: context)
+        let h: Float = 1e-2
+        func numeric(_ change: (Float) -> Void) -> Float {
+            change(h)
+            let plus = loss()
+            change(-2 * h)
+            let minus = loss()
+            change(h)
+            return Float((plus - minus) / Double(2 * h))
+        }
+        var worstInput: Float = 0, worstParameter: Float = 0, checked = 0
+        let inputGradient = tape.gradient(of: leaf)!
+        var probe = x
+        for i in stride(from: 0, to: x.count, by: max(1, x.count / 12)) {
+            func shift(_ d: Float) { probe.scalars[i] += d }
+            shift(h)
+            let plus = zip(0..., labels).reduce(0.0) { $0 - Double(Kernels.logSoftmax(model.logits(probe))[$1.0, $1.1]) }
+            shift(-2 * h)
+            let minus = zip(0..., labels).reduce(0.0) { $0 - Double(Kernels.logSoftmax(model.logits(probe))[$1.0, $1.1]) }
+            shift(h)
+            let value = Float((plus - minus) / Double(2 * h))
+            worstInput = max(worstInput, abs(value - inputGradient.scalars[i]) / max(0.1, abs(value)))
+        }
+        for (_, parameter) in model.namedParameters {
+            let analytic = parameter.gradient ?? Tensor(shape: parameter.value.shape)
+            for i in stride(from: 0, to: parameter.value.count, by: max(1, parameter.value.count / 6)) {
+                let value = numeric { parameter.value.scalars[i] += $0 }
+                worstParameter = max(worstParameter, abs(value - analytic.scalars[i]) / max(0.1, abs(value)))
+                checked += 1
+            }
+        }
+        return (worstInput, worstParameter, checked)
+    }
+
+    static func check(_ nodes: [ModelNode], inputShape: [Int], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var rng = RandomSource(seed: 21)
+        let model = try Sequential(nodes: nodes, inputShape: inputShape, rng: &rng)
+        // Parameters away from their initial zeros and ones, so that every path carries gradient.
+        for (_, parameter) in model.namedParameters {
+            parameter.value = parameter.value + Tensor.normal(shape: parameter.value.shape, std: 0.3, using: &rng)
+        }
+        let x = Tensor.normal(shape: [2] + inputShape, using: &rng)
+        let (input, parameters, checked) = worstError(model, input: x, labels: [1, 2])
+        #expect(checked > 0, sourceLocation: sourceLocation)
+        #expect(input < 2e-2 && parameters < 2e-2, "input \(input), parameters \(parameters)", sourceLocation: sourceLocation)
+    }
+
+    @Test func attentionAndNormalisationLayers() throws {
+        try Self.check(
+            [
+                ModelNode(name: "class_token", spec: ClassTokenSpec()),
+                ModelNode(name: "pos", spec: PositionEmbeddingSpec()),
+                ModelNode(name: "ln", spec: LayerNormSpec()),
+                ModelNode(name: "attention", spec: MultiheadAttentionSpec(heads: 2)),
+                ModelNode(name: "mlp", spec: LinearSpec(outFeatures: 6)),
+                ModelNode(name: "gelu", spec: GELUSpec()),
+                ModelNode(name: "cls", spec: SliceSpec(dim: 0, start: 0, end: 1)),
+                ModelNode(name: "flatten", spec: FlattenSpec()),
+                ModelNode(name: "head", spec: LinearSpec(outFeatures: 3)),
+            ], inputShape: [3, 4])
+    }
+
+    @Test func mergesAndShapes() throws {
+        try Self.check(
+            [
+                ModelNode(name: "a", spec: LinearSpec(outFeatures: 4)),
+                ModelNode(name: "b", spec: SigmoidSpec(), inputs: ["input"]),
+                ModelNode(name: "b2", spec: LinearSpec(outFeatures: 4)),
+                ModelNode(name: "gate", spec: MultiplySpec(), inputs: ["a", "b2"]),
+                ModelNode(name: "silu", spec: SiLUSpec()),
+                ModelNode(name: "tanh", spec: TanhSpec(), inputs: ["a"]),
+                ModelNode(name: "joined", spec: ConcatSpec(dim: 0), inputs: ["silu", "tanh"]),
+                ModelNode(name: "t", spec: PermuteSpec(dims: [1, 0])),
+                ModelNode(name: "square", spec: MatMulSpec(), inputs: ["joined", "t"]),
+                ModelNode(name: "soft", spec: SoftmaxSpec()),
+                ModelNode(name: "leaky", spec: LeakyReLUSpec(negativeSlope: 0.1)),
+                ModelNode(name: "hard", spec: HardswishSpec()),
+                ModelNode(name: "flat", spec: ReshapeSpec(shape: [-1])),
+                ModelNode(name: "head", spec: LinearSpec(outFeatures: 3)),
+            ], inputShape: [3, 5])
+    }
+
+    @Test func aVisionTransformer() throws {
+        let nodes = try VisionTransformerSpec(patch: 2, dim: 4, depth: 1, heads: 2, mlpRatio: 2).nodes(inputShape: [1, 4, 4], outputs: 3)
+        try Self.check(nodes, inputShape: [1, 4, 4])
+    }
+
+    /// Attention dropout draws random numbers: MC-dropout passes start before the first
+    /// attention that drops out.
+    @Test func attentionDropoutIsStochastic() throws {
+        let nodes = try VisionTransformerSpec(patch: 2, dim: 4, depth: 2, heads: 2, attentionDropout: 0.1).nodes(inputShape: [1, 4, 4], outputs: 3)
+        var rng = RandomSource(seed: 1)
+        let model = try Sequential(nodes: nodes, inputShape: [1, 4, 4], rng: &rng)
+        let first = try #require(model.layers.firstIndex { $0.name == "encoder.layers.encoder_layer_0.self_attention" })
+        #expect(model.firstStochasticLayer == first - 1)
+        let x = Tensor.uniform(shape: [3, 1, 4, 4], using: &rng)
+        let a = model.logits(x, mode: .monteCarloDropout, rng: RandomSource(seed: 1))
+        #expect(a != model.logits(x, mode: .monteCarloDropout, rng: RandomSource(seed: 2)))
+        #expect(model.logits(x) == model.logits(x))
+    }
+}
