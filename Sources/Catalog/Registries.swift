@@ -17,6 +17,7 @@ public enum Registries {
             DropoutSpec.self,
             FlattenSpec.self,
             BatchNorm2dSpec.self,
+            BatchNorm1dSpec.self,
             AddSpec.self,
             AdaptiveAvgPool2dSpec.self,
             GELUSpec.self,

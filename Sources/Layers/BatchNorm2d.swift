@@ -102,3 +102,51 @@ public final class BatchNorm2d: Layer {
         return result.output
     }
 }
+
+/// Batch normalisation over the channels of `[C]` or `[C, L]` samples (PyTorch's
+/// `nn.BatchNorm1d`): `BatchNorm2d`'s statistics and keys over the samples seen as `[C, L, 1]`.
+public struct BatchNorm1dSpec: LayerSpec, Equatable {
+    public static let kind = "batchnorm1d"
+    public static let defaults = ["eps": "1e-5", "momentum": "0.1"]
+    public static let summary = "Batch normalisation over the channels of [features] or [channels, length] samples (PyTorch nn.BatchNorm1d)."
+    /// Added to the variance for stability (default 1e-5).
+    public var eps: Float?
+    /// Weight of the newest batch in the running estimates, in (0, 1] (default 0.1).
+    public var momentum: Float?
+
+    public init(eps: Float? = nil, momentum: Float? = nil) {
+        self.eps = eps
+        self.momentum = momentum
+    }
+
+    var planar: BatchNorm2dSpec { BatchNorm2dSpec(eps: eps ?? 1e-5, momentum: momentum ?? 0.1) }
+
+    public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] {
+        guard inputShape.count == 2 || inputShape.count == 3 else {
+            throw .incompatibleInput(layer: Self.kind, expected: "[features] or [channels, length]", got: inputShape)
+        }
+        _ = try planar.outputShape(for: [inputShape[0], inputShape[1], inputShape.count == 3 ? inputShape[2] : 1, 1])
+        return inputShape
+    }
+
+    public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer {
+        _ = try outputShape(for: inputShape)
+        return BatchNorm1d(BatchNorm2d(channels: inputShape[1], spec: planar))
+    }
+}
+
+/// `BatchNorm2d` over samples reshaped to `[C, L, 1]`, with its parameters and buffers.
+public final class BatchNorm1d: Layer {
+    public let planar: BatchNorm2d
+    init(_ planar: BatchNorm2d) { self.planar = planar }
+    public var usesBatchStatisticsInTraining: Bool { true }
+    public var parameters: [Parameter] { planar.parameters }
+    public var buffers: [(name: String, value: Tensor)] { planar.buffers }
+    public func setBuffer(_ name: String, to value: Tensor) throws { try planar.setBuffer(name, to: value) }
+    public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
+    public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+        let shape = input.shape
+        let planarShape = [shape[0], shape[1], shape.count == 3 ? shape[2] : 1, 1]
+        return planar.forward(input.reshaped(planarShape), context: &context).reshaped(shape)
+    }
+}

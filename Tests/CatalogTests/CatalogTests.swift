@@ -22,6 +22,7 @@ let fixtures: [String: [String: String]] = [
         "batchnorm2d": "{type: batchnorm2d, momentum: 0.2}",
         "adaptive_avg_pool2d": "{type: adaptive_avg_pool2d, output_size: 2}",
         "add": "{type: add}",
+        "batchnorm1d": "{type: batchnorm1d, momentum: 0.3}",
         "gelu": "{type: gelu, approximate: tanh}", "silu": "{type: silu}", "sigmoid": "{type: sigmoid}", "tanh": "{type: tanh}",
         "leaky_relu": "{type: leaky_relu, negative_slope: 0.2}", "hardswish": "{type: hardswish}", "softmax": "{type: softmax}",
         "layernorm": "{type: layernorm, eps: 0.001}", "multiply": "{type: multiply}", "concat": "{type: concat, dim: 1}",
@@ -115,7 +116,7 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
         for (name, text) in fixtures["layer"]! {
             let spec = try Registries.layers.decode(try component(text))
             #expect(type(of: spec).kind == name)
-            let tokens = ["class_token", "position_embedding", "multihead_attention", "layernorm", "concat"]
+            let tokens = ["class_token", "position_embedding", "multihead_attention", "layernorm", "concat", "batchnorm1d"]
             let input = name == "linear" ? [2, 12] : tokens.contains(name) ? [2, 5, 6] : [2, 3, 8, 8]
             var rng = RandomSource(seed: 1)
             let layer = try spec.makeLayer(inputShape: input, rng: &rng)

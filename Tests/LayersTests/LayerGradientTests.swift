@@ -117,3 +117,47 @@ import Testing
         #expect(model.logits(x) == model.logits(x))
     }
 }
+
+/// Grouped, depthwise, dilated and unevenly padded convolutions as layers.
+@Suite struct GeneralConvolutionLayerTests {
+    @Test func groupedDilatedAndPaddedConvolutions() throws {
+        try LayerGradientTests.check(
+            [
+                ModelNode(name: "grouped", spec: Conv2dSpec(outChannels: 4, kernelSize: 3, padding: 1, groups: 2)),
+                ModelNode(name: "depthwise", spec: Conv2dSpec(outChannels: 4, kernelSize: 3, bias: false, groups: 4, pads: [1, 0, 1, 2])),
+                ModelNode(name: "dilated", spec: Conv2dSpec(outChannels: 2, kernelSize: 2, stride: 2, dilation: 2)),
+                ModelNode(name: "flatten", spec: FlattenSpec()),
+                ModelNode(name: "head", spec: LinearSpec(outFeatures: 3)),
+            ], inputShape: [2, 7, 7])
+        var rng = RandomSource(seed: 1)
+        let layer = try Conv2dSpec(outChannels: 6, kernelSize: 3, groups: 3).makeLayer(inputShape: [1, 3, 5, 5], rng: &rng)
+        #expect(layer.parameters[0].value.shape == [6, 1, 3, 3])
+        #expect(throws: ModelError.self) { try Conv2dSpec(outChannels: 4, kernelSize: 3, groups: 3).outputShape(for: [1, 3, 5, 5]) }
+        #expect(Conv2dSpec(outChannels: 1, kernelSize: 3, pads: [1, 1, 1]).problems().count == 1)
+    }
+}
+
+@Suite struct BatchNorm1dTests {
+    /// Training mode on `[N, C]` features: per-feature batch statistics (biased variance) and
+    /// PyTorch's running estimates (momentum 0.1, unbiased variance).
+    @Test func normalisesFeaturesWithBatchStatistics() throws {
+        var rng = RandomSource(seed: 3)
+        let layer = try BatchNorm1dSpec().makeLayer(inputShape: [4, 3], rng: &rng)
+        let x = Tensor(shape: [4, 3], scalars: [1, 2, 3, 2, 4, 6, 3, 6, 9, 6, 0, 2])
+        let tape = Tape()
+        var context = ForwardContext(tape: tape, mode: .training, rng: rng)
+        let y = layer.forward(tape.leaf(x), context: &context).value
+        for c in 0..<3 {
+            let column = (0..<4).map { Double(x.scalars[$0 * 3 + c]) }
+            let mean = column.reduce(0, +) / 4
+            let variance = column.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 4
+            for n in 0..<4 {
+                #expect(abs(Double(y.scalars[n * 3 + c]) - (column[n] - mean) / (variance + 1e-5).squareRoot()) < 1e-5)
+            }
+            let running = Dictionary(uniqueKeysWithValues: layer.buffers.map { ($0.name, $0.value) })
+            #expect(abs(Double(running["running_mean"]!.scalars[c]) - 0.1 * mean) < 1e-6)
+            #expect(abs(Double(running["running_var"]!.scalars[c]) - (0.9 + 0.1 * variance * 4 / 3)) < 1e-5)
+        }
+        #expect(layer.buffers.map(\.name) == ["running_mean", "running_var", "num_batches_tracked"])
+    }
+}

@@ -151,3 +151,43 @@ import Testing
         expectPasses([x]) { $0[0].layerNorm(weight: nil, bias: nil, epsilon: 1e-5) }
     }
 }
+
+/// The general convolution (groups, dilation, per-axis stride, padding per side) against its
+/// definition, and its gradients.
+@Suite struct GeneralConvolutionTests {
+    static let geometries: [ConvolutionGeometry] = [
+        ConvolutionGeometry(batch: 2, inChannels: 4, height: 7, width: 6, outChannels: 6, kernelHeight: 3, kernelWidth: 3, groups: 2),
+        // Depthwise: one group per channel.
+        ConvolutionGeometry(
+            batch: 1, inChannels: 3, height: 6, width: 6, outChannels: 3, kernelHeight: 3, kernelWidth: 3, pads: (1, 1, 1, 1), groups: 3),
+        ConvolutionGeometry(
+            batch: 2, inChannels: 2, height: 9, width: 8, outChannels: 3, kernelHeight: 3, kernelWidth: 2, stride: (2, 1), dilation: (2, 3),
+            pads: (0, 2, 1, 1)),
+        ConvolutionGeometry(batch: 1, inChannels: 2, height: 5, width: 5, outChannels: 2, kernelHeight: 1, kernelWidth: 1, stride: (2, 2)),
+    ]
+
+    @Test(arguments: geometries.indices)
+    func matchesItsDefinitionAndHasItsGradients(_ index: Int) {
+        let g = Self.geometries[index]
+        var rng = RandomSource(seed: UInt64(index + 1))
+        let x = Tensor.normal(shape: [g.batch, g.inChannels, g.height, g.width], using: &rng)
+        let w = Tensor.normal(shape: g.weightShape, std: 0.5, using: &rng)
+        let b = Tensor.normal(shape: [g.outChannels], using: &rng)
+        let fast = Kernels.convolution(x, weight: w, bias: b, geometry: g)
+        let reference = ReferenceKernels.convolution(x, weight: w, bias: b, geometry: g)
+        #expect(fast.shape == reference.shape && fast.maxAbsDifference(reference) < 1e-4, "\(g)")
+        let failures = GradientCheck().failures(inputs: [x, w, b]) { $0[0].convolution(weight: $0[1], bias: $0[2], geometry: g) }
+        #expect(failures.isEmpty, "\(failures.count) mismatches, first: \(String(describing: failures.first))")
+    }
+
+    /// Without groups, dilation or uneven padding it is the chain's convolution.
+    @Test func theSimpleCaseIsTheChainConvolution() {
+        var rng = RandomSource(seed: 9)
+        let x = Tensor.normal(shape: [2, 3, 6, 6], using: &rng), w = Tensor.normal(shape: [4, 3, 3, 3], using: &rng)
+        let g = ConvolutionGeometry(
+            batch: 2, inChannels: 3, height: 6, width: 6, outChannels: 4, kernelHeight: 3, kernelWidth: 3, stride: (2, 2), pads: (1, 1, 1, 1))
+        let tape = Tape()
+        let chain = tape.leaf(x).conv2d(weight: tape.leaf(w), bias: nil, stride: 2, padding: 1).value
+        #expect(Kernels.convolution(x, weight: w, bias: nil, geometry: g).maxAbsDifference(chain) < 1e-5)
+    }
+}
