@@ -158,9 +158,33 @@ public enum ExperimentSchema {
             else { return .null }
             return .object([("title", .string(kind.name)), ("description", .string(kind.summary))] + members)
         }
+        // A model's layer list also takes the structural entries (`LayerBlocks`), whose nested
+        // lists hold layers and blocks again (checked by the decoder, described loosely here).
+        let blocks: [JSONValue] =
+            point.name != Registries.layers.extensionPoint
+            ? []
+            : LayerBlocks.kinds.map { block in
+                var properties: [(String, JSONValue)] = [
+                    ("type", .object([("const", .string(block.name))])), ("name", .object([("type", .string("string"))])),
+                ]
+                for key in block.keys {
+                    let type: JSONValue =
+                        key.name == "count"
+                        ? .object([("type", .string("integer")), ("minimum", .integer(1))])
+                        : .object([("type", .string("array")), ("items", .object([("type", .string("object"))]))])
+                    guard case .object(let members) = type else { continue }
+                    properties.append((key.name, sweepable(.object([("description", .string(key.meaning))] + members))))
+                }
+                return .object([
+                    ("title", .string(block.name)), ("description", .string(block.summary)), ("type", .string("object")),
+                    ("properties", .object(properties)),
+                    ("required", .array((["type"] + block.keys.filter(\.required).map(\.name)).map { .string($0) })),
+                    ("additionalProperties", .bool(false)),
+                ])
+            }
         return .object([
             ("description", .string("A \(point.name): {type: kind, …parameters}. Kinds: \(point.kinds.map(\.name).joined(separator: ", ")).")),
-            ("oneOf", .array(kinds)),
+            ("oneOf", .array(kinds + blocks)),
         ])
     }
 

@@ -22,6 +22,12 @@ public enum KindReference {
             }
             lines.append("")
         }
+        lines.append("**layer blocks** (at `models[].layers[]`, beside the layers):")
+        lines.append("")
+        for block in Registries.layerBlocks {
+            lines.append("- `\(block.name)`: \(block.summary) Keys: \(block.parameters.map(Self.describe).joined(separator: "; ")).")
+        }
+        lines.append("")
         lines.append(end)
         return lines.joined(separator: "\n") + "\n"
     }

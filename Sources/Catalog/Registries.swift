@@ -186,6 +186,19 @@ public enum Registries {
         [layers.extensionPoint: layers.componentKeys]
     }
 
+    /// The structural entries of a model's layer list (`residual`, `repeat`), with their keys.
+    public static var layerBlocks: [KindDescription] {
+        LayerBlocks.kinds.map { block in
+            KindDescription(
+                name: block.name, summary: block.summary,
+                parameters: block.keys.map { key in
+                    ParameterProbe.Parameter(
+                        name: key.name, type: key.name == "count" ? .integer(minimum: 1) : .array(.component(slot: "models[].layers[]")),
+                        isRequired: key.required, defaultValue: key.required ? nil : "none")
+                }, defaults: [:])
+        }
+    }
+
     /// Other places a registry's components sit, by the slot of the registry serving them.
     public static let slotAliases = ["training.adversarial.attack": "attacks[]"]
 }

@@ -269,14 +269,13 @@ public struct ResolvedExperiment: Sendable {
                         }
                     }
                 }
-                for (index, component) in model.layers.enumerated() {
-                    let layer = collect { () throws(SpecErrors) in try Registries.layers.decode(component) }
-                    let inputs = collect { () throws(SpecErrors) in try component.value("inputs", as: [String].self) }
-                    if let layer, let inputs {
-                        nodes.append(ModelNode(name: component.name ?? String(index), spec: layer, inputs: inputs))
-                    } else {
-                        complete = false
-                    }
+                var sources = model.architecture.map { [Component](repeating: $0, count: nodes.count) } ?? []
+                if !model.layers.isEmpty {
+                    let expanded = LayerBlocks.expand(
+                        model.layers, prefix: "", previous: ModelPlan.inputName, defaultName: { String($0) }, scopes: [], issues: &issues)
+                    nodes = expanded.layers.map(\.node)
+                    sources = expanded.layers.map(\.component)
+                    complete = expanded.complete
                 }
                 var weights: String?
                 if let written = model.weights {
@@ -294,7 +293,7 @@ public struct ResolvedExperiment: Sendable {
                 }
                 let resolved = ResolvedModel(name: model.name, nodes: nodes, canonical: model.canonical, loss: loss, weights: weights)
                 if complete, let dataset {
-                    issues += shapeIssues(resolved, spec: model, index: modelIndex, dataset: dataset)
+                    issues += shapeIssues(resolved, spec: model, sources: sources, index: modelIndex, dataset: dataset)
                 }
                 models.append(resolved)
             }
@@ -419,9 +418,9 @@ public struct ResolvedExperiment: Sendable {
 
     /// Walks the layer shapes from the dataset's sample shape; the output must be one logit per
     /// class, or the values the regression loss needs per target.
-    static func shapeIssues(_ model: ResolvedModel, spec: ModelSpec, index: Int, dataset: any DatasetSource) -> [SpecIssue] {
-        // The component a node comes from: its layer, or the architecture that wrote it.
-        func component(_ node: Int) -> Component { spec.architecture ?? spec.layers[node] }
+    static func shapeIssues(_ model: ResolvedModel, spec: ModelSpec, sources: [Component], index: Int, dataset: any DatasetSource) -> [SpecIssue] {
+        // The entry a node comes from: its layer, the block that wrote it, or the architecture.
+        func component(_ node: Int) -> Component { sources[node] }
         var names: Set<String> = []
         for (index, node) in model.nodes.enumerated() where !names.insert(node.name).inserted {
             return [component(index).issue("duplicate layer name '\(node.name)'", key: "name")]
@@ -430,7 +429,7 @@ public struct ResolvedExperiment: Sendable {
         do {
             shape = try ModelPlan(nodes: model.nodes, inputShape: dataset.sampleShape).shapes.last ?? [1] + dataset.sampleShape
         } catch {
-            let at = spec.architecture == nil && error.concernsInputs ? "inputs" : nil
+            let at = spec.architecture == nil && error.concernsInputs && sources[error.node].node["inputs"] != nil ? "inputs" : nil
             return [component(error.node).issue(error.error.description, key: at)]
         }
         let loss = model.loss

@@ -23,6 +23,13 @@ struct List: ParsableCommand {
                 }
             }
         }
+        text += "layer blocks (at models[].layers[], beside the layers):\n"
+        for block in Registries.layerBlocks {
+            text += "  \(block.name): \(block.summary)\n"
+            for parameter in block.parameters {
+                text += "      \(parameter.name): \(describe(parameter.type))\(parameter.isRequired ? ", required" : "")\n"
+            }
+        }
         return text
     }
 

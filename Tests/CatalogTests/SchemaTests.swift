@@ -30,7 +30,9 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
             for kind in point.kinds { #expect(checkedIn.contains("- `\(kind.name)`: "), "\(point.name) \(kind.name)") }
         }
         // The section follows the registries: a kind added to one would be missing from the file.
-        #expect(KindReference.markdown.components(separatedBy: "\n- `").count - 1 == Registries.extensionPoints.reduce(0) { $0 + $1.kinds.count })
+        #expect(
+            KindReference.markdown.components(separatedBy: "\n- `").count - 1
+                == Registries.extensionPoints.reduce(0) { $0 + $1.kinds.count } + Registries.layerBlocks.count)
     }
 
     @Test func everyKindAppearsWithItsParameters() {
