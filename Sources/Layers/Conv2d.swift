@@ -103,12 +103,6 @@ public struct Conv2dSpec: LayerSpec, Equatable {
             kernelWidth: kernelSize, stride: (stride, stride), dilation: (d, d), pads: (p[0], p[1], p[2], p[3]), groups: groups ?? 1)
     }
 
-    func geometry(_ s: [Int]) -> Conv2dGeometry {
-        Conv2dGeometry(
-            batch: s[0], inChannels: s[1], height: s[2], width: s[3], outChannels: outChannels,
-            kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, padding: padding)
-    }
-
     public func multiplyAccumulates(for inputShape: [Int]) -> Int {
         let g = generalGeometry(inputShape)
         return g.outChannels * g.outHeight * g.outWidth * g.inChannels / g.groups * kernelSize * kernelSize

@@ -281,3 +281,104 @@ public final class PositionEmbedding: Layer {
         input + context.variable(for: embedding).repeatedOverBatch(input.shape[0])
     }
 }
+
+/// Group normalisation (Wu & He 2018, PyTorch's `nn.GroupNorm`): the channels of each sample
+/// split into `num_groups` groups, each normalised over its channels and positions (biased
+/// variance), then a learned scale `weight` (ones) and shift `bias` (zeros) per channel.
+public struct GroupNormSpec: LayerSpec, Equatable {
+    public static let kind = "groupnorm"
+    public static let summary = "Group normalisation over channel groups of each sample, learned scale and shift per channel (PyTorch nn.GroupNorm)."
+    public static let defaults = ["eps": "1e-5", "affine": "true"]
+    /// Groups, ≥ 1, dividing the channels.
+    public var numGroups: Int
+    /// Added to the variance, > 0 (default 1e-5).
+    public var eps: Float?
+    /// Whether the layer learns a scale and a shift per channel (default true).
+    public var affine: Bool?
+    public init(numGroups: Int, eps: Float? = nil, affine: Bool? = nil) {
+        self.numGroups = numGroups
+        self.eps = eps
+        self.affine = affine
+    }
+    public func problems() -> [String] {
+        var found: [String] = []
+        if numGroups < 1 { found.append("num_groups must be ≥ 1, got \(numGroups)") }
+        if let eps, !(eps > 0) { found.append("eps must be > 0, got \(eps)") }
+        return found
+    }
+    public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] {
+        guard inputShape.count >= 3 else { throw .incompatibleInput(layer: Self.kind, expected: "[channels, …]", got: inputShape) }
+        guard numGroups >= 1, inputShape[1] % numGroups == 0 else {
+            throw .invalidParameter(layer: Self.kind, message: "num_groups (\(numGroups)) must divide the channels (\(inputShape[1]))")
+        }
+        return inputShape
+    }
+    public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer {
+        _ = try outputShape(for: inputShape)
+        return GroupNorm(channels: inputShape[1], groups: numGroups, eps: eps ?? 1e-5, affine: affine ?? true)
+    }
+}
+
+public final class GroupNorm: Layer {
+    public let groups: Int
+    public let eps: Float
+    public let weight: Parameter?
+    public let bias: Parameter?
+    public init(channels: Int, groups: Int, eps: Float, affine: Bool) {
+        self.groups = groups
+        self.eps = eps
+        weight = affine ? Parameter(name: "weight", value: Tensor(shape: [channels], repeating: 1)) : nil
+        bias = affine ? Parameter(name: "bias", value: Tensor(shape: [channels])) : nil
+    }
+    public var parameters: [Parameter] { [weight, bias].compactMap { $0 } }
+    public func outputShape(for inputShape: [Int]) -> [Int] { inputShape }
+    public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
+        let shape = input.shape
+        let normalised = input.reshaped([shape[0], groups, shape.dropFirst().reduce(1, *) / groups])
+            .layerNorm(weight: nil, bias: nil, epsilon: eps).reshaped(shape)
+        guard let weight, let bias else { return normalised }
+        return normalised.channelScaleShift(weight: context.variable(for: weight), bias: context.variable(for: bias))
+    }
+}
+
+/// The entries at `indices` along the sample axis `dim`, in that order (PyTorch's
+/// `torch.index_select`): tokens picked from a sequence, channels from an image.
+public struct GatherSpec: LayerSpec, Equatable {
+    public static let kind = "gather"
+    public static let summary = "The entries at indices along the sample axis dim, in order (PyTorch torch.index_select); tokens or channels."
+    /// The sample axis, ≥ 0 (the batch axis excluded).
+    public var dim: Int
+    /// The indices kept, each in the axis's range; at least one.
+    public var indices: [Int]
+    public init(dim: Int, indices: [Int]) {
+        self.dim = dim
+        self.indices = indices
+    }
+    public func outputShape(for inputShape: [Int]) throws(ModelError) -> [Int] {
+        guard dim >= 0, dim + 1 < inputShape.count, !indices.isEmpty, indices.allSatisfy({ (0..<inputShape[dim + 1]).contains($0) }) else {
+            throw .incompatibleInput(layer: Self.kind, expected: "an axis \(dim) holding indices \(indices)", got: inputShape)
+        }
+        var out = inputShape
+        out[dim + 1] = indices.count
+        return out
+    }
+    public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer {
+        _ = try outputShape(for: inputShape)
+        return Gather(axis: dim + 1, indices: indices)
+    }
+}
+
+public final class Gather: Layer {
+    public let axis: Int
+    public let indices: [Int]
+    public init(axis: Int, indices: [Int]) {
+        self.axis = axis
+        self.indices = indices
+    }
+    public func outputShape(for inputShape: [Int]) -> [Int] {
+        var out = inputShape
+        out[axis] = indices.count
+        return out
+    }
+    public func forward(_ input: Variable, context: inout ForwardContext) -> Variable { input.gathered(axis: axis, indices: indices) }
+}

@@ -23,6 +23,7 @@ let fixtures: [String: [String: String]] = [
         "adaptive_avg_pool2d": "{type: adaptive_avg_pool2d, output_size: 2}",
         "add": "{type: add}",
         "batchnorm1d": "{type: batchnorm1d, momentum: 0.3}",
+        "groupnorm": "{type: groupnorm, num_groups: 3}", "gather": "{type: gather, dim: 1, indices: [0, 2, 2]}",
         "gelu": "{type: gelu, approximate: tanh}", "silu": "{type: silu}", "sigmoid": "{type: sigmoid}", "tanh": "{type: tanh}",
         "leaky_relu": "{type: leaky_relu, negative_slope: 0.2}", "hardswish": "{type: hardswish}", "softmax": "{type: softmax}",
         "layernorm": "{type: layernorm, eps: 0.001}", "multiply": "{type: multiply}", "concat": "{type: concat, dim: 1}",

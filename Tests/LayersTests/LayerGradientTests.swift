@@ -161,3 +161,32 @@ import Testing
         #expect(layer.buffers.map(\.name) == ["running_mean", "running_var", "num_batches_tracked"])
     }
 }
+
+@Suite struct GroupNormTests {
+    /// Two groups of two channels: each group's four channels × positions normalised together,
+    /// then scaled and shifted per channel; gradients by finite differences.
+    @Test func normalisesEachGroupOfChannels() throws {
+        var rng = RandomSource(seed: 7)
+        let layer = try GroupNormSpec(numGroups: 2).makeLayer(inputShape: [1, 4, 2, 2], rng: &rng)
+        let x = Tensor.normal(shape: [1, 4, 2, 2], using: &rng)
+        let tape = Tape()
+        var context = ForwardContext(tape: tape, mode: .inference, rng: rng)
+        let y = layer.forward(tape.leaf(x), context: &context).value
+        for group in 0..<2 {
+            let values = x.scalars[(group * 8)..<(group * 8 + 8)].map(Double.init)
+            let mean = values.reduce(0, +) / 8
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 8
+            for (k, v) in values.enumerated() {
+                #expect(abs(Double(y.scalars[group * 8 + k]) - (v - mean) / (variance + 1e-5).squareRoot()) < 1e-5)
+            }
+        }
+        try LayerGradientTests.check(
+            [
+                ModelNode(name: "conv", spec: Conv2dSpec(outChannels: 4, kernelSize: 3, padding: 1)),
+                ModelNode(name: "gn", spec: GroupNormSpec(numGroups: 2)),
+                ModelNode(name: "pick", spec: GatherSpec(dim: 0, indices: [3, 1])),
+                ModelNode(name: "flatten", spec: FlattenSpec()),
+                ModelNode(name: "head", spec: LinearSpec(outFeatures: 3)),
+            ], inputShape: [1, 4, 4])
+    }
+}

@@ -191,3 +191,23 @@ import Testing
         #expect(Kernels.convolution(x, weight: w, bias: nil, geometry: g).maxAbsDifference(chain) < 1e-5)
     }
 }
+
+@Suite struct GatherAndChannelAffineTests {
+    @Test func gatherPicksAndItsGradientAddsUp() {
+        let x = Tensor(shape: [1, 4, 2], scalars: (0..<8).map(Float.init))
+        let tape = Tape()
+        #expect(tape.leaf(x).gathered(axis: 1, indices: [3, 0, 3]).value.scalars == [6, 7, 0, 1, 6, 7])
+        var rng = RandomSource(seed: 5)
+        let failures = GradientCheck().failures(inputs: [Tensor.normal(shape: [2, 4, 3], using: &rng)]) { $0[0].gathered(axis: 1, indices: [2, 0, 2]) }
+        #expect(failures.isEmpty)
+    }
+
+    @Test func channelScaleShiftGradients() {
+        var rng = RandomSource(seed: 6)
+        let inputs = [Tensor.normal(shape: [2, 3, 2, 2], using: &rng), Tensor.normal(shape: [3], using: &rng), Tensor.normal(shape: [3], using: &rng)]
+        let tape = Tape()
+        let y = tape.leaf(inputs[0]).channelScaleShift(weight: tape.leaf(inputs[1]), bias: tape.leaf(inputs[2])).value
+        #expect(abs(y.scalars[5] - (inputs[0].scalars[5] * inputs[1].scalars[1] + inputs[2].scalars[1])) < 1e-6)
+        #expect(GradientCheck().failures(inputs: inputs) { $0[0].channelScaleShift(weight: $0[1], bias: $0[2]) }.isEmpty)
+    }
+}
