@@ -81,42 +81,51 @@ extension Variable {
     public func layerNorm(weight: Variable?, bias: Variable?, epsilon: Float) -> Variable {
         let x = value
         let d = x.shape.last!, rows = x.count / d
-        var xHat = Tensor(shape: x.shape)
+        let gamma = weight?.value.scalars ?? [Float](repeating: 1, count: d), beta = bias?.value.scalars ?? [Float](repeating: 0, count: d)
+        var xHat = Tensor(shape: x.shape), y = Tensor(shape: x.shape)
         var inverseStd = [Float](repeating: 0, count: rows)
-        for r in 0..<rows {
-            let row = x.scalars[(r * d)..<((r + 1) * d)]
-            let mean = row.reduce(0, +) / Float(d)
-            let variance = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(d)
-            inverseStd[r] = 1 / (variance + epsilon).squareRoot()
-            for (k, v) in row.enumerated() { xHat.scalars[r * d + k] = (v - mean) * inverseStd[r] }
-        }
-        let gamma = weight?.value, beta = bias?.value
-        var y = xHat
-        if gamma != nil || beta != nil {
-            for r in 0..<rows {
-                for k in 0..<d { y.scalars[r * d + k] = xHat.scalars[r * d + k] * (gamma?.scalars[k] ?? 1) + (beta?.scalars[k] ?? 0) }
+        x.scalars.withUnsafeBufferPointer { px in
+            xHat.scalars.withUnsafeMutableBufferPointer { ph in
+                y.scalars.withUnsafeMutableBufferPointer { py in
+                    for r in 0..<rows {
+                        let row = px.baseAddress! + r * d, hat = ph.baseAddress! + r * d, out = py.baseAddress! + r * d
+                        var mean: Float = 0
+                        for k in 0..<d { mean += row[k] }
+                        mean /= Float(d)
+                        var variance: Float = 0
+                        for k in 0..<d { variance += (row[k] - mean) * (row[k] - mean) }
+                        let inverse = 1 / (variance / Float(d) + epsilon).squareRoot()
+                        inverseStd[r] = inverse
+                        for k in 0..<d {
+                            hat[k] = (row[k] - mean) * inverse
+                            out[k] = hat[k] * gamma[k] + beta[k]
+                        }
+                    }
+                }
             }
         }
         let inputs = [self] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
-        let inverse = inverseStd
+        let inverse = inverseStd, normalised = xHat
         return tape.record(y, inputs: inputs) { dy, needed in
             var dx = Tensor(shape: x.shape), dGamma = Tensor(shape: [d]), dBeta = Tensor(shape: [d])
-            for r in 0..<rows {
-                var meanG: Float = 0, meanGX: Float = 0
-                for k in 0..<d {
-                    let i = r * d + k
-                    let g = dy.scalars[i] * (gamma?.scalars[k] ?? 1)
-                    meanG += g
-                    meanGX += g * xHat.scalars[i]
-                    dGamma.scalars[k] += dy.scalars[i] * xHat.scalars[i]
-                    dBeta.scalars[k] += dy.scalars[i]
-                }
-                meanG /= Float(d)
-                meanGX /= Float(d)
-                for k in 0..<d {
-                    let i = r * d + k
-                    let g = dy.scalars[i] * (gamma?.scalars[k] ?? 1)
-                    dx.scalars[i] = inverse[r] * (g - meanG - xHat.scalars[i] * meanGX)
+            dy.scalars.withUnsafeBufferPointer { pdy in
+                normalised.scalars.withUnsafeBufferPointer { ph in
+                    dx.scalars.withUnsafeMutableBufferPointer { pdx in
+                        for r in 0..<rows {
+                            let g = pdy.baseAddress! + r * d, hat = ph.baseAddress! + r * d, out = pdx.baseAddress! + r * d
+                            var meanG: Float = 0, meanGX: Float = 0
+                            for k in 0..<d {
+                                let scaled = g[k] * gamma[k]
+                                meanG += scaled
+                                meanGX += scaled * hat[k]
+                                dGamma.scalars[k] += g[k] * hat[k]
+                                dBeta.scalars[k] += g[k]
+                            }
+                            meanG /= Float(d)
+                            meanGX /= Float(d)
+                            for k in 0..<d { out[k] = inverse[r] * (g[k] * gamma[k] - meanG - hat[k] * meanGX) }
+                        }
+                    }
                 }
             }
             var out: [Tensor?] = [needed[0] ? dx : nil]
@@ -130,28 +139,35 @@ extension Variable {
 extension Kernels {
     /// `x` with its axes reordered: output axis `i` is input axis `order[i]`.
     public static func permuted(_ x: Tensor, _ order: [Int]) -> Tensor {
-        let shape = order.map { x.shape[$0] }
         if order == Array(0..<x.rank) { return x }
+        let shape = order.map { x.shape[$0] }
         var inputStrides = [Int](repeating: 1, count: x.rank)
         for axis in stride(from: x.rank - 2, through: 0, by: -1) { inputStrides[axis] = inputStrides[axis + 1] * x.shape[axis + 1] }
         let strides = order.map { inputStrides[$0] }
-        var y = Tensor(shape: shape)
-        var index = [Int](repeating: 0, count: shape.count)
-        var source = 0
-        for i in 0..<y.count {
-            y.scalars[i] = x.scalars[source]
-            // Odometer over the output's index, tracking the source offset.
-            var axis = shape.count - 1
-            while axis >= 0 {
-                index[axis] += 1
-                source += strides[axis]
-                if index[axis] < shape[axis] { break }
-                source -= strides[axis] * shape[axis]
-                index[axis] = 0
-                axis -= 1
+        let count = shape.reduce(1, *)
+        // The output's last axis is the inner loop (a strided read); an odometer walks the others.
+        let inner = shape.last!, innerStride = strides.last!, outer = shape.count - 1
+        var index = [Int](repeating: 0, count: outer)
+        let scalars = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            x.scalars.withUnsafeBufferPointer { px in
+                var source = 0, target = 0
+                while target < count {
+                    for k in 0..<inner { out[target + k] = px[source + k * innerStride] }
+                    target += inner
+                    var axis = outer - 1
+                    while axis >= 0 {
+                        index[axis] += 1
+                        source += strides[axis]
+                        if index[axis] < shape[axis] { break }
+                        source -= strides[axis] * shape[axis]
+                        index[axis] = 0
+                        axis -= 1
+                    }
+                }
             }
+            initialized = count
         }
-        return y
+        return Tensor(shape: shape, scalars: scalars)
     }
 
     /// The tensors joined along `axis`.
