@@ -168,12 +168,11 @@ public enum ExperimentSchema {
                     ("type", .object([("const", .string(block.name))])), ("name", .object([("type", .string("string"))])),
                 ]
                 for key in block.keys {
-                    let type: JSONValue =
+                    let type: [(String, JSONValue)] =
                         key.name == "count"
-                        ? .object([("type", .string("integer")), ("minimum", .integer(1))])
-                        : .object([("type", .string("array")), ("items", .object([("type", .string("object"))]))])
-                    guard case .object(let members) = type else { continue }
-                    properties.append((key.name, sweepable(.object([("description", .string(key.meaning))] + members))))
+                        ? [("type", .string("integer")), ("minimum", .integer(1))]
+                        : [("type", .string("array")), ("items", .object([("type", .string("object"))]))]
+                    properties.append((key.name, sweepable(.object([("description", .string(key.meaning))] + type))))
                 }
                 return .object([
                     ("title", .string(block.name)), ("description", .string(block.summary)), ("type", .string("object")),

@@ -67,6 +67,7 @@ enum LayerBlocks {
         }
         for (index, component) in components.enumerated() {
             let name = prefix + (component.name ?? defaultName(index))
+            let first = layers.count
             switch component.type {
             case "residual":
                 guard let block = collect({ () throws(SpecErrors) in try component.decode(as: Residual.self) }) else { continue }
@@ -103,7 +104,7 @@ enum LayerBlocks {
                 last = name
             }
             defined.insert(name)
-            for layer in layers { defined.insert(layer.node.name) }
+            defined.formUnion(layers[first...].map(\.node.name))
         }
         return (layers, last, complete)
     }

@@ -86,6 +86,3 @@ public final class AdaptiveAvgPool2d: Layer {
         input.adaptiveAvgPool2d(outputHeight: side, outputWidth: side)
     }
 }
-
-/// `[a, b, c]` without the batch axis, for messages: `a×b×c`.
-func shapeText(_ shape: [Int]) -> String { shape.dropFirst().map(String.init).joined(separator: "×") }

@@ -172,7 +172,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .incompatibleInput(layer, expected, got):
-            "layer \(layer) expects \(expected), got input shape \(got.dropFirst().map(String.init).joined(separator: "×"))"
+            "layer \(layer) expects \(expected), got input shape \(shapeText(got))"
         case let .invalidParameter(layer, message): "layer \(layer): \(message)"
         case let .unknownStateKey(key): "unknown state-dict key '\(key)'"
         case let .missingStateKey(key): "state dict lacks key '\(key)'"
@@ -182,3 +182,6 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// `[N, a, b, c]` without the batch axis, for messages: `a×b×c`.
+func shapeText(_ shape: [Int]) -> String { shape.dropFirst().map(String.init).joined(separator: "×") }

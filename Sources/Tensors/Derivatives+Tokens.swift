@@ -260,25 +260,13 @@ extension Variable {
     /// affine step): x `[N, C, …]`, weight and bias `[C]`.
     public func channelScaleShift(weight: Variable, bias: Variable) -> Variable {
         let x = value, w = weight.value, b = bias.value
-        let channels = x.shape[1], inner = x.shape.dropFirst(2).reduce(1, *), batch = x.shape[0]
+        let channels = x.shape[1]
         precondition(w.shape == [channels] && b.shape == [channels], "channelScaleShift: \(w.shape), \(b.shape) for \(x.shape)")
         let y = Kernels.channelAffine(x, scale: w.scalars, shift: b.scalars)
         return tape.record(y, inputs: [self, weight, bias]) { dy, needed in
-            var dw = Tensor(shape: [channels]), db = Tensor(shape: [channels])
-            for n in 0..<batch {
-                for c in 0..<channels {
-                    var sw: Float = 0, sb: Float = 0
-                    for i in 0..<inner {
-                        let index = (n * channels + c) * inner + i
-                        sw += dy.scalars[index] * x.scalars[index]
-                        sb += dy.scalars[index]
-                    }
-                    dw.scalars[c] += sw
-                    db.scalars[c] += sb
-                }
-            }
+            let sums = Kernels.channelSums(dy, weightedBy: x)
             let dx = needed[0] ? Kernels.channelAffine(dy, scale: w.scalars, shift: [Float](repeating: 0, count: channels)) : nil
-            return [dx, needed[1] ? dw : nil, needed[2] ? db : nil]
+            return [dx, needed[1] ? Tensor(shape: [channels], scalars: sums.weighted) : nil, needed[2] ? Tensor(shape: [channels], scalars: sums.sum) : nil]
         }
     }
 }

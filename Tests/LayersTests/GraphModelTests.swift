@@ -49,32 +49,10 @@ import Testing
         var rng = RandomSource(seed: 4)
         let x = Tensor.uniform(shape: [2, 2, 6, 6], using: &rng)
         let labels = [1, 3]
-        func loss() -> Double {
-            let logits = Kernels.logSoftmax(model.logits(x))
-            return zip(0..., labels).reduce(0.0) { $0 - Double(logits[$1.0, $1.1]) }
-        }
-        let tape = Tape()
-        var context = ForwardContext(tape: tape, mode: .inference, rng: RandomSource(seed: 0), parametersRequireGradients: true)
-        let input = tape.leaf(x, requiresGradient: true)
-        tape.backward(from: model.forward(input, context: &context).crossEntropy(labels: labels, reduction: .sum))
-        model.collectGradients(from: context)
-        let h: Float = 2e-3
-        var worst: Float = 0
-        for (key, parameter) in model.namedParameters {
-            let analytic = try #require(parameter.gradient, "\(key)")
-            for i in stride(from: 0, to: parameter.value.count, by: max(1, parameter.value.count / 7)) {
-                let saved = parameter.value.scalars[i]
-                parameter.value.scalars[i] = saved + h
-                let plus = loss()
-                parameter.value.scalars[i] = saved - h
-                let minus = loss()
-                parameter.value.scalars[i] = saved
-                let numeric = Float((plus - minus) / Double(2 * h))
-                worst = max(worst, abs(numeric - analytic.scalars[i]) / max(1, abs(numeric)))
-            }
-        }
-        #expect(worst < 2e-2, "parameters: largest relative error \(worst)")
-        let inputGradient = try #require(tape.gradient(of: input))
+        let result = FiniteDifferences(step: 2e-3, floor: 1, inputElements: 0, parameterElements: 7).check(model, input: x, labels: labels)
+        #expect(result.missing.isEmpty, "parameters without a gradient: \(result.missing)")
+        #expect(result.parameters < 2e-2, "parameters: largest relative error \(result.parameters)")
+        let inputGradient = result.inputGradient
         #expect(inputGradient == model.inputGradient(images: x, labels: labels).gradient)
     }
 

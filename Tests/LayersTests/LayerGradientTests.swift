@@ -6,50 +6,6 @@ import Testing
 /// Finite-difference checks of whole models built from the graph and transformer layer kinds:
 /// the gradient of the summed cross-entropy with respect to the input and to every parameter.
 @Suite struct LayerGradientTests {
-    /// The largest relative error over the input's elements and a spread of every parameter's.
-    static func worstError(_ model: Sequential, input x: Tensor, labels: [Int]) -> (input: Float, parameters: Float, checked: Int) {
-        func loss() -> Double {
-            let logits = Kernels.logSoftmax(model.logits(x))
-            return zip(0..., labels).reduce(0.0) { $0 - Double(logits[$1.0, $1.1]) }
-        }
-        let tape = Tape()
-        var context = ForwardContext(tape: tape, mode: .inference, rng: RandomSource(seed: 0), parametersRequireGradients: true)
-        let leaf = tape.leaf(x, requiresGradient: true)
-        tape.backward(from: model.forward(leaf, context: &context).crossEntropy(labels: labels, reduction: .sum))
-        model.collectGradients(from: context)
-        let h: Float = 1e-2
-        func numeric(_ change: (Float) -> Void) -> Float {
-            change(h)
-            let plus = loss()
-            change(-2 * h)
-            let minus = loss()
-            change(h)
-            return Float((plus - minus) / Double(2 * h))
-        }
-        var worstInput: Float = 0, worstParameter: Float = 0, checked = 0
-        let inputGradient = tape.gradient(of: leaf)!
-        var probe = x
-        for i in stride(from: 0, to: x.count, by: max(1, x.count / 12)) {
-            func shift(_ d: Float) { probe.scalars[i] += d }
-            shift(h)
-            let plus = zip(0..., labels).reduce(0.0) { $0 - Double(Kernels.logSoftmax(model.logits(probe))[$1.0, $1.1]) }
-            shift(-2 * h)
-            let minus = zip(0..., labels).reduce(0.0) { $0 - Double(Kernels.logSoftmax(model.logits(probe))[$1.0, $1.1]) }
-            shift(h)
-            let value = Float((plus - minus) / Double(2 * h))
-            worstInput = max(worstInput, abs(value - inputGradient.scalars[i]) / max(0.1, abs(value)))
-        }
-        for (_, parameter) in model.namedParameters {
-            let analytic = parameter.gradient ?? Tensor(shape: parameter.value.shape)
-            for i in stride(from: 0, to: parameter.value.count, by: max(1, parameter.value.count / 6)) {
-                let value = numeric { parameter.value.scalars[i] += $0 }
-                worstParameter = max(worstParameter, abs(value - analytic.scalars[i]) / max(0.1, abs(value)))
-                checked += 1
-            }
-        }
-        return (worstInput, worstParameter, checked)
-    }
-
     static func check(_ nodes: [ModelNode], inputShape: [Int], sourceLocation: SourceLocation = #_sourceLocation) throws {
         var rng = RandomSource(seed: 21)
         let model = try Sequential(nodes: nodes, inputShape: inputShape, rng: &rng)
@@ -58,7 +14,8 @@ import Testing
             parameter.value = parameter.value + Tensor.normal(shape: parameter.value.shape, std: 0.3, using: &rng)
         }
         let x = Tensor.normal(shape: [2] + inputShape, using: &rng)
-        let (input, parameters, checked) = worstError(model, input: x, labels: [1, 2])
+        let result = FiniteDifferences(step: 1e-2, floor: 0.1, inputElements: 12, parameterElements: 6).check(model, input: x, labels: [1, 2])
+        let (input, parameters, checked) = (result.input, result.parameters, result.checked)
         #expect(checked > 0, sourceLocation: sourceLocation)
         #expect(input < 2e-2 && parameters < 2e-2, "input \(input), parameters \(parameters)", sourceLocation: sourceLocation)
     }
