@@ -107,14 +107,14 @@ class Group(nn.Module):
 
 
 class WideResNet(nn.Module):
-    def __init__(self, depth, widen_factor, channels, classes):
+    def __init__(self, depth, widen_factor, channels, classes, drop_rate=0.0):
         super().__init__()
         n = (depth - 4) // 6
         widths = [16, 16 * widen_factor, 32 * widen_factor, 64 * widen_factor]
         self.conv1 = nn.Conv2d(channels, 16, 3, 1, 1, bias=False)
-        self.block1 = Group(n, widths[0], widths[1], 1, 0.0)
-        self.block2 = Group(n, widths[1], widths[2], 2, 0.0)
-        self.block3 = Group(n, widths[2], widths[3], 2, 0.0)
+        self.block1 = Group(n, widths[0], widths[1], 1, drop_rate)
+        self.block2 = Group(n, widths[1], widths[2], 2, drop_rate)
+        self.block3 = Group(n, widths[2], widths[3], 2, drop_rate)
         self.bn1 = nn.BatchNorm2d(widths[3])
         self.relu = nn.ReLU()
         self.fc = nn.Linear(widths[3], classes)
@@ -126,13 +126,13 @@ class WideResNet(nn.Module):
 
 
 class EncoderBlock(nn.Module):
-    def __init__(self, heads, dim, mlp_dim):
+    def __init__(self, heads, dim, mlp_dim, dropout=0.0, attention_dropout=0.0):
         super().__init__()
         self.ln_1 = nn.LayerNorm(dim, eps=1e-6)
-        self.self_attention = nn.MultiheadAttention(dim, heads, dropout=0.0, batch_first=True)
-        self.dropout = nn.Dropout(0.0)
+        self.self_attention = nn.MultiheadAttention(dim, heads, dropout=attention_dropout, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
         self.ln_2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = nn.Sequential(nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(0.0), nn.Linear(mlp_dim, dim), nn.Dropout(0.0))
+        self.mlp = nn.Sequential(nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(mlp_dim, dim), nn.Dropout(dropout))
 
     def forward(self, x):
         y = self.ln_1(x)
@@ -142,11 +142,13 @@ class EncoderBlock(nn.Module):
 
 
 class Encoder(nn.Module):
-    def __init__(self, tokens, depth, heads, dim, mlp_dim):
+    def __init__(self, tokens, depth, heads, dim, mlp_dim, dropout=0.0, attention_dropout=0.0):
         super().__init__()
         self.pos_embedding = nn.Parameter(torch.empty(1, tokens, dim).normal_(std=0.02))
-        self.dropout = nn.Dropout(0.0)
-        self.layers = nn.Sequential(OrderedDict((f"encoder_layer_{i}", EncoderBlock(heads, dim, mlp_dim)) for i in range(depth)))
+        self.dropout = nn.Dropout(dropout)
+        self.layers = nn.Sequential(
+            OrderedDict((f"encoder_layer_{i}", EncoderBlock(heads, dim, mlp_dim, dropout, attention_dropout)) for i in range(depth))
+        )
         self.ln = nn.LayerNorm(dim, eps=1e-6)
 
     def forward(self, x):
@@ -154,12 +156,12 @@ class Encoder(nn.Module):
 
 
 class VisionTransformer(nn.Module):
-    def __init__(self, image, channels, patch, depth, heads, dim, mlp_dim, classes):
+    def __init__(self, image, channels, patch, depth, heads, dim, mlp_dim, classes, dropout=0.0, attention_dropout=0.0):
         super().__init__()
         self.patch = patch
         self.conv_proj = nn.Conv2d(channels, dim, patch, patch)
         self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.encoder = Encoder((image // patch) ** 2 + 1, depth, heads, dim, mlp_dim)
+        self.encoder = Encoder((image // patch) ** 2 + 1, depth, heads, dim, mlp_dim, dropout, attention_dropout)
         self.heads = nn.Sequential(OrderedDict(head=nn.Linear(dim, classes)))
 
     def forward(self, x):

@@ -45,6 +45,27 @@ public final class Dropout: Layer {
     }
 }
 
+extension ForwardContext {
+    /// The elements of a dropout mask this pass draws for a tensor of `count` elements whose
+    /// first axis has `samples` entries: the whole batch's mask (`whole` elements) and this
+    /// part's rows of it.
+    func dropoutElements(count: Int, samples: Int) -> (whole: Int, elements: Range<Int>) {
+        guard let (rows, batch) = batchPart else { return (count, 0..<count) }
+        let inner = count / max(1, samples)
+        precondition(rows.count == samples, "dropout: \(samples) samples for rows \(rows)")
+        return (batch * inner, rows.lowerBound * inner..<rows.upperBound * inner)
+    }
+
+    /// The inverted-dropout mask (0 or 1/(1 − p)) of a tensor of `shape` outside inference
+    /// mode, drawn from this context's generator as `Variable.dropout` draws it; nil in
+    /// inference mode or for p = 0.
+    public mutating func dropoutMask(p: Float, shape: [Int]) -> Tensor? {
+        guard mode != .inference, p > 0 else { return nil }
+        let (whole, elements) = dropoutElements(count: shape.reduce(1, *), samples: shape[0])
+        return Tensor(shape: shape, scalars: rng.dropoutMask(count: whole, p: p, keep: 1 / (1 - p), elements: elements))
+    }
+}
+
 extension Variable {
     /// Inverted dropout with probability `p` outside inference mode (training and MC-dropout
     /// passes), drawing the whole batch's mask (or this part's rows of it) from the context's
@@ -52,14 +73,7 @@ extension Variable {
     public func dropout(p: Float, context: inout ForwardContext) -> Variable {
         let input = self
         guard context.mode != .inference, p > 0 else { return input }
-        let count = input.shape.reduce(1, *)
-        // The whole batch's mask, or this part's rows of it.
-        var (whole, elements) = (count, 0..<count)
-        if let (rows, batch) = context.batchPart {
-            let inner = count / max(1, input.shape[0])
-            precondition(rows.count == input.shape[0], "dropout: \(input.shape[0]) samples for rows \(rows)")
-            (whole, elements) = (batch * inner, rows.lowerBound * inner..<rows.upperBound * inner)
-        }
+        let (whole, elements) = context.dropoutElements(count: input.shape.reduce(1, *), samples: input.shape[0])
         let (output, mask) = context.rng.dropout(input.value, count: whole, p: p, keep: 1 / (1 - p), elements: elements)
         return input.masked(by: mask, output: output)
     }

@@ -59,6 +59,17 @@ public final class Linear: Layer {
 
     public func multiplyAccumulates(for inputShape: [Int]) -> Int { inputShape.dropFirst(2).reduce(1, *) * weight.value.count }
 
+    /// Whether a product of `rows` inputs with `weight` (`x · Wᵀ`) reads the weight transposed
+    /// (`Parameter.transposedValue`, the faster layout for Gauntlet's kernels). Always outside
+    /// training; in training, where the weight changes at every step, only when the rows are
+    /// many against the weight (a transformer's tokens: at least a quarter as many rows as the
+    /// weight has elements), so that the one transpose per step costs little next to the
+    /// product. With fewer rows (a classifier's batch part against its weight)
+    /// `BLAS.sgemm` transposes the part's rows instead (`MicroKernels.sgemmTransposedB`).
+    public static func readsTransposedWeight(rows: Int, weight: Tensor, mode: ForwardMode) -> Bool {
+        Kernels.linearTakesTransposedWeight && (mode != .training || 4 * rows >= weight.count)
+    }
+
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         guard input.shape.count == 2 else {
             // Tokens: every token of every sample is a row.
@@ -67,11 +78,7 @@ public final class Linear: Layer {
         }
         let w = context.variable(for: weight)
         let b = bias.map { context.variable(for: $0) }
-        // The product reads the weight transposed where that is the faster layout, except in
-        // training, where the weight changes at every step: a transpose per step costs about
-        // what the faster product saves. There `BLAS.sgemm` transposes the part's rows of
-        // inputs instead, far fewer than the weight's (`MicroKernels.sgemmTransposedB`).
-        let transposed = Kernels.linearTakesTransposedWeight && context.mode != .training
+        let transposed = Self.readsTransposedWeight(rows: input.shape[0], weight: weight.value, mode: context.mode)
         let defers = context.defersLinearWeightGradients && context.parametersRequireGradients
         let output = input.linear(weight: w, bias: b, transposedWeight: transposed ? weight.transposedValue() : nil, weightGradient: !defers)
         if defers { context.deferWeightGradient(of: weight, input: input.value, output: output) }

@@ -73,17 +73,17 @@ public final class MultiheadAttention: Layer {
 
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         let (n, t, d) = (input.shape[0], input.shape[1], input.shape[2])
-        let h = heads, width = d / heads
         let rows = input.reshaped([n * t, d])
-        let qkv = rows.linear(weight: context.variable(for: inProjectionWeight), bias: context.variable(for: inProjectionBias))
-        // [N·T, 3D] → [3, N, H, T, D/H]
-        let split = qkv.reshaped([n, t, 3, h, width]).permuted([2, 0, 3, 1, 4])
-        func part(_ index: Int) -> Variable { split.sliced(axis: 0, range: index..<(index + 1)).reshaped([n, h, t, width]) }
-        let (q, k, v) = (part(0), part(1), part(2))
-        let scores = q.matmul(k.permuted([0, 1, 3, 2])).scaled(by: 1 / Float(width).squareRoot())
-        let weights = scores.softmaxLastAxis().dropout(p: dropout, context: &context)
-        let joined = weights.matmul(v).permuted([0, 2, 1, 3]).reshaped([n * t, d])
-        let output = joined.linear(weight: context.variable(for: outProjectionWeight), bias: context.variable(for: outProjectionBias))
+        func projection(_ input: Variable, _ weight: Parameter, _ bias: Parameter, context: inout ForwardContext) -> Variable {
+            let transposed = Linear.readsTransposedWeight(rows: input.shape[0], weight: weight.value, mode: context.mode)
+            return input.linear(
+                weight: context.variable(for: weight), bias: context.variable(for: bias), transposedWeight: transposed ? weight.transposedValue() : nil)
+        }
+        let qkv = projection(rows, inProjectionWeight, inProjectionBias, context: &context)
+        // Attention dropout: the mask of the weights `[N, H, T, T]`, drawn as a dropout layer on them would.
+        let mask = context.dropoutMask(p: dropout, shape: [n, heads, t, t])
+        let joined = qkv.reshaped([n, t, 3 * d]).selfAttention(heads: heads, scale: 1 / Float(d / heads).squareRoot(), dropoutMask: mask)
+        let output = projection(joined.reshaped([n * t, d]), outProjectionWeight, outProjectionBias, context: &context)
         return output.reshaped([n, t, d])
     }
 }

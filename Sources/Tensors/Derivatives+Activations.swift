@@ -42,10 +42,41 @@ extension Variable {
                     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
                 })
         }
-        let inverseRoot2 = Float(1 / 2.0.squareRoot()), inverseRoot2Pi = Float(1 / (2 * Double.pi).squareRoot())
-        return pointwise(
-            { x in 0.5 * x * (1 + erff(x * inverseRoot2)) },
-            derivative: { x in 0.5 * (1 + erff(x * inverseRoot2)) + x * inverseRoot2Pi * expf(-0.5 * x * x) })
+        // Φ by `VectorMath.normalCDF` (within 4e-7), kept for the derivative Φ(x) + x·φ(x).
+        let x = value
+        var normal = Tensor(shape: x.shape), y = Tensor(shape: x.shape)
+        x.scalars.withUnsafeBufferPointer { px in
+            normal.scalars.withUnsafeMutableBufferPointer { pc in
+                y.scalars.withUnsafeMutableBufferPointer { py in
+                    let (input, phi, out) = (px.baseAddress!, pc.baseAddress!, py.baseAddress!)
+                    // Element-wise: split over the job's threads (one part alone inside a batch part).
+                    Parallel.forEach(x.count, grain: 1 << 14) { range in
+                        let i = range.lowerBound
+                        VectorMath.map(range.count, input + i, into: phi + i) { VectorMath.normalCDF($0) }
+                        VectorMath.map(range.count, input + i, UnsafePointer(phi + i), into: out + i) { $0 * $1 }
+                    }
+                }
+            }
+        }
+        let cdf = normal
+        return tape.record(y, inputs: [self]) { dy, _ in
+            let inverseRoot2Pi = Float(1 / (2 * Double.pi).squareRoot())
+            var dx = Tensor(shape: x.shape)
+            x.scalars.withUnsafeBufferPointer { px in
+                cdf.scalars.withUnsafeBufferPointer { pc in
+                    dy.scalars.withUnsafeBufferPointer { pdy in
+                        dx.scalars.withUnsafeMutableBufferPointer { pdx in
+                            let out = pdx.baseAddress!
+                            VectorMath.map(x.count, px.baseAddress!, pc.baseAddress!, into: out) { x, phi in
+                                phi + x * (inverseRoot2Pi * VectorMath.exp(-0.5 * x * x))
+                            }
+                            VectorMath.map(x.count, pdy.baseAddress!, UnsafePointer(out), into: out) { $0 * $1 }
+                        }
+                    }
+                }
+            }
+            return [dx]
+        }
     }
 
     /// SiLU (swish): `x · σ(x)`.

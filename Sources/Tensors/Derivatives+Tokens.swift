@@ -52,26 +52,32 @@ extension Variable {
     // MARK: - Products
 
     /// Batched matrix product (`torch.matmul` of equal batch shapes): `[B…, M, K] × [B…, K, N]`
-    /// → `[B…, M, N]`.
-    public func matmul(_ other: Variable) -> Variable {
+    /// → `[B…, M, N]`; with `transposingOther`, `self · otherᵀ` for `other` `[B…, N, K]` (no
+    /// transposed copy is made).
+    public func matmul(_ other: Variable, transposingOther: Bool = false) -> Variable {
         let a = value, b = other.value
+        let r = a.rank
         precondition(
-            a.rank >= 2 && a.rank == b.rank && a.shape.dropLast(2) == b.shape.dropLast(2) && a.shape[a.rank - 1] == b.shape[b.rank - 2],
-            "matmul: \(a.shape) × \(b.shape)")
-        let y = Kernels.batchedProduct(a, b, transposeA: false, transposeB: false)
+            r >= 2 && r == b.rank && a.shape.dropLast(2) == b.shape.dropLast(2) && a.shape[r - 1] == b.shape[transposingOther ? r - 1 : r - 2],
+            "matmul: \(a.shape) × \(b.shape)\(transposingOther ? "ᵀ" : "")")
+        let y = Kernels.batchedProduct(a, b, transposeA: false, transposeB: transposingOther)
         return tape.record(y, inputs: [self, other]) { dy, needed in
             [
-                needed[0] ? Kernels.batchedProduct(dy, b, transposeA: false, transposeB: true) : nil,
-                needed[1] ? Kernels.batchedProduct(a, dy, transposeA: true, transposeB: false) : nil,
+                needed[0] ? Kernels.batchedProduct(dy, b, transposeA: false, transposeB: !transposingOther) : nil,
+                // d(bᵀ) = aᵀ·dy, so db = dyᵀ·a when b entered transposed.
+                needed[1]
+                    ? (transposingOther
+                        ? Kernels.batchedProduct(dy, a, transposeA: true, transposeB: false)
+                        : Kernels.batchedProduct(a, dy, transposeA: true, transposeB: false)) : nil,
             ]
         }
     }
 
-    /// Softmax over the last axis (attention weights over keys).
-    public func softmaxLastAxis() -> Variable {
+    /// Softmax over the last axis (attention weights over keys) of `scale · self`.
+    public func softmaxLastAxis(scaledBy scale: Float = 1) -> Variable {
         let shape = self.shape
         let last = shape.last!
-        return reshaped([shape.reduce(1, *) / last, last]).softmax().reshaped(shape)
+        return reshaped([shape.reduce(1, *) / last, last]).softmax(scaledBy: scale).reshaped(shape)
     }
 
     // MARK: - Normalisation
@@ -87,18 +93,29 @@ extension Variable {
         x.scalars.withUnsafeBufferPointer { px in
             xHat.scalars.withUnsafeMutableBufferPointer { ph in
                 y.scalars.withUnsafeMutableBufferPointer { py in
-                    for r in 0..<rows {
-                        let row = px.baseAddress! + r * d, hat = ph.baseAddress! + r * d, out = py.baseAddress! + r * d
-                        var mean: Float = 0
-                        for k in 0..<d { mean += row[k] }
-                        mean /= Float(d)
-                        var variance: Float = 0
-                        for k in 0..<d { variance += (row[k] - mean) * (row[k] - mean) }
-                        let inverse = 1 / (variance / Float(d) + epsilon).squareRoot()
-                        inverseStd[r] = inverse
-                        for k in 0..<d {
-                            hat[k] = (row[k] - mean) * inverse
-                            out[k] = hat[k] * gamma[k] + beta[k]
+                    inverseStd.withUnsafeMutableBufferPointer { pi in
+                        gamma.withUnsafeBufferPointer { pg in
+                            beta.withUnsafeBufferPointer { pb in
+                                let (input, hats, outs, inverses) = (px.baseAddress!, ph.baseAddress!, py.baseAddress!, pi.baseAddress!)
+                                let (scale, shift) = (pg.baseAddress!, pb.baseAddress!)
+                                // Rows are independent: split over the job's threads (one part alone inside a batch part).
+                                Parallel.forEach(rows, grain: max(1, (1 << 14) / max(1, d))) { range in
+                                    for r in range {
+                                        let row = input + r * d, hat = hats + r * d, out = outs + r * d
+                                        var mean: Float = 0
+                                        for k in 0..<d { mean += row[k] }
+                                        mean /= Float(d)
+                                        var variance: Float = 0
+                                        for k in 0..<d { variance += (row[k] - mean) * (row[k] - mean) }
+                                        let inverse = 1 / (variance / Float(d) + epsilon).squareRoot()
+                                        inverses[r] = inverse
+                                        for k in 0..<d {
+                                            hat[k] = (row[k] - mean) * inverse
+                                            out[k] = hat[k] * scale[k] + shift[k]
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -111,19 +128,27 @@ extension Variable {
             dy.scalars.withUnsafeBufferPointer { pdy in
                 normalised.scalars.withUnsafeBufferPointer { ph in
                     dx.scalars.withUnsafeMutableBufferPointer { pdx in
-                        for r in 0..<rows {
-                            let g = pdy.baseAddress! + r * d, hat = ph.baseAddress! + r * d, out = pdx.baseAddress! + r * d
-                            var meanG: Float = 0, meanGX: Float = 0
-                            for k in 0..<d {
-                                let scaled = g[k] * gamma[k]
-                                meanG += scaled
-                                meanGX += scaled * hat[k]
-                                dGamma.scalars[k] += g[k] * hat[k]
-                                dBeta.scalars[k] += g[k]
+                        dGamma.scalars.withUnsafeMutableBufferPointer { pdg in
+                            dBeta.scalars.withUnsafeMutableBufferPointer { pdb in
+                                gamma.withUnsafeBufferPointer { pgamma in
+                                    let dg = pdg.baseAddress!, db = pdb.baseAddress!, scale = pgamma.baseAddress!
+                                    for r in 0..<rows {
+                                        let g = pdy.baseAddress! + r * d, hat = ph.baseAddress! + r * d, out = pdx.baseAddress! + r * d
+                                        var meanG: Float = 0, meanGX: Float = 0
+                                        for k in 0..<d {
+                                            let scaled = g[k] * scale[k]
+                                            meanG += scaled
+                                            meanGX += scaled * hat[k]
+                                            dg[k] += g[k] * hat[k]
+                                            db[k] += g[k]
+                                        }
+                                        meanG /= Float(d)
+                                        meanGX /= Float(d)
+                                        let inverseR = inverse[r]
+                                        for k in 0..<d { out[k] = inverseR * (g[k] * scale[k] - meanG - hat[k] * meanGX) }
+                                    }
+                                }
                             }
-                            meanG /= Float(d)
-                            meanGX /= Float(d)
-                            for k in 0..<d { out[k] = inverse[r] * (g[k] * gamma[k] - meanG - hat[k] * meanGX) }
                         }
                     }
                 }

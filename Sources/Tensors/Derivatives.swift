@@ -330,19 +330,34 @@ extension Variable {
         }
     }
 
-    /// Row-wise softmax of `[N, K]` logits.
-    public func softmax() -> Variable {
-        let y = Kernels.softmax(value)
+    /// Row-wise softmax of `[N, K]` logits, each scaled by `scale` first: `softmax(scale·z)`
+    /// (attention's `1/√d` folded in). `exp` is `VectorMath.exp` (within 2 ulp, the same bits on
+    /// every CPU); evaluations' probabilities use `Kernels.softmax` instead.
+    public func softmax(scaledBy scale: Float = 1) -> Variable {
+        let rows = shape[0], classes = shape[1]
+        var y = Tensor(shape: value.shape)
+        value.scalars.withUnsafeBufferPointer { px in
+            y.scalars.withUnsafeMutableBufferPointer { py in
+                let (input, output) = (px.baseAddress!, py.baseAddress!)
+                // Rows are independent: split over the job's threads (one part alone inside a batch part).
+                Parallel.forEach(rows, grain: max(1, (1 << 14) / max(1, classes))) { range in
+                    for r in range { Kernels.softmaxRow(input + r * classes, into: output + r * classes, count: classes, scale: scale) }
+                }
+            }
+        }
         return tape.record(y, inputs: [self]) { dy, _ in
-            // dx = y ⊙ (dy − Σ_k dy_k y_k)
-            let rows = y.shape[0], classes = y.shape[1]
-            var dx = dy
-            for r in 0..<rows {
-                var dot: Float = 0
-                for k in 0..<classes { dot += dy.scalars[r * classes + k] * y.scalars[r * classes + k] }
-                for k in 0..<classes {
-                    let i = r * classes + k
-                    dx.scalars[i] = y.scalars[i] * (dy.scalars[i] - dot)
+            // dx = scale · y ⊙ (dy − Σ_k dy_k y_k)
+            var dx = Tensor(shape: dy.shape)
+            dy.scalars.withUnsafeBufferPointer { pdy in
+                y.scalars.withUnsafeBufferPointer { py in
+                    dx.scalars.withUnsafeMutableBufferPointer { pdx in
+                        for r in 0..<rows {
+                            let g = pdy.baseAddress! + r * classes, p = py.baseAddress! + r * classes, out = pdx.baseAddress! + r * classes
+                            var dot: Float = 0
+                            for k in 0..<classes { dot += g[k] * p[k] }
+                            for k in 0..<classes { out[k] = scale * (p[k] * (g[k] - dot)) }
+                        }
+                    }
                 }
             }
             return [dx]

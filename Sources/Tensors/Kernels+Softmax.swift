@@ -28,4 +28,28 @@ extension Kernels {
         }
         return out
     }
+
+    /// `out = softmax(scale · row)` for one row of `count` logits (`out` may be `row`): the
+    /// row's maximum (NaNs aside) taken away, `VectorMath.exp` (within 2 ulp, the same bits on
+    /// every CPU), each term times the reciprocal of their sum (`planeSum`'s order). A NaN
+    /// logit makes the whole row NaN.
+    @inline(__always)
+    public static func softmaxRow(_ row: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, scale: Float) {
+        var lanes = VectorMath.Vector(repeating: -.infinity)
+        var k = 0
+        while k + 8 <= count {
+            let v = scale * UnsafeRawPointer(row + k).loadUnaligned(as: VectorMath.Vector.self)
+            lanes.replace(with: v, where: v .> lanes)
+            k += 8
+        }
+        var top = lanes.max()
+        while k < count {
+            top = max(top, scale * row[k])
+            k += 1
+        }
+        let shift = VectorMath.Vector(repeating: top)
+        VectorMath.map(count, row, into: out) { VectorMath.exp(scale * $0 - shift) }
+        let inverse = VectorMath.Vector(repeating: 1 / planeSum(out, count: count))
+        VectorMath.map(count, out, into: out) { $0 * inverse }
+    }
 }

@@ -147,3 +147,36 @@ import Testing
             ], inputShape: [1, 4, 4])
     }
 }
+
+@Suite struct TokenLinearTests {
+    /// Tokens in training read the weight transposed (many rows against a small weight); after
+    /// an optimizer step changes the weight, the next forward uses the new weight, not a stale
+    /// transposed copy.
+    @Test func trainingForwardFollowsTheUpdatedWeight() throws {
+        var rng = RandomSource(seed: 4)
+        let layer = try #require(try LinearSpec(outFeatures: 3).makeLayer(inputShape: [6, 4], rng: &rng) as? Linear)
+        #expect(!Linear.readsTransposedWeight(rows: 2, weight: layer.weight.value, mode: .training))
+        let x = Tensor.normal(shape: [2, 6, 4], using: &rng)
+        func forward() -> Tensor {
+            let tape = Tape()
+            var context = ForwardContext(tape: tape, mode: .training, rng: rng, parametersRequireGradients: true)
+            return layer.forward(tape.leaf(x), context: &context).value
+        }
+        func expected() -> Tensor {
+            let w = layer.weight.value, b = layer.bias!.value
+            var y = Tensor(shape: [2, 6, 3])
+            for r in 0..<12 {
+                for o in 0..<3 {
+                    var sum = b.scalars[o]
+                    for i in 0..<4 { sum += x.scalars[r * 4 + i] * w.scalars[o * 4 + i] }
+                    y.scalars[r * 3 + o] = sum
+                }
+            }
+            return y
+        }
+        #expect(forward().maxAbsDifference(expected()) < 1e-5)
+        layer.weight.gradient = Tensor.normal(shape: [3, 4], using: &rng)
+        SGD(spec: SGDSpec(lr: 0.5)).step([layer.weight])
+        #expect(forward().maxAbsDifference(expected()) < 1e-5)
+    }
+}

@@ -128,9 +128,97 @@ import Testing
             }
         }
         expectPasses([a, b]) { $0[0].matmul($0[1]) }
-        let s = tape.leaf(Self.normal([2, 3, 4], seed: 8)).softmaxLastAxis().value
-        for row in 0..<6 { #expect(abs(s.scalars[(row * 4)..<(row * 4 + 4)].reduce(0, +) - 1) < 1e-6) }
+        // a · cᵀ without a transposed copy: the same values as the product with c permuted.
+        let c = Self.normal([2, 5, 4], seed: 13)
+        let transposed = tape.leaf(a).matmul(tape.leaf(c), transposingOther: true).value
+        #expect(transposed.maxAbsDifference(tape.leaf(a).matmul(tape.leaf(c).permuted([0, 2, 1])).value) < 1e-6)
+        expectPasses([a, c]) { $0[0].matmul($0[1], transposingOther: true) }
+        // Softmax against its definition in Double, rows of 11 (one vector and a partial one).
+        let z = Self.normal([2, 3, 11], seed: 8, std: 3)
+        for scale: Float in [1, 0.25] {
+            let s = tape.leaf(z).softmaxLastAxis(scaledBy: scale).value
+            for row in 0..<6 {
+                let logits = z.scalars[(row * 11)..<(row * 11 + 11)].map { Double(scale) * Double($0) }
+                let top = logits.max()!, total = logits.reduce(0) { $0 + exp($1 - top) }
+                for k in 0..<11 { #expect(abs(Double(s.scalars[row * 11 + k]) - exp(logits[k] - top) / total) < 1e-6) }
+            }
+        }
         expectPasses([Self.normal([2, 3, 4], seed: 9)]) { $0[0].softmaxLastAxis() }
+        expectPasses([Self.normal([2, 3, 9], seed: 9)]) { $0[0].softmaxLastAxis(scaledBy: 0.5) }
+    }
+
+    /// The fused self-attention equals attention written with the separate ops (permutes,
+    /// products, softmax, mask), and has its gradient; with and without a dropout mask.
+    @Test func selfAttentionEqualsItsComposition() {
+        let (n, t, heads, width) = (2, 5, 3, 4)
+        let d = heads * width
+        let qkv = Self.normal([n, t, 3 * d], seed: 14)
+        var rng = RandomSource(seed: 15)
+        let mask = Tensor(shape: [n, heads, t, t], scalars: rng.dropoutMask(count: n * heads * t * t, p: 0.3, keep: 1 / 0.7))
+        let scale = 1 / Float(width).squareRoot()
+        func composed(_ x: Variable, _ mask: Tensor?) -> Variable {
+            let split = x.reshaped([n, t, 3, heads, width]).permuted([2, 0, 3, 1, 4])
+            func part(_ i: Int) -> Variable { split.sliced(axis: 0, range: i..<(i + 1)).reshaped([n, heads, t, width]) }
+            var weights = part(0).matmul(part(1).permuted([0, 1, 3, 2])).scaled(by: scale).softmaxLastAxis()
+            if let mask { weights = weights * x.tape.leaf(mask) }
+            return weights.matmul(part(2)).permuted([0, 2, 1, 3]).reshaped([n, t, d])
+        }
+        for m in [nil, mask] {
+            let tape = Tape()
+            let fused = tape.leaf(qkv).selfAttention(heads: heads, scale: scale, dropoutMask: m).value
+            #expect(fused.shape == [n, t, d])
+            #expect(fused.maxAbsDifference(composed(tape.leaf(qkv), m).value) < 1e-5)
+            expectPasses([qkv]) { $0[0].selfAttention(heads: heads, scale: scale, dropoutMask: m) }
+        }
+    }
+
+    /// Layer norm, GELU, softmax and self-attention split large inputs over the job's threads:
+    /// each row (sample) gives the same bits as when computed alone.
+    @Test func rowWiseOpsGiveTheSameBitsSplitOverThreads() {
+        let tape = Tape()
+        func expectRowsMatch(_ x: Tensor, rows: Int, _ f: (Variable) -> Variable, _ name: String) {
+            let whole = f(tape.leaf(x)).value
+            let size = x.count / x.shape[0], outSize = whole.count / x.shape[0]
+            for first in [0, rows / 2, x.shape[0] - 3] {
+                let part = Tensor(shape: [3] + x.shape.dropFirst(), scalars: Array(x.scalars[(first * size)..<((first + 3) * size)]))
+                let alone = f(tape.leaf(part)).value
+                #expect(Array(whole.scalars[(first * outSize)..<((first + 3) * outSize)]) == alone.scalars, "\(name) rows \(first)…")
+            }
+        }
+        let rows = Self.normal([9000, 4], seed: 16)
+        expectRowsMatch(rows, rows: 9000, { $0.layerNorm(weight: nil, bias: nil, epsilon: 1e-5) }, "layerNorm")
+        expectRowsMatch(rows, rows: 9000, { $0.gelu() }, "gelu")
+        expectRowsMatch(rows, rows: 9000, { $0.softmaxLastAxis(scaledBy: 0.5) }, "softmax")
+        let packed = Self.normal([33_000, 2, 3], seed: 17)
+        expectRowsMatch(packed, rows: 33_000, { $0.selfAttention(heads: 1, scale: 0.7) }, "selfAttention")
+    }
+
+    /// `VectorMath.exp` within 2 ulp and `normalCDF` within 4e-7 of Double's, over their ranges,
+    /// at counts that leave a partial vector; their limits and NaN.
+    @Test func vectorMathMatchesDouble() {
+        let points = (0..<20_003).map { Float(-90 + 180 * Double($0) / 20_002) }
+        var exps = [Float](repeating: 0, count: points.count), cdfs = exps
+        points.withUnsafeBufferPointer { p in
+            VectorMath.map(p.count, p.baseAddress!, into: &exps) { VectorMath.exp($0) }
+            VectorMath.map(p.count, p.baseAddress!, into: &cdfs) { VectorMath.normalCDF($0) }
+        }
+        for (i, x) in points.enumerated() {
+            let exact = exp(Double(x))
+            if x >= -87.3 && x <= 88.3 {
+                #expect(abs(Double(exps[i]) - exact) <= 2 * Double(Float(exact).ulp), "exp(\(x))")
+            } else if x < -87.5 {
+                #expect(exps[i] == 0, "exp(\(x))")
+            } else if x > 88.4 {
+                #expect(exps[i] == .infinity, "exp(\(x))")
+            }
+            #expect(abs(Double(cdfs[i]) - erfc(-Double(x) / 2.0.squareRoot()) / 2) < 4e-7, "Φ(\(x))")
+        }
+        let limits: [Float] = [-.infinity, .infinity, .nan, 0]
+        var out = [Float](repeating: 0, count: 4)
+        limits.withUnsafeBufferPointer { VectorMath.map(4, $0.baseAddress!, into: &out) { VectorMath.exp($0) } }
+        #expect(out[0] == 0 && out[1] == .infinity && out[2].isNaN && out[3] == 1)
+        limits.withUnsafeBufferPointer { VectorMath.map(4, $0.baseAddress!, into: &out) { VectorMath.normalCDF($0) } }
+        #expect(out[0] == 0 && out[1] == 1 && out[2].isNaN && abs(out[3] - 0.5) < 1e-7)
     }
 
     @Test func layerNormalisation() {
