@@ -289,7 +289,7 @@ extension Variable {
         precondition(w.shape == [channels] && b.shape == [channels], "channelScaleShift: \(w.shape), \(b.shape) for \(x.shape)")
         let y = Kernels.channelAffine(x, scale: w.scalars, shift: b.scalars)
         return tape.record(y, inputs: [self, weight, bias]) { dy, needed in
-            let sums = Kernels.channelSums(dy, weightedBy: x)
+            let sums = needed[1] || needed[2] ? Kernels.channelSums(dy, weightedBy: x) : (sum: [], weighted: [])
             let dx = needed[0] ? Kernels.channelAffine(dy, scale: w.scalars, shift: [Float](repeating: 0, count: channels)) : nil
             return [dx, needed[1] ? Tensor(shape: [channels], scalars: sums.weighted) : nil, needed[2] ? Tensor(shape: [channels], scalars: sums.sum) : nil]
         }

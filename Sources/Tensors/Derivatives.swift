@@ -271,13 +271,25 @@ extension Variable {
         let moments = statistics ?? Kernels.channelMoments(x)
         let invStd = moments.variance.map { 1 / ($0 + epsilon).squareRoot() }
         let channels = gammaValues.count
+        if let statistics, !tape.requiresGradient(gamma), !tape.requiresGradient(beta) {
+            // Fixed statistics and constant γ, β (evaluations, attacks): one affine pass,
+            // y = x · γ/σ + (β − μ·γ/σ), with the same map backward for x.
+            let scale = (0..<channels).map { gammaValues[$0] * invStd[$0] }
+            let shift = (0..<channels).map { beta.value.scalars[$0] - statistics.mean[$0] * scale[$0] }
+            let y = Kernels.channelAffine(x, scale: scale, shift: shift)
+            let output = tape.record(y, inputs: [self]) { dy, _ in
+                [Kernels.channelAffine(dy, scale: scale, shift: [Float](repeating: 0, count: channels))]
+            }
+            return (output, statistics.mean, statistics.variance)
+        }
         // x̂ = (x − μ)/σ is saved for the derivative.
         let xHat = Kernels.channelAffine(x, scale: invStd, shift: (0..<channels).map { -moments.mean[$0] * invStd[$0] })
         let y = Kernels.channelAffine(xHat, scale: gammaValues, shift: beta.value.scalars)
         let usesBatch = statistics == nil
         let count = Float(x.count / channels)
         let output = tape.record(y, inputs: [self, gamma, beta]) { dy, needed in
-            let sums = Kernels.channelSums(dy, weightedBy: xHat)  // Σdy and Σdy·x̂ per channel
+            // Σdy and Σdy·x̂ per channel: for γ and β, and for x with the batch's statistics.
+            let sums = needed[1] || needed[2] || (needed[0] && usesBatch) ? Kernels.channelSums(dy, weightedBy: xHat) : (sum: [], weighted: [])
             var dx: Tensor?
             if needed[0] {
                 if usesBatch {
@@ -286,12 +298,14 @@ extension Variable {
                     let n = x.shape[0], plane = x.shape[2] * x.shape[3]
                     g.scalars.withUnsafeMutableBufferPointer { pg in
                         xHat.scalars.withUnsafeBufferPointer { ph in
-                            for b in 0..<n {
-                                for c in 0..<channels {
-                                    let offset = (b * channels + c) * plane
+                            let (gradient, hat) = (pg.baseAddress!, ph.baseAddress!)
+                            // Planes (sample, channel) are independent: split over the job's threads.
+                            Parallel.forEach(n * channels, grain: max(1, (1 << 15) / max(1, plane))) { planes in
+                                for index in planes {
+                                    let c = index % channels, offset = index * plane
                                     let k = gammaValues[c] * invStd[c]
                                     let meanDy = sums.sum[c] / count, meanDyXHat = sums.weighted[c] / count
-                                    for i in offset..<(offset + plane) { pg[i] = k * (pg[i] - meanDy - ph[i] * meanDyXHat) }
+                                    for i in offset..<(offset + plane) { gradient[i] = k * (gradient[i] - meanDy - hat[i] * meanDyXHat) }
                                 }
                             }
                         }

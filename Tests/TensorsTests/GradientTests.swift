@@ -90,6 +90,16 @@ import Tensors
         expectPasses([x, gamma, beta]) {
             $0[0].batchNorm2d(gamma: $0[1], beta: $0[2], epsilon: 1e-5, statistics: ([0.2, -0.4], [1.3, 0.6])).output
         }
+        // Fixed statistics and constant γ, β (an attack's pass): one affine map, the same
+        // values as with γ and β as gradient leaves, and its input gradient.
+        let statistics: (mean: [Float], variance: [Float]) = ([0.2, -0.4], [1.3, 0.6])
+        let tape = Tape()
+        let constant = tape.leaf(x).batchNorm2d(gamma: tape.leaf(gamma), beta: tape.leaf(beta), epsilon: 1e-5, statistics: statistics).output
+        let learned = tape.leaf(x).batchNorm2d(
+            gamma: tape.leaf(gamma, requiresGradient: true), beta: tape.leaf(beta, requiresGradient: true), epsilon: 1e-5, statistics: statistics
+        ).output
+        #expect(constant.value.maxAbsDifference(learned.value) < 1e-5)
+        expectPasses([x]) { $0[0].batchNorm2d(gamma: $0[0].tape.leaf(gamma), beta: $0[0].tape.leaf(beta), epsilon: 1e-5, statistics: statistics).output }
     }
 
     @Test func softmaxFamily() {
