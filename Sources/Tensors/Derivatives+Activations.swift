@@ -44,7 +44,7 @@ extension Variable {
         }
         // Φ by `VectorMath.normalCDF` (within 4e-7), kept for the derivative Φ(x) + x·φ(x).
         let x = value
-        var normal = Tensor(shape: x.shape), y = Tensor(shape: x.shape)
+        var normal = Tensor.unfilled(shape: x.shape), y = Tensor.unfilled(shape: x.shape)
         x.scalars.withUnsafeBufferPointer { px in
             normal.scalars.withUnsafeMutableBufferPointer { pc in
                 y.scalars.withUnsafeMutableBufferPointer { py in
@@ -61,7 +61,7 @@ extension Variable {
         let cdf = normal
         return tape.record(y, inputs: [self]) { dy, _ in
             let inverseRoot2Pi = Float(1 / (2 * Double.pi).squareRoot())
-            var dx = Tensor(shape: x.shape)
+            var dx = Tensor.unfilled(shape: x.shape)
             x.scalars.withUnsafeBufferPointer { px in
                 cdf.scalars.withUnsafeBufferPointer { pc in
                     dy.scalars.withUnsafeBufferPointer { pdy in

@@ -17,9 +17,9 @@ extension Variable {
         // a batch part), each part with its own scratch; the results do not depend on the split.
         let grain = max(1, (1 << 16) / max(1, heads * plane * width))
         // The softmax weights, and those times the mask (the same tensor without a mask).
-        var probabilities = Tensor(shape: [n, heads, t, t])
-        var weights = dropoutMask == nil ? Tensor(shape: [0]) : Tensor(shape: [n, heads, t, t])
-        var output = Tensor(shape: [n, t, d])
+        var probabilities = Tensor.unfilled(shape: [n, heads, t, t])
+        var weights = dropoutMask == nil ? Tensor(shape: [0]) : Tensor.unfilled(shape: [n, heads, t, t])
+        var output = Tensor.unfilled(shape: [n, t, d])
         qkv.scalars.withUnsafeBufferPointer { px in
             probabilities.scalars.withUnsafeMutableBufferPointer { pp in
                 weights.scalars.withUnsafeMutableBufferPointer { pw in
@@ -56,7 +56,7 @@ extension Variable {
         }
         let applied = dropoutMask == nil ? probabilities : weights
         return tape.record(output, inputs: [self]) { dy, _ in
-            var dqkv = Tensor(shape: qkv.shape)
+            var dqkv = Tensor.unfilled(shape: qkv.shape)
             dy.scalars.withUnsafeBufferPointer { pdy in
                 qkv.scalars.withUnsafeBufferPointer { px in
                     applied.scalars.withUnsafeBufferPointer { pw in

@@ -88,7 +88,7 @@ extension Variable {
         let x = value
         let d = x.shape.last!, rows = x.count / d
         let gamma = weight?.value.scalars ?? [Float](repeating: 1, count: d), beta = bias?.value.scalars ?? [Float](repeating: 0, count: d)
-        var xHat = Tensor(shape: x.shape), y = Tensor(shape: x.shape)
+        var xHat = Tensor.unfilled(shape: x.shape), y = Tensor.unfilled(shape: x.shape)
         var inverseStd = [Float](repeating: 0, count: rows)
         x.scalars.withUnsafeBufferPointer { px in
             xHat.scalars.withUnsafeMutableBufferPointer { ph in
@@ -124,7 +124,7 @@ extension Variable {
         let inputs = [self] + (weight.map { [$0] } ?? []) + (bias.map { [$0] } ?? [])
         let inverse = inverseStd, normalised = xHat
         return tape.record(y, inputs: inputs) { dy, needed in
-            var dx = Tensor(shape: x.shape), dGamma = Tensor(shape: [d]), dBeta = Tensor(shape: [d])
+            var dx = Tensor.unfilled(shape: x.shape), dGamma = Tensor(shape: [d]), dBeta = Tensor(shape: [d])
             dy.scalars.withUnsafeBufferPointer { pdy in
                 normalised.scalars.withUnsafeBufferPointer { ph in
                     dx.scalars.withUnsafeMutableBufferPointer { pdx in

@@ -349,7 +349,7 @@ extension Variable {
     /// every CPU); evaluations' probabilities use `Kernels.softmax` instead.
     public func softmax(scaledBy scale: Float = 1) -> Variable {
         let rows = shape[0], classes = shape[1]
-        var y = Tensor(shape: value.shape)
+        var y = Tensor.unfilled(shape: value.shape)
         value.scalars.withUnsafeBufferPointer { px in
             y.scalars.withUnsafeMutableBufferPointer { py in
                 let (input, output) = (px.baseAddress!, py.baseAddress!)
@@ -361,7 +361,7 @@ extension Variable {
         }
         return tape.record(y, inputs: [self]) { dy, _ in
             // dx = scale · y ⊙ (dy − Σ_k dy_k y_k)
-            var dx = Tensor(shape: dy.shape)
+            var dx = Tensor.unfilled(shape: dy.shape)
             dy.scalars.withUnsafeBufferPointer { pdy in
                 y.scalars.withUnsafeBufferPointer { py in
                     dx.scalars.withUnsafeMutableBufferPointer { pdx in

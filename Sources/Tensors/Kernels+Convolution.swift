@@ -815,6 +815,13 @@ extension Kernels {
     }
 }
 
+extension Tensor {
+    /// A tensor of `shape` whose elements are unspecified: for outputs a kernel writes in full.
+    static func unfilled(shape: [Int]) -> Tensor {
+        Tensor(shape: shape, scalars: Kernels.uninitializedFloats(shape.reduce(1, *)))
+    }
+}
+
 extension Optional where Wrapped == Tensor {
     /// Calls `body` with the wrapped tensor's storage, or with `nil` when there is none.
     mutating func withUnsafeMutableScalars<Result>(_ body: (UnsafeMutablePointer<Float>?) -> Result) -> Result {
