@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch side of the graph-model benchmark: the seconds one training epoch and one PGD-10
 evaluation take for the same ResNet and ViT as benchmarks/graph-models.yaml, on random 28×28
-single-channel images, with the same batch sizes and thread count.
+single-channel images, with the same batch sizes and thread count; and inference throughput
+(samples/s at batch 250, as `gauntlet-bench --experiment benchmarks/graph-models.yaml` reports
+Gauntlet's).
 
     python3 benchmarks/pytorch_graph_models.py --threads 2
 
@@ -50,6 +52,16 @@ def pgd_seconds(model, images, labels, batch, steps=10, epsilon=0.03):
     return time.perf_counter() - start
 
 
+def inference_samples_per_second(model, images, batch):
+    model.eval()
+    with torch.no_grad():
+        model(images[:batch])  # warm-up
+        start = time.perf_counter()
+        for i in range(0, len(images), batch):
+            model(images[i : i + batch])
+    return len(images) / (time.perf_counter() - start)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -68,7 +80,12 @@ def main():
         model = make()
         train = epoch_seconds(model, images, labels, 128)
         attack = pgd_seconds(model, images[: arguments.test], labels[: arguments.test], 250)
-        print(json.dumps({"model": name, "threads": arguments.threads, "train_seconds": train, "pgd_seconds": attack}))
+        inference = inference_samples_per_second(model, images, 250)
+        print(
+            json.dumps(
+                {"model": name, "threads": arguments.threads, "train_seconds": train, "pgd_seconds": attack, "inference_samples_per_second": inference}
+            )
+        )
 
 
 if __name__ == "__main__":
