@@ -70,6 +70,12 @@ public final class Linear: Layer {
         Kernels.linearTakesTransposedWeight && (mode != .training || 4 * rows >= weight.count)
     }
 
+    /// `weight`'s cached transposed value where a product of `rows` inputs reads it
+    /// (`readsTransposedWeight`), else nil: `Variable.linear`'s `transposedWeight`.
+    public static func transposedWeight(of weight: Parameter, rows: Int, mode: ForwardMode) -> Tensor? {
+        readsTransposedWeight(rows: rows, weight: weight.value, mode: mode) ? weight.transposedValue() : nil
+    }
+
     public func forward(_ input: Variable, context: inout ForwardContext) -> Variable {
         guard input.shape.count == 2 else {
             // Tokens: every token of every sample is a row.
@@ -78,9 +84,9 @@ public final class Linear: Layer {
         }
         let w = context.variable(for: weight)
         let b = bias.map { context.variable(for: $0) }
-        let transposed = Self.readsTransposedWeight(rows: input.shape[0], weight: weight.value, mode: context.mode)
+        let transposed = Self.transposedWeight(of: weight, rows: input.shape[0], mode: context.mode)
         let defers = context.defersLinearWeightGradients && context.parametersRequireGradients
-        let output = input.linear(weight: w, bias: b, transposedWeight: transposed ? weight.transposedValue() : nil, weightGradient: !defers)
+        let output = input.linear(weight: w, bias: b, transposedWeight: transposed, weightGradient: !defers)
         if defers { context.deferWeightGradient(of: weight, input: input.value, output: output) }
         return output
     }

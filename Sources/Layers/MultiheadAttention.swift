@@ -75,9 +75,9 @@ public final class MultiheadAttention: Layer {
         let (n, t, d) = (input.shape[0], input.shape[1], input.shape[2])
         let rows = input.reshaped([n * t, d])
         func projection(_ input: Variable, _ weight: Parameter, _ bias: Parameter, context: inout ForwardContext) -> Variable {
-            let transposed = Linear.readsTransposedWeight(rows: input.shape[0], weight: weight.value, mode: context.mode)
-            return input.linear(
-                weight: context.variable(for: weight), bias: context.variable(for: bias), transposedWeight: transposed ? weight.transposedValue() : nil)
+            input.linear(
+                weight: context.variable(for: weight), bias: context.variable(for: bias),
+                transposedWeight: Linear.transposedWeight(of: weight, rows: input.shape[0], mode: context.mode))
         }
         let qkv = projection(rows, inProjectionWeight, inProjectionBias, context: &context)
         // Attention dropout: the mask of the weights `[N, H, T, T]`, drawn as a dropout layer on them would.

@@ -20,33 +20,36 @@ extension Variable {
         var probabilities = Tensor.unfilled(shape: [n, heads, t, t])
         var weights = dropoutMask == nil ? Tensor(shape: [0]) : Tensor.unfilled(shape: [n, heads, t, t])
         var output = Tensor.unfilled(shape: [n, t, d])
-        qkv.scalars.withUnsafeBufferPointer { px in
-            probabilities.scalars.withUnsafeMutableBufferPointer { pp in
-                weights.scalars.withUnsafeMutableBufferPointer { pw in
-                    output.scalars.withUnsafeMutableBufferPointer { po in
-                        let (x, probability, weight, out) = (px.baseAddress!, pp.baseAddress!, pw.baseAddress, po.baseAddress!)
-                        Parallel.forEach(n, grain: grain) { samples in
-                            // Kᵀ of one head, copied (`width × T`) so that every product takes B as
-                            // stored (Gauntlet's kernels, not a library call per small product).
-                            let keysT = UnsafeMutablePointer<Float>.allocate(capacity: width * t)
-                            defer { keysT.deallocate() }
-                            for sample in samples {
-                                for head in 0..<heads {
-                                    let q = x + sample * t * packed + head * width, offset = (sample * heads + head) * plane
-                                    let p = probability + offset
-                                    Kernels.transpose(rows: t, columns: width, q + d, lds: packed, into: keysT, ldd: t)
-                                    BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: t, k: width, a: q, lda: packed, b: keysT, ldb: t, c: p, ldc: t)
-                                    for row in 0..<t { Kernels.softmaxRow(p + row * t, into: p + row * t, count: t, scale: scale) }
-                                    var a = UnsafePointer(p)
-                                    if let dropoutMask, let weight {
-                                        dropoutMask.scalars.withUnsafeBufferPointer { pm in
-                                            for i in 0..<plane { weight[offset + i] = p[i] * pm[offset + i] }
+        let maskScalars = dropoutMask?.scalars ?? []
+        maskScalars.withUnsafeBufferPointer { pm in
+            qkv.scalars.withUnsafeBufferPointer { px in
+                probabilities.scalars.withUnsafeMutableBufferPointer { pp in
+                    weights.scalars.withUnsafeMutableBufferPointer { pw in
+                        output.scalars.withUnsafeMutableBufferPointer { po in
+                            let (x, probability, weight, out) = (px.baseAddress!, pp.baseAddress!, pw.baseAddress, po.baseAddress!)
+                            let mask = dropoutMask == nil ? nil : pm.baseAddress
+                            Parallel.forEach(n, grain: grain) { samples in
+                                // Kᵀ of one head, copied (`width × T`) so that every product takes B as
+                                // stored (Gauntlet's kernels, not a library call per small product).
+                                let keysT = UnsafeMutablePointer<Float>.allocate(capacity: width * t)
+                                defer { keysT.deallocate() }
+                                for sample in samples {
+                                    for head in 0..<heads {
+                                        let q = x + sample * t * packed + head * width, offset = (sample * heads + head) * plane
+                                        let p = probability + offset
+                                        Kernels.transpose(rows: t, columns: width, q + d, lds: packed, into: keysT, ldd: t)
+                                        BLAS.sgemm(
+                                            transposeA: false, transposeB: false, m: t, n: t, k: width, a: q, lda: packed, b: keysT, ldb: t, c: p, ldc: t)
+                                        for row in 0..<t { Kernels.softmaxRow(p + row * t, into: p + row * t, count: t, scale: scale) }
+                                        var a = UnsafePointer(p)
+                                        if let mask, let weight {
+                                            for i in 0..<plane { weight[offset + i] = p[i] * mask[offset + i] }
+                                            a = UnsafePointer(weight + offset)
                                         }
-                                        a = UnsafePointer(weight + offset)
+                                        BLAS.sgemm(
+                                            transposeA: false, transposeB: false, m: t, n: width, k: t, a: a, lda: t, b: q + 2 * d, ldb: packed,
+                                            c: out + sample * t * d + head * width, ldc: d)
                                     }
-                                    BLAS.sgemm(
-                                        transposeA: false, transposeB: false, m: t, n: width, k: t, a: a, lda: t, b: q + 2 * d, ldb: packed,
-                                        c: out + sample * t * d + head * width, ldc: d)
                                 }
                             }
                         }
@@ -57,55 +60,51 @@ extension Variable {
         let applied = dropoutMask == nil ? probabilities : weights
         return tape.record(output, inputs: [self]) { dy, _ in
             var dqkv = Tensor.unfilled(shape: qkv.shape)
-            dy.scalars.withUnsafeBufferPointer { pdy in
-                qkv.scalars.withUnsafeBufferPointer { px in
-                    applied.scalars.withUnsafeBufferPointer { pw in
-                        probabilities.scalars.withUnsafeBufferPointer { pp in
-                            dqkv.scalars.withUnsafeMutableBufferPointer { pdx in
-                                let (dyBase, xBase, wBase, pBase, dxBase) = (
-                                    pdy.baseAddress!, px.baseAddress!, pw.baseAddress!, pp.baseAddress!, pdx.baseAddress!
-                                )
-                                Parallel.forEach(n, grain: grain) { samples in
-                                    let g = UnsafeMutablePointer<Float>.allocate(capacity: plane)
-                                    let valuesT = UnsafeMutablePointer<Float>.allocate(capacity: width * t)
-                                    defer {
-                                        g.deallocate()
-                                        valuesT.deallocate()
-                                    }
-                                    for sample in samples {
-                                        for head in 0..<heads {
-                                            let x = xBase + sample * t * packed + head * width
-                                            let dx = dxBase + sample * t * packed + head * width
-                                            let dOut = dyBase + sample * t * d + head * width
-                                            let offset = (sample * heads + head) * plane
-                                            // dV = weightsᵀ · dOut; d(weights) = dOut · Vᵀ
-                                            BLAS.sgemm(
-                                                transposeA: true, transposeB: false, m: t, n: width, k: t, a: wBase + offset, lda: t,
-                                                b: dOut, ldb: d, c: dx + 2 * d, ldc: packed)
-                                            Kernels.transpose(rows: t, columns: width, x + 2 * d, lds: packed, into: valuesT, ldd: t)
-                                            BLAS.sgemm(
-                                                transposeA: false, transposeB: false, m: t, n: t, k: width, a: dOut, lda: d, b: valuesT, ldb: t,
-                                                c: g, ldc: t)
-                                            if let dropoutMask {
-                                                dropoutMask.scalars.withUnsafeBufferPointer { pm in
-                                                    for i in 0..<plane { g[i] *= pm[offset + i] }
+            maskScalars.withUnsafeBufferPointer { pm in
+                dy.scalars.withUnsafeBufferPointer { pdy in
+                    qkv.scalars.withUnsafeBufferPointer { px in
+                        applied.scalars.withUnsafeBufferPointer { pw in
+                            probabilities.scalars.withUnsafeBufferPointer { pp in
+                                dqkv.scalars.withUnsafeMutableBufferPointer { pdx in
+                                    let (dyBase, xBase, wBase, pBase, dxBase) = (
+                                        pdy.baseAddress!, px.baseAddress!, pw.baseAddress!, pp.baseAddress!, pdx.baseAddress!
+                                    )
+                                    let mask = dropoutMask == nil ? nil : pm.baseAddress
+                                    Parallel.forEach(n, grain: grain) { samples in
+                                        let g = UnsafeMutablePointer<Float>.allocate(capacity: plane)
+                                        let valuesT = UnsafeMutablePointer<Float>.allocate(capacity: width * t)
+                                        defer {
+                                            g.deallocate()
+                                            valuesT.deallocate()
+                                        }
+                                        for sample in samples {
+                                            for head in 0..<heads {
+                                                let x = xBase + sample * t * packed + head * width
+                                                let dx = dxBase + sample * t * packed + head * width
+                                                let dOut = dyBase + sample * t * d + head * width
+                                                let offset = (sample * heads + head) * plane
+                                                // dV = weightsᵀ · dOut; d(weights) = dOut · Vᵀ
+                                                BLAS.sgemm(
+                                                    transposeA: true, transposeB: false, m: t, n: width, k: t, a: wBase + offset, lda: t,
+                                                    b: dOut, ldb: d, c: dx + 2 * d, ldc: packed)
+                                                Kernels.transpose(rows: t, columns: width, x + 2 * d, lds: packed, into: valuesT, ldd: t)
+                                                BLAS.sgemm(
+                                                    transposeA: false, transposeB: false, m: t, n: t, k: width, a: dOut, lda: d, b: valuesT, ldb: t,
+                                                    c: g, ldc: t)
+                                                if let mask { for i in 0..<plane { g[i] *= mask[offset + i] } }
+                                                // d(scores), row by row
+                                                for row in 0..<t {
+                                                    let gr = g + row * t
+                                                    Kernels.softmaxRowGradient(gr, probabilities: pBase + offset + row * t, into: gr, count: t, scale: scale)
                                                 }
+                                                // dQ = dS · K; dK = dSᵀ · Q
+                                                BLAS.sgemm(
+                                                    transposeA: false, transposeB: false, m: t, n: width, k: t, a: g, lda: t, b: x + d, ldb: packed,
+                                                    c: dx, ldc: packed)
+                                                BLAS.sgemm(
+                                                    transposeA: true, transposeB: false, m: t, n: width, k: t, a: g, lda: t, b: x, ldb: packed,
+                                                    c: dx + d, ldc: packed)
                                             }
-                                            // d(scores) = scale · P ⊙ (dP − Σ_k dP_k P_k), row by row
-                                            let p = pBase + offset
-                                            for row in 0..<t {
-                                                let gr = g + row * t, pr = p + row * t
-                                                var dot: Float = 0
-                                                for k in 0..<t { dot += gr[k] * pr[k] }
-                                                for k in 0..<t { gr[k] = scale * (pr[k] * (gr[k] - dot)) }
-                                            }
-                                            // dQ = dS · K; dK = dSᵀ · Q
-                                            BLAS.sgemm(
-                                                transposeA: false, transposeB: false, m: t, n: width, k: t, a: g, lda: t, b: x + d, ldb: packed,
-                                                c: dx, ldc: packed)
-                                            BLAS.sgemm(
-                                                transposeA: true, transposeB: false, m: t, n: width, k: t, a: g, lda: t, b: x, ldb: packed,
-                                                c: dx + d, ldc: packed)
                                         }
                                     }
                                 }

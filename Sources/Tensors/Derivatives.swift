@@ -366,10 +366,10 @@ extension Variable {
                 y.scalars.withUnsafeBufferPointer { py in
                     dx.scalars.withUnsafeMutableBufferPointer { pdx in
                         for r in 0..<rows {
-                            let g = pdy.baseAddress! + r * classes, p = py.baseAddress! + r * classes, out = pdx.baseAddress! + r * classes
-                            var dot: Float = 0
-                            for k in 0..<classes { dot += g[k] * p[k] }
-                            for k in 0..<classes { out[k] = scale * (p[k] * (g[k] - dot)) }
+                            let offset = r * classes
+                            Kernels.softmaxRowGradient(
+                                pdy.baseAddress! + offset, probabilities: py.baseAddress! + offset, into: pdx.baseAddress! + offset, count: classes,
+                                scale: scale)
                         }
                     }
                 }

@@ -52,4 +52,16 @@ extension Kernels {
         let inverse = VectorMath.Vector(repeating: 1 / planeSum(out, count: count))
         VectorMath.map(count, out, into: out) { $0 * inverse }
     }
+
+    /// The gradient of `softmaxRow` with respect to its logits, from the gradient of its output
+    /// `gradient` and the output `probabilities`: `out = scale · p ⊙ (g − Σ_k g_k p_k)` (`out`
+    /// may be `gradient`).
+    @inline(__always)
+    public static func softmaxRowGradient(
+        _ gradient: UnsafePointer<Float>, probabilities p: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, scale: Float
+    ) {
+        var dot: Float = 0
+        for k in 0..<count { dot += gradient[k] * p[k] }
+        for k in 0..<count { out[k] = scale * (p[k] * (gradient[k] - dot)) }
+    }
 }

@@ -6,9 +6,9 @@ public enum VectorMath {
     public typealias Vector = SIMD8<Float>
 
     /// `eˣ`, within 2 ulp of the exact value for x in [−87.3, 88.3] (subnormal down to −87.5, 0
-    /// below it, +∞ above 88.37), NaN for NaN. `x = n·ln 2 + r` with n = round(x·log₂e) and ln 2 in two parts (Cody & Waite), `eʳ`
-    /// by its Taylor polynomial of degree 7 (|r| ≤ ln 2 / 2, truncation below 6e-9), times 2ⁿ
-    /// built in the exponent bits.
+    /// below it, +∞ above 88.37), NaN for NaN. `x = n·ln 2 + r` with n = round(x·log₂e) and
+    /// ln 2 in two parts (Cody & Waite), `eʳ` by its Taylor polynomial of degree 7
+    /// (|r| ≤ ln 2 / 2, truncation below 6e-9), times 2ⁿ built in the exponent bits.
     @inline(__always)
     public static func exp(_ x: Vector) -> Vector {
         var clamped = x.replacing(with: -87.5, where: x .< -87.5)
@@ -52,27 +52,17 @@ public enum VectorMath {
         return halfTail.replacing(with: 1 - halfTail, where: x .>= 0)
     }
 
-    /// `output[i] = body(input[i])` for `count` elements, 8 at a time; the last partial vector
-    /// is read through a zero-padded copy and only its `count % 8` results are written.
+    /// `output[i] = body(input[i])` for `count` elements, 8 at a time (as the two-input `map`).
     @inline(__always)
     public static func map(
         _ count: Int, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, _ body: (Vector) -> Vector
     ) {
-        let whole = count - count % 8
-        var i = 0
-        while i < whole {
-            let y = body(UnsafeRawPointer(input + i).loadUnaligned(as: Vector.self))
-            UnsafeMutableRawPointer(output + i).storeBytes(of: y, as: Vector.self)
-            i += 8
-        }
-        guard whole < count else { return }
-        var last = Vector()
-        for j in whole..<count { last[j - whole] = input[j] }
-        let y = body(last)
-        for j in whole..<count { output[j] = y[j - whole] }
+        map(count, input, input, into: output) { x, _ in body(x) }
     }
 
-    /// `output[i] = body(a[i], b[i])` for `count` elements, 8 at a time (as `map`).
+    /// `output[i] = body(a[i], b[i])` for `count` elements, 8 at a time; the last partial
+    /// vectors are read through zero-padded copies and only their `count % 8` results are
+    /// written. `output` may be `a` or `b`.
     @inline(__always)
     public static func map(
         _ count: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
