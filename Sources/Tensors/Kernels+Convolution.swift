@@ -817,7 +817,7 @@ extension Kernels {
 
 extension Tensor {
     /// A tensor of `shape` whose elements are unspecified: for outputs a kernel writes in full.
-    static func unfilled(shape: [Int]) -> Tensor {
+    public static func unfilled(shape: [Int]) -> Tensor {
         Tensor(shape: shape, scalars: Kernels.uninitializedFloats(shape.reduce(1, *)))
     }
 }
