@@ -16,9 +16,10 @@ public struct LayerStatistics: Sendable {
     /// Every layer's outputs, `[N, …]`, kept to compare perturbed inputs with clean ones.
     public var activations: [Tensor]
 
-    /// Runs `inputs` through the model in chunks of `batchSize`, recording every layer.
+    /// Runs `inputs` through the model in chunks of `batchSize`, recording every layer whose
+    /// output is per sample (`Sequential.perSampleLayerNames`).
     public static func measure(_ model: Sequential, inputs: Tensor, batchSize: Int = 256) -> LayerStatistics {
-        let names = model.layers.map(\.name)
+        let names = model.perSampleLayerNames
         var values = names.map { _ in [Float]() }
         var shapes = names.map { _ in [Int]() }
         for start in stride(from: 0, to: inputs.shape[0], by: batchSize) {

@@ -42,8 +42,9 @@ public struct ModelPlan: Sendable {
         public var concernsInputs: Bool
     }
 
-    /// Plans `nodes` for samples of `inputShape` (batch axis excluded).
-    public init(nodes: [ModelNode], inputShape: [Int]) throws(Failure) {
+    /// Plans `nodes` for samples of `inputShape` (batch axis excluded), in batches of `batch`
+    /// (1 unless a graph needs its actual first extent: ONNX's test cases).
+    public init(nodes: [ModelNode], inputShape: [Int], batch: Int = 1) throws(Failure) {
         var shapes: [[Int]] = []
         var indices: [String: Int] = [Self.inputName: -1]
         var reads: [[Int]] = []
@@ -65,7 +66,7 @@ public struct ModelPlan: Sendable {
                     sources.append(index)
                 }
             }
-            let sourceShapes = sources.map { $0 < 0 ? [1] + inputShape : shapes[$0] }
+            let sourceShapes = sources.map { $0 < 0 ? [batch] + inputShape : shapes[$0] }
             let merge = node.spec as? any MergeLayerSpec
             let arity = merge.map { type(of: $0).minimumInputs } ?? 1
             guard merge == nil ? sources.count == 1 : sources.count >= arity else {
@@ -88,7 +89,7 @@ public struct ModelPlan: Sendable {
         }
         self.nodes = nodes
         self.inputs = reads
-        self.inputShape = [1] + inputShape
+        self.inputShape = [batch] + inputShape
         self.shapes = shapes
         var consumers = [Int](repeating: 0, count: reads.count)
         for sources in reads { for source in sources where source >= 0 { consumers[source] += 1 } }
@@ -103,15 +104,27 @@ public struct ModelPlan: Sendable {
         self.isCut = cuts
     }
 
-    /// The shape node `index` reads first (its only input, for all but merges).
+    /// The shape node `index` reads first (its only input, for all but merges); the model's
+    /// input shape for a node that reads nothing (an imported model's initializers).
     public func inputShape(of index: Int) -> [Int] {
-        let source = inputs[index][0]
+        guard let source = inputs[index].first else { return inputShape }
         return source < 0 ? inputShape : shapes[source]
     }
 
     /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
     public var multiplyAccumulates: Int {
         nodes.indices.reduce(0) { $0 + nodes[$1].spec.multiplyAccumulates(for: inputShape(of: $1)) }
+    }
+
+    /// Whether each node's output is a batch of per-sample outputs along its first axis: its
+    /// shape for batches of 1 and of 2 differ there alone. Built-in layers all are; an imported
+    /// graph's initializers (weights) and tensors that fold the batch into another axis are not,
+    /// and per-layer statistics, recorded activations and Grad-CAM leave them out.
+    public static func perSampleNodes(nodes: [ModelNode], inputShape: [Int]) -> [Bool] {
+        guard let one = try? ModelPlan(nodes: nodes, inputShape: inputShape, batch: 1),
+            let two = try? ModelPlan(nodes: nodes, inputShape: inputShape, batch: 2)
+        else { return nodes.map { _ in false } }
+        return zip(one.shapes, two.shapes).map { a, b in a.first == 1 && b.first == 2 && a.dropFirst() == b.dropFirst() }
     }
 
     /// Every node's output shape for one sample (batch axis dropped), by node name.

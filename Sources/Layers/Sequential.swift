@@ -50,10 +50,11 @@ public final class Sequential {
         try self.init(nodes: specs.map { ModelNode(name: $0.name, spec: $0.spec) }, inputShape: inputShape, normalization: normalization, rng: &rng)
     }
 
-    /// Builds the nodes in order, inferring each layer's input size from the outputs it reads.
+    /// Builds the nodes in order, inferring each layer's input size from the outputs it reads
+    /// (planned for batches of `planningBatch`: see `ModelPlan`).
     public init(
         nodes: [ModelNode], inputShape: [Int],
-        normalization: InputNormalization? = nil, rng: inout RandomSource
+        normalization: InputNormalization? = nil, planningBatch: Int = 1, rng: inout RandomSource
     ) throws(ModelError) {
         if let normalization,
             normalization.mean.count != inputShape.first || normalization.std.count != inputShape.first
@@ -64,7 +65,7 @@ public final class Sequential {
         self.inputShape = inputShape
         self.normalization = normalization
         let plan: ModelPlan
-        do { plan = try ModelPlan(nodes: nodes, inputShape: inputShape) } catch { throw error.error }
+        do { plan = try ModelPlan(nodes: nodes, inputShape: inputShape, batch: planningBatch) } catch { throw error.error }
         var built: [(String, String, any Layer)] = []
         for (index, node) in nodes.enumerated() {
             let kind = type(of: node.spec).kind
@@ -76,7 +77,15 @@ public final class Sequential {
         }
         self.layers = built
         self.plan = plan
+        self.isPerSample = ModelPlan.perSampleNodes(nodes: nodes, inputShape: inputShape)
     }
+
+    /// Whether each layer's output is a batch of per-sample outputs (`ModelPlan.perSampleNodes`).
+    public let isPerSample: [Bool]
+
+    /// The layers whose outputs are per-sample activations, in order: what per-layer
+    /// statistics and recorded activations can be taken of.
+    public var perSampleLayerNames: [String] { layers.indices.filter { isPerSample[$0] }.map { layers[$0].name } }
 
     /// The shape of one output sample.
     public var outputShape: [Int] { Array((plan.shapes.last ?? [1] + inputShape).dropFirst()) }

@@ -103,7 +103,7 @@ public struct TrialRunner {
             ? .regression(inputs: test.images, targets: test.targets!, loss: resolvedTrial.model.loss)
             : .classification(images: test.images, labels: test.labels, validation: (data.validation.images, data.validation.labels))
         var pipeline = EvaluationPipeline(
-            task: task, predictors: predictors, layerNames: model.layers.map(\.name), metrics: experiment.metrics,
+            task: task, predictors: predictors, layerNames: model.perSampleLayerNames, metrics: experiment.metrics,
             batchSize: experiment.spec.evaluation.batchSize, root: root, label: trial.label, log: log)
         pipeline.calibrators = experiment.calibrators
         pipeline.intervals = experiment.spec.evaluation.intervals.map { ($0.level, $0.bootstrap) }
