@@ -31,11 +31,15 @@ slurm-check: build
 
 ## swift-format's lint over the Swift sources, configured by .swift-format (the code's own style:
 ## 4-space indentation, lines up to 160 characters); `make format` rewrites the files to pass it.
+# Every Swift file but the generated protobuf code (Sources/OnnxProto).
+FORMATTED = Package.swift $(shell find Sources Tests -path Sources/OnnxProto -prune -o -name '*.swift' -print)
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	@echo "swift format lint --strict ($(words $(FORMATTED)) files)"
+	@$(SWIFT) format lint --strict $(FORMATTED)
 
 format:
-	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
+	@echo "swift format format --in-place ($(words $(FORMATTED)) files)"
+	@$(SWIFT) format format --in-place $(FORMATTED)
 
 ## The whole test suite (debug build): Gauntlet's kernel families checked in C (each natively
 ## where the CPU runs it, AVX-512 also emulated; the C targets compiled for aarch64), then the

@@ -25,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // MARK: - C libraries (each imported by exactly one Swift file)
@@ -55,10 +56,18 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Spec", "Tensors", "CZlib"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Storage", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: swiftSettings),
 
+        // ONNX's protobuf messages, generated once from proto/onnx/onnx.proto
+        // (scripts/generate-onnx-proto.sh) and committed.
+        .target(name: "OnnxProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // ONNX models imported as graphs of layers.
+        .target(
+            name: "Onnx", dependencies: ["OnnxProto", "Spec", "Tensors", "Layers", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"], swiftSettings: kernelSettings),
+
         // MARK: - Composition
         .target(
             name: "Catalog",
-            dependencies: ["Spec", "Grid", "Tensors", "Layers", "Datasets", "Perturbations", "Evaluation"],
+            dependencies: ["Spec", "Grid", "Tensors", "Layers", "Datasets", "Perturbations", "Evaluation", "Onnx"],
             exclude: ["README.md"], swiftSettings: swiftSettings),
         // The results layout (cells, index, state dicts) and its reader, for reports.
         .target(
@@ -103,6 +112,9 @@ let package = Package(
         .testTarget(
             name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers", "Datasets"], exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OnnxTests", dependencies: ["Onnx", "OnnxProto", "Layers", "Tensors", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
         .testTarget(name: "GridTests", dependencies: ["Grid", "Spec"], swiftSettings: swiftSettings),

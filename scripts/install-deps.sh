@@ -18,6 +18,7 @@ packages=(
   librsvg2-bin          # rsvg-convert: gauntlet report also writes every figure as PDF
   libsimde-dev          # make test: the AVX-512 kernels' intrinsics emulated on CPUs without them
   gcc-aarch64-linux-gnu # make test: the C targets compiled for aarch64 (the portable path's build)
+  libonnx-testdata      # make test: ONNX's backend test cases (Tests/OnnxTests/BackendNodeTests.swift)
 )
 
 missing=()
