@@ -1,7 +1,9 @@
 import Foundation
 import Datasets
 import Evaluation
+import Grid
 import Layers
+import Onnx
 import Perturbations
 import Spec
 import Tensors
@@ -17,6 +19,9 @@ public struct ResolvedModel: Sendable {
     public var loss: Loss
     /// The weights file the model starts from (absolute path), if the file names one.
     public var weights: String?
+    /// Where an imported model comes from, for the results' provenance: the ONNX file's path,
+    /// SHA-256, opset, producer and the initializers converted to Float32.
+    public var source: String?
 
     /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
     public func multiplyAccumulates(inputShape: [Int]) -> Int {
@@ -249,13 +254,45 @@ public struct ResolvedExperiment: Sendable {
                 let loss = loss(
                     model.loss, at: model.node?["loss"]?.location, keyPath: "models[\(modelIndex)].loss", fallback: trainingLoss, dataset: dataset,
                     task: task)
-                if model.architecture != nil, !model.layers.isEmpty {
-                    issues.append(model.architecture!.issue("a model has layers or an architecture, not both"))
-                } else if model.architecture == nil, model.layers.isEmpty {
+                let declared = [!model.layers.isEmpty, model.architecture != nil, model.onnx != nil].filter { $0 }.count
+                if declared > 1 {
                     issues.append(
                         SpecIssue(
                             location: model.location, keyPath: "models[\(modelIndex)]",
-                            message: "a model needs layers (a list of layers) or an architecture ({type: resnet, depth: 20})"))
+                            message: "a model has layers, an architecture or an onnx file, only one of them"))
+                } else if declared == 0 {
+                    issues.append(
+                        SpecIssue(
+                            location: model.location, keyPath: "models[\(modelIndex)]",
+                            message: "a model needs layers (a list of layers), an architecture ({type: resnet, depth: 20}) or an onnx file (onnx: model.onnx)"))
+                }
+                if model.onnxOutput != nil, model.onnx == nil {
+                    issues.append(
+                        SpecIssue(
+                            location: model.node?["onnx_output"]?.location, keyPath: "models[\(modelIndex)].onnx_output",
+                            message: "onnx_output names an output of an onnx model; this model has no onnx file"))
+                }
+                var source: String?
+                if let written = model.onnx {
+                    complete = false
+                    let location = model.node?["onnx"]?.location
+                    let path = Self.path(written, relativeTo: location ?? model.location)
+                    do {
+                        let imported = try OnnxModel.load(path: path, output: model.onnxOutput)
+                        source = Self.describe(imported)
+                        if let dataset {
+                            // Checks the input against the dataset's samples and that samples run independently.
+                            _ = try imported.makeModel(sampleShape: dataset.sampleShape)
+                            complete = true
+                        }
+                        nodes = imported.nodes
+                    } catch {
+                        var message = error.description
+                        if !FileManager.default.fileExists(atPath: path) {
+                            message = "onnx '\(written)': no such file (\(path); paths are relative to the experiment file)"
+                        }
+                        issues.append(SpecIssue(location: location, keyPath: "models[\(modelIndex)].onnx", message: message))
+                    }
                 }
                 if let component = model.architecture {
                     complete = false
@@ -280,8 +317,7 @@ public struct ResolvedExperiment: Sendable {
                 var weights: String?
                 if let written = model.weights {
                     let location = model.node?["weights"]?.location
-                    let directory = (location ?? model.location).map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path } ?? "."
-                    let path = written.hasPrefix("/") ? written : URL(fileURLWithPath: directory).appendingPathComponent(written).standardizedFileURL.path
+                    let path = Self.path(written, relativeTo: location ?? model.location)
                     if FileManager.default.fileExists(atPath: path) {
                         weights = path
                     } else {
@@ -291,13 +327,30 @@ public struct ResolvedExperiment: Sendable {
                                 message: "weights '\(written)': no such file (\(path); paths are relative to the experiment file)"))
                     }
                 }
-                let resolved = ResolvedModel(name: model.name, nodes: nodes, canonical: model.canonical, loss: loss, weights: weights)
+                var resolved = ResolvedModel(name: model.name, nodes: nodes, canonical: model.canonical, loss: loss, weights: weights)
+                resolved.source = source
                 if complete, let dataset {
                     issues += shapeIssues(resolved, spec: model, sources: sources, index: modelIndex, dataset: dataset)
                 }
                 models.append(resolved)
             }
             return models
+        }
+
+        /// An imported model's provenance in one line.
+        static func describe(_ model: OnnxModel) -> String {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: model.file))).map { [UInt8]($0) } ?? []
+            let digest = SHA256.digest(bytes).map { String(format: "%02x", $0) }.joined()
+            let converted = model.conversions.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key) initializer(s) converted to float32" }
+            return
+                (["onnx \(model.file)", "sha256 \(digest)", "opset \(model.opset)", model.producer.isEmpty ? nil : "producer \(model.producer)"]
+                .compactMap { $0 } + converted).joined(separator: "; ")
+        }
+
+        /// A path as written in the file at `location`: absolute, or relative to that file's folder.
+        static func path(_ written: String, relativeTo location: SourceLocation?) -> String {
+            let directory = location.map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path } ?? "."
+            return written.hasPrefix("/") ? written : URL(fileURLWithPath: directory).appendingPathComponent(written).standardizedFileURL.path
         }
 
         /// `report.baseline` names one of the models.
@@ -313,10 +366,16 @@ public struct ResolvedExperiment: Sendable {
         /// An uncertainty method that samples dropout needs a dropout layer in every model.
         mutating func checkMonteCarloDropout(_ methods: [(component: Component, kind: any UncertaintyMethod)], models: [ResolvedModel]) {
             for (component, method) in methods where method is MonteCarloDropout {
-                for model in models where !model.nodes.contains(where: { (($0.spec as? DropoutSpec)?.p ?? 0) > 0 }) {
-                    issues.append(
-                        component.issue(
-                            "mc_dropout needs a dropout layer with p > 0; model '\(model.name)' has none, so its passes would all be identical", key: "type"))
+                let stochastic = { (node: ModelNode) in
+                    ((node.spec as? DropoutSpec)?.p ?? 0) > 0 || (node.spec as? OnnxOperationSpec)?.drawsRandomNumbers == true
+                }
+                for model in models where !model.nodes.contains(where: stochastic) {
+                    let imported = model.nodes.contains { $0.spec is OnnxOperationSpec }
+                    let why =
+                        imported
+                        ? "model '\(model.name)' is an ONNX file without Dropout nodes (an export in eval mode drops them), so its passes would all be identical; export it with its dropout modules in training mode and the rest in eval mode (model.eval(), then .train() on each nn.Dropout, then torch.onnx.export(..., training=torch.onnx.TrainingMode.PRESERVE))"
+                        : "model '\(model.name)' has none, so its passes would all be identical"
+                    issues.append(component.issue("mc_dropout needs a dropout layer with p > 0; \(why)", key: "type"))
                 }
             }
         }
@@ -354,8 +413,11 @@ public struct ResolvedExperiment: Sendable {
         }
         var found: [SpecIssue] = []
         for model in models {
-            let shapes = (try? ModelPlan(nodes: model.nodes, inputShape: dataset.sampleShape))?.sampleShapes ?? [:]
-            let names = model.nodes.map(\.name)
+            let perSample = ModelPlan.perSampleNodes(nodes: model.nodes, inputShape: dataset.sampleShape)
+            let shapes = ((try? ModelPlan(nodes: model.nodes, inputShape: dataset.sampleShape))?.sampleShapes ?? [:]).filter { name, _ in
+                model.nodes.indices.contains { model.nodes[$0].name == name && perSample[$0] }
+            }
+            let names = model.nodes.indices.filter { perSample[$0] }.map { model.nodes[$0].name }
             func missing(_ layer: String) -> String {
                 "model '\(model.name)' has no layer '\(layer)'\(Suggestion.hint(for: layer, among: names)); its layers: \(names.joined(separator: ", "))"
             }
@@ -429,6 +491,9 @@ public struct ResolvedExperiment: Sendable {
         do {
             shape = try ModelPlan(nodes: model.nodes, inputShape: dataset.sampleShape).shapes.last ?? [1] + dataset.sampleShape
         } catch {
+            guard error.node < sources.count else {
+                return [SpecIssue(location: spec.node?["onnx"]?.location ?? spec.location, keyPath: "models[\(index)].onnx", message: error.error.description)]
+            }
             let at = spec.architecture == nil && error.concernsInputs && sources[error.node].node["inputs"] != nil ? "inputs" : nil
             return [component(error.node).issue(error.error.description, key: at)]
         }
@@ -445,7 +510,7 @@ public struct ResolvedExperiment: Sendable {
                 }
             return [
                 SpecIssue(
-                    location: spec.location, keyPath: "models[\(index)].layers",
+                    location: spec.node?["onnx"]?.location ?? spec.location, keyPath: "models[\(index)].\(spec.onnx == nil ? "layers" : "onnx")",
                     message: "the model outputs \(got) values per sample; \(why), so the last layer needs \(needed) outputs")
             ]
         }

@@ -64,6 +64,7 @@ public enum CellFile {
             ]
             for (name, value) in attributes { try file.setAttribute(name, value) }
             if case .failed(let message) = outcome.status { try file.setAttribute("message", .string(message)) }
+            if let source = resolved.model.source { try file.setAttribute("model_source", .string(source)) }
             try file.write("/spec", strings: [grid.document.text], scalar: true)
             try file.write("/resolved_spec", strings: [trial.resolvedSpec], scalar: true)
             try file.write("/spec_sources/path", strings: grid.document.sources.map(\.path))

@@ -132,7 +132,7 @@ public struct ExperimentSpec: Decodable, Sendable {
 }
 
 /// A model declared as a list of layers (a chain, or a graph where layers name their `inputs`),
-/// or as a built-in architecture with parameters.
+/// as a built-in architecture with parameters, or imported from an ONNX file.
 public struct ModelSpec: Decodable, Sendable {
     /// The model's name, unique in the file; it names the trial.
     public var name: String
@@ -147,13 +147,17 @@ public struct ModelSpec: Decodable, Sendable {
     /// or a converted PyTorch state dict), relative to the experiment file: the model starts from
     /// them instead of a random initialisation.
     public var weights: String?
+    /// An ONNX model file, relative to the experiment file, imported instead of `layers`.
+    public var onnx: String?
+    /// Which output of the ONNX graph is the model's output, when the graph has several.
+    public var onnxOutput: String?
     public var location: SourceLocation?
     /// The declaration as written.
     public var node: SpecNode?
     /// The declaration as canonical JSON (for trial identifiers).
     public var canonical: String { node.map(CanonicalJSON.render) ?? name }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers, architecture, loss, weights }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case name, layers, architecture, loss, weights, onnx, onnxOutput }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -163,8 +167,10 @@ public struct ModelSpec: Decodable, Sendable {
         layers = listed ?? []
         loss = try c.decodeIfPresent(String.self, forKey: .loss)
         weights = try c.decodeIfPresent(String.self, forKey: .weights)
+        onnx = try c.decodeIfPresent(String.self, forKey: .onnx)
+        onnxOutput = try c.decodeIfPresent(String.self, forKey: .onnxOutput)
         if listed?.isEmpty == true { throw SpecDecoder.issue(try c.superDecoder(forKey: .layers), "a model needs at least one layer") }
-        // Exactly one of `layers` and `architecture`: checked when the experiment is resolved.
+        // Exactly one of `layers`, `architecture` and `onnx`: checked when the experiment is resolved.
         node = SpecDecoder.source(of: decoder)
         location = node?.location
     }
