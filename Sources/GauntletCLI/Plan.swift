@@ -5,6 +5,7 @@ import Foundation
 import Grid
 import Layers
 import Reporting
+import Spec
 import Tensors
 
 /// `gauntlet plan FILE [key=value ...]`: every cell of the grid, without running anything.
@@ -27,32 +28,19 @@ struct Plan: ParsableCommand {
         if models { print(try Self.renderModels(grid), terminator: "") }
     }
 
-    /// Every model of the grid's first cell as a table like torchsummary's (with the input
-    /// normalisation, if any), its totals, and its DOT graph.
-    static func renderModels(_ grid: ResolvedGrid) throws -> String {
+    /// Every model of the grid's first cell (or the one named `only`) as a table like
+    /// torchsummary's (with the input normalisation, if any), its totals, and its DOT graph.
+    static func renderModels(_ grid: ResolvedGrid, only: String? = nil, dotOnly: Bool = false) throws -> String {
         guard let experiment = grid.trials.first?.experiment else { return "" }
+        let models = experiment.models.filter { only == nil || $0.name == only }
+        if let only, models.isEmpty {
+            throw ValidationError("no model '\(only)' in \(grid.document.file); its models: \(experiment.models.map(\.name).joined(separator: ", "))")
+        }
         var text = ""
-        for resolved in experiment.models {
+        for resolved in models {
             var rng = RandomSource(seed: 0)
             let model = try resolved.build(inputShape: experiment.dataset.sampleShape, normalization: experiment.normalization, rng: &rng)
-            let rows = model.summary()
-            var table = TextTable(
-                headers: ["layer", "kind", "output shape", "parameters", "MFLOP"],
-                alignments: [.left, .left, .right, .right, .right])
-            for row in rows {
-                table.append([
-                    row.name, row.kind, row.outputShape.map(String.init).joined(separator: "×"), String(row.parameterCount),
-                    String(format: "%.3f", 2 * Double(row.multiplyAccumulates) / 1e6),
-                ])
-            }
-            let flops = 2 * Double(rows.reduce(0) { $0 + $1.multiplyAccumulates })
-            text +=
-                "\nmodel \(resolved.name): input \(experiment.dataset.sampleShape.map(String.init).joined(separator: "×"))"
-                + (model.normalization == nil ? "" : ", normalised inside the model") + "\n"
-            text += table.render()
-            text +=
-                "\(model.parameterCount) parameters (\(String(format: "%.2f", Double(model.parameterCount) * 4 / 1_048_576)) MiB as float32), "
-                + "\(String(format: "%.3f", flops / 1e6)) MFLOP per sample forward\n\n"
+            if !dotOnly { text += Inspect.renderSummary(model, name: resolved.name) + "\n" }
             text += model.graphDOT(title: resolved.name)
         }
         return text

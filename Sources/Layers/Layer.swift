@@ -153,10 +153,17 @@ public protocol LayerSpec: SpecKind, Codable {
     func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer
     /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
     func multiplyAccumulates(for inputShape: [Int]) -> Int
+    /// Multiply-accumulates of one forward pass of one sample from the shapes of all the
+    /// node's inputs (a merge node's weights may be one of them); by default from the first.
+    func multiplyAccumulates(forInputs shapes: [[Int]]) -> Int
+    /// What summaries and graphs call the node: the kind, or the op of an imported node.
+    var summaryKind: String { get }
 }
 
 extension LayerSpec {
     public func multiplyAccumulates(for inputShape: [Int]) -> Int { 0 }
+    public func multiplyAccumulates(forInputs shapes: [[Int]]) -> Int { multiplyAccumulates(for: shapes.first ?? []) }
+    public var summaryKind: String { Self.kind }
 }
 
 /// Why a model cannot be built, run or restored.

@@ -57,7 +57,7 @@ public final class Linear: Layer {
 
     public func outputShape(for inputShape: [Int]) -> [Int] { inputShape.dropLast() + [weight.value.shape[0]] }
 
-    public func multiplyAccumulates(for inputShape: [Int]) -> Int { inputShape.dropFirst(2).reduce(1, *) * weight.value.count }
+    public func multiplyAccumulates(for inputShape: [Int]) -> Int { inputShape.dropFirst().dropLast().reduce(1, *) * weight.value.count }
 
     /// Whether a product of `rows` inputs with `weight` (`x · Wᵀ`) reads the weight transposed
     /// (`Parameter.transposedValue`, the faster layout for Gauntlet's kernels). Always outside

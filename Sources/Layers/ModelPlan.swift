@@ -112,8 +112,11 @@ public struct ModelPlan: Sendable {
     }
 
     /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
-    public var multiplyAccumulates: Int {
-        nodes.indices.reduce(0) { $0 + nodes[$1].spec.multiplyAccumulates(for: inputShape(of: $1)) }
+    public var multiplyAccumulates: Int { nodes.indices.reduce(0) { $0 + multiplyAccumulates(of: $1) } }
+
+    /// Multiply-accumulates of node `index` for one sample.
+    public func multiplyAccumulates(of index: Int) -> Int {
+        nodes[index].spec.multiplyAccumulates(forInputs: inputs[index].map { $0 < 0 ? inputShape : shapes[$0] })
     }
 
     /// Whether each node's output is a batch of per-sample outputs along its first axis: its

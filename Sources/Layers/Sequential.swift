@@ -68,7 +68,7 @@ public final class Sequential {
         do { plan = try ModelPlan(nodes: nodes, inputShape: inputShape, batch: planningBatch) } catch { throw error.error }
         var built: [(String, String, any Layer)] = []
         for (index, node) in nodes.enumerated() {
-            let kind = type(of: node.spec).kind
+            let kind = node.spec.summaryKind
             do {
                 built.append((node.name, kind, try node.spec.makeLayer(inputShape: plan.inputShape(of: index), rng: &rng)))
             } catch {
@@ -265,13 +265,30 @@ public final class Sequential {
         }
     }
 
-    /// Layers, output shapes, parameter counts and multiply-accumulates per sample.
+    /// Layers, output shapes, parameter counts and multiply-accumulates per sample, one row per
+    /// layer in order.
     public func summary() -> [LayerSummary] {
         layers.enumerated().map { index, entry in
             LayerSummary(
                 name: entry.name, kind: entry.kind, outputShape: Array(plan.shapes[index].dropFirst()),
                 parameterCount: entry.layer.parameters.reduce(0) { $0 + $1.value.count },
-                multiplyAccumulates: entry.layer.multiplyAccumulates(for: plan.inputShape(of: index)))
+                multiplyAccumulates: plan.multiplyAccumulates(of: index))
+        }
+    }
+
+    /// Layers that read nothing (the weight nodes of an imported graph) fold into the first
+    /// layer that reads them: the rows of `summary()` without them, their parameters counted
+    /// where they are used, with each remaining row's index into `layers`.
+    public func foldedSummary() -> [(index: Int, row: LayerSummary)] {
+        let rows = summary()
+        var extra = [Int](repeating: 0, count: rows.count)
+        for index in rows.indices where inputs[index].isEmpty {
+            if let consumer = inputs.indices.first(where: { inputs[$0].contains(index) }) { extra[consumer] += rows[index].parameterCount }
+        }
+        return rows.indices.filter { !inputs[$0].isEmpty }.map { index in
+            var row = rows[index]
+            row.parameterCount += extra[index]
+            return (index, row)
         }
     }
 

@@ -112,7 +112,10 @@ public struct MatMulSpec: MergeLayerSpec, Equatable {
         }
         return a.dropLast() + [b.last!]
     }
-    public func multiplyAccumulates(for inputShape: [Int]) -> Int { 0 }
+    public func multiplyAccumulates(forInputs shapes: [[Int]]) -> Int {
+        guard shapes.count == 2, let a = shapes.first, let b = shapes.last, a.count >= 3, b.count == a.count else { return 0 }
+        return a.dropFirst().reduce(1, *) * b[b.count - 1]
+    }
     public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer { MatMul() }
 }
 

@@ -29,6 +29,8 @@ public struct OnnxInitializerSpec: MergeLayerSpec, @unchecked Sendable {
 
     public func outputShape(forInputs shapes: [[Int]]) throws(ModelError) -> [Int] { value.shape }
 
+    public var summaryKind: String { trainable ? "initializer" : "buffer" }
+
     public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer {
         OnnxInitializer(value: value, trainable: trainable)
     }
@@ -115,7 +117,33 @@ public struct OnnxOperationSpec: MergeLayerSpec, @unchecked Sendable {
 
     public func makeLayer(inputShape: [Int], rng: inout RandomSource) throws(ModelError) -> any Layer { OnnxOperation(spec: self) }
 
-    public func multiplyAccumulates(for inputShape: [Int]) -> Int { 0 }
+    public var summaryKind: String { opType }
+
+    /// Multiply-accumulates of Conv, Gemm and MatMul nodes (every output element is a dot
+    /// product over the weight's fan-in, or over A's last axis); other ops count 0.
+    public func multiplyAccumulates(forInputs shapes: [[Int]]) -> Int {
+        guard ["Conv", "Gemm", "MatMul"].contains(opType), let output = try? OnnxOperation(spec: self).dryRun(shapes) else { return 0 }
+        func operandShape(_ slot: Int) -> [Int]? {
+            guard slot < operands.count else { return nil }
+            switch operands[slot] {
+            case let .input(k): return k < shapes.count ? shapes[k] : nil
+            case let .constant(value): return value.shape
+            default: return nil
+            }
+        }
+        let outputs = output.reduce(1, *)
+        switch opType {
+        case "Conv":
+            guard let weight = operandShape(1), weight.count >= 3 else { return 0 }
+            return outputs * weight.dropFirst().reduce(1, *)
+        case "Gemm":
+            guard let a = operandShape(0), a.count == 2 else { return 0 }
+            return outputs * ((try? program.nodes[nodeIndex].int("transA", default: 0)) == 1 ? a[0] : a[1])
+        default:
+            guard let a = operandShape(0), let inner = a.last else { return 0 }
+            return outputs * inner
+        }
+    }
 }
 
 /// The layer of `OnnxOperationSpec`.

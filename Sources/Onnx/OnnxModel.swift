@@ -430,7 +430,7 @@ public final class OnnxModel: @unchecked Sendable {
     }
 
     /// Refuses a model whose outputs for a batch are not its outputs for each sample alone.
-    func checkSampleIndependence(_ model: Sequential) throws(OnnxError) {
+    public func checkSampleIndependence(_ model: Sequential) throws(OnnxError) {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         let count = model.inputShape.reduce(1, *)
         let samples = (0..<2).map { _ in
