@@ -72,7 +72,7 @@ let package = Package(
         // The results layout (cells, index, state dicts) and its reader, for reports.
         .target(
             name: "Results",
-            dependencies: ["Spec", "Grid", "Catalog", "Tensors", "Layers", "Evaluation", "Storage", "Reporting"],
+            dependencies: ["Spec", "Grid", "Catalog", "Tensors", "Layers", "Datasets", "Evaluation", "Storage", "Reporting"],
             exclude: ["README.md"], swiftSettings: swiftSettings),
         // Scheduling and executing trials: in process or in child processes.
         .target(
@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "GauntletCLI",
             dependencies: [
-                "Spec", "Grid", "Catalog", "Runner", "Results", "Cluster", "Reporting", "Tensors", "Layers", "Datasets", "CProcessControl",
+                "Spec", "Grid", "Catalog", "Runner", "Results", "Cluster", "Reporting", "Tensors", "Layers", "Datasets", "Onnx", "CProcessControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"], swiftSettings: swiftSettings),
@@ -113,7 +113,8 @@ let package = Package(
             name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers", "Datasets"], exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "OnnxTests", dependencies: ["Onnx", "OnnxProto", "Layers", "Tensors", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            name: "OnnxTests",
+            dependencies: ["Onnx", "OnnxProto", "Layers", "Tensors", "Catalog", "Datasets", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], swiftSettings: swiftSettings),
@@ -132,7 +133,8 @@ let package = Package(
         .testTarget(
             name: "GauntletCLITests",
             dependencies: [
-                "GauntletCLI", "GoldenFiles", "Runner", "Results", "Cluster", "Reporting", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid",
+                "GauntletCLI", "GoldenFiles", "Runner", "Results", "Cluster", "Reporting", "Storage", "Spec", "Catalog", "Datasets", "Tensors", "Grid", "Onnx",
+                "Layers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Golden"], swiftSettings: swiftSettings),

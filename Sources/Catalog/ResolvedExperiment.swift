@@ -22,6 +22,8 @@ public struct ResolvedModel: Sendable {
     /// Where an imported model comes from, for the results' provenance: the ONNX file's path,
     /// SHA-256, opset, producer and the initializers converted to Float32.
     public var source: String?
+    /// The ONNX file of an imported model (absolute path).
+    public var onnxFile: String?
 
     /// Multiply-accumulates of one forward pass of one sample, from the shapes alone.
     public func multiplyAccumulates(inputShape: [Int]) -> Int {
@@ -273,6 +275,7 @@ public struct ResolvedExperiment: Sendable {
                             message: "onnx_output names an output of an onnx model; this model has no onnx file"))
                 }
                 var source: String?
+                var onnxFile: String?
                 if let written = model.onnx {
                     complete = false
                     let location = model.node?["onnx"]?.location
@@ -280,6 +283,7 @@ public struct ResolvedExperiment: Sendable {
                     do {
                         let imported = try OnnxModel.load(path: path, output: model.onnxOutput)
                         source = Self.describe(imported)
+                        onnxFile = path
                         if let dataset {
                             // Checks the input against the dataset's samples and that samples run independently.
                             _ = try imported.makeModel(sampleShape: dataset.sampleShape)
@@ -329,6 +333,7 @@ public struct ResolvedExperiment: Sendable {
                 }
                 var resolved = ResolvedModel(name: model.name, nodes: nodes, canonical: model.canonical, loss: loss, weights: weights)
                 resolved.source = source
+                resolved.onnxFile = onnxFile
                 if complete, let dataset {
                     issues += shapeIssues(resolved, spec: model, sources: sources, index: modelIndex, dataset: dataset)
                 }

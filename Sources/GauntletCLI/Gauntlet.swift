@@ -8,7 +8,10 @@ public struct Gauntlet: ParsableCommand {
         commandName: "gauntlet",
         abstract: "Train and test neural networks as declared in a YAML experiment file.",
         version: "0.1.0",
-        subcommands: [Run.self, Sweep.self, Merge.self, Submit.self, Status.self, ReportCommand.self, Validate.self, Plan.self, List.self, Schema.self])
+        subcommands: [
+            Run.self, Sweep.self, Merge.self, Submit.self, Status.self, ReportCommand.self, Validate.self, Plan.self, Inspect.self, Export.self, List.self,
+            Schema.self,
+        ])
 
     public init() {}
 

@@ -32,7 +32,7 @@ import Testing
         for point in Registries.extensionPoints {
             for kind in point.kinds { #expect(listing.contains("\n  \(kind.name): \(kind.summary)\n"), "\(point.name) \(kind.name)") }
         }
-        for command in ["run", "sweep", "plan", "validate", "list", "schema", "report", "submit", "status"] {
+        for command in ["run", "sweep", "plan", "inspect", "export", "validate", "list", "schema", "report", "submit", "status"] {
             try golden.expect("help-\(command).txt", helpText(command))
         }
         try golden.expect("help.txt", Gauntlet.helpMessage(columns: 100))
@@ -41,7 +41,7 @@ import Testing
     func helpText(_ command: String) -> String {
         let types: [String: any ParsableCommand.Type] = [
             "run": Run.self, "sweep": Sweep.self, "plan": Plan.self, "validate": Validate.self, "list": List.self, "schema": Schema.self,
-            "report": ReportCommand.self, "submit": Submit.self, "status": Status.self,
+            "report": ReportCommand.self, "submit": Submit.self, "status": Status.self, "inspect": Inspect.self, "export": Export.self,
         ]
         return Gauntlet.helpMessage(for: types[command]!, columns: 100)
     }
