@@ -317,6 +317,9 @@ enum OnnxOperators {
     /// `op(a, b)` with broadcasting, or why the shapes do not broadcast.
     static func binary(_ op: BinaryOperation, _ a: Variable, _ b: Variable) throws -> Variable {
         guard Broadcast.shape(a.shape, b.shape) != nil else { throw Unsupported("shapes \(a.shape) and \(b.shape) do not broadcast") }
+        // Operands of one shape (a residual add): the model layers' own element-wise ops.
+        if a.shape == b.shape, op == .add { return a + b }
+        if a.shape == b.shape, op == .multiply { return a * b }
         return a.broadcasting(op, b)
     }
 
@@ -464,6 +467,10 @@ enum OnnxOperators {
             throw Unsupported("Conv kernel \([kh, kw]) is larger than the padded input \(x.shape)")
         }
         if let bias, bias.shape != [m] { throw Unsupported("Conv bias \(bias.shape) for \(m) output channels") }
+        if groups == 1, dilations == [1, 1], strides[0] == strides[1], [bottom, left, right].allSatisfy({ $0 == top }) {
+            // Equal strides and pads, no groups or dilation: the convolution kernels of Gauntlet's own conv2d layers.
+            return x.conv2d(weight: weight, bias: bias, stride: strides[0], padding: top)
+        }
         let geometry = ConvolutionGeometry(
             batch: n, inChannels: c, height: h, width: w, outChannels: m, kernelHeight: kh, kernelWidth: kw,
             stride: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]), pads: (top, left, bottom, right), groups: groups)
