@@ -105,7 +105,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors"], swiftSettings: swiftSettings),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"], swiftSettings: swiftSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PerturbationsTests", dependencies: ["Perturbations", "Layers", "Tensors", "Datasets", "Evaluation"],
             swiftSettings: swiftSettings),

@@ -73,6 +73,9 @@ public enum Registries {
             SyntheticSource.self,
             SyntheticRegression.self,
             CSVSource.self,
+            CIFAR10Source.self,
+            CIFAR100Source.self,
+            NumpySource.self,
         ] as [any DatasetSource.Type])
 
     public static let corruptions = Registry<any Corruption>(

@@ -8,6 +8,8 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case missingTable(String)
     /// A text table with a bad cell: the file, the 1-based line, and what is wrong.
     case malformedTable(String, line: Int, String)
+    /// A data file or folder that does not hold what its kind reads: the path and why.
+    case invalidData(String, String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
         case let .invalidSplit(why): "invalid split: \(why)"
         case let .missingTable(path): "\(path): no such file"
         case let .malformedTable(path, line, why): "\(path):\(line): \(why)"
+        case let .invalidData(path, why): "\(path): \(why)"
         }
     }
 }

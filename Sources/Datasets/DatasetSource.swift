@@ -41,6 +41,8 @@ public protocol DatasetSource: SpecKind, Codable {
     var sampleCounts: (training: Int, validation: Int, test: Int) { get }
     /// Per-channel normalisation the model applies to its [0, 1] input, if any.
     var normalization: (mean: [Float], std: [Float])? { get }
+    /// The name of each class, where the files carry them (nil otherwise).
+    var classNames: [String]? { get }
     /// Messages for parameters out of range (empty when valid).
     func problems() -> [String]
     func load() throws(DatasetError) -> DatasetSplits
@@ -52,6 +54,7 @@ public protocol DatasetSource: SpecKind, Codable {
 extension DatasetSource {
     public func verify() throws(DatasetError) {}
     public var targetCount: Int { 0 }
+    public var classNames: [String]? { nil }
 }
 
 /// A dataset kind that reads a file named in the experiment: a relative path is relative to

@@ -51,6 +51,7 @@ public struct FashionMNISTSource: DatasetSource, Equatable {
 
     public var sampleShape: [Int] { [1, 28, 28] }
     public var classCount: Int { 10 }
+    public var classNames: [String]? { FashionMNIST.classNames }
     public var sampleCounts: (training: Int, validation: Int, test: Int) {
         (min(60000 - validation, trainLimit ?? .max), validation, min(10000, testLimit ?? .max))
     }

@@ -20,9 +20,14 @@ public struct Heatmap: Sendable {
     public func svg() -> String {
         let k = labels.count
         let cell = max(22.0, min(44, 440 / Double(max(k, 1))))
-        let left = 90.0, top = 44.0
+        // Class names: a margin as wide as the longest, and column labels slanted where they
+        // are wider than a cell.
+        let labelWidth = Double(labels.map(\.count).max() ?? 1) * 6.5
+        let slanted = labelWidth > cell - 2
+        let left = max(90.0, labelWidth + 30), top = 44.0
         let side = cell * Double(k)
-        var svg = SVGWriter(width: left + side + 30, height: top + side + 70, title: title)
+        let below = slanted ? labelWidth * 0.72 + 52 : 70
+        var svg = SVGWriter(width: left + side + 30, height: top + side + below, title: title)
         svg.text((left + side + 30) / 2, 20, title, size: 13, anchor: .middle, bold: true)
         for row in 0..<k {
             let total = (0..<k).reduce(0.0) { $0 + values[row * k + $1] }
@@ -40,9 +45,14 @@ public struct Heatmap: Sendable {
                 }
             }
             svg.text(left - 6, top + (Double(row) + 0.5) * cell + 4, labels[row], size: 11, anchor: .end)
-            svg.text(left + (Double(row) + 0.5) * cell, top + side + 16, labels[row], size: 11, anchor: .middle)
+            if slanted {
+                let x = left + (Double(row) + 0.5) * cell + 4
+                svg.text(x, top + side + 10, labels[row], size: 11, anchor: .end, rotate: -45)
+            } else {
+                svg.text(left + (Double(row) + 0.5) * cell, top + side + 16, labels[row], size: 11, anchor: .middle)
+            }
         }
-        svg.text(left + side / 2, top + side + 38, columnTitle, size: 12, anchor: .middle)
+        svg.text(left + side / 2, top + side + below - 32, columnTitle, size: 12, anchor: .middle)
         svg.text(22, top + side / 2, rowTitle, size: 12, anchor: .middle, rotate: -90)
         return svg.render()
     }

@@ -225,7 +225,7 @@ extension ReportBuilder {
         let curves = all[clean]
         let series = curves.prefix(10).map { curve in
             LineChart.Series(
-                name: curves.count == 1 ? "class \(curve.positiveClass) positive" : "class \(curve.positiveClass) vs rest",
+                name: curves.count == 1 ? "class \(cell.className(curve.positiveClass)) positive" : "class \(cell.className(curve.positiveClass)) vs rest",
                 points: Array(zip(curve.x, curve.y)), markers: false)
         }
         var chart = LineChart(
@@ -244,7 +244,7 @@ extension ReportBuilder {
         guard let cell = setting.first, let clean = cleanIndex(cell), clean < cell.confusion.count, cell.classCount > 0 else { return nil }
         let map = Heatmap(
             title: "Confusion matrix: \(setting.label)", rowTitle: "true class", columnTitle: "predicted class",
-            labels: (0..<cell.classCount).map(String.init), values: cell.confusion[clean])
+            labels: (0..<cell.classCount).map(cell.className), values: cell.confusion[clean])
         return Report.Figure(
             id: id,
             caption: "Confusion matrix of \(setting.label) on the clean test split (repeat \(cell.repeatIndex)): counts, coloured by each true class's share.",
@@ -289,7 +289,9 @@ extension ReportBuilder {
         let targets = cell.attributions[0].targets
         let grid = ImageGrid(
             title: "Attributions on clean inputs: \(setting.label)", rowLabels: cell.attributions.map(\.label),
-            columnLabels: (0..<samples).map { s in s < targets.count ? "#\(s) class \(targets[s])" : "#\(s)" }, maps: maps)
+            columnLabels: (0..<samples).map { s in
+                s < targets.count ? "#\(s) \(cell.classNames.isEmpty ? "class \(targets[s])" : cell.className(targets[s]))" : "#\(s)"
+            }, maps: maps)
         return Report.Figure(
             id: id,
             caption:

@@ -146,6 +146,10 @@ public struct CellResult: Sendable {
     /// Confusion counts per evaluation, `K × K` row-major (rows true).
     public var confusion: [[Double]] = []
     public var classCount = 0
+    /// The dataset's class names (`/class_names`), empty when the cell has none.
+    public var classNames: [String] = []
+    /// What figures and tables call class `k`: its name where the cell has names, else `k`.
+    public func className(_ k: Int) -> String { k >= 0 && k < classNames.count ? classNames[k] : String(k) }
     public var uncertainty: UncertaintyData?
     public var attacks: AttackData?
     public var attributions: [AttributionData] = []

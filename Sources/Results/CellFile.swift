@@ -70,6 +70,7 @@ public enum CellFile {
             try file.write("/spec_sources/path", strings: grid.document.sources.map(\.path))
             try file.write("/spec_sources/text", strings: grid.document.sources.map(\.text))
             try file.write("/test_labels", integers: testLabels.map(Int64.init), shape: [testLabels.count])
+            if let names = resolved.experiment.dataset.classNames { try file.write("/class_names", strings: names) }
             if let targets = outcome.evaluations.first?.regression {
                 try file.write("/test_targets", doubles: targets.targets, shape: [targets.count, targets.targetCount])
             }

@@ -147,6 +147,7 @@ extension ResultsFolder {
                 }
             }
         }
+        if file.exists("/class_names"), let names = try? file.readStrings("/class_names") { cell.classNames = names }
         cell.roc = curves(file, metric: "auroc", x: "fpr", y: "tpr", evaluations: e)
         cell.precisionRecall = curves(file, metric: "average_precision", x: "recall", y: "precision", evaluations: e)
         if let counts = try? file.readDoubles("/metric_arrays/confusion_matrix/counts"), counts.shape.count == 3, counts.shape[0] == e {

@@ -44,6 +44,9 @@ let fixtures: [String: [String: String]] = [
         "fashion_mnist": "{type: fashion_mnist, test_limit: 10}", "synthetic": "{type: synthetic, train: 20, validation: 5, test: 5}",
         "synthetic_regression": "{type: synthetic_regression, function: friedman1, features: 6, train: 20, validation: 5, test: 5}",
         "csv": "{type: csv, path: \(csvFixturePath), targets: [y], validation_fraction: 0.25, test_fraction: 0.25, standardize: false}",
+        "cifar10": "{type: cifar10, path: \(datasetFixtures)/cifar10-bin, validation: 4}",
+        "cifar100": "{type: cifar100, path: \(datasetFixtures)/cifar100-py, labels: coarse, validation: 4}",
+        "numpy": "{type: numpy, path: \(datasetFixtures)/numpy/arrays.npz, validation: 2}",
     ],
     "corruption": corruptionFixtures.mapValues(\.fixture),
     "attack": [
@@ -77,6 +80,10 @@ let fixtures: [String: [String: String]] = [
         "shuffled_pixels": "{type: shuffled_pixels}",
     ],
 ]
+
+/// The dataset files of `scripts/make_dataset_fixtures.py`.
+let datasetFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../DatasetsTests/Fixtures")
+    .standardizedFileURL.path
 
 /// The CSV file the `csv` dataset fixture reads (written by the tests that decode it).
 let csvFixturePath = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-catalog-fixture.csv").path

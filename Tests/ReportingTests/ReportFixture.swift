@@ -68,6 +68,7 @@ enum ReportFixture {
                 }
                 cell.precisionRecall = cell.evaluations.map { _ in [Curve(positiveClass: 0, x: [0, 0.5, 1], y: [1, 0.8, 0.5])] }
                 cell.classCount = 3
+                cell.classNames = ["T-shirt/top", "Trouser", "Pullover"]
                 cell.confusion = cell.evaluations.map { _ in [50, 3, 2, 4, 40, 6, 1, 5, 44] }
                 cell.uncertainty = UncertaintyData(
                     scores: ["entropy", "max_probability"], evaluations: [0, 1],
