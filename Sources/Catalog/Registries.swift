@@ -76,6 +76,7 @@ public enum Registries {
             CIFAR10Source.self,
             CIFAR100Source.self,
             NumpySource.self,
+            IDXSource.self,
         ] as [any DatasetSource.Type])
 
     public static let corruptions = Registry<any Corruption>(

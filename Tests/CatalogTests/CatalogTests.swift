@@ -47,6 +47,7 @@ let fixtures: [String: [String: String]] = [
         "cifar10": "{type: cifar10, path: \(datasetFixtures)/cifar10-bin, validation: 4}",
         "cifar100": "{type: cifar100, path: \(datasetFixtures)/cifar100-py, labels: coarse, validation: 4}",
         "numpy": "{type: numpy, path: \(datasetFixtures)/numpy/arrays.npz, validation: 2}",
+        "idx": "{type: idx, path: \(datasetFixtures)/idx, validation: 2}",
     ],
     "corruption": corruptionFixtures.mapValues(\.fixture),
     "attack": [
