@@ -103,6 +103,8 @@ public struct ResolvedExperiment: Sendable {
         resolution.checkMonteCarloDropout(uncertaintyMethods, models: models)
         if task == .regression {
             resolution.issues += regressionIssues(spec, dataset: dataset)
+        } else if let dataset, dataset.sampleShape.count == 1 {
+            resolution.issues += featureRowIssues(spec, dataset: dataset)
         }
         if spec.metrics.isEmpty {
             metrics = defaultMetrics(task, models: models, uncertaintyMethods: uncertaintyMethods.map(\.kind))
@@ -444,6 +446,21 @@ public struct ResolvedExperiment: Sendable {
                             key: "layer"))
                 }
             }
+        }
+        return found
+    }
+
+    /// What a classification of feature rows (a CSV table, `[N, F]` arrays) cannot have:
+    /// attacks and corruptions, which perturb pixels in [0, 1] with budgets in pixel units.
+    static func featureRowIssues(_ spec: ExperimentSpec, dataset: any DatasetSource) -> [SpecIssue] {
+        let rows = "the dataset '\(spec.dataset.type)' has feature rows of \(dataset.sampleShape[0]) value(s), not images"
+        var found: [SpecIssue] = []
+        if let first = spec.attacks.first { found.append(first.issue("attacks perturb images in [0, 1] pixels within a pixel budget; \(rows)")) }
+        if let adversarial = spec.training.adversarial {
+            found.append(adversarial.attack.issue("adversarial training perturbs images in [0, 1] pixels; \(rows)"))
+        }
+        if let first = spec.noise.first(where: { $0.type != ClassPriorShift.kind }) {
+            found.append(first.issue("corruptions perturb images in [0, 1] pixels; \(rows)"))
         }
         return found
     }

@@ -2,8 +2,11 @@ import Spec
 import Foundation
 import Tensors
 
-/// A tabular regression dataset from a CSV file (`type: csv`): a header line of column names,
-/// then one sample per line; the `targets` columns are predicted from the `features` columns.
+/// A tabular dataset from a CSV file (`type: csv`): a header line of column names, then one
+/// sample per line; the `targets` columns are predicted from the `features` columns
+/// (regression), or the categorical `label` column is (classification: the column's distinct
+/// values, sorted as numbers where every one is a number and as text otherwise, are the classes
+/// and their names).
 ///
 /// The rows are split by a permutation seeded with `split_seed`: the first
 /// `⌊validation_fraction · N⌋` permuted rows form the validation set, the next
@@ -14,14 +17,18 @@ import Tensors
 public struct CSVSource: FileBackedSource, Equatable {
     public static let kind = "csv"
     public static let defaults = [
-        "features": "every column that is not a target", "delimiter": "a comma", "validation_fraction": "0.1", "test_fraction": "0.2", "split_seed": "0",
+        "targets": "none: label is the target", "label": "none: targets are", "features": "every column that is not a target or the label",
+        "delimiter": "a comma", "validation_fraction": "0.1", "test_fraction": "0.2", "split_seed": "0",
         "standardize": "true",
     ]
-    public static let summary = "A tabular regression dataset from a CSV file with a header line; seeded validation and test split."
+    public static let summary =
+        "A tabular dataset from a CSV file with a header line: regression targets or a categorical label; seeded validation and test split."
     /// The file; a relative path is relative to the experiment file.
     public var path: String
-    /// The columns to predict (one or more).
-    public var targets: [String]
+    /// The columns to predict in regression (one or more).
+    public var targets: [String]?
+    /// The categorical column to predict in classification.
+    public var label: String?
     /// The input columns (default: every column that is not a target).
     public var features: [String]?
     /// The field separator, one character (default `,`).
@@ -36,11 +43,12 @@ public struct CSVSource: FileBackedSource, Equatable {
     public var standardize: Bool?
 
     public init(
-        path: String, targets: [String], features: [String]? = nil, delimiter: String? = nil, validationFraction: Double? = nil,
+        path: String, targets: [String]? = nil, label: String? = nil, features: [String]? = nil, delimiter: String? = nil, validationFraction: Double? = nil,
         testFraction: Double? = nil, splitSeed: UInt64? = nil, standardize: Bool? = nil
     ) {
         self.path = path
         self.targets = targets
+        self.label = label
         self.features = features
         self.delimiter = delimiter
         self.validationFraction = validationFraction
@@ -54,7 +62,7 @@ public struct CSVSource: FileBackedSource, Equatable {
     /// The feature columns: as listed, or every header column that is not a target.
     func featureColumns() throws(DatasetError) -> [String] {
         if let features { return features }
-        return try table.header().filter { !targets.contains($0) }
+        return try table.header().filter { !targetColumns.contains($0) && $0 != label }
     }
 
     public func resolvingPaths(relativeTo directory: String) -> CSVSource {
@@ -65,8 +73,20 @@ public struct CSVSource: FileBackedSource, Equatable {
     }
 
     public var sampleShape: [Int] { [(try? featureColumns().count) ?? 0] }
-    public var classCount: Int { 0 }
-    public var targetCount: Int { targets.count }
+    public var targetCount: Int { label == nil ? targetColumns.count : 0 }
+    /// The regression targets' columns (none for classification).
+    var targetColumns: [String] { targets ?? [] }
+
+    /// The classes of the label column, in order, read once per file version.
+    func labelClasses() throws(DatasetError) -> [String] {
+        guard let label else { return [] }
+        let distinct = Array(try table.distinct(column: label))
+        if distinct.allSatisfy({ Double($0) != nil }) { return distinct.sorted { Double($0)! < Double($1)! } }
+        return distinct.sorted()
+    }
+
+    public var classCount: Int { label == nil ? 0 : ((try? labelClasses().count) ?? 0) }
+    public var classNames: [String]? { label == nil ? nil : try? labelClasses() }
     public var normalization: (mean: [Float], std: [Float])? { nil }
 
     public var sampleCounts: (training: Int, validation: Int, test: Int) {
@@ -89,18 +109,28 @@ public struct CSVSource: FileBackedSource, Equatable {
         if (validationFraction ?? 0.1) + (testFraction ?? 0.2) >= 1 {
             found.append("validation_fraction + test_fraction must be < 1, so rows are left for training")
         }
-        if targets.isEmpty { found.append("targets must name at least one column") }
+        if label == nil, targetColumns.isEmpty { found.append("give targets (columns to predict: regression) or label (a categorical column: classification)") }
+        if label != nil, targets != nil { found.append("give targets (regression) or label (classification), not both") }
         let header: [String]
         do { header = try table.header() } catch {
             return found + ["path cannot be used: \(error)"]
         }
-        for column in targets where !header.contains(column) {
+        if let label, !header.contains(label) {
+            found.append("label names '\(label)', which is not a column of \(path)\(Self.hint(label, header))")
+        } else if label != nil {
+            do {
+                let classes = try labelClasses()
+                if classes.count < 2 { found.append("label column '\(label!)' has \(classes.count) distinct value(s); classification needs ≥ 2") }
+            } catch { found.append("label column cannot be read: \(error)") }
+        }
+        if let label, features?.contains(label) == true { found.append("features lists '\(label)', which is the label") }
+        for column in targetColumns where !header.contains(column) {
             found.append("targets names '\(column)', which is not a column of \(path)\(Self.hint(column, header))")
         }
         for column in features ?? [] where !header.contains(column) {
             found.append("features names '\(column)', which is not a column of \(path)\(Self.hint(column, header))")
         }
-        if let overlap = features?.first(where: targets.contains) { found.append("features lists '\(overlap)', which is also a target") }
+        if let overlap = features?.first(where: targetColumns.contains) { found.append("features lists '\(overlap)', which is also a target") }
         if (try? featureColumns())?.isEmpty ?? false { found.append("features would be empty: every column is a target") }
         if let rows = try? table.rowCount() {
             let (validation, test) = heldOut(rows)
@@ -125,14 +155,22 @@ public struct CSVSource: FileBackedSource, Equatable {
     public func load() throws(DatasetError) -> DatasetSplits {
         let featureNames = try featureColumns()
         let (x, rows) = try table.numbers(columns: featureNames)
-        let (y, _) = try table.numbers(columns: targets)
+        let inputs = Tensor(shape: [rows, featureNames.count], scalars: x)
+        var all: ImageDataset
+        if let label {
+            let classes = try labelClasses()
+            let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+            all = ImageDataset(images: inputs, labels: try table.strings(column: label).values.map { index[$0]! }, classCount: classes.count)
+        } else {
+            let (y, _) = try table.numbers(columns: targetColumns)
+            all = ImageDataset(inputs: inputs, targets: Tensor(shape: [rows, targetColumns.count], scalars: y))
+        }
         let (validationCount, testCount) = heldOut(rows)
         guard validationCount >= 1, testCount >= 1, rows - validationCount - testCount >= 1 else {
             throw .invalidSplit("\(path) has \(rows) rows, too few for training, validation and test sets")
         }
         var rng = RandomSource(seed: splitSeed ?? 0)
         let order = rng.permutation(rows)
-        var all = ImageDataset(inputs: Tensor(shape: [rows, featureNames.count], scalars: x), targets: Tensor(shape: [rows, targets.count], scalars: y))
         let training = Array(order[(validationCount + testCount)...])
         if standardize ?? true { all.images = Self.standardized(all.images, statisticsOf: training) }
         return DatasetSplits(

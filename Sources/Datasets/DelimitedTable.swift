@@ -39,6 +39,19 @@ struct DelimitedTable {
 
     private static let outlines = Mutex<[String: (header: [String], rows: Int)]>([:])
 
+    /// The distinct values of `column`, read once per file version (as `outline`).
+    func distinct(column: String) throws(DatasetError) -> Set<String> {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let version =
+            "\(path)|\(delimiter)|\(column)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)|\((attributes?[.size] as? Int) ?? -1)"
+        if let known = Self.distinctValues.withLock({ $0[version] }) { return known }
+        let values = Set(try strings(column: column).values)
+        Self.distinctValues.withLock { $0[version] = values }
+        return values
+    }
+
+    private static let distinctValues = Mutex<[String: Set<String>]>([:])
+
     /// The values of `columns` in every data row, row-major `[rows, columns.count]`. Every cell
     /// must be a finite number; the error names the line and the column.
     func numbers(columns: [String]) throws(DatasetError) -> (values: [Float], rows: Int) {
@@ -69,6 +82,28 @@ struct DelimitedTable {
                 }
                 values.append(value)
             }
+        }
+        return (values, all.count - 1)
+    }
+
+    /// The text of `column` in every data row; an empty or missing-value cell is an error naming
+    /// its line.
+    func strings(column: String) throws(DatasetError) -> (values: [String], rows: Int) {
+        let all = try lines()
+        guard let head = all.first else { throw .malformedTable(path, line: 1, "the file is empty; it needs a header line of column names") }
+        let names = try fields(head.text, line: head.number)
+        guard let index = names.firstIndex(of: column) else { throw .malformedTable(path, line: head.number, "no column '\(column)' in the header") }
+        var values: [String] = []
+        for (number, text) in all.dropFirst() {
+            let row = try fields(text, line: number)
+            guard row.count == names.count else {
+                throw .malformedTable(path, line: number, "\(row.count) fields, but the header names \(names.count) columns")
+            }
+            let cell = row[index]
+            guard !cell.isEmpty, !["na", "nan", "null"].contains(cell.lowercased()) else {
+                throw .malformedTable(path, line: number, "missing value in column '\(column)'")
+            }
+            values.append(cell)
         }
         return (values, all.count - 1)
     }

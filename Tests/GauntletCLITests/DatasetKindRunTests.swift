@@ -1,4 +1,6 @@
 import ArgumentParser
+import Catalog
+import Spec
 import Foundation
 @testable import GauntletCLI
 import Storage
@@ -43,5 +45,42 @@ import Testing
         try report.run()
         let html = try String(contentsOfFile: "\(output)/cifar_smoke/report.html", encoding: .utf8)
         #expect(html.contains(">automobile</text>"), "the confusion matrix names the classes")
+    }
+
+    /// A CSV table with a categorical label: an MLP learns it, the class names reach the cell;
+    /// an attack on its feature rows is refused at the key.
+    @Test func csvClassificationRunsEndToEnd() throws {
+        let workspace = try Workspace()
+        let colours = ["red", "green", "blue"]
+        let rows = (0..<90).map { i in "\(Double(i % 3) + Double(i % 7) * 0.01),\(Double(i % 5) * 0.1),\(colours[i % 3])" }
+        _ = try workspace.write("table.csv", (["x1,x2,colour"] + rows).joined(separator: "\n"))
+        let text = """
+            schema_version: 1
+            name: csv_classes
+            dataset: {type: csv, path: table.csv, label: colour}
+            models:
+              - name: mlp
+                layers: [{type: linear, out_features: 16}, {type: relu}, {type: linear, out_features: 3}]
+            training: {optimizer: {type: adam, lr: 0.05}, epochs: 20, batch_size: 16}
+            """
+        let spec = try workspace.write("csv.yaml", text)
+        let output = "\(workspace.directory)/results"
+        var run = try Gauntlet.parseAsRoot(["run", spec, "--output", output, "--in-process", "--quiet"])
+        try run.run()
+        let cells = try FileManager.default.contentsOfDirectory(atPath: "\(output)/csv_classes/cells")
+        let cell = try HDF5File.open("\(output)/csv_classes/cells/\(try #require(cells.first))")
+        #expect(try cell.readStrings("/class_names") == ["blue", "green", "red"])
+        let accuracy = try cell.readDoubles("/metrics/accuracy").values[0]
+        #expect(accuracy > 0.9, "the colour is the first feature's integer part: \(accuracy)")
+        let attacked = try workspace.write("attacked.yaml", text + "\nattacks: [{type: fgsm, epsilon: 0.1}]\n")
+        do {
+            _ = try ResolvedGrid.load(attacked)
+            Issue.record("an attack on feature rows must be refused")
+        } catch {
+            #expect(
+                error.issues.map(\.description) == [
+                    "\(attacked):8:11: attacks[0]: attacks perturb images in [0, 1] pixels within a pixel budget; the dataset 'csv' has feature rows of 2 value(s), not images"
+                ])
+        }
     }
 }
