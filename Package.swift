@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Layers", dependencies: ["Spec", "Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Perturbations", dependencies: ["Spec", "Tensors", "Layers", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Evaluation", dependencies: ["Spec", "Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "Datasets", dependencies: ["Spec", "Tensors", "CZlib"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(name: "Datasets", dependencies: ["Spec", "Tensors", "CZlib", "Storage"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Storage", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // ONNX's protobuf messages, generated once from proto/onnx/onnx.proto
@@ -105,7 +105,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors"], swiftSettings: swiftSettings),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "Storage"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PerturbationsTests", dependencies: ["Perturbations", "Layers", "Tensors", "Datasets", "Evaluation"],
             swiftSettings: swiftSettings),

@@ -25,6 +25,8 @@ fine labels (3·n) mod 100 and coarse labels n mod 20, so the tests check every 
   (5 images); pixel (i, j) of image n is (13·n + 4·i + 9·j) mod 256, labels n mod 7. Also
   emnist-train-images-idx3-ubyte.gz and emnist-test-images-idx3-ubyte.gz: the same images stored
   transposed (column by column), as EMNIST stores them.
+- hdf5/arrays.h5 (h5py): /x_train the 12 NumPy images NHWC uint8, /y_train int64 labels,
+  /test/images 6 more (n = 12…17) as float32 NCHW / 255, /test/labels uint8.
 
     python3 scripts/make_dataset_fixtures.py
 """
@@ -109,6 +111,13 @@ def numpy_arrays():
     np.savez_compressed(os.path.join(out, "arrays.npz"), x_train=nchw.transpose(0, 2, 3, 1), y_train=labels,
                         x_test=test.transpose(0, 2, 3, 1), y_test=(np.arange(12, 18) % 3).astype(np.uint8))
     np.savez(os.path.join(out, "stored.npz"), images=nchw, labels=labels)
+
+    import h5py
+    with h5py.File(os.path.join(folder("hdf5"), "arrays.h5"), "w", track_order=True) as f:
+        f.create_dataset("x_train", data=nchw.transpose(0, 2, 3, 1))
+        f.create_dataset("y_train", data=labels)
+        f.create_dataset("test/images", data=(test / 255).astype(np.float32))
+        f.create_dataset("test/labels", data=(np.arange(12, 18) % 3).astype(np.uint8))
 
 
 def idx():

@@ -76,6 +76,7 @@ public enum Registries {
             CIFAR10Source.self,
             CIFAR100Source.self,
             NumpySource.self,
+            HDF5Source.self,
             IDXSource.self,
         ] as [any DatasetSource.Type])
 

@@ -201,6 +201,20 @@ public final class HDF5File {
         return Self.shape(ofDataset: dataset)
     }
 
+    /// The stored element type of a numeric dataset: integer or floating point, its size in
+    /// bytes, and whether an integer is signed.
+    public func elementType(of name: String) throws(StorageError) -> (isInteger: Bool, size: Int, isSigned: Bool) {
+        let dataset = try openDataset(name)
+        defer { H5Dclose(dataset) }
+        let stored = H5Dget_type(dataset)
+        defer { H5Tclose(stored) }
+        let kind = H5Tget_class(stored)
+        guard kind == H5T_INTEGER || kind == H5T_FLOAT else {
+            throw .wrongType(file: path, object: name, expected: "a numeric dataset (integers or floating point)")
+        }
+        return (kind == H5T_INTEGER, Int(H5Tget_size(stored)), kind == H5T_INTEGER && H5Tget_sign(stored) != H5T_SGN_NONE)
+    }
+
     /// Reads a numeric dataset as Float32 (HDF5 converts from the stored type).
     public func readFloats(_ name: String) throws(StorageError) -> (shape: [Int], values: [Float]) {
         try readNumeric(name, memoryType: gauntlet_h5t_native_float(), zero: Float(0))

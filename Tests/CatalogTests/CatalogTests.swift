@@ -48,6 +48,7 @@ let fixtures: [String: [String: String]] = [
         "cifar100": "{type: cifar100, path: \(datasetFixtures)/cifar100-py, labels: coarse, validation: 4}",
         "numpy": "{type: numpy, path: \(datasetFixtures)/numpy/arrays.npz, validation: 2}",
         "idx": "{type: idx, path: \(datasetFixtures)/idx, validation: 2}",
+        "hdf5": "{type: hdf5, path: \(datasetFixtures)/hdf5/arrays.h5, x_test: test/images, y_test: test/labels, validation: 2}",
     ],
     "corruption": corruptionFixtures.mapValues(\.fixture),
     "attack": [
