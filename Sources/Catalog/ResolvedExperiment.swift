@@ -103,8 +103,11 @@ public struct ResolvedExperiment: Sendable {
         resolution.checkMonteCarloDropout(uncertaintyMethods, models: models)
         if task == .regression {
             resolution.issues += regressionIssues(spec, dataset: dataset)
+            if let dataset { resolution.issues += augmentationIssues(spec, dataset: dataset) }
         } else if let dataset, dataset.sampleShape.count == 1 {
             resolution.issues += featureRowIssues(spec, dataset: dataset)
+        } else if let dataset {
+            resolution.issues += augmentationIssues(spec, dataset: dataset)
         }
         if spec.metrics.isEmpty {
             metrics = defaultMetrics(task, models: models, uncertaintyMethods: uncertaintyMethods.map(\.kind))
@@ -462,7 +465,23 @@ public struct ResolvedExperiment: Sendable {
         if let first = spec.noise.first(where: { $0.type != ClassPriorShift.kind }) {
             found.append(first.issue("corruptions perturb images in [0, 1] pixels; \(rows)"))
         }
+        found += augmentationIssues(spec, dataset: dataset)
         return found
+    }
+
+    /// Augmentation crops and flips images: not feature rows, and a crop's padding smaller than the image.
+    static func augmentationIssues(_ spec: ExperimentSpec, dataset: any DatasetSource) -> [SpecIssue] {
+        guard let augmentation = spec.training.augmentation else { return [] }
+        let node = spec.training.node?["augmentation"]
+        func issue(_ message: String) -> SpecIssue { SpecIssue(location: node?.location, keyPath: "training.augmentation", message: message) }
+        let shape = dataset.sampleShape
+        guard shape.count == 3 else {
+            return [issue("augmentation crops and flips images; the dataset '\(spec.dataset.type)' has samples of shape \(shape)")]
+        }
+        if augmentation.randomCrop >= min(shape[1], shape[2]) {
+            return [issue("random_crop (\(augmentation.randomCrop)) must be smaller than the images' sides (\(shape[1])×\(shape[2]))")]
+        }
+        return []
     }
 
     /// What a regression experiment cannot have: attacks and adversarial training (they

@@ -220,6 +220,7 @@ public struct TrialRunner {
         var shuffleRNG = root.derived("shuffle")
         var dropoutRNG = root.derived("dropout")
         var attackRNG = root.derived("adversarial-training")
+        var augmentationRNG = root.derived("augmentation")
         let evaluationBatch = experiment.spec.evaluation.batchSize
         let baseRate = optimizer.learningRate
         for epoch in stride(from: 1, through: training.epochs, by: 1) {
@@ -231,6 +232,9 @@ public struct TrialRunner {
             var lossSum = 0.0
             for (step, batch) in batches.enumerated() {
                 var images = batch.images
+                if let augmentation = training.augmentation {
+                    images = Augmentation.apply(images, padding: augmentation.randomCrop, flip: augmentation.horizontalFlip, rng: &augmentationRNG)
+                }
                 if let attack = experiment.trainingAttack, let adversarial = training.adversarial {
                     let count = min(batch.labels.count, Int((adversarial.ratio * Double(batch.labels.count)).rounded(.up)))
                     let attacked = attack.perturb(images: images.slice(0..<count), labels: Array(batch.labels[0..<count]), model: model, rng: &attackRNG)

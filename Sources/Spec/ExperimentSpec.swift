@@ -189,6 +189,8 @@ public struct TrainingSpec: Decodable, Sendable {
     public var shuffle: Bool
     /// Adversarial training: part of every batch replaced by attacked samples (default none).
     public var adversarial: AdversarialTrainingSpec?
+    /// Random crops and flips of the training images (default none).
+    public var augmentation: AugmentationSpec?
     /// The loss minimised: `cross_entropy` (classification), `mse` or `gaussian_nll`
     /// (regression; the model outputs a mean and a log-variance per target). Default: by the
     /// dataset's task, cross_entropy or mse.
@@ -197,7 +199,7 @@ public struct TrainingSpec: Decodable, Sendable {
     public var node: SpecNode?
     public var canonical: String { node.map(CanonicalJSON.render) ?? "" }
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, schedule, epochs, batchSize, shuffle, adversarial, loss }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case optimizer, schedule, epochs, batchSize, shuffle, adversarial, augmentation, loss }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -209,6 +211,7 @@ public struct TrainingSpec: Decodable, Sendable {
         if batchSize < 1 { throw SpecDecoder.issue(try c.superDecoder(forKey: .batchSize), "batch_size must be ≥ 1, got \(batchSize)") }
         shuffle = try c.decodeIfPresent(Bool.self, forKey: .shuffle) ?? true
         adversarial = try c.decodeIfPresent(AdversarialTrainingSpec.self, forKey: .adversarial)
+        augmentation = try c.decodeIfPresent(AugmentationSpec.self, forKey: .augmentation)
         loss = try c.decodeIfPresent(String.self, forKey: .loss)
         node = SpecDecoder.source(of: decoder)
     }
@@ -230,6 +233,32 @@ public struct AdversarialTrainingSpec: Decodable, Sendable {
         attack = try c.decode(Component.self, forKey: .attack)
         ratio = try c.decodeIfPresent(Double.self, forKey: .ratio) ?? 0.5
         if !(ratio > 0 && ratio <= 1) { throw SpecDecoder.issue(try c.superDecoder(forKey: .ratio), "ratio must be in (0, 1], got \(ratio)") }
+    }
+}
+
+/// Training augmentation, the standard CIFAR recipe (He et al. 2016): every time a batch holds
+/// a training image, it is padded with zeros by `random_crop` pixels on each side and cropped
+/// back to its size at a random offset, then mirrored left to right with probability 1/2
+/// (`horizontal_flip`). Drawn from the trial's seeded stream, so a rerun sees the same images;
+/// validation, test and attacks see the images as they are.
+public struct AugmentationSpec: Decodable, Sendable {
+    /// Zero padding on each side before the random crop, ≥ 0 (default 0: no crop).
+    public var randomCrop: Int
+    /// Mirror left to right with probability 1/2 (default false).
+    public var horizontalFlip: Bool
+
+    private enum CodingKeys: String, CodingKey, CaseIterable { case randomCrop, horizontalFlip }
+
+    public init(randomCrop: Int = 0, horizontalFlip: Bool = false) {
+        self.randomCrop = randomCrop
+        self.horizontalFlip = horizontalFlip
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        randomCrop = try c.decodeIfPresent(Int.self, forKey: .randomCrop) ?? 0
+        if randomCrop < 0 { throw SpecDecoder.issue(try c.superDecoder(forKey: .randomCrop), "random_crop must be ≥ 0 (pixels of padding), got \(randomCrop)") }
+        horizontalFlip = try c.decodeIfPresent(Bool.self, forKey: .horizontalFlip) ?? false
     }
 }
 

@@ -83,4 +83,44 @@ import Testing
                 ])
         }
     }
+
+    /// The CIFAR recipe's crops and flips change what training sees, the same way on every run;
+    /// they are refused for feature rows and for a padding as large as the image.
+    @Test func augmentationIsSeededAndChecked() throws {
+        let workspace = try Workspace()
+        func spec(_ name: String, augmentation: String) throws -> String {
+            try workspace.write(
+                "\(name).yaml",
+                """
+                schema_version: 1
+                name: \(name)
+                dataset: {type: cifar10, path: \(Self.fixtures)/cifar10-bin, validation: 4}
+                models:
+                  - name: cnn
+                    layers: [{type: conv2d, out_channels: 2, kernel_size: 3}, {type: relu}, {type: flatten}, {type: linear, out_features: 10}]
+                training: {optimizer: {type: sgd, lr: 0.01}, epochs: 2, batch_size: 8\(augmentation)}
+                """)
+        }
+        func trainLoss(_ file: String) throws -> [Double] {
+            let output = "\(workspace.directory)/results"
+            var run = try Gauntlet.parseAsRoot(["run", file, "--output", output, "--in-process", "--quiet"])
+            try run.run()
+            let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+            let cells = try FileManager.default.contentsOfDirectory(atPath: "\(output)/\(name)/cells")
+            return try HDF5File.open("\(output)/\(name)/cells/\(try #require(cells.first))").readDoubles("/learning_curve/train_loss").values
+        }
+        let augmented = ", augmentation: {random_crop: 4, horizontal_flip: true}"
+        let first = try trainLoss(try spec("first", augmentation: augmented))
+        let second = try trainLoss(try spec("second", augmentation: augmented))
+        let plain = try trainLoss(try spec("plain", augmentation: ""))
+        #expect(first == second, "seeded: the same crops and flips on every run")
+        #expect(first != plain, "the augmentation changes the training images")
+        let large = try spec("large", augmentation: ", augmentation: {random_crop: 32}")
+        do {
+            _ = try ResolvedGrid.load(large)
+            Issue.record("a crop padding as large as the image must be refused")
+        } catch {
+            #expect(error.issues.map(\.message) == ["random_crop (32) must be smaller than the images' sides (32×32)"])
+        }
+    }
 }
