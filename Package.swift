@@ -51,7 +51,8 @@ let package = Package(
             name: "Tensors", dependencies: ["CBLAS", "CMicroKernels", "CProcessControl", "CWorkerThreads"], exclude: ["README.md"],
             swiftSettings: kernelSettings),
         .target(name: "Layers", dependencies: ["Spec", "Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "Perturbations", dependencies: ["Spec", "Tensors", "Layers", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(
+            name: "Perturbations", dependencies: ["Spec", "Tensors", "Layers", "Datasets", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Evaluation", dependencies: ["Spec", "Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Datasets", dependencies: ["Spec", "Tensors", "CZlib", "Storage"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Storage", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: swiftSettings),

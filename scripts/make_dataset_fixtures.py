@@ -27,6 +27,9 @@ fine labels (3·n) mod 100 and coarse labels n mod 20, so the tests check every 
   transposed (column by column), as EMNIST stores them.
 - hdf5/arrays.h5 (h5py): /x_train the 12 NumPy images NHWC uint8, /y_train int64 labels,
   /test/images 6 more (n = 12…17) as float32 NCHW / 255, /test/labels uint8.
+- corruption-set/: a CIFAR-10-C-layout set for the 6 test images of numpy/arrays.npz: fog.npy
+  and gaussian_noise.npy, uint8 [5·6, 4, 5, 3] (NHWC), the image of severity s being the test
+  image + 40·s (fog) or + 20·s (gaussian_noise) mod 256, and labels.npy [30].
 
     python3 scripts/make_dataset_fixtures.py
 """
@@ -111,6 +114,12 @@ def numpy_arrays():
     np.savez_compressed(os.path.join(out, "arrays.npz"), x_train=nchw.transpose(0, 2, 3, 1), y_train=labels,
                         x_test=test.transpose(0, 2, 3, 1), y_test=(np.arange(12, 18) % 3).astype(np.uint8))
     np.savez(os.path.join(out, "stored.npz"), images=nchw, labels=labels)
+
+    corrupted = folder("corruption-set")
+    for name, step in [("fog", 40), ("gaussian_noise", 20)]:
+        blocks = [((test.astype(np.int64) + step * s) % 256).astype(np.uint8).transpose(0, 2, 3, 1) for s in range(1, 6)]
+        np.save(os.path.join(corrupted, name + ".npy"), np.ascontiguousarray(np.concatenate(blocks)))
+    np.save(os.path.join(corrupted, "labels.npy"), np.tile(np.arange(12, 18) % 3, 5).astype(np.uint8))
 
     import h5py
     with h5py.File(os.path.join(folder("hdf5"), "arrays.h5"), "w", track_order=True) as f:

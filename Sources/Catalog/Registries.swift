@@ -95,6 +95,7 @@ public enum Registries {
             Saturate.self,
             Invert.self,
             Pixelate.self,
+            CorruptionSet.self,
             JPEGCompression.self,
             ElasticTransform.self,
             ZoomBlur.self,

@@ -187,7 +187,14 @@ public struct ResolvedExperiment: Sendable {
         /// The corruptions, each checked against the dataset's sample shape.
         mutating func corruptions(dataset: (any DatasetSource)?) -> [any Corruption] {
             spec.noise.compactMap { c -> (any Corruption)? in
-                guard let corruption = collect({ () throws(SpecErrors) in try Registries.corruptions.decode(c) }) else { return nil }
+                let directory = c.location.map { URL(fileURLWithPath: $0.file).deletingLastPathComponent().path }
+                let decoded = collect { () throws(SpecErrors) in
+                    try Registries.corruptions.decode(c) { kind in
+                        guard let set = kind as? CorruptionSet, let directory else { return kind }
+                        return set.resolvingPaths(relativeTo: directory)
+                    }
+                }
+                guard let corruption = decoded else { return nil }
                 issues += dataset.map { corruption.problems(sampleShape: $0.sampleShape) }?.map { c.issue($0, key: "type") } ?? []
                 return corruption
             }

@@ -28,7 +28,7 @@ public enum NumpyFile {
     }
 
     /// Parses the bytes of one `.npy` array; `path` names it in errors.
-    public static func parse(_ bytes: [UInt8], path: String) throws(DatasetError) -> NumpyArray {
+    public static func parse(_ bytes: [UInt8], path: String, headerOnly: Bool = false) throws(DatasetError) -> NumpyArray {
         func fail(_ why: String) -> DatasetError { .invalidData(path, "not a NumPy .npy array: \(why)") }
         guard bytes.count >= 10, bytes.starts(with: [0x93] + Array("NUMPY".utf8)) else { throw fail("no \\x93NUMPY magic") }
         let major = bytes[6]
@@ -60,6 +60,7 @@ public enum NumpyFile {
             throw .invalidData(path, "dtype '\(descriptor)' is not supported (bool, integers and 2-, 4- or 8-byte floats are)")
         }
         let size = array.count * element.size
+        if headerOnly { return array }
         guard bytes.count - start - headerLength >= size else {
             throw .invalidData(
                 path, "header announces \(shape) of \(descriptor) (\(size) bytes), the file holds \(bytes.count - start - headerLength) (truncated?)")
@@ -137,5 +138,47 @@ public enum NumpyFile {
         }
         guard status == Z_STREAM_END, Int(stream.total_out) == size else { throw fail("a deflated member does not inflate (corrupt?)") }
         return output
+    }
+}
+
+extension NumpyFile {
+    /// The header of an `.npy` file: its dtype, shape and where the elements start, read
+    /// without the elements.
+    public static func header(_ path: String) throws(DatasetError) -> (array: NumpyArray, offset: Int) {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missingTable(path) }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable(path, "cannot open") }
+        defer { try? handle.close() }
+        let start = [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
+        guard start.count >= 10 else { throw .invalidData(path, "not a NumPy .npy array: truncated header") }
+        let length = start[6] == 1 ? Int(start[8]) | Int(start[9]) << 8 : start.count >= 12 ? (0..<4).reduce(0) { $0 | Int(start[8 + $1]) << (8 * $1) } : 0
+        let headerEnd = (start[6] == 1 ? 10 : 12) + length
+        try? handle.seek(toOffset: 0)
+        let head = [UInt8]((try? handle.read(upToCount: headerEnd)) ?? Data())
+        return (try parse(head, path: path, headerOnly: true), headerEnd)
+    }
+
+    /// Rows `rows` (along the first axis) of a C-order `.npy` file, read from their place.
+    public static func rows(_ path: String, _ rows: Range<Int>) throws(DatasetError) -> NumpyArray {
+        var (array, offset) = try header(path)
+        guard !array.fortranOrder, let size = array.element?.size, let first = array.shape.first, rows.lowerBound >= 0, rows.upperBound <= first else {
+            throw .invalidData(path, "rows \(rows) of a \(array.shape) array (C order) cannot be read")
+        }
+        let rowBytes = array.shape.dropFirst().reduce(1, *) * size
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable(path, "cannot open") }
+        defer { try? handle.close() }
+        do {
+            try handle.seek(toOffset: UInt64(offset + rows.lowerBound * rowBytes))
+            let data = try handle.read(upToCount: rows.count * rowBytes) ?? Data()
+            guard data.count == rows.count * rowBytes else {
+                throw DatasetError.invalidData(path, "holds fewer bytes than its header announces (truncated?)")
+            }
+            array.bytes = [UInt8](data)
+        } catch let error as DatasetError {
+            throw error
+        } catch {
+            throw .unreadable(path, (error as NSError).localizedFailureReason ?? error.localizedDescription)
+        }
+        array.shape[0] = rows.count
+        return array
     }
 }

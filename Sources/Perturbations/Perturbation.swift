@@ -28,12 +28,39 @@ public protocol Corruption: SpecKind, Codable {
     /// the test-sample indices the evaluation sees in place of the test split (`labels.count`
     /// of them, in order), drawn from `labels`. Default: nil, the kind changes images (`apply`).
     func resampledTestIndices(labels: [Int], rng: inout RandomSource) -> [Int]?
+    /// The corruption type an evaluation reports (mCE groups by it): the kind, or the named
+    /// corruption of a precomputed set.
+    var evaluationType: String { get }
+    /// For a kind whose images are read from files instead of computed (a precomputed set):
+    /// the corrupted test split, read and checked against the test split's `labels` and sample
+    /// shape; the error names the file. Default: nil, the kind computes its images (`apply`).
+    func precomputedTestImages(labels: [Int], sampleShape: [Int]) throws -> PrecomputedImages?
 }
 
 extension Corruption {
     public func problems(sampleShape: [Int]) -> [String] { [] }
     public var severity: Int? { nil }
     public func resampledTestIndices(labels: [Int], rng: inout RandomSource) -> [Int]? { nil }
+    public var evaluationType: String { Self.kind }
+    public func precomputedTestImages(labels: [Int], sampleShape: [Int]) throws -> PrecomputedImages? { nil }
+}
+
+/// Corrupted test images read from files, as pixel bytes `[N, C, H, W]` (divided by 255 when a
+/// batch is taken).
+public struct PrecomputedImages: Sendable {
+    public let sampleShape: [Int]
+    let bytes: [UInt8]
+
+    public init(sampleShape: [Int], bytes: [UInt8]) {
+        self.sampleShape = sampleShape
+        self.bytes = bytes
+    }
+
+    /// The images of test samples `range`.
+    public func images(_ range: Range<Int>) -> Tensor {
+        let size = sampleShape.reduce(1, *)
+        return Tensor(shape: [range.count] + sampleShape, scalars: bytes[(range.lowerBound * size)..<(range.upperBound * size)].map { Float($0) / 255 })
+    }
 }
 
 /// Corruptions that work on images: samples must be `[C, H, W]`.

@@ -124,7 +124,14 @@ public struct TrialRunner {
             if let failure = results.failure { finished.status = .failed(failure) }
             return finished
         }
-        let cleanAndCorrupted = Self.cleanAndCorrupted(experiment.corruptions, root: root, labels: regression ? [] : test.labels)
+        let cleanAndCorrupted: [EvaluationCase]
+        do {
+            cleanAndCorrupted = try Self.cleanAndCorrupted(
+                experiment.corruptions, root: root, labels: regression ? [] : test.labels, sampleShape: test.sampleShape)
+        } catch {
+            outcome.status = .failed("\(error)")
+            return finished()
+        }
         if regression {
             outcome.uncertaintyScores = RegressionEvaluation.Score.allCases.map(\.rawValue)
             pipeline.evaluate(cleanAndCorrupted, fitted: EvaluationPipeline.Fitted(), into: &results)
@@ -171,14 +178,16 @@ public struct TrialRunner {
     /// The clean evaluation, then every corruption with its own random stream (`noise-<i>`); a
     /// kind that resamples the test split (a label shift) draws its indices from `labels` with
     /// stream `noise-<i>/labels` instead of changing images.
-    static func cleanAndCorrupted(_ corruptions: [any Corruption], root: RandomSource, labels: [Int]) -> [EvaluationCase] {
-        [.clean]
+    static func cleanAndCorrupted(_ corruptions: [any Corruption], root: RandomSource, labels: [Int], sampleShape: [Int]) throws -> [EvaluationCase] {
+        try [.clean]
             + corruptions.enumerated().map { index, corruption in
                 var evaluationCase = EvaluationCase(
-                    name: corruption.label, kind: .corruption, type: type(of: corruption).kind,
+                    name: corruption.label, kind: .corruption, type: corruption.evaluationType,
                     severity: corruption.severity)
                 var labelRNG = root.derived("noise-\(index)/labels")
-                if let indices = corruption.resampledTestIndices(labels: labels, rng: &labelRNG) {
+                if let precomputed = try corruption.precomputedTestImages(labels: labels, sampleShape: sampleShape) {
+                    evaluationCase.transform = { _, range in precomputed.images(range) }
+                } else if let indices = corruption.resampledTestIndices(labels: labels, rng: &labelRNG) {
                     evaluationCase.resampled = indices
                 } else {
                     var rng = root.derived("noise-\(index)")

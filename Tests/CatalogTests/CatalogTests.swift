@@ -163,6 +163,12 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
     @Test func corruptionsAreSeededAndStayInRange() throws {
         for (name, text) in fixtures["corruption"]! {
             let corruption = try Registries.corruptions.decode(try component(text))
+            func open<T: Corruption>(_ c: T) throws -> Bool { try roundTrip(c, kind: name) == canonicalJSON(c) }
+            // A precomputed set's images come from its files (CorruptionSetTests), not from `apply`.
+            guard name != CorruptionSet.kind else {
+                #expect(try open(corruption))
+                continue
+            }
             var rng = RandomSource(seed: 2)
             let images = Tensor.uniform(shape: [3, 3, 6, 6], using: &rng)
             var a = RandomSource(seed: 5), b = RandomSource(seed: 5)
@@ -170,7 +176,6 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             #expect(out.shape == images.shape && out == corruption.apply(to: images, rng: &b), "\(name)")
             #expect(out.scalars.allSatisfy { (0...1).contains($0) } || name == "feature_outliers", "\(name)")
             #expect(corruption.problems(sampleShape: [3, 6, 6]).isEmpty, "\(name)")
-            func open<T: Corruption>(_ c: T) throws -> Bool { try roundTrip(c, kind: name) == canonicalJSON(c) }
             #expect(try open(corruption))
         }
     }

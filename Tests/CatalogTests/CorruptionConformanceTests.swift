@@ -94,6 +94,8 @@ let corruptionFixtures: [String: (fixture: String, ladder: [String])] = [
         fixture: "{type: class_prior, imbalance: 10}",
         ladder: ["{type: class_prior, imbalance: 10}"]
     ),
+    // Images read from files, not computed: no ladder to apply (CorruptionSetTests).
+    "corruption_set": (fixture: "{type: corruption_set, path: \(datasetFixtures)/corruption-set, corruption: fog, severity: 2}", ladder: []),
 ]
 
 /// The published severities 1–5 of a kind, as settings.

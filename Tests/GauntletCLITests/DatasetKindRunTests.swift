@@ -123,4 +123,38 @@ import Testing
             #expect(error.issues.map(\.message) == ["random_crop (32) must be smaller than the images' sides (32×32)"])
         }
     }
+
+    /// A CIFAR-10-C-layout set: every corruption and severity is an evaluation of its own type,
+    /// so the report's robustness table (mean corruption error, mCE) covers them.
+    @Test func precomputedCorruptionSetIsEvaluated() throws {
+        let workspace = try Workspace()
+        let noise = (1...5).flatMap { s in
+            ["fog", "gaussian_noise"].map { "  - {type: corruption_set, path: \(Self.fixtures)/corruption-set, corruption: \($0), severity: \(s)}" }
+        }
+        let spec = try workspace.write(
+            "set.yaml",
+            """
+            schema_version: 1
+            name: set_smoke
+            dataset: {type: numpy, path: \(Self.fixtures)/numpy/arrays.npz, validation: 2}
+            models:
+              - name: mlp
+                layers: [{type: flatten}, {type: linear, out_features: 3}]
+            training: {optimizer: {type: adam, lr: 0.01}, epochs: 1, batch_size: 4}
+            noise:
+            \(noise.joined(separator: "\n"))
+            """)
+        let output = "\(workspace.directory)/results"
+        var run = try Gauntlet.parseAsRoot(["run", spec, "--output", output, "--in-process", "--quiet"])
+        try run.run()
+        let cells = try FileManager.default.contentsOfDirectory(atPath: "\(output)/set_smoke/cells")
+        let cell = try HDF5File.open("\(output)/set_smoke/cells/\(try #require(cells.first))")
+        #expect(try cell.attribute("status") == .string("completed"))
+        let names = try cell.readStrings("/metrics/evaluation")
+        #expect(names.count == 11 && names[1] == "fog(severity=1, precomputed)" && names[10] == "gaussian_noise(severity=5, precomputed)")
+        var report = try Gauntlet.parseAsRoot(["report", "\(output)/set_smoke"])
+        try report.run()
+        let markdown = try String(contentsOfFile: "\(output)/set_smoke/report.md", encoding: .utf8)
+        #expect(markdown.contains("mean corruption error"), "the robustness table")
+    }
 }
