@@ -2,7 +2,7 @@
 SWIFT ?= swift
 GAUNTLET := .build/release/gauntlet
 
-.PHONY: deps build quickstart report-check slurm-check lint format test bench bench-kernels bench-sweep clean
+.PHONY: deps build quickstart report-check cifar-check slurm-check lint format test bench bench-kernels bench-sweep clean
 
 deps:
 	./scripts/install-deps.sh
@@ -22,6 +22,17 @@ report-check: build
 	$(GAUNTLET) run experiments/robustness-study.yaml --quiet
 	$(GAUNTLET) report results/robustness-study
 	./scripts/check_report_render.py --self-test results/quickstart/report.html results/robustness-study/report.html
+
+## Runs experiments/cifar10-study.yaml unchanged on small generated data in the CIFAR-10 and
+## CIFAR-10-C layouts (scripts/make_cifar_like.py), 1 epoch, and reports it.
+CIFAR_CHECK := .build/cifar-check
+cifar-check: build
+	rm -rf $(CIFAR_CHECK) && mkdir -p $(CIFAR_CHECK)/data
+	python3 scripts/make_cifar_like.py $(CIFAR_CHECK)/data/cifar10
+	cp experiments/cifar10-study.yaml $(CIFAR_CHECK)/
+	$(GAUNTLET) run $(CIFAR_CHECK)/cifar10-study.yaml training.epochs=1 dataset.validation=50 --output $(CIFAR_CHECK)/results --quiet
+	$(GAUNTLET) report $(CIFAR_CHECK)/results/cifar10-study
+	grep -q "relative mCE" $(CIFAR_CHECK)/results/cifar10-study/report.md
 
 ## Starts a real single-node Slurm (installing slurm-wlm and munge if missing), submits
 ## experiments/slurm-example.yaml with `gauntlet submit --slurm`, checks the merged results and report

@@ -71,11 +71,26 @@ struct Binary {
 
     @Test func everyCheckedInExperimentValidates() throws {
         let directory = "\(Binary.packageRoot)/experiments"
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        // The CIFAR-10 study reads data a user puts in experiments/data/cifar10: checked below on generated data.
+        let study = "cifar10-study.yaml"
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") && $0 != study }.sorted()
         #expect(files.count >= 4)
         let result = try Binary.run(["validate"] + files.map { "\(directory)/\($0)" })
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.split(separator: "\n").count == files.count)
+
+        let workspace = try Workspace()
+        let generator = Process()
+        generator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        generator.arguments = [
+            "python3", "\(Binary.packageRoot)/scripts/make_cifar_like.py", "\(workspace.directory)/data/cifar10", "--train-per-batch", "1001", "--test", "20",
+        ]
+        try generator.run()
+        generator.waitUntilExit()
+        #expect(generator.terminationStatus == 0)
+        try FileManager.default.copyItem(atPath: "\(directory)/\(study)", toPath: "\(workspace.directory)/\(study)")
+        let cifar = try Binary.run(["validate", "\(workspace.directory)/\(study)"])
+        #expect(cifar.status == 0 && cifar.stdout == "\(workspace.directory)/\(study): valid; 2 trial(s)\n", "\(cifar.stderr)")
     }
 
     @Test func validateReportsEveryProblemAndSucceedsOnAGoodFile() throws {
