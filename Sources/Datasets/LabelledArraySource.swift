@@ -91,8 +91,14 @@ extension LabelledArraySource {
     /// Shapes and counts from the files, for checks before loading; nil when they cannot be read.
     var summaryOfFiles: (sample: [Int], classes: Int, training: Int, test: Int?)? {
         guard let arrays = try? arrays(), let (shape, _) = try? sampleLayout(arrays.xTrain) else { return nil }
+        return (shape, classCount(of: arrays), arrays.xTrain.array.shape[0], arrays.test?.x.array.shape[0])
+    }
+
+    /// `classes`, or the largest label of the arrays + 1.
+    func classCount(of arrays: LabelledArrays) -> Int {
+        if let classes { return classes }
         let labels = ([arrays.yTrain.array] + (arrays.test.map { [$0.y.array] } ?? [])).compactMap { $0.doubles() }.joined()
-        return (shape, classes ?? (Int(labels.max() ?? 0) + 1), arrays.xTrain.array.shape[0], arrays.test?.x.array.shape[0])
+        return Int(labels.max() ?? 0) + 1
     }
 
     public var sampleShape: [Int] { summaryOfFiles?.sample ?? [] }
@@ -139,7 +145,7 @@ extension LabelledArraySource {
 
     public func load() throws(DatasetError) -> DatasetSplits {
         let arrays = try self.arrays()
-        let classes = classes ?? summaryOfFiles?.classes ?? 1
+        let classes = classCount(of: arrays)
         var train = try dataset(arrays.xTrain, arrays.yTrain, classes: classes)
         var test: ImageDataset
         if let pair = arrays.test {

@@ -247,14 +247,7 @@ enum OnnxOperators {
         case "Gather":
             guard let indices = try constant(1) else { throw Unsupported("\(node.described) needs constant indices") }
             let axis = try ShapeRules.axis(try node.int("axis", default: 0), rank: x.shape.count)
-            let extent = x.shape[axis]
-            let flat = try indices.asIntegers.map { i in
-                guard i >= -extent && i < extent else { throw Unsupported("\(node.described): index \(i) out of range for extent \(extent)") }
-                return i < 0 ? i + extent : i
-            }
-            var kept = [[Int]?](repeating: nil, count: x.shape.count)
-            kept[axis] = flat
-            let shape = Array(x.shape[..<axis]) + indices.shape + Array(x.shape[(axis + 1)...])
+            let (kept, shape) = try ShapeRules.gather(x.shape, indices: indices, axis: axis, node: node)
             return try select(x, kept: kept).reshaped(shape)
         case "Squeeze":
             let axes = try node.ints("axes") ?? (try constant(1)?.asIntegers)

@@ -65,15 +65,8 @@ enum OnnxStatic {
         case "Gather":
             let data = try value(0), indices = try value(1)
             let axis = try ShapeRules.axis(try node.int("axis", default: 0), rank: data.shape.count)
-            let extent = data.shape[axis]
-            let flat = try indices.asIntegers.map { i in
-                guard i >= -extent && i < extent else { throw Unsupported("\(node.described): index \(i) out of range for extent \(extent)") }
-                return i < 0 ? i + extent : i
-            }
-            var kept = [[Int]?](repeating: nil, count: data.shape.count)
-            kept[axis] = flat
+            let (kept, shape) = try ShapeRules.gather(data.shape, indices: indices, axis: axis, node: node)
             let (_, sources) = ShapeRules.selectionSources(data.shape, kept: kept)
-            let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
             return [select(data, sources: sources, shape: shape)]
         case "Concat":
             let parts = values.compactMap { $0 }

@@ -3,6 +3,20 @@
 // fit the input.
 
 enum ShapeRules {
+    /// Gather along `axis` of `shape`: the indices made non-negative as a selection of that
+    /// axis (`kept`, nil for the other axes), and the output shape (the indices' shape in
+    /// place of the axis).
+    static func gather(_ shape: [Int], indices: OnnxValue, axis: Int, node: OnnxNode) throws -> (kept: [[Int]?], shape: [Int]) {
+        let extent = shape[axis]
+        let flat = try indices.asIntegers.map { i in
+            guard i >= -extent && i < extent else { throw Unsupported("\(node.described): index \(i) out of range for extent \(extent)") }
+            return i < 0 ? i + extent : i
+        }
+        var kept = [[Int]?](repeating: nil, count: shape.count)
+        kept[axis] = flat
+        return (kept, Array(shape[..<axis]) + indices.shape + Array(shape[(axis + 1)...]))
+    }
+
     /// An axis in `-rank..<rank` made non-negative.
     static func axis(_ axis: Int, rank: Int, _ what: String = "axis") throws -> Int {
         guard axis >= -rank && axis < rank else { throw Unsupported("\(what) \(axis) is out of range for rank \(rank)") }
