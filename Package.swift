@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CProcessControl"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // Gauntlet's own kernel families, AVX-512 and AVX2 (imported by Tensors/BLAS+MicroKernels.swift):
         // optimised in debug builds too, which run the tests through them.
         .target(name: "CMicroKernels", cSettings: [.unsafeFlags(["-O2"])]),
@@ -52,9 +53,11 @@ let package = Package(
             swiftSettings: kernelSettings),
         .target(name: "Layers", dependencies: ["Spec", "Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(
-            name: "Perturbations", dependencies: ["Spec", "Tensors", "Layers", "Datasets", "CTurboJPEG"], exclude: ["README.md"], swiftSettings: kernelSettings),
+            name: "Perturbations", dependencies: ["Spec", "Tensors", "Layers", "Datasets"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Evaluation", dependencies: ["Spec", "Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
-        .target(name: "Datasets", dependencies: ["Spec", "Tensors", "CZlib", "Storage"], exclude: ["README.md"], swiftSettings: kernelSettings),
+        .target(
+            name: "Datasets", dependencies: ["Spec", "Tensors", "CZlib", "CTurboJPEG", "CPNG", "Storage"], exclude: ["README.md"], swiftSettings: kernelSettings
+        ),
         .target(name: "Storage", dependencies: ["CHDF5"], exclude: ["README.md"], swiftSettings: swiftSettings),
 
         // ONNX's protobuf messages, generated once from proto/onnx/onnx.proto

@@ -7,7 +7,8 @@ packages=(
   libopenblas-dev       # cblas_sgemm
   libhdf5-dev           # results files
   zlib1g-dev            # gzip-compressed IDX files
-  libturbojpeg0-dev     # the jpeg_compression corruption encodes and decodes real JPEG
+  libturbojpeg0-dev     # JPEG: the jpeg_compression corruption and image_folder datasets
+  libpng-dev            # PNG: image_folder datasets
   hdf5-tools            # h5dump / h5ls, used by tests to read results back
   python3-jsonschema    # tests: validate experiments/ against the JSON Schema independently
   python3-yaml          # tests: read experiment files for that validator

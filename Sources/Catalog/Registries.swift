@@ -78,6 +78,7 @@ public enum Registries {
             NumpySource.self,
             HDF5Source.self,
             IDXSource.self,
+            ImageFolderSource.self,
         ] as [any DatasetSource.Type])
 
     public static let corruptions = Registry<any Corruption>(

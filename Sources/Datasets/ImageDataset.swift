@@ -2,9 +2,30 @@ import Tensors
 
 /// Labelled images as an NCHW tensor of pixels in [0, 1] and one class index per image; or, for
 /// regression, inputs (images or feature rows) with real-valued targets.
+///
+/// The images of a large file-backed set (an image folder's training split) may instead stay in
+/// their files (`streamed`) and be decoded batch by batch by a `BatchLoader`.
 public struct ImageDataset: Sendable {
-    /// The inputs: images `[N, C, H, W]`, or feature rows `[N, F]` of a tabular dataset.
-    public var images: Tensor
+    /// The inputs: images `[N, C, H, W]`, or feature rows `[N, F]` of a tabular dataset. Not
+    /// available for a streamed dataset (`streamed != nil`): read it with `loader` or
+    /// `materialized()`; setting it makes the dataset an in-memory one.
+    public var images: Tensor {
+        get {
+            precondition(streamed == nil, "the images of a streamed dataset are read through loader(…) or materialized()")
+            return storedImages
+        }
+        _modify {
+            precondition(streamed == nil, "the images of a streamed dataset are read through loader(…) or materialized()")
+            yield &storedImages
+        }
+        set {
+            storedImages = newValue
+            streamed = nil
+        }
+    }
+    private var storedImages: Tensor
+    /// The samples' files and their decoder, for a dataset not held in memory.
+    public private(set) var streamed: StreamedSamples?
     /// The class of every sample (empty for a regression dataset).
     public var labels: [Int]
     /// Classes of a classification dataset (0 for a regression dataset).
@@ -14,7 +35,7 @@ public struct ImageDataset: Sendable {
 
     public init(images: Tensor, labels: [Int], classCount: Int) {
         precondition(images.rank >= 2 && images.shape[0] == labels.count, "images \(images.shape) for \(labels.count) labels")
-        self.images = images
+        self.storedImages = images
         self.labels = labels
         self.classCount = classCount
     }
@@ -24,15 +45,24 @@ public struct ImageDataset: Sendable {
         precondition(
             inputs.rank >= 2 && targets.rank == 2 && inputs.shape[0] == targets.shape[0],
             "inputs \(inputs.shape) for targets \(targets.shape)")
-        self.images = inputs
+        self.storedImages = inputs
         self.labels = []
         self.classCount = 0
         self.targets = targets
     }
 
-    public var count: Int { images.shape[0] }
+    /// Labelled images kept in their files, decoded on demand by `samples.reader`.
+    public init(streaming samples: StreamedSamples, labels: [Int], classCount: Int) {
+        precondition(samples.indices.count == labels.count, "\(samples.indices.count) samples for \(labels.count) labels")
+        self.storedImages = Tensor(shape: [0] + samples.reader.sampleShape, scalars: [])
+        self.streamed = samples
+        self.labels = labels
+        self.classCount = classCount
+    }
+
+    public var count: Int { streamed?.indices.count ?? storedImages.shape[0] }
     /// The shape of one sample: `[channels, height, width]` for images, `[features]` for rows.
-    public var sampleShape: [Int] { Array(images.shape.dropFirst()) }
+    public var sampleShape: [Int] { Array(storedImages.shape.dropFirst()) }
     /// Targets per sample (0 for classification).
     public var targetCount: Int { targets?.shape[1] ?? 0 }
 
@@ -43,6 +73,10 @@ public struct ImageDataset: Sendable {
 
     /// The samples at `indices`, in that order.
     public func subset(_ indices: [Int]) -> ImageDataset {
+        if let streamed {
+            let samples = StreamedSamples(reader: streamed.reader, indices: indices.map { streamed.indices[$0] })
+            return ImageDataset(streaming: samples, labels: indices.map { labels[$0] }, classCount: classCount)
+        }
         if let targets { return ImageDataset(inputs: images.gathering(rows: indices), targets: targets.gathering(rows: indices)) }
         return ImageDataset(images: images.gathering(rows: indices), labels: indices.map { labels[$0] }, classCount: classCount)
     }
@@ -61,7 +95,8 @@ public struct ImageDataset: Sendable {
         return (subset(Array(order[validationCount...])), subset(Array(order[..<validationCount])))
     }
 
-    /// Mini-batches in order (or shuffled with `rng`); the last batch may be smaller.
+    /// Mini-batches in order (or shuffled with `rng`); the last batch may be smaller. In memory
+    /// only: a streamed dataset's batches come from `loader`.
     public func batches(size: Int, shuffledWith rng: inout RandomSource?) -> [Batch] {
         precondition(size > 0, "batch size must be positive")
         let order: [Int]? = rng.map { generator in

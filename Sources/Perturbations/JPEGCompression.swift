@@ -1,5 +1,5 @@
+import Datasets
 import Spec
-import CTurboJPEG
 import Tensors
 
 /// JPEG compression artefacts: each image is quantised to 8 bits, encoded as a baseline JPEG at
@@ -40,28 +40,18 @@ public struct JPEGCompression: Corruption, Equatable {
         let quality = self.quality ?? Self.table.value(severity ?? 1, imageShape: images.shape)
         let (channels, height, width) = images.imageGeometry
         let size = height * width
-        let compressor = tjInitCompress(), decompressor = tjInitDecompress()
-        defer {
-            tjDestroy(compressor)
-            tjDestroy(decompressor)
-        }
-        let format = channels == 1 ? TJPF_GRAY : TJPF_RGB
-        let subsampling = channels == 1 ? TJSAMP_GRAY : TJSAMP_420
+        let codec = ImageCodec()
         var pixels = [UInt8](repeating: 0, count: size * channels)
         return images.mappingImages(&rng) { image, _ in
             // Planar floats to interleaved bytes, rounded as an 8-bit image file would store them.
             for p in 0..<size {
                 for c in 0..<channels { pixels[p * channels + c] = UInt8((clip01(image[c * size + p]) * 255).rounded()) }
             }
-            var encoded: UnsafeMutablePointer<UInt8>?
-            var encodedSize: UInt = 0
-            let status = tjCompress2(
-                compressor, pixels, Int32(width), 0, Int32(height), Int32(format.rawValue), &encoded, &encodedSize,
-                Int32(subsampling.rawValue), Int32(quality), 0)
-            defer { tjFree(encoded) }
-            precondition(status == 0, "libjpeg-turbo could not encode a \(width)×\(height) image: \(String(cString: tjGetErrorStr2(compressor)))")
-            let decoded = tjDecompress2(decompressor, encoded, encodedSize, &pixels, Int32(width), 0, Int32(height), Int32(format.rawValue), 0)
-            precondition(decoded == 0, "libjpeg-turbo could not decode its own image: \(String(cString: tjGetErrorStr2(decompressor)))")
+            let encoded = codec.encodeJPEG(pixels, width: width, height: height, channels: channels, quality: quality)
+            switch Result(catching: { () throws(DatasetError) in try codec.decode(encoded, channels: channels, path: "jpeg_compression") }) {
+            case .success(let decoded): pixels = decoded.pixels
+            case .failure(let error): preconditionFailure("libjpeg-turbo could not decode its own image: \(error)")
+            }
             for p in 0..<size {
                 for c in 0..<channels { image[c * size + p] = Float(pixels[p * channels + c]) / 255 }
             }

@@ -236,10 +236,12 @@ public struct TrialRunner {
             let epochStart = Date()
             optimizer.learningRate = experiment.schedule.rate(base: baseRate, epoch: epoch - 1, epochs: training.epochs)
             var order: RandomSource? = training.shuffle ? shuffleRNG : nil
-            let batches = data.training.batches(size: training.batchSize, shuffledWith: &order)
+            let batches = data.training.loader(batchSize: training.batchSize, shuffledWith: &order)
             if let order { shuffleRNG = order }
             var lossSum = 0.0
-            for (step, batch) in batches.enumerated() {
+            var step = 0
+            while let batch = try nextBatch(batches, epoch: epoch) {
+                defer { step += 1 }
                 var images = batch.images
                 if let augmentation = training.augmentation {
                     images = Augmentation.apply(images, padding: augmentation.randomCrop, flip: augmentation.horizontalFlip, rng: &augmentationRNG)
@@ -268,6 +270,15 @@ public struct TrialRunner {
             log("[\(label)] epoch \(epoch)/\(training.epochs): train loss \(fmt(record.trainLoss)), \(shown) (\(fmt(record.seconds, 1)) s)")
         }
         result.model = model
+    }
+
+    /// The loader's next training batch; an image that cannot be decoded fails the trial with
+    /// its path.
+    private func nextBatch(_ loader: BatchLoader, epoch: Int) throws -> Batch? {
+        switch Result(catching: { () throws(DatasetError) in try loader.next() }) {
+        case .success(let batch): return batch
+        case .failure(let error): throw TrialFailure(description: "training data, epoch \(epoch): \(error)")
+        }
     }
 
     /// The training loss and accuracy (NaN for regression) of the model on a validation split.

@@ -9,6 +9,8 @@
 //   gauntlet-bench --kernels     (the CNN's convolution kernels one by one, KernelBenchmark.swift)
 //   gauntlet-bench --only PHASE [--model NAME] [--repeats N]   (one phase alone, for a profiler:
 //                                training, inference, pgd, apgd, square or mc, its timed part N times)
+//   gauntlet-bench --loader DIR [--threads N] [--batch N] [--resize S]   (one pass of the image
+//                                folder loader over DIR, LoaderBenchmark.swift; benchmarks/loader.sh)
 //   gauntlet-bench --kernel-families   (the families of Gauntlet's kernels this CPU runs, the
 //                                default first, then `portable`: what GAUNTLET_KERNELS may name)
 //
@@ -33,6 +35,10 @@ struct Options {
     var only: String?
     var model: String?
     var repeats = 1
+    var loader: String?
+    var threads = 2
+    var batch = 128
+    var resize: Int?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -48,10 +54,14 @@ struct Options {
             case "--only": only = iterator.next()
             case "--model": model = iterator.next()
             case "--repeats": repeats = max(1, Int(iterator.next() ?? "") ?? repeats)
+            case "--loader": loader = iterator.next()
+            case "--threads": threads = max(1, Int(iterator.next() ?? "") ?? threads)
+            case "--batch": batch = max(1, Int(iterator.next() ?? "") ?? batch)
+            case "--resize": resize = Int(iterator.next() ?? "")
             default:
                 FileHandle.standardError.write(
                     Data(
-                        "usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--kernel-families] [--sweep [--benchmarks DIR]] [--kernels] [--only PHASE [--model NAME] [--repeats N]]\n"
+                        "usage: gauntlet-bench [--experiment FILE] [--steps N] [--sgemm-only] [--kernel-families] [--sweep [--benchmarks DIR]] [--kernels] [--only PHASE [--model NAME] [--repeats N]] [--loader DIR [--threads N] [--batch N] [--resize S]]\n"
                             .utf8))
                 exit(2)
             }
@@ -145,6 +155,10 @@ func benchmark() throws {
     if let problem = BLAS.kernelSelectionProblem {
         FileHandle.standardError.write(Data("gauntlet-bench: \(problem)\n".utf8))
         exit(2)
+    }
+    if let folder = options.loader {
+        try LoaderBenchmark(folder: folder, threads: options.threads, batchSize: options.batch, resize: options.resize).run()
+        return
     }
     if options.sgemmOnly {
         print("\(BLAS.coreName) \(squarePeak())")

@@ -49,6 +49,7 @@ let fixtures: [String: [String: String]] = [
         "numpy": "{type: numpy, path: \(datasetFixtures)/numpy/arrays.npz, validation: 2}",
         "idx": "{type: idx, path: \(datasetFixtures)/idx, validation: 2}",
         "hdf5": "{type: hdf5, path: \(datasetFixtures)/hdf5/arrays.h5, x_test: test/images, y_test: test/labels, validation: 2}",
+        "image_folder": "{type: image_folder, root: \(datasetFixtures)/image-folder/folder, resize: [8, 8], center_crop: [6, 6], validation: 1}",
     ],
     "corruption": corruptionFixtures.mapValues(\.fixture),
     "attack": [

@@ -147,7 +147,7 @@ import Testing
     }
 
     static func contents(_ split: ImageDataset) -> [[Float]] {
-        [split.images.scalars, split.labels.map(Float.init), split.targets?.scalars ?? []]
+        [(try! split.materialized()).images.scalars, split.labels.map(Float.init), split.targets?.scalars ?? []]
     }
 
     /// `a == b` when both are of one `Equatable` type.

@@ -47,6 +47,70 @@ import Testing
         #expect(html.contains(">automobile</text>"), "the confusion matrix names the classes")
     }
 
+    /// An image folder of PNG and JPEG files (train and test folders), resized: the training
+    /// images stream through the loader, the class names reach the cell; a training image whose
+    /// data is cut short fails the trial with its path and keeps the results file readable.
+    @Test func imageFolderRunsEndToEnd() throws {
+        let workspace = try Workspace()
+        let images = "\(Self.fixtures)/image-folder/folder"
+        let layout = [
+            ("bird/a-rgb.png", "train/bird/a.png"), ("bird/b-rgba.png", "train/bird/b.png"), ("bird/c-gray.png", "train/bird/c.png"),
+            ("bird/nested/e-rgb.jpeg", "train/bird/e.jpeg"), ("cat/f-palette.png", "train/cat/f.png"), ("cat/g-gray.jpg", "train/cat/g.jpg"),
+            ("bird/d-rgb.jpg", "test/bird/d.jpg"), ("cat/h-rgb.PNG", "test/cat/h.png"),
+        ]
+        for (from, to) in layout {
+            let target = "\(workspace.directory)/images/\(to)"
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: "\(images)/\(from)", toPath: target)
+        }
+        let text = """
+            schema_version: 1
+            name: folder_smoke
+            dataset: {type: image_folder, root: images, resize: [8, 8], validation: 1, loader_threads: 2, prefetch: 1}
+            models:
+              - name: cnn
+                layers:
+                  - {type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+                  - {type: relu}
+                  - {type: maxpool2d, kernel_size: 4}
+                  - {type: flatten}
+                  - {type: linear, out_features: 2}
+            training: {optimizer: {type: adam, lr: 0.01}, epochs: 2, batch_size: 2, augmentation: {random_crop: 1, horizontal_flip: true}}
+            noise: [{type: gaussian_noise, severity: 1}]
+            attacks: [{type: fgsm, epsilon: 0.03}]
+            """
+        let spec = try workspace.write("folder.yaml", text)
+        let output = "\(workspace.directory)/results"
+        var run = try Gauntlet.parseAsRoot(["run", spec, "--output", output, "--in-process", "--quiet"])
+        try run.run()
+        let cells = try FileManager.default.contentsOfDirectory(atPath: "\(output)/folder_smoke/cells")
+        let cell = try HDF5File.open("\(output)/folder_smoke/cells/\(try #require(cells.first))")
+        #expect(try cell.attribute("status") == .string("completed"))
+        #expect(try cell.readStrings("/class_names") == ["bird", "cat"])
+        #expect(try cell.readIntegers("/test_labels").values == [0, 1])
+
+        // Cut short the data (not the header) of every training image: the trial fails naming one.
+        for (_, to) in layout.prefix(6) {
+            let path = "\(workspace.directory)/images/\(to)"
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            try bytes.prefix(bytes.count - 30).write(to: URL(fileURLWithPath: path))
+        }
+        let broken = try workspace.write(
+            "broken.yaml",
+            text.replacingOccurrences(of: "name: folder_smoke", with: "name: broken").replacingOccurrences(of: "validation: 1", with: "validation: 0"))
+        run = try Gauntlet.parseAsRoot(["run", broken, "--output", output, "--in-process", "--quiet"])
+        #expect(throws: ExitCode.failure) { try run.run() }
+        let file = try HDF5File.open("\(output)/broken/broken.h5")
+        let group = try trialGroup("cnn", in: file)
+        #expect(try file.attribute("status", on: group) == .string("failed"))
+        guard case .string(let message)? = try file.attribute("message", on: group) else {
+            Issue.record("no failure message")
+            return
+        }
+        #expect(message.hasPrefix("training data, epoch 1: \(workspace.directory)/images/train/"), "\(message)")
+        #expect(message.contains(": corrupt "), "\(message)")
+    }
+
     /// A CSV table with a categorical label: an MLP learns it, the class names reach the cell;
     /// an attack on its feature rows is refused at the key.
     @Test func csvClassificationRunsEndToEnd() throws {
