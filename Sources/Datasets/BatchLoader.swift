@@ -15,6 +15,18 @@ public protocol SampleDecoder: AnyObject {
     /// Writes sample `index` (pixels in [0, 1], `[C, H, W]`) into `destination`, which holds
     /// exactly one sample. A missing, truncated or corrupt file is an error naming it.
     func decode(_ index: Int, into destination: UnsafeMutableBufferPointer<Float>) throws(DatasetError)
+    /// Writes samples `indices`, one after another, into `destination` (by default one by one;
+    /// a decoder that reads rows of one file reads them together).
+    func decode(_ indices: [Int], into destination: UnsafeMutableBufferPointer<Float>) throws(DatasetError)
+}
+
+extension SampleDecoder {
+    public func decode(_ indices: [Int], into destination: UnsafeMutableBufferPointer<Float>) throws(DatasetError) {
+        let size = destination.count / max(1, indices.count)
+        for (position, index) in indices.enumerated() {
+            try decode(index, into: UnsafeMutableBufferPointer(rebasing: destination[(position * size)..<((position + 1) * size)]))
+        }
+    }
 }
 
 /// The samples of a streamed dataset: the reader's samples at `indices`, in that order, and how
@@ -170,11 +182,8 @@ private final class Prefetcher: @unchecked Sendable {
             let samples = batches[batch]
             var failure: DatasetError?
             let scalars = [Float](unsafeUninitializedCapacity: samples.count * sampleSize) { buffer, initialized in
-                for (position, sample) in samples.enumerated() where failure == nil {
-                    let slot = UnsafeMutableBufferPointer(rebasing: buffer[(position * sampleSize)..<((position + 1) * sampleSize)])
-                    do throws(DatasetError) { try decoder.decode(sample, into: slot) } catch { failure = error }
-                }
-                if failure != nil { buffer.initialize(repeating: 0) }
+                buffer.initialize(repeating: 0)
+                do throws(DatasetError) { try decoder.decode(samples, into: buffer) } catch { failure = error }
                 initialized = samples.count * sampleSize
             }
             let result: Result<Tensor, DatasetError> = failure.map { .failure($0) } ?? .success(Tensor(shape: [samples.count] + shape, scalars: scalars))

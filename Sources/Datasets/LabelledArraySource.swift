@@ -25,6 +25,9 @@ protocol LabelledArraySource: FileBackedSource {
     var splitSeed: UInt64? { get }
     var normalize: NormalizationParameters? { get }
     func arrays() throws(DatasetError) -> LabelledArrays
+    /// The arrays for checks before loading: the labels read, the inputs' shapes and types
+    /// (their values may be left unread). By default `arrays()`.
+    func arrayShapes() throws(DatasetError) -> LabelledArrays
 }
 
 extension LabelledArraySource {
@@ -52,9 +55,11 @@ extension LabelledArraySource {
         }
     }
 
-    /// Inputs and labels of one split as a dataset, checked.
-    func dataset(_ x: (name: String, array: NumpyArray), _ y: (name: String, array: NumpyArray), classes: Int) throws(DatasetError) -> ImageDataset {
-        let (shape, channelsLast) = try sampleLayout(x)
+    func arrayShapes() throws(DatasetError) -> LabelledArrays { try arrays() }
+
+    /// The labels `y` of the inputs `x`, checked: one integer label per input, each in
+    /// `0..<classes`.
+    func labels(_ x: (name: String, array: NumpyArray), _ y: (name: String, array: NumpyArray), classes: Int) throws(DatasetError) -> [Int] {
         let n = x.array.shape[0]
         guard y.array.shape == [n] || y.array.shape == [n, 1] else {
             throw .invalidData(y.name, "labels of shape \(y.array.shape) for \(n) inputs (\(x.name)); x and y must have the same length, y one label each")
@@ -66,6 +71,14 @@ extension LabelledArraySource {
         if let bad = labels.firstIndex(where: { !(0..<classes).contains($0) }) {
             throw .invalidData(y.name, "label \(labels[bad]) at index \(bad) is outside 0..<\(classes)")
         }
+        return labels
+    }
+
+    /// Inputs and labels of one split as a dataset, checked.
+    func dataset(_ x: (name: String, array: NumpyArray), _ y: (name: String, array: NumpyArray), classes: Int) throws(DatasetError) -> ImageDataset {
+        let (shape, channelsLast) = try sampleLayout(x)
+        let n = x.array.shape[0]
+        let labels = try self.labels(x, y, classes: classes)
         guard let values = x.array.doubles() else { throw .invalidData(x.name, "dtype '\(x.array.descriptor)' is not supported") }
         let isBytes = x.array.element?.kind == "u" && x.array.element?.size == 1
         var scalars = values.map { Float(isBytes ? $0 / 255 : $0) }
@@ -90,7 +103,7 @@ extension LabelledArraySource {
 
     /// Shapes and counts from the files, for checks before loading; nil when they cannot be read.
     var summaryOfFiles: (sample: [Int], classes: Int, training: Int, test: Int?)? {
-        guard let arrays = try? arrays(), let (shape, _) = try? sampleLayout(arrays.xTrain) else { return nil }
+        guard let arrays = try? arrayShapes(), let (shape, _) = try? sampleLayout(arrays.xTrain) else { return nil }
         return (shape, classCount(of: arrays), arrays.xTrain.array.shape[0], arrays.test?.x.array.shape[0])
     }
 
@@ -126,7 +139,7 @@ extension LabelledArraySource {
         guard found.isEmpty else { return found }
         let arrays: LabelledArrays
         do {
-            arrays = try self.arrays()
+            arrays = try arrayShapes()
             _ = try sampleLayout(arrays.xTrain)
         } catch { return ["the arrays cannot be used: \(error)"] }
         if let (sample, _) = try? sampleLayout(arrays.xTrain), let test = arrays.test, let (testSample, _) = try? sampleLayout(test.x), testSample != sample {
@@ -143,7 +156,10 @@ extension LabelledArraySource {
 
     public func verify() throws(DatasetError) { _ = try load() }
 
-    public func load() throws(DatasetError) -> DatasetSplits {
+    public func load() throws(DatasetError) -> DatasetSplits { try loadInMemory() }
+
+    /// Every array read into memory, then split.
+    func loadInMemory() throws(DatasetError) -> DatasetSplits {
         let arrays = try self.arrays()
         let classes = classCount(of: arrays)
         var train = try dataset(arrays.xTrain, arrays.yTrain, classes: classes)

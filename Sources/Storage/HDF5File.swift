@@ -220,6 +220,42 @@ public final class HDF5File {
         try readNumeric(name, memoryType: gauntlet_h5t_native_float(), zero: Float(0))
     }
 
+    /// Reads rows of a numeric dataset (entries of its first axis) as Float32: `rows` ascending
+    /// and distinct, returned in that order, each row's values one after another. One read of
+    /// the union of the rows, so each chunk of a chunked dataset is decompressed once.
+    public func readFloats(_ name: String, rows: [Int]) throws(StorageError) -> [Float] {
+        let dataset = try openDataset(name)
+        defer { H5Dclose(dataset) }
+        let shape = Self.shape(ofDataset: dataset)
+        guard let first = shape.first, rows.allSatisfy({ (0..<first).contains($0) }), zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw .failed(file: path, operation: "read of rows \(rows.prefix(3))… (of \(shape.first ?? 0))", object: name)
+        }
+        let rowSize = shape.dropFirst().reduce(1, *)
+        var values = [Float](repeating: 0, count: rows.count * rowSize)
+        guard !rows.isEmpty else { return values }
+        let fileSpace = H5Dget_space(dataset)
+        defer { H5Sclose(fileSpace) }
+        // Runs of consecutive rows, each one hyperslab.
+        var runs: [(start: Int, count: Int)] = []
+        for row in rows {
+            if let last = runs.last, last.start + last.count == row { runs[runs.count - 1].count += 1 } else { runs.append((row, 1)) }
+        }
+        for (index, run) in runs.enumerated() {
+            let start = [hsize_t(run.start)] + shape.dropFirst().map { _ in hsize_t(0) }
+            let count = [hsize_t(run.count)] + shape.dropFirst().map { hsize_t($0) }
+            guard H5Sselect_hyperslab(fileSpace, index == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, start, nil, count, nil) >= 0 else {
+                throw .failed(file: path, operation: "row selection", object: name)
+            }
+        }
+        let memorySpace = Self.simpleSpace([values.count])
+        defer { H5Sclose(memorySpace) }
+        let status = values.withUnsafeMutableBytes {
+            H5Dread(dataset, gauntlet_h5t_native_float(), memorySpace, fileSpace, hid_t(H5P_DEFAULT), $0.baseAddress)
+        }
+        guard status >= 0 else { throw .failed(file: path, operation: "read", object: name) }
+        return values
+    }
+
     /// Reads a numeric dataset as Float64.
     public func readDoubles(_ name: String) throws(StorageError) -> (shape: [Int], values: [Double]) {
         try readNumeric(name, memoryType: gauntlet_h5t_native_double(), zero: Double(0))

@@ -46,4 +46,54 @@ import Testing
         strings.close()
         #expect(message(HDF5Source(path: "\(directory)/strings.h5")).hasPrefix("\(directory)/strings.h5: /y_train: "))
     }
+
+    /// With `stream`, the training inputs stay in the file and arrive batch by batch, the same
+    /// images, order and labels as the in-memory load; the other splits are in memory.
+    @Test func streamedTrainingEqualsTheInMemoryLoad() throws {
+        for source in [
+            HDF5Source(path: Self.file, xTest: "test/images", yTest: "/test/labels", validation: 2),
+            HDF5Source(path: Self.file, validation: 1, testFraction: 0.25),
+        ] {
+            var streamed = source
+            streamed.stream = true
+            let memory = try source.load(), file = try streamed.load()
+            #expect(memory.training.streamed == nil && file.training.streamed != nil && file.test.streamed == nil && file.validation.streamed == nil)
+            #expect(try file.training.materialized().images == memory.training.images && file.training.labels == memory.training.labels)
+            #expect(file.validation.images == memory.validation.images && file.test.images == memory.test.images)
+            #expect(file.test.labels == memory.test.labels)
+            var rng: RandomSource? = RandomSource(seed: 3)
+            let loader = file.training.loader(batchSize: 3, shuffledWith: &rng, threads: 2, prefetch: 1)
+            rng = RandomSource(seed: 3)
+            let expected = memory.training.batches(size: 3, shuffledWith: &rng)
+            var batches: [Batch] = []
+            while let batch = try loader.next() { batches.append(batch) }
+            #expect(batches.map(\.images) == expected.map(\.images) && batches.map(\.labels) == expected.map(\.labels))
+        }
+    }
+
+    @Test func streamedFloatImagesOutOfRangeAreNamedWhenRead() throws {
+        let directory = NSTemporaryDirectory() + "gauntlet-h5-\(UUID())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = try HDF5File.create("\(directory)/floats.h5")
+        var values = (0..<(10 * 4)).map { Float($0 % 7) / 7 }
+        values[6 * 4 + 2] = 3
+        try file.write("/x_train", floats: values, shape: [10, 1, 2, 2])
+        try file.write("/y_train", integers: (0..<10).map { Int64($0 % 2) }, shape: [10])
+        file.close()
+        let source = HDF5Source(path: "\(directory)/floats.h5", validation: 0, testFraction: 0.1, stream: true)
+        #expect(source.sampleShape == [1, 2, 2] && source.classCount == 2)
+        let splits = try source.load()
+        var none: RandomSource?
+        let loader = splits.training.loader(batchSize: 100, shuffledWith: &none)
+        do {
+            _ = try loader.next()
+            Issue.record("an image value of 3 must be refused")
+        } catch {
+            #expect(
+                error.description
+                    == "\(directory)/floats.h5[/x_train]: image values must be in [0, 1] (attacks and corruptions work on that range): 3.0 in row 6; store uint8 pixels or divide by 255"
+            )
+        }
+    }
 }
