@@ -20,7 +20,55 @@ extension ReportBuilder {
         ] {
             if let table = metricTable(kind: kind, id: id, caption: caption) { blocks.append(.table(table)) }
         }
+        if let table = perClassTable() { blocks.append(.table(table)) }
         return Section(title: "Every evaluation", blocks: blocks)
+    }
+
+    /// Recall (the class's accuracy) and precision of every class on the clean test split, from
+    /// the confusion counts, mean ± std over each setting's completed repeats; classes by name
+    /// where the cells have names.
+    func perClassTable() -> ReportTable? {
+        var table = ReportTable(
+            id: "per_class", caption: "Per class, clean test split",
+            keyHeaders: ["setting", "class", "test samples"], metricHeaders: ["recall (class accuracy)", "precision"],
+            directions: [ColumnDirection(higherIsBetter: true), ColumnDirection(higherIsBetter: true)])
+        var rows: [(class: Int, row: ReportTable.Row)] = []
+        for setting in settings {
+            // Per completed repeat: each class's recall, precision and sample count.
+            var perRepeat: [[(recall: Double, precision: Double, samples: Double)]] = []
+            var names: CellResult?
+            for cell in setting.cells where cell.completed {
+                guard let clean = cleanIndex(cell), clean < cell.confusion.count, cell.classCount > 0,
+                    cell.confusion[clean].count == cell.classCount * cell.classCount
+                else { continue }
+                let k = cell.classCount, counts = cell.confusion[clean]
+                perRepeat.append(
+                    (0..<k).map { c in
+                        let row = (0..<k).reduce(0) { $0 + counts[c * k + $1] }, column = (0..<k).reduce(0) { $0 + counts[$1 * k + c] }
+                        return (row > 0 ? counts[c * k + c] / row : .nan, column > 0 ? counts[c * k + c] / column : .nan, row)
+                    })
+                names = names ?? cell
+            }
+            guard let names, let k = perRepeat.first?.count, perRepeat.allSatisfy({ $0.count == k }) else { continue }
+            for c in 0..<k {
+                func value(_ pick: ((recall: Double, precision: Double, samples: Double)) -> Double) -> ReportTable.Value {
+                    let (mean, std) = Self.meanAndDeviation(perRepeat.map { pick($0[c]) }.filter(\.isFinite))
+                    return ReportTable.Value(mean, perRepeat.count > 1 ? std : .nan)
+                }
+                let row = ReportTable.Row(
+                    keys: [setting.label, names.className(c), String(Int(perRepeat[0][c].samples))], group: "class \(c)",
+                    values: [value(\.recall), value(\.precision)],
+                    incomplete: perRepeat.count < summary.requestedRepeats)
+                rows.append((c, row))
+            }
+        }
+        guard !rows.isEmpty else { return nil }
+        // Class by class, the settings side by side.
+        table.rows = rows.enumerated().sorted { ($0.element.class, $0.offset) < ($1.element.class, $1.offset) }.map(\.element.row)
+        table.notes.append(
+            "Recall is the fraction of a class's test samples predicted as it (its accuracy), precision the fraction of the samples predicted as a class that belong to it; from the model's uncalibrated clean predictions (test samples: the first repeat's)."
+        )
+        return table
     }
 
     /// Every metric column of the evaluations of one kind, mean ± std over repeats.

@@ -14,7 +14,7 @@ import Testing
         let report = self.report
         try golden.expect("report-fixture.md", ReportWriter.markdown(report))
         let tables = Dictionary(uniqueKeysWithValues: report.tables.map { ($0.id, $0) })
-        #expect(Set(tables.keys) == ["clean", "corruptions", "attacks", "robustness", "strongest_attack", "ood", "attributions", "trials"])
+        #expect(Set(tables.keys) == ["clean", "corruptions", "attacks", "robustness", "strongest_attack", "ood", "attributions", "per_class", "trials"])
         for id in ["clean", "robustness", "strongest_attack"] {
             try golden.expect("table-\(id).tex", tables[id]!.latex())
         }
