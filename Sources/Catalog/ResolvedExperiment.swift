@@ -85,10 +85,16 @@ public struct ResolvedExperiment: Sendable {
                 resolution.collect { () throws(SpecErrors) in try Registries.schedules.decode(c) }
             } ?? ConstantSchedule()
         let corruptions = resolution.corruptions(dataset: dataset)
-        let trainingAttack = spec.training.adversarial.flatMap { adversarial in
-            resolution.collect { () throws(SpecErrors) in try Registries.attacks.decode(adversarial.attack) }
+        /// An attack, checked against the dataset's classes.
+        func attack(_ c: Component) -> (any Attack)? {
+            guard let attack = resolution.collect({ () throws(SpecErrors) in try Registries.attacks.decode(c) }) else { return nil }
+            if task == .classification, let dataset {
+                resolution.issues += attack.problems(classCount: dataset.classCount).map { c.issue($0, key: Registry<any Attack>.key(in: $0)) }
+            }
+            return attack
         }
-        let attacks = spec.attacks.compactMap { c in resolution.collect { () throws(SpecErrors) in try Registries.attacks.decode(c) } }
+        let trainingAttack = spec.training.adversarial.flatMap { attack($0.attack) }
+        let attacks = spec.attacks.compactMap(attack)
         var metrics = resolution.metrics(dataset: dataset, task: task)
         let calibrators = resolution.unique(spec.calibration.methods, Registries.calibrators) { $0.label }.map(\.kind)
         let uncertaintyMethods = resolution.unique(spec.uncertainty.methods, Registries.uncertaintyMethods) { $0.label }

@@ -114,10 +114,10 @@ public final class BatchLoader {
         let batch = taken
         taken += 1
         let range = (batch * batchSize)..<min((batch + 1) * batchSize, dataset.count)
-        let labels = range.map { dataset.labels[order?[$0] ?? $0] }
         if let prefetcher {
+            // Streamed datasets are labelled image sets (no regression targets).
             let images = try prefetcher.take(batch)
-            return Batch(images: images, supervision: .labels(labels))
+            return Batch(images: images, supervision: .labels(range.map { dataset.labels[order?[$0] ?? $0] }))
         }
         if let order { return dataset.subset(Array(order[range])).batch }
         return Batch(images: dataset.images.slice(range), supervision: dataset.supervision(range))

@@ -135,6 +135,24 @@ extension Sequential {
         return splitInputGradient(images: images, labels: labels)
     }
 
+    /// The gradient of `Σ_n ℓ_n(z_n)` with respect to the input pixels for any per-sample loss
+    /// of the logits, in inference mode, with parameters held constant; also the logits.
+    /// `logitGradient(z, range)` returns `∂ℓ/∂z` `[n, K]` for the logits `z` of the samples
+    /// `range` of the batch (it runs once per part of `forEachSamplePart`, possibly on several
+    /// threads at once, so it must only read shared state).
+    public func inputGradient(images: Tensor, logitGradient: (Tensor, Range<Int>) -> Tensor) -> (gradient: Tensor, logits: Tensor) {
+        let parts = forEachSamplePart(images.shape[0]) { range in
+            let tape = Tape()
+            var context = ForwardContext(tape: tape, mode: .inference, rng: RandomSource(seed: 0))
+            let input = tape.leaf(images.slice(range), requiresGradient: true)
+            let logits = forward(input, context: &context)
+            tape.backward(from: logits, seed: logitGradient(logits.value, range))
+            return (gradient: tape.gradient(of: input) ?? Tensor(shape: input.value.shape), logits: logits.value)
+        }
+        guard parts.count > 1 else { return parts[0] }
+        return (Tensor(concatenating: parts.map(\.gradient)), Tensor(concatenating: parts.map(\.logits)))
+    }
+
     /// `inputGradient` in inference mode, over the parts of `forEachSamplePart`.
     func splitInputGradient(images: Tensor, labels: [Int], parts requested: Int? = nil) -> (gradient: Tensor, logits: Tensor) {
         let parts = forEachSamplePart(images.shape[0], parts: requested) { range in

@@ -18,10 +18,20 @@ import Tensors
 ///   improved since.
 /// - Each sample keeps its first misclassified iterate, else its highest-loss point; `restarts`
 ///   (default 1) repeats from new random starts for the samples not yet fooled.
+/// - `loss: dlr` maximises the difference-of-logits ratio instead of the cross-entropy
+///   (APGD-DLR, `DLRLoss`). `target_classes: k` is APGD-T: for each of the `k` classes the
+///   clean logits rank highest after the label (in that order), a run on the targeted DLR loss
+///   for the samples not yet fooled (AutoAttack's standard ensemble uses 9).
 public struct APGD: Attack, Equatable {
     public static let kind = "apgd"
-    public static let defaults = ["norm": "linf", "steps": "100", "restarts": "1"]
-    public static let summary = "Auto-PGD on cross-entropy (APGD-CE), L∞ or L2, adaptive step size; the strong default (Croce & Hein 2020)."
+    public static let defaults = [
+        "norm": "linf", "steps": "100", "restarts": "1", "loss": "ce (dlr with target_classes)", "target_classes": "untargeted",
+    ]
+    public static let summary =
+        "Auto-PGD (Croce & Hein 2020), L∞ or L2, adaptive step size: on cross-entropy (APGD-CE), the DLR loss (APGD-DLR), or targeted DLR (APGD-T)."
+
+    /// The loss the walk maximises.
+    public enum Loss: String, ParameterChoice { case ce, dlr }
     /// The budget in pixel units: in [0, 1] for L∞, in [0, 100] for L2.
     public var epsilon: Float
     /// `linf` (default) or `l2`.
@@ -30,12 +40,18 @@ public struct APGD: Attack, Equatable {
     public var steps: Int?
     /// Independent runs, ≥ 1 (default 1).
     public var restarts: Int?
+    /// `ce` (default) or `dlr`; with `target_classes`, the targeted DLR loss.
+    public var loss: Loss?
+    /// APGD-T: the number of target classes tried, in 1…classes − 1 (absent: untargeted).
+    public var targetClasses: Int?
 
-    public init(epsilon: Float, norm: AttackNorm? = nil, steps: Int? = nil, restarts: Int? = nil) {
+    public init(epsilon: Float, norm: AttackNorm? = nil, steps: Int? = nil, restarts: Int? = nil, loss: Loss? = nil, targetClasses: Int? = nil) {
         self.epsilon = epsilon
         self.norm = norm
         self.steps = steps
         self.restarts = restarts
+        self.loss = loss
+        self.targetClasses = targetClasses
     }
 
     static let rho: Float = 0.75
@@ -52,7 +68,21 @@ public struct APGD: Attack, Equatable {
         }
         if let steps, steps < 1 { found.append("steps must be ≥ 1, got \(steps)") }
         if let restarts, restarts < 1 { found.append("restarts must be ≥ 1, got \(restarts)") }
+        if let targetClasses, targetClasses < 1 { found.append("target_classes must be ≥ 1, got \(targetClasses)") }
+        if targetClasses != nil, loss == .ce { found.append("loss ce cannot be targeted: target_classes runs the targeted DLR loss (APGD-T); drop loss") }
         return found
+    }
+
+    public func problems(classCount: Int) -> [String] {
+        if let targetClasses {
+            if classCount < 4 { return ["target_classes needs 4 or more classes (the targeted DLR loss), the dataset has \(classCount)"] }
+            if targetClasses > classCount - 1 {
+                return ["target_classes must be at most \(classCount - 1) (the classes other than the label), got \(targetClasses)"]
+            }
+        } else if loss == .dlr, classCount < 3 {
+            return ["loss dlr needs 3 or more classes, the dataset has \(classCount)"]
+        }
+        return []
     }
 
     public var label: String {
@@ -60,11 +90,12 @@ public struct APGD: Attack, Equatable {
         if ball.norm != .linf { parts.append("norm=\(ball.norm.rawValue)") }
         if let steps { parts.append("steps=\(steps)") }
         if let restarts, restarts > 1 { parts.append("restarts=\(restarts)") }
+        if let targetClasses { parts.append("target_classes=\(targetClasses)") } else if loss == .dlr { parts.append("loss=dlr") }
         return "\(Self.kind)(\(parts.joined(separator: ",")))"
     }
 
     public var budget: Float? { epsilon }
-    public var forwardPasses: Double { Double((restarts ?? 1) * 2 * (stepCount + 1) + 1) }
+    public var forwardPasses: Double { Double((targetClasses ?? 1) * (restarts ?? 1) * 2 * (stepCount + 1) + 1) }
 
     /// The iterations at which the step size may halve (`w_1, w_2, …`, increasing, ≤ steps).
     static func checkpoints(steps: Int) -> [Int] {
@@ -94,28 +125,67 @@ public struct APGD: Attack, Equatable {
     public func perturb(images: Tensor, labels: [Int], model: Sequential, rng: inout RandomSource) -> Tensor {
         var result = images
         var open = Array(0..<labels.count)
-        for _ in 0..<(restarts ?? 1) where !open.isEmpty {
-            let clean = images.gathering(rows: open), openLabels = open.map { labels[$0] }
-            let (adversarial, fooled) = run(clean: clean, labels: openLabels, model: model, rng: &rng)
-            var stillOpen: [Int] = []
-            for (row, n) in open.enumerated() {
-                copySample(row, from: adversarial, into: &result, at: n)
-                if !fooled[row] { stillOpen.append(n) }
+        // APGD-T's targets: the classes ranked 2nd, 3rd, … by the clean logits (the label excluded).
+        let ranked: [[Int]]? = targetClasses.map { _ in
+            let logits = model.logits(images), classes = logits.shape[1]
+            return labels.indices.map { n in DLRLoss.order(logits.scalars[(n * classes)..<((n + 1) * classes)]).filter { $0 != labels[n] } }
+        }
+        for round in 0..<(targetClasses ?? 1) {
+            for _ in 0..<(restarts ?? 1) where !open.isEmpty {
+                let clean = images.gathering(rows: open), openLabels = open.map { labels[$0] }
+                let objective: Objective
+                if let ranked {
+                    objective = .targeted(open.map { ranked[$0][round] })
+                } else {
+                    objective = loss == .dlr ? .dlr : .crossEntropy
+                }
+                let (adversarial, fooled) = run(clean: clean, labels: openLabels, objective: objective, model: model, rng: &rng)
+                var stillOpen: [Int] = []
+                for (row, n) in open.enumerated() {
+                    copySample(row, from: adversarial, into: &result, at: n)
+                    if !fooled[row] { stillOpen.append(n) }
+                }
+                open = stillOpen
             }
-            open = stillOpen
         }
         return result
     }
 
+    /// What one run maximises.
+    enum Objective {
+        case crossEntropy
+        case dlr
+        /// The targeted DLR loss toward each sample's class.
+        case targeted([Int])
+    }
+
+    /// The gradient of the objective's summed loss with respect to `x`, the logits, each
+    /// sample's loss and prediction.
+    func evaluate(_ x: Tensor, labels: [Int], objective: Objective, model: Sequential) -> (gradient: Tensor, loss: [Float], predicted: [Int]) {
+        switch objective {
+        case .crossEntropy:
+            let (gradient, logits) = model.inputGradient(images: x, labels: labels)
+            let (loss, predicted) = perSampleLoss(logits: logits, labels: labels)
+            return (gradient, loss, predicted)
+        case .dlr:
+            let (gradient, logits) = model.inputGradient(images: x) { z, range in DLRLoss.untargeted(logits: z, labels: Array(labels[range])).gradient }
+            return (gradient, DLRLoss.untargeted(logits: logits, labels: labels).loss, logits.argMax(axis: 1))
+        case .targeted(let targets):
+            let (gradient, logits) = model.inputGradient(images: x) { z, range in
+                DLRLoss.targeted(logits: z, labels: Array(labels[range]), targets: Array(targets[range])).gradient
+            }
+            return (gradient, DLRLoss.targeted(logits: logits, labels: labels, targets: targets).loss, logits.argMax(axis: 1))
+        }
+    }
+
     /// One APGD run on a batch: the adversarial images and which fool the model.
-    func run(clean: Tensor, labels: [Int], model: Sequential, rng: inout RandomSource) -> (Tensor, [Bool]) {
+    func run(clean: Tensor, labels: [Int], objective: Objective = .crossEntropy, model: Sequential, rng: inout RandomSource) -> (Tensor, [Bool]) {
         let count = labels.count, ball = self.ball
         let checkpoints = Set(Self.checkpoints(steps: stepCount))
         var x = start(around: clean, rng: &rng)
         var previous = x
         var eta = [Float](repeating: 2 * epsilon, count: count)
-        var (gradient, logits) = model.inputGradient(images: x, labels: labels)
-        var (loss, predicted) = perSampleLoss(logits: logits, labels: labels)
+        var (gradient, loss, predicted) = evaluate(x, labels: labels, objective: objective, model: model)
         var best = x, bestLoss = loss, bestGradient = gradient
         var adversarial = x
         var fooled = (0..<count).map { predicted[$0] != labels[$0] }
@@ -136,9 +206,8 @@ public struct APGD: Attack, Equatable {
             }
             previous = x
             x = next
-            (gradient, logits) = model.inputGradient(images: x, labels: labels)
             let newLoss: [Float]
-            (newLoss, predicted) = perSampleLoss(logits: logits, labels: labels)
+            (gradient, newLoss, predicted) = evaluate(x, labels: labels, objective: objective, model: model)
             for n in 0..<count {
                 if newLoss[n] > loss[n] { increases[n] += 1 }
                 if !fooled[n] && predicted[n] != labels[n] {

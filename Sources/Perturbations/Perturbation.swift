@@ -87,9 +87,14 @@ public protocol Attack: SpecKind, Codable {
     /// forward pass (a forward plus an input-gradient pass counts 2), for run-time estimates.
     var forwardPasses: Double { get }
     func perturb(images: Tensor, labels: [Int], model: Sequential, rng: inout RandomSource) -> Tensor
+    /// Messages when the attack cannot run on a classifier of `classCount` classes (each
+    /// starting with the parameter's key). Default: none.
+    func problems(classCount: Int) -> [String]
 }
 
 extension Attack {
+    public func problems(classCount: Int) -> [String] { [] }
+
     /// The label without its budget: attacks of one family differ only in `epsilon`, and an
     /// epsilon sweep within a family gives each sample's smallest fooling budget.
     public var family: String {

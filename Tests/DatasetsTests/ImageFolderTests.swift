@@ -126,6 +126,27 @@ import Testing
         }
     }
 
+    /// The loader over an in-memory regression set serves what `batches` serves: inputs and
+    /// targets, shuffled alike.
+    @Test func loaderServesRegressionBatchesAsBatchesDoes() throws {
+        var rng = RandomSource(seed: 2)
+        let set = ImageDataset(inputs: Tensor.uniform(shape: [10, 3], using: &rng), targets: Tensor.uniform(shape: [10, 2], using: &rng))
+        var order: RandomSource? = RandomSource(seed: 7)
+        let loader = set.loader(batchSize: 4, shuffledWith: &order)
+        order = RandomSource(seed: 7)
+        let expected = set.batches(size: 4, shuffledWith: &order)
+        var served: [Batch] = []
+        while let batch = try loader.next() { served.append(batch) }
+        #expect(served.map(\.images) == expected.map(\.images) && served.count == 3)
+        for (a, b) in zip(served, expected) {
+            guard case .targets(let x) = a.supervision, case .targets(let y) = b.supervision else {
+                Issue.record("regression batches carry targets")
+                continue
+            }
+            #expect(x == y)
+        }
+    }
+
     /// A reader of generated samples that counts what it has decoded.
     final class CountingReader: SampleReader, @unchecked Sendable {
         let sampleShape = [1, 2, 2]

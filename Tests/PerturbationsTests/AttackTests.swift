@@ -106,6 +106,7 @@ func trainedSyntheticMLP() throws -> (model: Sequential, test: ImageDataset) {
                 (FGSM(epsilon: epsilon), .linf), (PGD(epsilon: epsilon, steps: 5), .linf), (PGD(epsilon: epsilon, target: .random), .linf),
                 (PGD(epsilon: epsilon * 5, norm: .l2, steps: 5, restarts: 2), .l2), (APGD(epsilon: epsilon, steps: 10), .linf),
                 (APGD(epsilon: epsilon * 5, norm: .l2, steps: 10), .l2), (SquareAttack(epsilon: epsilon, queries: 30), .linf),
+                (APGD(epsilon: epsilon, steps: 10, loss: .dlr), .linf), (APGD(epsilon: epsilon * 5, norm: .l2, steps: 10, targetClasses: 3), .l2),
             ]
             for (attack, norm) in attacks {
                 let out = attack.perturb(images: x, labels: labels, model: model, rng: &rng)
@@ -161,5 +162,102 @@ func trainedSyntheticMLP() throws -> (model: Sequential, test: ImageDataset) {
         let square = accuracy(SquareAttack(epsilon: epsilon, queries: 200))
         #expect(pgd <= fgsm && apgd <= pgd + 0.01, "FGSM \(fgsm), PGD \(pgd), APGD \(apgd)")
         #expect(square < clean - 0.05, "clean \(clean), FGSM \(fgsm), PGD \(pgd), APGD \(apgd), Square \(square)")
+    }
+
+    /// APGD on the DLR loss and APGD-T on the trained MLP: both lower the accuracy below the
+    /// clean one, APGD-T with all 3 other classes is at least as strong as with 1, and a run is
+    /// reproducible from its seed.
+    @Test func dlrAndTargetedAPGDAttackATrainedModel() throws {
+        let (model, test) = try trainedSyntheticMLP()
+        func accuracy(_ attack: (any Attack)?, seed: UInt64 = 5) -> Double {
+            var attackRNG = RandomSource(seed: seed)
+            return ClassificationEvaluation.evaluate(
+                model: model, images: test.images, labels: test.labels, batchSize: 100,
+                transform: attack.map { a in { images, labels in a.perturb(images: images, labels: labels, model: model, rng: &attackRNG) } }
+            ).summary.accuracy
+        }
+        let epsilon: Float = 0.05
+        let clean = accuracy(nil), ce = accuracy(APGD(epsilon: epsilon, steps: 20))
+        let dlr = accuracy(APGD(epsilon: epsilon, steps: 20, loss: .dlr))
+        let one = accuracy(APGD(epsilon: epsilon, steps: 20, targetClasses: 1)), all = accuracy(APGD(epsilon: epsilon, steps: 20, targetClasses: 3))
+        #expect(dlr < clean - 0.05 && one < clean - 0.05, "clean \(clean), APGD-CE \(ce), APGD-DLR \(dlr), APGD-T(1) \(one), APGD-T(3) \(all)")
+        #expect(all <= one, "APGD-T over 3 targets \(all) against 1 target \(one)")
+        #expect(accuracy(APGD(epsilon: epsilon, steps: 20, loss: .dlr), seed: 9) == accuracy(APGD(epsilon: epsilon, steps: 20, loss: .dlr), seed: 9))
+        #expect(APGD(epsilon: 0.1, targetClasses: 9).label == "apgd(epsilon=0.1,target_classes=9)")
+        #expect(APGD(epsilon: 0.1, loss: .dlr).label == "apgd(epsilon=0.1,loss=dlr)")
+        #expect(APGD(epsilon: 0.1, targetClasses: 9).problems(classCount: 10).isEmpty)
+        #expect(
+            APGD(epsilon: 0.1, targetClasses: 9).problems(classCount: 3) == [
+                "target_classes needs 4 or more classes (the targeted DLR loss), the dataset has 3"
+            ])
+        #expect(APGD(epsilon: 0.1, targetClasses: 9).problems(classCount: 5) == ["target_classes must be at most 4 (the classes other than the label), got 9"])
+        #expect(APGD(epsilon: 0.1, loss: .ce, targetClasses: 2).problems().contains { $0.hasPrefix("loss ce cannot be targeted") })
+    }
+}
+
+/// The DLR losses on hand-derived logits, their invariance, and their gradients against finite
+/// differences.
+@Suite struct DLRLossTests {
+    static func logits(_ rows: [[Float]]) -> Tensor { Tensor(shape: [rows.count, rows[0].count], scalars: rows.flatMap { $0 }) }
+
+    @Test func handDerivedValuesAndGradients() {
+        // [3, 1, 2, 0], label 0: margin 3 − 2 = 1, z_π1 − z_π3 = 3 − 1 = 2, loss −1/2; gradient
+        // −1/2 at y, +1/2 at the runner-up, +1/4 at π1 (= y), −1/4 at π3.
+        // [1, 3, 2, 0], label 0 (misclassified, y is π3): (3 − 1)/(3 − 1) = 1 whatever the logits
+        // near it, so the gradient is 0.
+        let (loss, gradient) = DLRLoss.untargeted(logits: Self.logits([[3, 1, 2, 0], [1, 3, 2, 0]]), labels: [0, 0])
+        #expect(zip(loss, [-0.5, 1]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(loss)")
+        #expect(zip(gradient.scalars, [-0.25, -0.25, 0.5, 0, 0, 0, 0, 0]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(gradient.scalars)")
+        // Targeted, [3, 1, 2, 0, −1], label 0, target 1: (3 − 1)/(3 − (1 + 0)/2) = 0.8, loss −0.8;
+        // gradient −0.4 + 0.32 at y = π1, +0.4 − 0.16 at t = π3, −0.16 at π4.
+        let targeted = DLRLoss.targeted(logits: Self.logits([[3, 1, 2, 0, -1]]), labels: [0], targets: [1])
+        #expect(abs(targeted.loss[0] + 0.8) < 1e-6)
+        #expect(zip(targeted.gradient.scalars, [-0.08, 0.24, 0, -0.16, 0]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(targeted.gradient.scalars)")
+    }
+
+    @Test func invariantToShiftAndScaleAndGradientsMatchFiniteDifferences() {
+        var rng = RandomSource(seed: 12)
+        for _ in 0..<20 {
+            let row = (0..<6).map { _ in rng.uniform(-3, 3) }
+            let label = Int(rng.uniform(0, 5.99)), target = (label + 1 + Int(rng.uniform(0, 4.99))) % 6
+            let base = DLRLoss.untargeted(logits: Self.logits([row]), labels: [label])
+            let moved = DLRLoss.untargeted(logits: Self.logits([row.map { 2.5 * $0 + 7 }]), labels: [label])
+            #expect(abs(base.loss[0] - moved.loss[0]) < 1e-4)
+            let aimed = DLRLoss.targeted(logits: Self.logits([row]), labels: [label], targets: [target])
+            for k in 0..<6 {
+                let h: Float = 1e-3
+                var up = row, down = row
+                up[k] += h
+                down[k] -= h
+                let untargeted =
+                    (DLRLoss.untargeted(logits: Self.logits([up]), labels: [label]).loss[0]
+                        - DLRLoss.untargeted(logits: Self.logits([down]), labels: [label]).loss[0]) / (2 * h)
+                let targetedDifference =
+                    (DLRLoss.targeted(logits: Self.logits([up]), labels: [label], targets: [target]).loss[0]
+                        - DLRLoss.targeted(logits: Self.logits([down]), labels: [label], targets: [target]).loss[0]) / (2 * h)
+                #expect(abs(untargeted - base.gradient.scalars[k]) < 2e-2, "untargeted ∂/∂z\(k): \(untargeted) vs \(base.gradient.scalars[k])")
+                #expect(abs(targetedDifference - aimed.gradient.scalars[k]) < 2e-2, "targeted ∂/∂z\(k): \(targetedDifference) vs \(aimed.gradient.scalars[k])")
+            }
+        }
+    }
+
+    /// The model's gradient for a loss given by its logit gradient equals the cross-entropy's
+    /// own input gradient when that gradient is the cross-entropy's (softmax − one-hot).
+    @Test func inputGradientOfALogitLossMatchesTheCrossEntropyPath() throws {
+        let (model, test) = try trainedSyntheticMLP()
+        let images = test.images.slice(0..<40), labels = Array(test.labels[0..<40])
+        let reference = model.inputGradient(images: images, labels: labels)
+        let general = model.inputGradient(images: images) { z, range in
+            let classes = z.shape[1]
+            var seed = Tensor(shape: z.shape)
+            for row in 0..<z.shape[0] {
+                let values = z.scalars[(row * classes)..<((row + 1) * classes)], top = values.max()!
+                let e = values.map { exp($0 - top) }, sum = e.reduce(0, +)
+                for k in 0..<classes { seed.scalars[row * classes + k] = e[k] / sum - (k == labels[range.lowerBound + row] ? 1 : 0) }
+            }
+            return seed
+        }
+        #expect(general.logits == reference.logits)
+        #expect(zip(general.gradient.scalars, reference.gradient.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 }

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Cross-checks Gauntlet's APGD attacks (APGD-CE, APGD-DLR, APGD-T) against the reference
+implementation: torchattacks 3.5.1, whose APGD and APGDT are AutoAttack's code. For every cell
+of a results folder (benchmarks/autoattack/apgd-crosscheck.yaml): the cell's trained model is
+exported to ONNX with `gauntlet export` and converted to PyTorch (onnx2torch); the reference
+attacks run with the same budget, norm, iterations and target classes on the same test images
+(the first N of Fashion-MNIST's test file, checked against the cell's labels); the robust
+accuracies are printed beside Gauntlet's (stored in the cell), and the script fails when one
+differs by more than --tolerance (default 1 percentage point). Helper only: needs torch,
+torchattacks, onnx2torch, onnx and h5py (never a dependency of Gauntlet or its CI).
+
+    python3 scripts/crosscheck_apgd.py results/apgd-crosscheck [--gauntlet .build/release/gauntlet] [--threads 2]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idx import read_idx  # noqa: E402
+
+DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def text(values):
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def parameters(label):
+    """`apgd(epsilon=0.01,loss=dlr)` -> ("apgd", {"epsilon": "0.01", "loss": "dlr"})."""
+    match = re.fullmatch(r"(\w+)\((.*)\)", label)
+    if not match:
+        return None, {}
+    pairs = [part.split("=", 1) for part in match.group(2).split(",") if "=" in part]
+    return match.group(1), {key: value for key, value in pairs}
+
+
+def reference_attack(model, kind, options, classes, seed):
+    import torchattacks
+
+    norm = {"linf": "Linf", "l2": "L2"}[options.get("norm", "linf")]
+    epsilon = float(options["epsilon"])
+    steps = int(options.get("steps", 100))
+    restarts = int(options.get("restarts", 1))
+    if kind != "apgd":
+        return None
+    if "target_classes" in options:
+        attack = torchattacks.APGDT(model, norm=norm, eps=epsilon, steps=steps, n_restarts=restarts, seed=seed, n_classes=classes)
+        attack.n_target_classes = int(options["target_classes"])
+        return attack
+    return torchattacks.APGD(model, norm=norm, eps=epsilon, steps=steps, n_restarts=restarts, seed=seed, loss=options.get("loss", "ce"))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("--gauntlet", default=".build/release/gauntlet")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tolerance", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    import onnx
+    from onnx2torch import convert
+
+    images = read_idx(os.path.join(DATA, "t10k-images-idx3-ubyte.gz")).astype(np.float32) / 255
+    labels = read_idx(os.path.join(DATA, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
+    cells = sorted(os.path.join(args.results, "cells", name) for name in os.listdir(os.path.join(args.results, "cells")))
+    worst = 0.0
+    print(f"{'model':6} {'attack':40} {'Gauntlet':>9} {'reference':>9} {'difference':>10} {'reference s':>11}")
+    with tempfile.TemporaryDirectory() as scratch:
+        for cell in cells:
+            with h5py.File(cell, "r") as file:
+                model_name = file.attrs["model"]
+                model_name = model_name.decode() if isinstance(model_name, bytes) else str(model_name)
+                evaluations = text(file["/metrics/evaluation"][:])
+                accuracy = file["/metrics/accuracy"][:]
+                cell_labels = file["/test_labels"][:].astype(np.int64)
+                classes = len(file["/class_names"][:])
+            n = len(cell_labels)
+            if not np.array_equal(cell_labels, labels[:n]):
+                sys.exit(f"{cell}: its test labels are not the first {n} of Fashion-MNIST's test file")
+            onnx_path = os.path.join(scratch, f"{model_name}.onnx")
+            subprocess.run([args.gauntlet, "export", cell, "--onnx", onnx_path], check=True, stdout=subprocess.DEVNULL)
+            model = convert(onnx.load(onnx_path)).eval()
+            x = torch.from_numpy(images[:n]).unsqueeze(1)
+            y = torch.from_numpy(labels[:n])
+            with torch.no_grad():
+                clean = (model(x).argmax(1) == y).float().mean().item()
+            clean_index = evaluations.index("clean")
+            if abs(clean - accuracy[clean_index]) > 1e-6:
+                sys.exit(f"{cell}: the exported model's clean accuracy {clean} is not the cell's {accuracy[clean_index]}")
+            for index, label in enumerate(evaluations):
+                kind, options = parameters(label)
+                attack = reference_attack(model, kind, options, classes, args.seed) if kind else None
+                if attack is None:
+                    continue
+                start = time.perf_counter()
+                adversarial = attack(x, y)
+                seconds = time.perf_counter() - start
+                with torch.no_grad():
+                    robust = (model(adversarial).argmax(1) == y).float().mean().item()
+                difference = accuracy[index] - robust
+                worst = max(worst, abs(difference))
+                print(f"{model_name:6} {label:40} {accuracy[index]:9.4f} {robust:9.4f} {difference:+10.4f} {seconds:11.1f}", flush=True)
+    print(f"largest difference {worst:.4f} (tolerance {args.tolerance})")
+    if worst > args.tolerance:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
