@@ -89,8 +89,8 @@ public struct ImageFolderSource: FileBackedSource, Equatable {
 
     /// The sample shape from the parameters and the first image (nil when it cannot be read).
     private var firstSample: [Int]? {
-        guard let listing = try? ImageFolderListing(root: root), let first = listing.files.first,
-            let header = try? ImageFolderReader.header(first.path, codec: ImageCodec())
+        guard let listing = try? ImageFolderListing(root: root), listing.paths.count > 0,
+            let header = try? ImageFolderReader.header(listing.paths[0], codec: ImageCodec())
         else { return nil }
         let size = pipeline.outputSize(of: (header.height, header.width))
         return [color.map { $0 == .grayscale ? 1 : 3 } ?? header.channels, size.height, size.width]
@@ -154,37 +154,38 @@ public struct ImageFolderSource: FileBackedSource, Equatable {
         var channels: Int?
         var first: (path: String, size: (height: Int, width: Int))?
         let pipeline = self.pipeline
-        for file in listing.files {
-            let header = try ImageFolderReader.header(file.path, codec: codec)
+        for index in 0..<listing.paths.count {
+            let path = listing.paths[index]
+            let header = try ImageFolderReader.header(path, codec: codec)
             channels = channels ?? header.channels
             if let crop = pipeline.crop {
                 let resized = pipeline.resizedSize(of: (header.height, header.width))
                 guard crop.height <= resized.height, crop.width <= resized.width else {
                     throw .invalidData(
-                        file.path,
+                        path,
                         "is \(resized.height)×\(resized.width) (height × width) after resizing, smaller than center_crop \([crop.height, crop.width])")
                 }
             }
             let size = pipeline.outputSize(of: (header.height, header.width))
             if let first, first.size != size {
                 throw .invalidData(
-                    file.path,
+                    path,
                     "is \(size.height)×\(size.width) (height × width) but \(first.path) is \(first.size.height)×\(first.size.width); images of several sizes need resize: [height, width] (or resize_shorter with center_crop)"
                 )
             }
-            first = first ?? (file.path, size)
+            first = first ?? (path, size)
         }
         let size = first!.size
         let shape = [color.map { $0 == .grayscale ? 1 : 3 } ?? channels!, size.height, size.width]
-        return (listing, ImageFolderReader(paths: listing.files.map(\.path), pipeline: pipeline, sampleShape: shape))
+        return (listing, ImageFolderReader(paths: listing.paths, pipeline: pipeline, sampleShape: shape))
     }
 
     /// Every image of the folder (training and test files) as one streamed dataset, headers
     /// checked: for the loader benchmark and for looking at a folder without splitting it.
     public func everyImageStreamed() throws(DatasetError) -> ImageDataset {
         let (listing, reader) = try scan()
-        let samples = StreamedSamples(reader: reader, indices: Array(listing.files.indices), threads: loaderThreads ?? 2, prefetch: prefetch ?? 4)
-        return ImageDataset(streaming: samples, labels: listing.files.map(\.label), classCount: listing.classes.count)
+        let samples = StreamedSamples(reader: reader, indices: Array(0..<listing.paths.count), threads: loaderThreads ?? 2, prefetch: prefetch ?? 4)
+        return ImageDataset(streaming: samples, labels: listing.labels, classCount: listing.classes.count)
     }
 
     public func load() throws(DatasetError) -> DatasetSplits {
@@ -194,7 +195,7 @@ public struct ImageFolderSource: FileBackedSource, Equatable {
         func dataset(_ range: Range<Int>) -> ImageDataset {
             var streamed = samples
             streamed.indices = Array(range)
-            return ImageDataset(streaming: streamed, labels: range.map { listing.files[$0].label }, classCount: listing.classes.count)
+            return ImageDataset(streaming: streamed, labels: Array(listing.labels[range]), classCount: listing.classes.count)
         }
         var train = dataset(0..<listing.trainingCount)
         var test: ImageDataset
@@ -242,7 +243,9 @@ struct ImagePipeline: Sendable {
 struct ImageFolderListing {
     static let extensions: Set<String> = ["png", "jpg", "jpeg"]
     var classes: [String]
-    var files: [(path: String, label: Int)]
+    /// Every image's path, and its class.
+    var paths = PathTable()
+    var labels: [Int] = []
     var trainingCount: Int
     /// Test images of the folder's own split (nil without `test` / `val` folders).
     var testCount: Int?
@@ -267,44 +270,67 @@ struct ImageFolderListing {
             throw .invalidData(trainingRoot, "has no class folders; images go in \(trainingRoot)/<class>/*.png (or .jpg, .jpeg), one folder per class")
         }
         let labels = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        func images(_ folder: String) throws(DatasetError) -> [String] {
-            guard let enumerator = manager.enumerator(atPath: folder) else { throw .unreadable(folder, "cannot list the folder") }
-            let found = enumerator.compactMap { $0 as? String }.filter { name in
-                !name.split(separator: "/").contains { $0.hasPrefix(".") } && Self.extensions.contains((name as NSString).pathExtension.lowercased())
-            }
-            return found.sorted().map { "\(folder)/\($0)" }
-        }
-        func classFiles(_ base: String, classes names: [String]) throws(DatasetError) -> [(path: String, label: Int)] {
-            var found: [(path: String, label: Int)] = []
+        var paths = PathTable(), fileLabels: [Int] = []
+        func classFiles(_ base: String, classes names: [String]) throws(DatasetError) {
             for name in names {
-                let inClass = try images("\(base)/\(name)")
-                guard !inClass.isEmpty else { throw .invalidData("\(base)/\(name)", "holds no .png, .jpg or .jpeg image (an empty class folder)") }
-                found += inClass.map { ($0, labels[name]!) }
+                var found: [String] = []
+                try Self.walk("\(base)/\(name)", relative: "", into: &found)
+                guard !found.isEmpty else { throw .invalidData("\(base)/\(name)", "holds no .png, .jpg or .jpeg image (an empty class folder)") }
+                for file in found.sorted() { paths.append(folder: "\(base)/\(name)", file: file) }
+                fileLabels += repeatElement(labels[name]!, count: found.count)
             }
-            return found
         }
-        files = try classFiles(trainingRoot, classes: classes)
-        trainingCount = files.count
+        try classFiles(trainingRoot, classes: classes)
+        trainingCount = paths.count
         if split, let testFolder {
             let testRoot = "\(root)/\(testFolder)"
             let testClasses = try subfolders(testRoot)
             if let unknown = testClasses.first(where: { labels[$0] == nil }) {
                 throw .invalidData("\(testRoot)/\(unknown)", "is a class that \(trainingRoot) does not have (its classes: \(classes.joined(separator: ", ")))")
             }
-            let test = try classFiles(testRoot, classes: testClasses)
-            files += test
-            testCount = test.count
+            try classFiles(testRoot, classes: testClasses)
+            testCount = paths.count - trainingCount
         }
+        self.paths = paths
+        self.labels = fileLabels
+    }
+}
+
+extension ImageFolderListing {
+    /// The image files under `folder` (relative paths, subfolders walked, hidden entries
+    /// skipped), read with `readdir` (no Foundation objects per file: a folder of a million
+    /// images lists in little memory).
+    static func walk(_ folder: String, relative: String, into found: inout [String]) throws(DatasetError) {
+        let path = relative.isEmpty ? folder : "\(folder)/\(relative)"
+        guard let directory = opendir(path) else { throw .unreadable(path, "cannot list the folder: \(String(cString: strerror(errno)))") }
+        defer { closedir(directory) }
+        var subfolders: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard !name.hasPrefix(".") else { continue }
+            let child = relative.isEmpty ? name : "\(relative)/\(name)"
+            var isFolder = entry.pointee.d_type == UInt8(DT_DIR)
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) || entry.pointee.d_type == UInt8(DT_LNK) {
+                var status = stat()
+                isFolder = stat("\(folder)/\(child)", &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
+            }
+            if isFolder {
+                subfolders.append(child)
+            } else if let dot = name.lastIndex(of: "."), extensions.contains(name[name.index(after: dot)...].lowercased()) {
+                found.append(child)
+            }
+        }
+        for subfolder in subfolders { try walk(folder, relative: subfolder, into: &found) }
     }
 }
 
 /// Decodes the images of an image folder through `ImagePipeline` into `[C, H, W]` floats.
 final class ImageFolderReader: SampleReader {
-    let paths: [String]
+    let paths: PathTable
     let pipeline: ImagePipeline
     let sampleShape: [Int]
 
-    init(paths: [String], pipeline: ImagePipeline, sampleShape: [Int]) {
+    init(paths: PathTable, pipeline: ImagePipeline, sampleShape: [Int]) {
         self.paths = paths
         self.pipeline = pipeline
         self.sampleShape = sampleShape
@@ -379,5 +405,29 @@ final class ImageFolderReader: SampleReader {
             }
             _ = destination.initialize(from: reader.pipeline.apply(planes, channels: channels, size: size))
         }
+    }
+}
+
+/// File paths held compactly for folders of many images: each folder once, each file's path
+/// inside it as UTF-8 in one shared buffer (about 15 bytes per image instead of a string each).
+struct PathTable: Sendable {
+    private var folders: [String] = []
+    private var folderOf: [Int32] = []
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+
+    var count: Int { ends.count }
+
+    mutating func append(folder: String, file: String) {
+        if folders.last != folder { folders.append(folder) }
+        folderOf.append(Int32(folders.count - 1))
+        bytes += file.utf8
+        ends.append(bytes.count)
+    }
+
+    /// The full path of file `index`.
+    subscript(index: Int) -> String {
+        let start = index == 0 ? 0 : ends[index - 1]
+        return "\(folders[Int(folderOf[index])])/\(String(decoding: bytes[start..<ends[index]], as: UTF8.self))"
     }
 }

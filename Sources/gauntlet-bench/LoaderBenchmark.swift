@@ -19,6 +19,7 @@ struct LoaderBenchmark {
             root: folder, resize: resize.map { [$0, $0] }, loaderThreads: threads, prefetch: 2 * threads)
         var dataset: ImageDataset!
         let scan = try seconds { () throws(DatasetError) in dataset = try source.everyImageStreamed() }
+        let afterScan = peakRSS()
         // Two passes (two epochs): the first also pays for the batches' first touch of memory.
         var rng: RandomSource? = RandomSource(seed: 1)
         var checksum = 0.0
@@ -35,14 +36,19 @@ struct LoaderBenchmark {
                     }
                 })
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
         print(
             String(
                 format:
-                    "images %d  shape %@  threads %d  batch %d  scan %.2f s  passes %.2f s, %.2f s  %.0f images/s (second pass)  peak RSS %.1f MiB  (checksum %.3f)",
+                    "images %d  shape %@  threads %d  batch %d  scan %.2f s  passes %.2f s, %.2f s  %.0f images/s (second pass)  peak RSS %.1f MiB (%.1f after the scan)  (checksum %.3f)",
                 images, "\(dataset.sampleShape)", threads, batchSize, scan, passes[0], passes[1], Double(images) / passes[1],
-                Double(usage.ru_maxrss) / 1024, checksum))
+                peakRSS(), afterScan, checksum))
+    }
+
+    /// This process's peak resident memory so far, MiB.
+    private func peakRSS() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
     }
 
     private func seconds(_ body: () throws(DatasetError) -> Void) throws(DatasetError) -> Double {
