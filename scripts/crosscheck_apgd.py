@@ -9,7 +9,7 @@ accuracies are printed beside Gauntlet's (stored in the cell), and the script fa
 differs by more than --tolerance (default 1 percentage point). Helper only: needs torch,
 torchattacks, onnx2torch, onnx and h5py (never a dependency of Gauntlet or its CI).
 
-    python3 scripts/crosscheck_apgd.py results/apgd-crosscheck [--gauntlet .build/release/gauntlet] [--threads 2]
+    python3 scripts/crosscheck_apgd.py results/apgd-crosscheck [--gauntlet .build/release/gauntlet] [--threads 2] [--model mlp]
 """
 import argparse
 import os
@@ -65,6 +65,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tolerance", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", action="append", help="only the cells of this model (repeatable)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     import onnx
@@ -84,6 +85,8 @@ def main():
                 accuracy = file["/metrics/accuracy"][:]
                 cell_labels = file["/test_labels"][:].astype(np.int64)
                 classes = len(file["/class_names"][:])
+            if args.model and model_name not in args.model:
+                continue
             n = len(cell_labels)
             if not np.array_equal(cell_labels, labels[:n]):
                 sys.exit(f"{cell}: its test labels are not the first {n} of Fashion-MNIST's test file")
