@@ -98,7 +98,8 @@ import Testing
         let broken = try workspace.write(
             "broken.yaml",
             text.replacingOccurrences(of: "name: folder_smoke", with: "name: broken").replacingOccurrences(of: "validation: 1", with: "validation: 0"))
-        run = try Gauntlet.parseAsRoot(["run", broken, "--output", output, "--in-process", "--quiet"])
+        // In a worker process, as runs go by default.
+        run = try Gauntlet.parseAsRoot(["run", broken, "--output", output, "--quiet"])
         #expect(throws: ExitCode.failure) { try run.run() }
         let file = try HDF5File.open("\(output)/broken/broken.h5")
         let group = try trialGroup("cnn", in: file)
