@@ -118,19 +118,10 @@ public struct HDF5Source: LabelledArraySource, Equatable {
         let reader = HDF5RowReader(
             path: path, dataset: Self.datasetName(xTrain ?? "x_train"), name: shapes.xTrain.name, sampleShape: sample, channelsLast: channelsLast,
             bytes: shapes.xTrain.array.descriptor == "|u1")
-        var train = ImageDataset(streaming: StreamedSamples(reader: reader, indices: Array(labels.indices)), labels: labels, classCount: classes)
-        var test: ImageDataset
-        if let pair = try arrays(trainingInputs: false, testInputs: true).test {
-            test = try dataset(pair.x, pair.y, classes: classes)
-            guard test.sampleShape == sample else { throw .invalidData(pair.x.name, "samples are \(test.sampleShape), the training samples \(sample)") }
-        } else {
-            let sizes = splitSizes(training: train.count, test: nil)
-            (train, test) = try train.split(validationCount: sizes.test, seed: (splitSeed ?? 0) &+ 1)
-            test = try test.materialized()
-        }
-        let sizes = splitSizes(training: shapes.xTrain.array.shape[0], test: shapes.test?.x.array.shape[0])
-        let (training, validationSet) = try train.split(validationCount: sizes.validation, seed: splitSeed ?? 0)
-        return DatasetSplits(training: training, validation: try validationSet.materialized(), test: test)
+        let train = ImageDataset(streaming: StreamedSamples(reader: reader, indices: Array(labels.indices)), labels: labels, classCount: classes)
+        let pair = try arrays(trainingInputs: false, testInputs: true).test
+        return try splits(
+            train: train, test: try pair.map { pair throws(DatasetError) in try dataset(pair.x, pair.y, classes: classes) }, testName: pair?.x.name)
     }
 
     public func problems() -> [String] {

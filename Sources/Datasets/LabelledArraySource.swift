@@ -162,19 +162,28 @@ extension LabelledArraySource {
     func loadInMemory() throws(DatasetError) -> DatasetSplits {
         let arrays = try self.arrays()
         let classes = classCount(of: arrays)
-        var train = try dataset(arrays.xTrain, arrays.yTrain, classes: classes)
-        var test: ImageDataset
-        if let pair = arrays.test {
-            test = try dataset(pair.x, pair.y, classes: classes)
-            guard test.sampleShape == train.sampleShape else {
-                throw .invalidData(pair.x.name, "samples are \(test.sampleShape), the training samples \(train.sampleShape)")
+        let train = try dataset(arrays.xTrain, arrays.yTrain, classes: classes)
+        return try splits(
+            train: train, test: try arrays.test.map { pair throws(DatasetError) in try dataset(pair.x, pair.y, classes: classes) },
+            testName: arrays.test?.x.name)
+    }
+
+    /// The splits from the training samples and the files' test samples (named `testName` in
+    /// errors), if any: without them a seeded `test_fraction` of the training samples, then a
+    /// seeded `validation` share of the rest. Validation and test are held in memory (decoded
+    /// when `train` is streamed).
+    func splits(train: ImageDataset, test fileTest: ImageDataset?, testName: String?) throws(DatasetError) -> DatasetSplits {
+        var train = train
+        let test: ImageDataset
+        if let fileTest {
+            guard fileTest.sampleShape == train.sampleShape else {
+                throw .invalidData(testName ?? "x_test", "samples are \(fileTest.sampleShape), the training samples \(train.sampleShape)")
             }
+            test = fileTest
         } else {
-            let sizes = splitSizes(training: train.count, test: nil)
-            (train, test) = try train.split(validationCount: sizes.test, seed: (splitSeed ?? 0) &+ 1)
+            (train, test) = try train.split(validationCount: splitSizes(training: train.count, test: nil).test, seed: (splitSeed ?? 0) &+ 1)
         }
-        let sizes = splitSizes(training: arrays.xTrain.array.shape[0], test: arrays.test?.x.array.shape[0])
-        let (training, validationSet) = try train.split(validationCount: sizes.validation, seed: splitSeed ?? 0)
-        return DatasetSplits(training: training, validation: validationSet, test: test)
+        let (training, validationSet) = try train.split(validationCount: splitSizes(training: train.count, test: 0).validation, seed: splitSeed ?? 0)
+        return DatasetSplits(training: training, validation: try validationSet.materialized(), test: try test.materialized())
     }
 }
