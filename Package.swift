@@ -53,7 +53,7 @@ let package = Package(
             swiftSettings: kernelSettings),
         .target(name: "Layers", dependencies: ["Spec", "Tensors"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(
-            name: "Perturbations", dependencies: ["Spec", "Tensors", "Layers", "Datasets"], exclude: ["README.md"], swiftSettings: kernelSettings),
+            name: "Perturbations", dependencies: ["Spec", "Tensors", "Layers", "Datasets", "Evaluation"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(name: "Evaluation", dependencies: ["Spec", "Tensors", "Layers"], exclude: ["README.md"], swiftSettings: kernelSettings),
         .target(
             name: "Datasets", dependencies: ["Spec", "Tensors", "CZlib", "CTurboJPEG", "CPNG", "Storage"], exclude: ["README.md"], swiftSettings: kernelSettings

@@ -115,6 +115,8 @@ public enum Registries {
             PGD.self,
             APGD.self,
             SquareAttack.self,
+            FAB.self,
+            AutoAttack.self,
         ] as [any Attack.Type])
 
     static let metricTypes: [any Metric.Type] = [

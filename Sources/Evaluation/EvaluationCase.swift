@@ -19,6 +19,8 @@ public struct EvaluationCase {
     /// A label shift's test-sample indices: the split evaluated in their place (images and
     /// labels, in that order), or nil.
     public var resampled: [Int]?
+    /// Where an ensemble attack's transform appends its per-batch reports, or nil.
+    public var reports: AttackReportCollector?
 
     public init(
         name: String, kind: EvaluationRecord.Kind, type: String, severity: Int? = nil, budget: Float? = nil, family: String? = nil,

@@ -222,6 +222,7 @@ public struct EvaluationPipeline {
                 record.sampleIndices = evaluationCase.resampled
                 record.predictor = predictor.label
                 record.calibration = calibration
+                if predictor.label == predictors[0].label, uncalibrated { record.attackReport = evaluationCase.reports?.report }
                 if keepsUncertainty && uncalibrated { record.uncertainty = output.scores }
                 if !results.recordedLayers.isEmpty {
                     record.layerVariance = output.layerVariance.isEmpty || !uncalibrated ? results.recordedLayers.map { _ in .nan } : output.layerVariance

@@ -39,6 +39,8 @@ public struct EvaluationRecord: Sendable {
     public var family: String?
     /// A label-shift evaluation's test-sample indices (it evaluates the test split resampled).
     public var sampleIndices: [Int]?
+    /// An ensemble attack's per-sample report (the model's uncalibrated record only).
+    public var attackReport: AttackReport?
 
     public init(
         name: String, kind: Kind, metrics: [(name: String, value: Double)], arrays: [(metric: String, array: MetricArray)] = [],

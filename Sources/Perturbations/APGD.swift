@@ -22,10 +22,14 @@ import Tensors
 ///   (APGD-DLR, `DLRLoss`). `target_classes: k` is APGD-T: for each of the `k` classes the
 ///   clean logits rank highest after the label (in that order), a run on the targeted DLR loss
 ///   for the samples not yet fooled (AutoAttack's standard ensemble uses 9).
+/// - `eot_iterations: n` averages each step's gradient and loss over `n` passes (expectation
+///   over transformation, for models whose outputs are random; AutoAttack's `rand` version
+///   uses 20). A deterministic model gains nothing from it.
 public struct APGD: Attack, Equatable {
     public static let kind = "apgd"
     public static let defaults = [
         "norm": "linf", "steps": "100", "restarts": "1", "loss": "ce (dlr with target_classes)", "target_classes": "untargeted",
+        "eot_iterations": "1",
     ]
     public static let summary =
         "Auto-PGD (Croce & Hein 2020), L∞ or L2, adaptive step size: on cross-entropy (APGD-CE), the DLR loss (APGD-DLR), or targeted DLR (APGD-T)."
@@ -44,14 +48,20 @@ public struct APGD: Attack, Equatable {
     public var loss: Loss?
     /// APGD-T: the number of target classes tried, in 1…classes − 1 (absent: untargeted).
     public var targetClasses: Int?
+    /// Gradient passes averaged per step, ≥ 1 (default 1).
+    public var eotIterations: Int?
 
-    public init(epsilon: Float, norm: AttackNorm? = nil, steps: Int? = nil, restarts: Int? = nil, loss: Loss? = nil, targetClasses: Int? = nil) {
+    public init(
+        epsilon: Float, norm: AttackNorm? = nil, steps: Int? = nil, restarts: Int? = nil, loss: Loss? = nil, targetClasses: Int? = nil,
+        eotIterations: Int? = nil
+    ) {
         self.epsilon = epsilon
         self.norm = norm
         self.steps = steps
         self.restarts = restarts
         self.loss = loss
         self.targetClasses = targetClasses
+        self.eotIterations = eotIterations
     }
 
     static let rho: Float = 0.75
@@ -62,13 +72,11 @@ public struct APGD: Attack, Equatable {
 
     public func problems() -> [String] {
         var found: [String] = []
-        let limit: Float = ball.norm == .linf ? 1 : 100
-        if !(0...limit).contains(epsilon) {
-            found.append("epsilon must be in [0, \(formatParameter(limit))] for \(ball.norm.rawValue) (pixel units, before any normalisation), got \(epsilon)")
-        }
+        if let problem = ball.norm.epsilonProblem(epsilon) { found.append(problem) }
         if let steps, steps < 1 { found.append("steps must be ≥ 1, got \(steps)") }
         if let restarts, restarts < 1 { found.append("restarts must be ≥ 1, got \(restarts)") }
         if let targetClasses, targetClasses < 1 { found.append("target_classes must be ≥ 1, got \(targetClasses)") }
+        if let eotIterations, eotIterations < 1 { found.append("eot_iterations must be ≥ 1, got \(eotIterations)") }
         if targetClasses != nil, loss == .ce { found.append("loss ce cannot be targeted: target_classes runs the targeted DLR loss (APGD-T); drop loss") }
         return found
     }
@@ -91,11 +99,12 @@ public struct APGD: Attack, Equatable {
         if let steps { parts.append("steps=\(steps)") }
         if let restarts, restarts > 1 { parts.append("restarts=\(restarts)") }
         if let targetClasses { parts.append("target_classes=\(targetClasses)") } else if loss == .dlr { parts.append("loss=dlr") }
+        if let eotIterations, eotIterations > 1 { parts.append("eot_iterations=\(eotIterations)") }
         return "\(Self.kind)(\(parts.joined(separator: ",")))"
     }
 
     public var budget: Float? { epsilon }
-    public var forwardPasses: Double { Double((targetClasses ?? 1) * (restarts ?? 1) * 2 * (stepCount + 1) + 1) }
+    public var forwardPasses: Double { Double((targetClasses ?? 1) * (restarts ?? 1) * 2 * (eotIterations ?? 1) * (stepCount + 1) + 1) }
 
     /// The iterations at which the step size may halve (`w_1, w_2, …`, increasing, ≤ steps).
     static func checkpoints(steps: Int) -> [Int] {
@@ -159,9 +168,26 @@ public struct APGD: Attack, Equatable {
         case targeted([Int])
     }
 
-    /// The gradient of the objective's summed loss with respect to `x`, the logits, each
-    /// sample's loss and prediction.
+    /// The gradient of the objective's summed loss with respect to `x`, each sample's loss and
+    /// prediction; averaged over `eot_iterations` passes (the prediction of the last).
     func evaluate(_ x: Tensor, labels: [Int], objective: Objective, model: Sequential) -> (gradient: Tensor, loss: [Float], predicted: [Int]) {
+        let passes = eotIterations ?? 1
+        var (gradient, loss, predicted) = evaluateOnce(x, labels: labels, objective: objective, model: model)
+        guard passes > 1 else { return (gradient, loss, predicted) }
+        for _ in 1..<passes {
+            let next = evaluateOnce(x, labels: labels, objective: objective, model: model)
+            for i in 0..<gradient.count { gradient.scalars[i] += next.gradient.scalars[i] }
+            for n in loss.indices { loss[n] += next.loss[n] }
+            predicted = next.predicted
+        }
+        let scale = 1 / Float(passes)
+        for i in 0..<gradient.count { gradient.scalars[i] *= scale }
+        return (gradient, loss.map { $0 * scale }, predicted)
+    }
+
+    /// One pass: the gradient of the objective's summed loss with respect to `x`, each
+    /// sample's loss and prediction.
+    func evaluateOnce(_ x: Tensor, labels: [Int], objective: Objective, model: Sequential) -> (gradient: Tensor, loss: [Float], predicted: [Int]) {
         switch objective {
         case .crossEntropy:
             let (gradient, logits) = model.inputGradient(images: x, labels: labels)

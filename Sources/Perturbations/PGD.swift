@@ -71,10 +71,7 @@ public struct PGD: Attack, Equatable {
 
     public func problems() -> [String] {
         var found: [String] = []
-        let limit: Float = ball.norm == .linf ? 1 : 100
-        if !(0...limit).contains(epsilon) {
-            found.append("epsilon must be in [0, \(formatParameter(limit))] for \(ball.norm.rawValue) (pixel units, before any normalisation), got \(epsilon)")
-        }
+        if let problem = ball.norm.epsilonProblem(epsilon) { found.append(problem) }
         if let steps, steps < 1 { found.append("steps must be ≥ 1, got \(steps)") }
         if let stepSize, !(stepSize > 0) { found.append("step_size must be > 0 (pixel units), got \(stepSize)") }
         if let restarts, restarts < 1 { found.append("restarts must be ≥ 1, got \(restarts)") }

@@ -5,6 +5,13 @@ import Tensors
 /// The norm an attack's budget is measured in.
 public enum AttackNorm: String, ParameterChoice {
     case linf, l2
+
+    /// The message when a budget lies outside [0, 1] (L∞) or [0, 100] (L2) pixel units, else nil.
+    func epsilonProblem(_ epsilon: Float) -> String? {
+        let limit: Float = self == .linf ? 1 : 100
+        guard !(0...limit).contains(epsilon) else { return nil }
+        return "epsilon must be in [0, \(formatParameter(limit))] for \(rawValue) (pixel units, before any normalisation), got \(epsilon)"
+    }
 }
 
 /// The set an attack may move each image in: the ε-ball of a norm around the clean image,

@@ -8,6 +8,7 @@ extension ReportBuilder {
             let figures: [Report.Figure?] = [
                 severityFigure(setting, id: "corruption_severity\(suffix)"),
                 epsilonFigure(setting, id: "robustness_curve\(suffix)"),
+                ensembleFigure(setting, id: "autoattack_curve\(suffix)"),
                 learningCurveFigure(setting, id: "learning_curve\(suffix)"),
                 reliabilityFigure(setting, id: "reliability\(suffix)"),
                 curveFigure(setting, id: "roc\(suffix)", receiverOperating: true),
@@ -163,6 +164,50 @@ extension ReportBuilder {
             yTitle: "robust accuracy (fraction)", series: series, yDomain: 0...1)
         return Report.Figure(
             id: id, caption: "Robust accuracy of \(setting.label) against each attack's budget (ε = 0 is the clean accuracy); mean ± std over repeats.",
+            svg: chart.svg())
+    }
+
+    /// AutoAttack's robust accuracy against ε after each of its attacks (cumulative, in the
+    /// ensemble's order; the last line is the ensemble), for every version and norm swept over
+    /// at least two budgets; mean ± std over repeats.
+    func ensembleFigure(_ setting: Setting, id: String) -> Report.Figure? {
+        let cells = setting.cells.filter { $0.completed && !$0.ensembles.isEmpty }
+        guard let first = cells.first else { return nil }
+        var groups: [(family: String, components: [String], entries: [(budget: Double, evaluation: String)])] = []
+        for ensemble in first.ensembles {
+            guard let info = first.evaluations.first(where: { $0.name == ensemble.evaluation && $0.isModelUncalibrated }), info.budget.isFinite else {
+                continue
+            }
+            if let index = groups.firstIndex(where: { $0.family == info.family && $0.components == ensemble.components }) {
+                groups[index].entries.append((info.budget, ensemble.evaluation))
+            } else {
+                groups.append((info.family, ensemble.components, [(info.budget, ensemble.evaluation)]))
+            }
+        }
+        var series: [LineChart.Series] = []
+        for group in groups where group.entries.count > 1 {
+            let entries = group.entries.sorted { $0.budget < $1.budget }
+            for (k, component) in group.components.enumerated().dropFirst() {
+                var points: [(Double, Double)] = [], errors: [Double] = []
+                for entry in entries {
+                    let values = cells.compactMap { cell in cell.ensembles.first { $0.evaluation == entry.evaluation }?.robustAccuracyAfter[k] }
+                    let (mean, std) = Self.meanAndDeviation(values)
+                    points.append((entry.budget, mean))
+                    errors.append(cells.count > 1 ? std : 0)
+                }
+                let last = k == group.components.count - 1
+                let prefix = groups.count > 1 ? "\(group.family) " : ""
+                series.append(LineChart.Series(name: prefix + (last ? "\(component) = ensemble" : "after \(component)"), points: points, errors: errors))
+            }
+        }
+        guard !series.isEmpty else { return nil }
+        let chart = LineChart(
+            title: "AutoAttack, attack by attack: \(setting.label)", xTitle: "budget ε ([0, 1] pixel units, in the attack's norm)",
+            yTitle: "robust accuracy (fraction)", series: series, yDomain: 0...1)
+        return Report.Figure(
+            id: id,
+            caption:
+                "Robust accuracy of \(setting.label) after each attack of the AutoAttack ensemble, in the order they run (each only on the samples still robust), against ε; the last line is the ensemble's robust accuracy. Mean ± std over repeats.",
             svg: chart.svg())
     }
 

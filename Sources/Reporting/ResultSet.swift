@@ -152,6 +152,8 @@ public struct CellResult: Sendable {
     public func className(_ k: Int) -> String { k >= 0 && k < classNames.count ? classNames[k] : String(k) }
     public var uncertainty: UncertaintyData?
     public var attacks: AttackData?
+    /// Every ensemble attack's per-sample report (`/autoattack`).
+    public var ensembles: [EnsembleData] = []
     public var attributions: [AttributionData] = []
     public var layerStatistics: LayerStatisticsData?
     public var detections: [DetectionRow] = []
@@ -256,6 +258,33 @@ public struct AttackData: Sendable {
         self.evaluations = evaluations
         self.success = success
         self.cleanWrong = cleanWrong
+    }
+}
+
+/// One ensemble attack evaluation (`autoattack`): which component broke each sample first.
+public struct EnsembleData: Sendable {
+    public var evaluation: String
+    /// `clean`, then the attacks in the order they ran.
+    public var components: [String]
+    /// Per sample: the index in `components` of the first that broke it, −1 when robust.
+    public var brokenBy: [Int]
+    /// Per sample: the perturbation's norm (NaN when robust).
+    public var norms: [Double]
+    public var warnings: [String]
+
+    public init(evaluation: String, components: [String], brokenBy: [Int], norms: [Double], warnings: [String]) {
+        self.evaluation = evaluation
+        self.components = components
+        self.brokenBy = brokenBy
+        self.norms = norms
+        self.warnings = warnings
+    }
+
+    /// The robust accuracy after each component (the clean accuracy first; the last is the
+    /// ensemble's).
+    public var robustAccuracyAfter: [Double] {
+        let n = Double(max(1, brokenBy.count))
+        return components.indices.map { k in Double(brokenBy.filter { $0 == -1 || $0 > k }.count) / n }
     }
 }
 

@@ -116,6 +116,7 @@ public enum CellFile {
             try file.write("/evaluations/predictor", strings: evaluations.map(\.predictor))
             try file.write("/evaluations/calibration", strings: evaluations.map(\.calibration))
             try writeAttackResults(evaluations.filter { $0.predictor == "model" && $0.calibration == "none" }, labels: labels, to: file)
+            try writeEnsembleReports(evaluations, adversarial: store.adversarial, to: file)
             let shifted = evaluations.filter { $0.sampleIndices != nil && $0.predictor == "model" && $0.calibration == "none" }
             if !shifted.isEmpty {
                 try file.write("/label_shift/evaluation", strings: shifted.map(\.name))
@@ -336,6 +337,28 @@ public enum CellFile {
         }
         try file.write("/attacks/families", strings: families)
         try file.write("/attacks/min_epsilon", doubles: minimum, shape: [families.count, labels.count])
+    }
+
+    /// Per ensemble-attack evaluation `a` (in `/autoattack/evaluation` order), `/autoattack/<a>/`:
+    /// `components` (`clean`, then the attacks in order), per sample `broken_by` (the index of
+    /// the first component that broke it, −1 when robust) and `perturbation_norm` (NaN when
+    /// robust), `robust_accuracy_after` each component, `warnings` (the sanity checks that
+    /// fired; absent when none), `adversarial` (when stored) and the attribute `norm`.
+    static func writeEnsembleReports(_ evaluations: [EvaluationRecord], adversarial: Bool, to file: HDF5File) throws {
+        let reported = evaluations.compactMap { record in record.attackReport.map { (record.name, $0) } }
+        guard !reported.isEmpty else { return }
+        try file.write("/autoattack/evaluation", strings: reported.map(\.0))
+        for (index, (_, report)) in reported.enumerated() {
+            let group = "/autoattack/\(index)"
+            let n = report.brokenBy.count
+            try file.write("\(group)/components", strings: report.components)
+            try file.write("\(group)/broken_by", integers: report.brokenBy.map(Int64.init), shape: [n])
+            try file.write("\(group)/perturbation_norm", floats: report.norms, shape: [n])
+            try file.write("\(group)/robust_accuracy_after", doubles: report.robustAccuracyAfter, shape: [report.components.count])
+            if !report.warnings.isEmpty { try file.write("\(group)/warnings", strings: report.warnings) }
+            if adversarial, let images = report.adversarial { try file.write("\(group)/adversarial", floats: images.scalars, shape: images.shape) }
+            try file.setAttribute("norm", .string(report.norm), on: group)
+        }
     }
 
     /// A Float budget as the Double of its shortest decimal text (0.1, not 0.10000000149), so

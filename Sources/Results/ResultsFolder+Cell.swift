@@ -62,6 +62,7 @@ extension ResultsFolder {
         readArrays(file, clean: clean, into: &cell)
         readUncertainty(file, into: &cell)
         readAttacks(file, clean: clean, into: &cell)
+        readEnsembles(file, into: &cell)
         readInterpretation(file, into: &cell)
         return cell
     }
@@ -223,6 +224,22 @@ extension ResultsFolder {
         cell.attacks = AttackData(
             evaluations: names, success: (0..<names.count).map { a in success.values[(a * n)..<((a + 1) * n)].map { $0 != 0 } },
             cleanWrong: cleanWrong)
+    }
+
+    /// Every ensemble attack's report (`/autoattack`, written by `CellFile.writeEnsembleReports`).
+    static func readEnsembles(_ file: HDF5File, into cell: inout CellResult) {
+        guard let names = try? file.readStrings("/autoattack/evaluation") else { return }
+        for (index, name) in names.enumerated() {
+            let group = "/autoattack/\(index)"
+            guard let components = try? file.readStrings("\(group)/components"),
+                let brokenBy = try? file.readIntegers("\(group)/broken_by").values,
+                let norms = try? file.readFloats("\(group)/perturbation_norm").values, norms.count == brokenBy.count
+            else { continue }
+            let warnings = file.exists("\(group)/warnings") ? ((try? file.readStrings("\(group)/warnings")) ?? []) : []
+            cell.ensembles.append(
+                EnsembleData(
+                    evaluation: name, components: components, brokenBy: brokenBy.map(Int.init), norms: norms.map(Double.init), warnings: warnings))
+        }
     }
 
     /// The clean evaluation's attribution maps (summed over channels) and the per-layer statistics.

@@ -41,9 +41,11 @@ struct InProcessLauncher: TrialLauncher {
             outcome.stageSeconds.insert(("data", datasetCache.claimLoadingSeconds(first.trial.spec.dataset.canonicalParameters)), at: 0)
             if case .failed(let message) = outcome.status { log("[\(resolved.trial.label)] FAILED: \(message)") }
             let heldOut = Set(resolved.experiment.heldOutClasses)  // removed from the test split the cell scores
+            let testLabels = data.test.labels.filter { !heldOut.contains($0) }
             try CellFile.write(
-                outcome, trial: resolved, grid: grid, testLabels: data.test.labels.filter { !heldOut.contains($0) },
-                provenance: provenance, started: started, to: files.cellPath(resolved.trial.id))
+                outcome, trial: resolved, grid: grid, testLabels: testLabels, provenance: provenance, started: started,
+                to: files.cellPath(resolved.trial.id))
+            try RobustBenchRow.write(outcome, trial: resolved, testLabels: testLabels, directory: files.directory)
             try finished(outcome.status)
         }
     }

@@ -202,6 +202,18 @@ public struct TrialRunner {
     static func attacked(_ attacks: [any Attack], model: Sequential, labels: [Int], root: RandomSource) -> [EvaluationCase] {
         attacks.enumerated().map { index, attack in
             var rng = root.derived("attack-\(index)")
+            if let ensemble = attack as? any ReportingAttack {
+                let reports = AttackReportCollector()
+                var evaluation = EvaluationCase(
+                    name: attack.label, kind: .attack, type: type(of: attack).kind, budget: attack.budget, family: attack.family,
+                    transform: { images, range in
+                        let (adversarial, report) = ensemble.perturbReporting(images: images, labels: Array(labels[range]), model: model, rng: &rng)
+                        reports.append(report)
+                        return adversarial
+                    })
+                evaluation.reports = reports
+                return evaluation
+            }
             return EvaluationCase(
                 name: attack.label, kind: .attack, type: type(of: attack).kind, budget: attack.budget, family: attack.family,
                 transform: { images, range in attack.perturb(images: images, labels: Array(labels[range]), model: model, rng: &rng) })

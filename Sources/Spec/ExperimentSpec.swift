@@ -454,16 +454,20 @@ public struct StoreSpec: Decodable, Sendable, Equatable {
     /// The first `examples` test inputs of every evaluation as the model saw them (corrupted or
     /// adversarial), float32 `[E, n, C, H, W]` in [0, 1] pixels; at most the test set (default 0).
     public var examples = 0
+    /// Every test sample's adversarial example under every ensemble attack (`autoattack`),
+    /// float32 `[N, C, H, W]` in [0, 1] pixels, the clean input where none was found (default true).
+    public var adversarial = true
 
     public init() {}
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case predictions, logits, weights, examples }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case predictions, logits, weights, examples, adversarial }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if let value = try c.decodeIfPresent(Bool.self, forKey: .predictions) { predictions = value }
         if let value = try c.decodeIfPresent(Bool.self, forKey: .logits) { logits = value }
         if let value = try c.decodeIfPresent(Bool.self, forKey: .weights) { weights = value }
+        if let value = try c.decodeIfPresent(Bool.self, forKey: .adversarial) { adversarial = value }
         if let value = try c.decodeIfPresent(Int.self, forKey: .examples) {
             guard value >= 0 else { throw SpecDecoder.issue(try c.superDecoder(forKey: .examples), "examples must be ≥ 0, got \(value)") }
             examples = value

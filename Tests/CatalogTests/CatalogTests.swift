@@ -57,6 +57,8 @@ let fixtures: [String: [String: String]] = [
         "pgd": "{type: pgd, epsilon: 0.1, steps: 3, norm: l2, restarts: 2, schedule: cosine}",
         "apgd": "{type: apgd, epsilon: 0.1, steps: 5}",
         "square": "{type: square, epsilon: 0.1, queries: 20}",
+        "fab": "{type: fab, epsilon: 0.1, steps: 5, norm: l2, target_classes: 2}",
+        "autoattack": "{type: autoattack, epsilon: 0.1, version: rand}",
     ],
     "metric": [
         "accuracy": "{type: accuracy}", "top_k_accuracy": "{type: top_k_accuracy, k: 3}", "cross_entropy": "{type: cross_entropy}",
@@ -304,7 +306,8 @@ func roundTrip<T: Codable>(_ value: T, kind: String) throws -> String {
             _ = try Registries.attacks.decode(try component("{type: fgms, epsilon: 0.1}"))
             Issue.record("accepted an unknown kind")
         } catch {
-            #expect("\(error)" == "fixture.yaml:2:12: items[0].type: unknown attack 'fgms' (did you mean 'fgsm'?); known: fgsm, pgd, apgd, square")
+            #expect(
+                "\(error)" == "fixture.yaml:2:12: items[0].type: unknown attack 'fgms' (did you mean 'fgsm'?); known: fgsm, pgd, apgd, square, fab, autoattack")
         }
         do {
             _ = try Registries.attacks.decode(try component("{type: fgsm, epsilon: 8}"))

@@ -289,6 +289,50 @@ import Testing
         #expect(CellFile.summary(at: path, trialID: outcome.trial.id)?.status == .completed)
     }
 
+    /// An AutoAttack evaluation end to end: its per-sample report reaches the record, the cell
+    /// file and the report's data unchanged, and `protocol: robustbench` writes RobustBench's row
+    /// with the cell's clean and robust accuracies.
+    @Test func autoAttackReportsReachTheCellAndTheRobustBenchRow() throws {
+        let text = """
+            schema_version: 1
+            name: ensemble
+            seed: 3
+            dataset: {type: synthetic, train: 300, validation: 20, test: 24, classes: 4, side: 6, noise: 0.6}
+            models:
+              - {name: mlp, layers: [{type: flatten}, {type: linear, out_features: 16}, {type: relu}, {type: linear, out_features: 4}]}
+            training: {optimizer: {type: adam, lr: 0.01}, epochs: 3, batch_size: 50}
+            attacks: [{type: autoattack, epsilon: 0.1, protocol: robustbench}]
+            evaluation: {batch_size: 10}
+            """
+        let (grid, outcome) = try runInGrid(text)
+        #expect(outcome.status == .completed)
+        let record = try #require(outcome.evaluations.first { $0.kind == .attack })
+        let report = try #require(record.attackReport)
+        #expect(record.name == "autoattack(epsilon=0.1,protocol=robustbench)")
+        #expect(report.brokenBy.count == 24 && report.adversarial?.shape == [24, 1, 6, 6])
+        let labels = try grid.trials[0].experiment.dataset.load().test.labels
+        #expect(zip(record.predictions, labels).map { $0 != $1 } == report.brokenBy.map { $0 != -1 })
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gauntlet-ensemble-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = "\(folder)/cell.h5"
+        try CellFile.write(
+            outcome, trial: grid.trials[0], grid: grid, testLabels: labels, provenance: .current(specFile: "runner.yaml"), started: Date(), to: path)
+        let cell = try ResultsFolder.readCell(path, trialID: outcome.trial.id)
+        #expect(cell.ensembles.count == 1)
+        #expect(cell.ensembles[0].brokenBy == report.brokenBy && cell.ensembles[0].components == report.components)
+        #expect(cell.ensembles[0].robustAccuracyAfter == report.robustAccuracyAfter)
+        try RobustBenchRow.write(outcome, trial: grid.trials[0], testLabels: labels, directory: folder)
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/robustbench/\(outcome.trial.id).Linf.json"))
+        let row = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let clean = outcome.evaluations[0].predictions
+        #expect(row["clean_acc"] as? String == String(format: "%.2f", 100 * Double(zip(clean, labels).filter { $0 == $1 }.count) / 24))
+        #expect(row["autoattack_acc"] as? String == String(format: "%.2f", 100 * report.robustAccuracyAfter.last!))
+        #expect(row["eps"] as? String == "0.1" && row["threat_model"] as? String == "Linf" && row["n_examples"] as? Int == 24)
+        #expect(row["number_forward_passes"] as? Int == 1 && row["dataset"] as? String == "synthetic")
+        #expect(RobustBenchRow.epsText(8.0 / 255) == "8/255")
+    }
+
     @Test func zeroEpochsEvaluatesTheInitialisedModel() throws {
         let outcome = try run(Self.text.replacingOccurrences(of: "epochs: 2", with: "epochs: 0"))
         #expect(outcome.status == .completed && outcome.learningCurve.isEmpty && outcome.evaluations.count == 2)

@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Cross-checks Gauntlet's APGD attacks (APGD-CE, APGD-DLR, APGD-T) against the reference
-implementation: torchattacks 3.5.1, whose APGD and APGDT are AutoAttack's code. For every cell
-of a results folder (benchmarks/autoattack/apgd-crosscheck.yaml): the cell's trained model is
-exported to ONNX with `gauntlet export` and converted to PyTorch (onnx2torch); the reference
-attacks run with the same budget, norm, iterations and target classes on the same test images
-(the first N of Fashion-MNIST's test file, checked against the cell's labels); the robust
-accuracies are printed beside Gauntlet's (stored in the cell), and the script fails when one
-differs by more than --tolerance (default 1 percentage point). Helper only: needs torch,
-torchattacks, onnx2torch, onnx and h5py (never a dependency of Gauntlet or its CI).
+"""Cross-checks and times Gauntlet's attacks (APGD-CE, APGD-DLR, APGD-T, FAB, FAB-T, Square and
+the AutoAttack ensemble) against the reference implementation: torchattacks 3.5.1, whose APGD,
+APGDT, FAB and Square are AutoAttack's code. For every cell of a results folder
+(benchmarks/autoattack/*.yaml): the cell's trained model is exported to ONNX with `gauntlet
+export` and converted to PyTorch (onnx2torch); the reference attacks run with the same budget,
+norm, iterations, queries and target classes on the same test images (the first N of
+Fashion-MNIST's test file, checked against the cell's labels); the robust accuracies are printed
+beside Gauntlet's (stored in the cell), with both sides' seconds (Gauntlet's from the cell, the
+reference's measured here with --threads torch threads: run Gauntlet with as many BLAS threads),
+and the script fails when one differs by more than --tolerance (default 1 percentage point).
 
-    python3 scripts/crosscheck_apgd.py results/apgd-crosscheck [--gauntlet .build/release/gauntlet] [--threads 2] [--model mlp]
+The reference ensemble for `autoattack` is torchattacks' MultiAttack over the paper's budgets
+(APGD-CE and APGD-T 100 steps, FAB-T 100 steps, Square 5,000 queries with p_init 0.8, 9 target
+classes): torchattacks.AutoAttack itself keeps its attacks' defaults of 10 steps. Helper only:
+needs torch, torchattacks, onnx2torch, onnx and h5py (never a dependency of Gauntlet or its CI).
+
+    python3 scripts/crosscheck_attacks.py results/apgd-crosscheck [--gauntlet .build/release/gauntlet] [--threads 2] [--model mlp]
 """
 import argparse
 import os
@@ -46,14 +52,41 @@ def reference_attack(model, kind, options, classes, seed):
     import torchattacks
 
     norm = {"linf": "Linf", "l2": "L2"}[options.get("norm", "linf")]
+    targets = lambda: int(options.get("target_classes", 9))  # noqa: E731
+    if kind == "autoattack":
+        epsilon = float(options.get("epsilon", 8 / 255 if norm == "Linf" else 0.5))
+        if options.get("version", "standard") != "standard":
+            return None
+        n = min(9, classes - 1)
+        apgdt = torchattacks.APGDT(model, norm=norm, eps=epsilon, steps=100, n_restarts=1, seed=seed, n_classes=classes)
+        apgdt.n_target_classes = n
+        fabt = torchattacks.FAB(model, norm=norm, eps=epsilon, steps=100, n_restarts=1, seed=seed, multi_targeted=True, n_classes=classes)
+        fabt.n_target_classes = n
+        return torchattacks.MultiAttack(
+            [
+                torchattacks.APGD(model, norm=norm, eps=epsilon, steps=100, n_restarts=1, seed=seed, loss="ce"),
+                apgdt,
+                fabt,
+                torchattacks.Square(model, norm=norm, eps=epsilon, n_queries=5000, n_restarts=1, p_init=0.8, seed=seed),
+            ]
+        )
     epsilon = float(options["epsilon"])
     steps = int(options.get("steps", 100))
     restarts = int(options.get("restarts", 1))
+    if kind == "fab":
+        attack = torchattacks.FAB(
+            model, norm=norm, eps=epsilon, steps=steps, n_restarts=restarts, seed=seed, multi_targeted="target_classes" in options, n_classes=classes
+        )
+        attack.n_target_classes = targets()
+        return attack
+    if kind == "square":
+        p_init = float(options.get("p_init", 0.05 if norm == "Linf" else 0.3))
+        return torchattacks.Square(model, norm=norm, eps=epsilon, n_queries=int(options.get("queries", 1000)), p_init=p_init, seed=seed)
     if kind != "apgd":
         return None
     if "target_classes" in options:
         attack = torchattacks.APGDT(model, norm=norm, eps=epsilon, steps=steps, n_restarts=restarts, seed=seed, n_classes=classes)
-        attack.n_target_classes = int(options["target_classes"])
+        attack.n_target_classes = targets()
         return attack
     return torchattacks.APGD(model, norm=norm, eps=epsilon, steps=steps, n_restarts=restarts, seed=seed, loss=options.get("loss", "ce"))
 
@@ -66,6 +99,7 @@ def main():
     parser.add_argument("--tolerance", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", action="append", help="only the cells of this model (repeatable)")
+    parser.add_argument("--attack", action="append", help="only evaluations whose label starts with this (repeatable)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     import onnx
@@ -75,7 +109,7 @@ def main():
     labels = read_idx(os.path.join(DATA, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
     cells = sorted(os.path.join(args.results, "cells", name) for name in os.listdir(os.path.join(args.results, "cells")))
     worst = 0.0
-    print(f"{'model':6} {'attack':40} {'Gauntlet':>9} {'reference':>9} {'difference':>10} {'reference s':>11}")
+    print(f"{'model':6} {'attack':48} {'Gauntlet':>9} {'reference':>9} {'difference':>10} {'Gauntlet s':>10} {'reference s':>11} {'speed-up':>8}")
     with tempfile.TemporaryDirectory() as scratch:
         for cell in cells:
             with h5py.File(cell, "r") as file:
@@ -83,6 +117,7 @@ def main():
                 model_name = model_name.decode() if isinstance(model_name, bytes) else str(model_name)
                 evaluations = text(file["/metrics/evaluation"][:])
                 accuracy = file["/metrics/accuracy"][:]
+                seconds_gauntlet = file["/metrics/seconds"][:]
                 cell_labels = file["/test_labels"][:].astype(np.int64)
                 classes = len(file["/class_names"][:])
             if args.model and model_name not in args.model:
@@ -101,6 +136,8 @@ def main():
             if abs(clean - accuracy[clean_index]) > 1e-6:
                 sys.exit(f"{cell}: the exported model's clean accuracy {clean} is not the cell's {accuracy[clean_index]}")
             for index, label in enumerate(evaluations):
+                if args.attack and not any(label.startswith(prefix) for prefix in args.attack):
+                    continue
                 kind, options = parameters(label)
                 attack = reference_attack(model, kind, options, classes, args.seed) if kind else None
                 if attack is None:
@@ -112,7 +149,11 @@ def main():
                     robust = (model(adversarial).argmax(1) == y).float().mean().item()
                 difference = accuracy[index] - robust
                 worst = max(worst, abs(difference))
-                print(f"{model_name:6} {label:40} {accuracy[index]:9.4f} {robust:9.4f} {difference:+10.4f} {seconds:11.1f}", flush=True)
+                ours = seconds_gauntlet[index]
+                print(
+                    f"{model_name:6} {label:48} {accuracy[index]:9.4f} {robust:9.4f} {difference:+10.4f} {ours:10.1f} {seconds:11.1f} {seconds / ours:7.2f}x",
+                    flush=True,
+                )
     print(f"largest difference {worst:.4f} (tolerance {args.tolerance})")
     if worst > args.tolerance:
         sys.exit(1)
