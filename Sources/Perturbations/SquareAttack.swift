@@ -150,11 +150,10 @@ public struct SquareAttack: Attack, Equatable {
         return pattern.map { $0 / max(length, 1e-12) }
     }
 
-    /// `η(s)`, transposed with probability 1/2.
-    static func randomWindow(_ s: Int, rng: inout RandomSource) -> [Float] {
+    /// `η(s)` and its transpose: one of them is drawn with probability 1/2 per window.
+    static func windowPair(_ s: Int) -> (pattern: [Float], transposed: [Float]) {
         let pattern = window(s)
-        guard rng.nextUnitFloat() < 0.5 else { return pattern }
-        return (0..<(s * s)).map { i in pattern[(i % s) * s + i / s] }
+        return (pattern, (0..<(s * s)).map { i in pattern[(i % s) * s + i / s] })
     }
 
     /// The L2 attack of the type's documentation, per sample.
@@ -169,7 +168,7 @@ public struct SquareAttack: Attack, Equatable {
             for i in 0..<size { x.scalars[row * size + i] = clip01(images.scalars[n * size + i] + epsilon * delta[i] / length) }
         }
         var x = images
-        let side = max(height / 5, 1), margin0 = (height - side * 5) / 2
+        let side = max(height / 5, 1), margin0 = max(0, (height - side * 5) / 2)
         for n in 0..<labels.count {
             var delta = [Float](repeating: 0, count: size)
             var top = margin0
@@ -198,6 +197,7 @@ public struct SquareAttack: Attack, Equatable {
             if s % 2 == 0 { s += 1 }
             s = min(s, max(1, min(height, width) - 1))
             var candidate = x.gathering(rows: open)
+            let windows = Self.windowPair(s)
             for (row, n) in open.enumerated() {
                 var delta = (0..<size).map { x.scalars[n * size + $0] - images.scalars[n * size + $0] }
                 let top = rng.nextIndex(below: max(1, height - s)), left = rng.nextIndex(below: max(1, width - s))
@@ -218,7 +218,7 @@ public struct SquareAttack: Attack, Equatable {
                         }
                     }
                 }
-                let pattern = Self.randomWindow(s, rng: &rng)
+                let pattern = rng.nextUnitFloat() < 0.5 ? windows.transposed : windows.pattern
                 var updates: [[Float]] = []
                 for c in 0..<channels {
                     var old = [Float](repeating: 0, count: s * s)

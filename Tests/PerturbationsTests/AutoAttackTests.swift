@@ -116,6 +116,11 @@ import Testing
         let clean = zip(model.logits(images).argMax(axis: 1), labels).filter { $0 == $1 }.count
         let attacked = zip(model.logits(out).argMax(axis: 1), labels).filter { $0 == $1 }.count
         #expect(attacked < clean - 5, "clean \(clean), Square L2 \(attacked) of 60")
+        // Feature rows (a batch [N, F]) read as one row of pixels.
+        let tabular = try Sequential(layers: [("0", LinearSpec(outFeatures: 3))], inputShape: [6], rng: &rng)
+        let rows = Tensor.uniform(shape: [4, 6], using: &rng)
+        let moved = SquareAttack(epsilon: 0.5, norm: .l2, queries: 20).perturb(images: rows, labels: [0, 1, 2, 0], model: tabular, rng: &rng)
+        #expect(moved.shape == [4, 6] && (0..<4).allSatisfy { FAB.distance(moved, rows, sample: $0, norm: .l2) <= 0.5001 })
         // The window pattern: unit norm, opposite signs in its two halves.
         let window = SquareAttack.window(5)
         #expect(abs(window.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5)
