@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Tensors"], swiftSettings: swiftSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors", "Storage"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "PerturbationsTests", dependencies: ["Perturbations", "Layers", "Tensors", "Datasets", "Evaluation"],
+            name: "PerturbationsTests", dependencies: ["Perturbations", "Layers", "Tensors", "Datasets", "Evaluation"], exclude: ["Fixtures"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "EvaluationTests", dependencies: ["Evaluation", "Tensors", "Layers", "Datasets"], exclude: ["Fixtures"],

@@ -10,12 +10,17 @@ beside Gauntlet's (stored in the cell), with both sides' seconds (Gauntlet's fro
 reference's measured here with --threads torch threads: run Gauntlet with as many BLAS threads),
 and the script fails when one differs by more than --tolerance (default 1 percentage point).
 
+L1-APGD (`apgd` with `norm=l1`, either ε schedule) has no torchattacks version: its reference
+is AutoAttack's own code (github.com/fra31/auto-attack, autoattack/autopgd_base.py), imported
+from the checkout given with --autoattack-code.
+
 The reference ensemble for `autoattack` is torchattacks' MultiAttack over the paper's budgets
 (APGD-CE and APGD-T 100 steps, FAB-T 100 steps, Square 5,000 queries with p_init 0.8, 9 target
 classes): torchattacks.AutoAttack itself keeps its attacks' defaults of 10 steps. Helper only:
 needs torch, torchattacks, onnx2torch, onnx and h5py (never a dependency of Gauntlet or its CI).
 
     python3 scripts/crosscheck_attacks.py results/apgd-crosscheck [--gauntlet .build/release/gauntlet] [--threads 2] [--model mlp]
+        [--autoattack-code path/to/auto-attack]
 """
 import argparse
 import os
@@ -48,9 +53,34 @@ def parameters(label):
     return match.group(1), {key: value for key, value in pairs}
 
 
-def reference_attack(model, kind, options, classes, seed):
+def reference_l1_apgd(model, options, seed, code):
+    """AutoAttack's APGD / APGD-T in L1 (use_largereps for `epsilon_schedule=decreasing`)."""
+    if code is None:
+        sys.exit("L1-APGD's reference is AutoAttack's code: pass --autoattack-code with a checkout of github.com/fra31/auto-attack")
+    sys.path.insert(0, code)
+    from autoattack.autopgd_base import APGDAttack, APGDAttack_targeted
+
+    common = dict(
+        n_iter=int(options.get("steps", 100)),
+        norm="L1",
+        n_restarts=int(options.get("restarts", 1)),
+        eps=float(options["epsilon"]),
+        seed=seed,
+        device="cpu",
+        use_largereps=options.get("epsilon_schedule") == "decreasing",
+    )
+    if "target_classes" in options:
+        attack = APGDAttack_targeted(model, n_target_classes=int(options["target_classes"]), **common)
+    else:
+        attack = APGDAttack(model, loss=options.get("loss", "ce"), **common)
+    return lambda x, y: attack.perturb(x, y)
+
+
+def reference_attack(model, kind, options, classes, seed, code=None):
     import torchattacks
 
+    if kind == "apgd" and options.get("norm") == "l1":
+        return reference_l1_apgd(model, options, seed, code)
     norm = {"linf": "Linf", "l2": "L2"}[options.get("norm", "linf")]
     targets = lambda: int(options.get("target_classes", 9))  # noqa: E731
     if kind == "autoattack":
@@ -100,6 +130,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", action="append", help="only the cells of this model (repeatable)")
     parser.add_argument("--attack", action="append", help="only evaluations whose label starts with this (repeatable)")
+    parser.add_argument("--autoattack-code", help="a checkout of github.com/fra31/auto-attack (L1-APGD's reference)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     import onnx
@@ -139,7 +170,7 @@ def main():
                 if args.attack and not any(label.startswith(prefix) for prefix in args.attack):
                     continue
                 kind, options = parameters(label)
-                attack = reference_attack(model, kind, options, classes, args.seed) if kind else None
+                attack = reference_attack(model, kind, options, classes, args.seed, args.autoattack_code) if kind else None
                 if attack is None:
                     continue
                 start = time.perf_counter()

@@ -4,7 +4,7 @@ import Layers
 import Tensors
 
 /// Auto-PGD on the cross-entropy (APGD-CE; Croce & Hein, "Reliable evaluation of adversarial
-/// robustness with an ensemble of diverse parameter-free attacks", ICML 2020), L∞ or L2: PGD
+/// robustness with an ensemble of diverse parameter-free attacks", ICML 2020), L∞, L2 or L1: PGD
 /// with momentum whose step size adapts per sample, needing no step-size tuning.
 ///
 /// - Start: L∞ at `x + ε·t/‖t‖∞` with `t` uniform in [−1, 1]ᵈ; L2 at a uniform point of the ball.
@@ -22,6 +22,17 @@ import Tensors
 ///   (APGD-DLR, `DLRLoss`). `target_classes: k` is APGD-T: for each of the `k` classes the
 ///   clean logits rank highest after the label (in that order), a run on the targeted DLR loss
 ///   for the samples not yet fooled (AutoAttack's standard ensemble uses 9).
+/// - L1 (`norm: l1`) is L1-APGD (Croce & Hein, "Mind the box: l1-APGD for sparse adversarial
+///   attacks on image classifiers", ICML 2021): the start is a standard Gaussian step projected
+///   onto the ball ∩ [0, 1]ᵈ (`PerturbationBall.projectL1`); each step moves `η/s` along the
+///   signs of the `s` coordinates whose gradient magnitude is at least the `(1 − t)`-quantile
+///   (`t` the sparsity fraction, 0.2 at the start), then projects; no momentum. η starts at ε.
+///   Every `max(⌊0.04·steps⌋, 1)` steps, with `s_b` the nonzero coordinates of the best point's
+///   perturbation: when `s_b` fell below 0.95 of its value at the last check, η resets to ε and
+///   the walk restarts from the best point, else η divides by 1.5 (within [ε/10, ε]); then
+///   `t = s_b / (1.5·d)`. `epsilon_schedule: decreasing` (AutoAttack's L1 setting) runs 30% of
+///   the steps at 3ε, 30% at 2ε and the rest at ε, each stage starting where the last one's
+///   highest loss was (sparsity taken from that point); only the last stage's successes count.
 /// - `eot_iterations: n` averages each step's gradient and loss over `n` passes (expectation
 ///   over transformation, for models whose outputs are random; AutoAttack's `rand` version
 ///   uses 20). A deterministic model gains nothing from it.
@@ -29,16 +40,19 @@ public struct APGD: Attack, Equatable {
     public static let kind = "apgd"
     public static let defaults = [
         "norm": "linf", "steps": "100", "restarts": "1", "loss": "ce (dlr with target_classes)", "target_classes": "untargeted",
-        "eot_iterations": "1",
+        "eot_iterations": "1", "epsilon_schedule": "fixed",
     ]
     public static let summary =
-        "Auto-PGD (Croce & Hein 2020), L∞ or L2, adaptive step size: on cross-entropy (APGD-CE), the DLR loss (APGD-DLR), or targeted DLR (APGD-T)."
+        "Auto-PGD (Croce & Hein 2020), L∞, L2 or L1 (L1-APGD), adaptive step size: on cross-entropy (APGD-CE), the DLR loss (APGD-DLR), or targeted DLR (APGD-T)."
 
     /// The loss the walk maximises.
     public enum Loss: String, ParameterChoice { case ce, dlr }
-    /// The budget in pixel units: in [0, 1] for L∞, in [0, 100] for L2.
+    /// The radii an L1 run walks with: ε throughout, or 3ε, 2ε, then ε.
+    public enum EpsilonSchedule: String, ParameterChoice { case fixed, decreasing }
+    /// The budget in pixel units: in [0, 1] for L∞, in [0, 100] for L2, ≥ 0 for L1 (the sum of
+    /// absolute changes over the image).
     public var epsilon: Float
-    /// `linf` (default) or `l2`.
+    /// `linf` (default), `l2` or `l1`.
     public var norm: AttackNorm?
     /// Iterations per restart, ≥ 1 (default 100, as in AutoAttack).
     public var steps: Int?
@@ -50,10 +64,12 @@ public struct APGD: Attack, Equatable {
     public var targetClasses: Int?
     /// Gradient passes averaged per step, ≥ 1 (default 1).
     public var eotIterations: Int?
+    /// L1 only: `fixed` (default) or `decreasing`.
+    public var epsilonSchedule: EpsilonSchedule?
 
     public init(
         epsilon: Float, norm: AttackNorm? = nil, steps: Int? = nil, restarts: Int? = nil, loss: Loss? = nil, targetClasses: Int? = nil,
-        eotIterations: Int? = nil
+        eotIterations: Int? = nil, epsilonSchedule: EpsilonSchedule? = nil
     ) {
         self.epsilon = epsilon
         self.norm = norm
@@ -62,6 +78,7 @@ public struct APGD: Attack, Equatable {
         self.loss = loss
         self.targetClasses = targetClasses
         self.eotIterations = eotIterations
+        self.epsilonSchedule = epsilonSchedule
     }
 
     static let rho: Float = 0.75
@@ -78,6 +95,9 @@ public struct APGD: Attack, Equatable {
         if let targetClasses, targetClasses < 1 { found.append("target_classes must be ≥ 1, got \(targetClasses)") }
         if let eotIterations, eotIterations < 1 { found.append("eot_iterations must be ≥ 1, got \(eotIterations)") }
         if targetClasses != nil, loss == .ce { found.append("loss ce cannot be targeted: target_classes runs the targeted DLR loss (APGD-T); drop loss") }
+        if epsilonSchedule == .decreasing, ball.norm != .l1 {
+            found.append("epsilon_schedule decreasing is L1-APGD's (norm: l1); \(ball.norm.rawValue) walks at ε")
+        }
         return found
     }
 
@@ -100,11 +120,14 @@ public struct APGD: Attack, Equatable {
         if let restarts, restarts > 1 { parts.append("restarts=\(restarts)") }
         if let targetClasses { parts.append("target_classes=\(targetClasses)") } else if loss == .dlr { parts.append("loss=dlr") }
         if let eotIterations, eotIterations > 1 { parts.append("eot_iterations=\(eotIterations)") }
+        if epsilonSchedule == .decreasing { parts.append("epsilon_schedule=decreasing") }
         return "\(Self.kind)(\(parts.joined(separator: ",")))"
     }
 
     public var budget: Float? { epsilon }
-    public var forwardPasses: Double { Double((targetClasses ?? 1) * (restarts ?? 1) * 2 * (eotIterations ?? 1) * (stepCount + 1) + 1) }
+    public var forwardPasses: Double {
+        Double((targetClasses ?? 1) * (restarts ?? 1) * 2 * (eotIterations ?? 1) * (stepCount + (epsilonSchedule == .decreasing ? 3 : 1)) + 1)
+    }
 
     /// The iterations at which the step size may halve (`w_1, w_2, …`, increasing, ≤ steps).
     static func checkpoints(steps: Int) -> [Int] {
@@ -148,7 +171,10 @@ public struct APGD: Attack, Equatable {
                 } else {
                     objective = loss == .dlr ? .dlr : .crossEntropy
                 }
-                let (adversarial, fooled) = run(clean: clean, labels: openLabels, objective: objective, model: model, rng: &rng)
+                let (adversarial, fooled) =
+                    ball.norm == .l1
+                    ? runL1(clean: clean, labels: openLabels, objective: objective, model: model, rng: &rng)
+                    : run(clean: clean, labels: openLabels, objective: objective, model: model, rng: &rng)
                 var stillOpen: [Int] = []
                 for (row, n) in open.enumerated() {
                     copySample(row, from: adversarial, into: &result, at: n)
@@ -268,5 +294,153 @@ public struct APGD: Attack, Equatable {
         }
         for n in 0..<count where !fooled[n] { copySample(n, from: best, into: &adversarial) }
         return (adversarial, fooled)
+    }
+
+    /// One L1-APGD run on a batch (`norm: l1`, either ε schedule): the adversarial images and
+    /// which fool the model.
+    func runL1(clean: Tensor, labels: [Int], objective: Objective, model: Sequential, rng: inout RandomSource) -> (Tensor, [Bool]) {
+        guard epsilonSchedule == .decreasing else {
+            let start = ball.randomPoint(around: clean, rng: &rng)
+            let stage = walkL1(clean: clean, labels: labels, objective: objective, model: model, start: start, epsilon: epsilon, steps: stepCount, warm: false)
+            return (stage.adversarial, stage.fooled)
+        }
+        let first = Int((0.3 * Double(stepCount)).rounded(.up))
+        let stages = [(3 * epsilon, first), (2 * epsilon, first), (epsilon, stepCount - 2 * first)]
+        var point = PerturbationBall(norm: .l1, epsilon: stages[0].0).randomPoint(around: clean, rng: &rng)
+        var result: (adversarial: Tensor, fooled: [Bool])?
+        for (radius, steps) in stages where steps > 0 {
+            point = PerturbationBall(norm: .l1, epsilon: radius).project(point, around: clean)
+            let stage = walkL1(clean: clean, labels: labels, objective: objective, model: model, start: point, epsilon: radius, steps: steps, warm: true)
+            point = stage.best
+            result = (stage.adversarial, stage.fooled)
+        }
+        // Fewer than 4 steps leave the last stage empty: the ε-ball's projection of the best point.
+        guard let result, stages[2].1 > 0 else {
+            let last = PerturbationBall(norm: .l1, epsilon: epsilon).project(point, around: clean)
+            let predicted = model.logits(last).argMax(axis: 1)
+            return (last, labels.indices.map { predicted[$0] != labels[$0] })
+        }
+        return result
+    }
+
+    /// The L1-APGD walk at radius `epsilon` from `start` (inside the ball): the highest-loss
+    /// point, the adversarial images (each sample's first misclassified iterate, else its
+    /// highest-loss point) and which fool the model. `warm` takes the starting sparsity from
+    /// `start`'s perturbation instead of 20% of the coordinates.
+    func walkL1(
+        clean: Tensor, labels: [Int], objective: Objective, model: Sequential, start: Tensor, epsilon: Float, steps: Int, warm: Bool
+    ) -> (best: Tensor, adversarial: Tensor, fooled: [Bool]) {
+        let count = labels.count, size = clean.count / max(1, count)
+        let ball = PerturbationBall(norm: .l1, epsilon: epsilon)
+        let interval = max(Int(0.04 * Double(steps)), 1)
+        var x = start
+        var (gradient, loss, predicted) = evaluate(x, labels: labels, objective: objective, model: model)
+        var best = x, bestLoss = loss, bestGradient = gradient
+        var adversarial = x
+        var fooled = (0..<count).map { predicted[$0] != labels[$0] }
+        var eta = [Float](repeating: epsilon, count: count)
+        var sparsity = [Float](repeating: 0.2, count: count)
+        var previousNonzero = [Float](repeating: Float(size), count: count)
+        if warm {
+            for n in 0..<count {
+                previousNonzero[n] = Float(Self.nonzeroCount(x, clean, sample: n))
+                sparsity[n] = previousNonzero[n] / Float(size) / 1.5
+            }
+        }
+        for k in 0..<steps {
+            x.scalars.withUnsafeMutableBufferPointer { p in
+                clean.scalars.withUnsafeBufferPointer { c in
+                    gradient.scalars.withUnsafeBufferPointer { g in
+                        // Samples are independent: each part moves its own rows with its own buffers.
+                        Parallel.forEach(count, grain: 8) { samples in
+                            var magnitudes = [Float](repeating: 0, count: size)
+                            var scratch: [Float] = []
+                            for n in samples {
+                                let range = (n * size)..<((n + 1) * size)
+                                for i in 0..<size { magnitudes[i] = abs(g[range.lowerBound + i]) }
+                                let rank = min(max(Int((1 - sparsity[n]) * Float(size)), 0), size - 1)
+                                let threshold = Self.orderStatistic(&magnitudes, rank)
+                                var chosen = 0
+                                for i in range where abs(g[i]) >= threshold && g[i] != 0 { chosen += 1 }
+                                let length = eta[n] / (Float(chosen) + 1e-10)
+                                for i in range where abs(g[i]) >= threshold && g[i] != 0 { p[i] += g[i] > 0 ? length : -length }
+                                PerturbationBall.projectL1(
+                                    UnsafeMutableBufferPointer(rebasing: p[range]), around: UnsafeBufferPointer(rebasing: c[range]), epsilon: ball.epsilon,
+                                    scratch: &scratch)
+                            }
+                        }
+                    }
+                }
+            }
+            let newLoss: [Float]
+            (gradient, newLoss, predicted) = evaluate(x, labels: labels, objective: objective, model: model)
+            for n in 0..<count {
+                if !fooled[n] && predicted[n] != labels[n] {
+                    fooled[n] = true
+                    copySample(n, from: x, into: &adversarial)
+                }
+                if newLoss[n] > bestLoss[n] {
+                    bestLoss[n] = newLoss[n]
+                    copySample(n, from: x, into: &best)
+                    copySample(n, from: gradient, into: &bestGradient)
+                }
+            }
+            loss = newLoss
+            guard (k + 1) % interval == 0 else { continue }
+            for n in 0..<count {
+                let nonzero = Float(Self.nonzeroCount(best, clean, sample: n))
+                // 0/0 (a best point still at the clean image) compares false, as in the reference.
+                let sparser = nonzero / previousNonzero[n] < 0.95
+                sparsity[n] = nonzero / Float(size) / 1.5
+                eta[n] = sparser ? epsilon : min(max(eta[n] / 1.5, epsilon / 10), epsilon)
+                previousNonzero[n] = nonzero
+                if sparser {
+                    copySample(n, from: best, into: &x)
+                    copySample(n, from: bestGradient, into: &gradient)
+                }
+            }
+        }
+        for n in 0..<count where !fooled[n] { copySample(n, from: best, into: &adversarial) }
+        return (best, adversarial, fooled)
+    }
+
+    /// The number of coordinates where sample `n` of `x` differs from `clean`.
+    static func nonzeroCount(_ x: Tensor, _ clean: Tensor, sample n: Int) -> Int {
+        let size = x.count / max(1, x.shape[0])
+        var count = 0
+        for i in (n * size)..<((n + 1) * size) where x.scalars[i] != clean.scalars[i] { count += 1 }
+        return count
+    }
+
+    /// The `rank`-th smallest of `values` (0-based), reordering `values` (quickselect with
+    /// median-of-three pivots).
+    static func orderStatistic(_ values: inout [Float], _ rank: Int) -> Float {
+        var low = 0, high = values.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            // The median of three to values[middle], then a Hoare partition around it.
+            if values[middle] < values[low] { values.swapAt(middle, low) }
+            if values[high] < values[low] { values.swapAt(high, low) }
+            if values[high] < values[middle] { values.swapAt(high, middle) }
+            let pivot = values[middle]
+            var i = low, j = high
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if rank <= j {
+                high = j
+            } else if rank >= i {
+                low = i
+            } else {
+                return values[rank]
+            }
+        }
+        return values[rank]
     }
 }

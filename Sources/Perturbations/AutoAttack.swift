@@ -45,20 +45,20 @@ public struct AutoAttack: ReportingAttack, Equatable {
     /// `protocol: robustbench` gives the default.
     public var epsilon: Float?
     /// `linf` (default) or `l2`.
-    public var norm: AttackNorm?
+    public var norm: StandardNorm?
     /// `standard` (default), `plus` or `rand`.
     public var version: Version?
     /// `robustbench` or absent.
     public var `protocol`: BenchmarkProtocol?
 
-    public init(epsilon: Float? = nil, norm: AttackNorm? = nil, version: Version? = nil, protocol: BenchmarkProtocol? = nil) {
+    public init(epsilon: Float? = nil, norm: StandardNorm? = nil, version: Version? = nil, protocol: BenchmarkProtocol? = nil) {
         self.epsilon = epsilon
         self.norm = norm
         self.version = version
         self.protocol = `protocol`
     }
 
-    var threat: AttackNorm { norm ?? .linf }
+    var threat: AttackNorm { (norm ?? .linf).measure }
     var chosenVersion: Version { version ?? .standard }
     /// ε: as given, else RobustBench's CIFAR budget.
     public var radius: Float { epsilon ?? (threat == .linf ? 8.0 / 255 : 0.5) }
@@ -100,23 +100,23 @@ public struct AutoAttack: ReportingAttack, Equatable {
 
     /// The ensemble's attacks in the reference order, with their names in results.
     public func components(classCount: Int) -> [(name: String, attack: any Attack)] {
-        let e = radius, n = threat, targets = max(1, min(9, classCount - 1))
+        let e = radius, n = threat, standard = norm ?? .linf, targets = max(1, min(9, classCount - 1))
         switch chosenVersion {
         case .standard:
             return [
                 ("apgd-ce", APGD(epsilon: e, norm: n, steps: 100)),
                 ("apgd-t", APGD(epsilon: e, norm: n, steps: 100, targetClasses: targets)),
-                ("fab-t", FAB(epsilon: e, norm: n, steps: 100, targetClasses: targets)),
-                ("square", SquareAttack(epsilon: e, norm: n, queries: 5000, pInit: 0.8)),
+                ("fab-t", FAB(epsilon: e, norm: standard, steps: 100, targetClasses: targets)),
+                ("square", SquareAttack(epsilon: e, norm: standard, queries: 5000, pInit: 0.8)),
             ]
         case .plus:
             return [
                 ("apgd-ce", APGD(epsilon: e, norm: n, steps: 100, restarts: 5)),
                 ("apgd-dlr", APGD(epsilon: e, norm: n, steps: 100, restarts: 5, loss: .dlr)),
-                ("fab", FAB(epsilon: e, norm: n, steps: 100, restarts: 5)),
-                ("square", SquareAttack(epsilon: e, norm: n, queries: 5000, pInit: 0.8)),
+                ("fab", FAB(epsilon: e, norm: standard, steps: 100, restarts: 5)),
+                ("square", SquareAttack(epsilon: e, norm: standard, queries: 5000, pInit: 0.8)),
                 ("apgd-t", APGD(epsilon: e, norm: n, steps: 100, targetClasses: targets)),
-                ("fab-t", FAB(epsilon: e, norm: n, steps: 100, targetClasses: targets)),
+                ("fab-t", FAB(epsilon: e, norm: standard, steps: 100, targetClasses: targets)),
             ]
         case .rand:
             return [

@@ -37,7 +37,7 @@ public struct FAB: Attack, Equatable {
     /// when the attack's smallest misclassified perturbation is within it.
     public var epsilon: Float
     /// `linf` (default) or `l2`.
-    public var norm: AttackNorm?
+    public var norm: StandardNorm?
     /// Iterations per restart, ≥ 1 (default 100).
     public var steps: Int?
     /// Independent runs, ≥ 1 (default 1).
@@ -48,7 +48,7 @@ public struct FAB: Attack, Equatable {
     public var finalSearch: Bool?
 
     public init(
-        epsilon: Float, norm: AttackNorm? = nil, steps: Int? = nil, restarts: Int? = nil, targetClasses: Int? = nil, finalSearch: Bool? = nil
+        epsilon: Float, norm: StandardNorm? = nil, steps: Int? = nil, restarts: Int? = nil, targetClasses: Int? = nil, finalSearch: Bool? = nil
     ) {
         self.epsilon = epsilon
         self.norm = norm
@@ -64,7 +64,7 @@ public struct FAB: Attack, Equatable {
     static let eta: Float = 1.05
     static let beta: Float = 0.9
 
-    var threat: AttackNorm { norm ?? .linf }
+    var threat: AttackNorm { (norm ?? .linf).measure }
     var stepCount: Int { steps ?? 100 }
 
     public func problems() -> [String] {
@@ -291,6 +291,7 @@ public struct FAB: Attack, Equatable {
         switch norm {
         case .linf: return d.reduce(0) { max($0, abs($1)) }
         case .l2: return d.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        case .l1: return d.reduce(0) { $0 + abs($1) }
         }
     }
 
@@ -300,9 +301,13 @@ public struct FAB: Attack, Equatable {
         var result: Float = 0
         for i in (n * size)..<((n + 1) * size) {
             let d = a.scalars[i] - b.scalars[i]
-            result = norm == .linf ? max(result, abs(d)) : result + d * d
+            switch norm {
+            case .linf: result = max(result, abs(d))
+            case .l2: result += d * d
+            case .l1: result += abs(d)
+            }
         }
-        return norm == .linf ? result : result.squareRoot()
+        return norm == .l2 ? result.squareRoot() : result
     }
 
     /// The smallest move `d` (in `norm`) with `normal·(point + d) = offset` and

@@ -29,7 +29,7 @@ public struct PGD: Attack, Equatable {
     /// The budget in pixel units: in [0, 1] for L∞, in [0, 100] for L2.
     public var epsilon: Float
     /// `linf` (default) or `l2`.
-    public var norm: AttackNorm?
+    public var norm: StandardNorm?
     /// Gradient steps per restart, ≥ 1 (default 10).
     public var steps: Int?
     /// Step length in pixel units, > 0 (default 2.5 · epsilon / steps).
@@ -52,7 +52,7 @@ public struct PGD: Attack, Equatable {
     }
 
     public init(
-        epsilon: Float, norm: AttackNorm? = nil, steps: Int? = nil, stepSize: Float? = nil, schedule: Schedule? = nil,
+        epsilon: Float, norm: StandardNorm? = nil, steps: Int? = nil, stepSize: Float? = nil, schedule: Schedule? = nil,
         randomStart: Bool? = nil, restarts: Int? = nil, target: Target? = nil
     ) {
         self.epsilon = epsilon
@@ -65,7 +65,7 @@ public struct PGD: Attack, Equatable {
         self.target = target
     }
 
-    var ball: PerturbationBall { PerturbationBall(norm: norm ?? .linf, epsilon: epsilon) }
+    var ball: PerturbationBall { PerturbationBall(norm: (norm ?? .linf).measure, epsilon: epsilon) }
     var stepCount: Int { steps ?? 10 }
     var baseStepSize: Float { stepSize ?? 2.5 * epsilon / Float(stepCount) }
 

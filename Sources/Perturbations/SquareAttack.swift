@@ -29,21 +29,21 @@ public struct SquareAttack: Attack, Equatable {
     /// The budget in pixel units: in [0, 1] for L∞, in [0, 100] for L2.
     public var epsilon: Float
     /// `linf` (default) or `l2`.
-    public var norm: AttackNorm?
+    public var norm: StandardNorm?
     /// Model queries per sample, ≥ 1 (default 1000).
     public var queries: Int?
     /// The initial fraction of pixels changed per query, in (0, 1] (default 0.05 for L∞, 0.3 for
     /// L2: the values AutoAttack uses).
     public var pInit: Float?
 
-    public init(epsilon: Float, norm: AttackNorm? = nil, queries: Int? = nil, pInit: Float? = nil) {
+    public init(epsilon: Float, norm: StandardNorm? = nil, queries: Int? = nil, pInit: Float? = nil) {
         self.epsilon = epsilon
         self.norm = norm
         self.queries = queries
         self.pInit = pInit
     }
 
-    var threat: AttackNorm { norm ?? .linf }
+    var threat: AttackNorm { (norm ?? .linf).measure }
     var initialFraction: Float { pInit ?? (threat == .linf ? 0.05 : 0.3) }
 
     public func problems() -> [String] {
@@ -198,52 +198,83 @@ public struct SquareAttack: Attack, Equatable {
             s = min(s, max(1, min(height, width) - 1))
             var candidate = x.gathering(rows: open)
             let windows = Self.windowPair(s)
-            for (row, n) in open.enumerated() {
-                var delta = (0..<size).map { x.scalars[n * size + $0] - images.scalars[n * size + $0] }
-                let top = rng.nextIndex(below: max(1, height - s)), left = rng.nextIndex(below: max(1, width - s))
-                let top2 = rng.nextIndex(below: max(1, height - s)), left2 = rng.nextIndex(below: max(1, width - s))
-                var imageNorm: Float = 0, windowsNorm: Float = 0
-                for v in delta { imageNorm += v * v }
-                // ‖δ‖² over the union of the two windows: the first window, then the second's pixels outside it.
-                for c in 0..<channels {
-                    for r in 0..<s {
-                        for q in 0..<s {
-                            let v = delta[c * plane + (top + r) * width + left + q]
-                            windowsNorm += v * v
-                            let r2 = top2 + r, q2 = left2 + q
-                            if !((top..<(top + s)).contains(r2) && (left..<(left + s)).contains(q2)) {
-                                let v2 = delta[c * plane + r2 * width + q2]
-                                windowsNorm += v2 * v2
+            // The query's random draws first, in the serial order (per sample: the two windows'
+            // corners, the pattern's orientation, a sign per channel), so that the samples'
+            // arithmetic can run on the job's threads with the same result.
+            var corners = [Int](repeating: 0, count: 4 * open.count)
+            var transposed = [Bool](repeating: false, count: open.count)
+            var signs = [Float](repeating: 0, count: channels * open.count)
+            for row in open.indices {
+                for k in 0..<4 { corners[4 * row + k] = rng.nextIndex(below: max(1, (k % 2 == 0 ? height : width) - s)) }
+                transposed[row] = rng.nextUnitFloat() < 0.5
+                for c in 0..<channels { signs[channels * row + c] = sign(&rng) }
+            }
+            let epsilon = self.epsilon
+            x.scalars.withUnsafeBufferPointer { current in
+                images.scalars.withUnsafeBufferPointer { clean in
+                    candidate.scalars.withUnsafeMutableBufferPointer { out in
+                        Parallel.forEach(open.count, grain: 16) { rows in
+                            var delta = [Float](repeating: 0, count: size)
+                            var old = [Float](repeating: 0, count: s * s)
+                            var updates = [Float](repeating: 0, count: channels * s * s)
+                            for row in rows {
+                                let n = open[row]
+                                for i in 0..<size { delta[i] = current[n * size + i] - clean[n * size + i] }
+                                let top = corners[4 * row], left = corners[4 * row + 1], top2 = corners[4 * row + 2], left2 = corners[4 * row + 3]
+                                var imageNorm: Float = 0, windowsNorm: Float = 0
+                                for v in delta { imageNorm += v * v }
+                                // ‖δ‖² over the union of the two windows: the first window, then the second's pixels outside it.
+                                for c in 0..<channels {
+                                    for r in 0..<s {
+                                        for q in 0..<s {
+                                            let v = delta[c * plane + (top + r) * width + left + q]
+                                            windowsNorm += v * v
+                                            let r2 = top2 + r, q2 = left2 + q
+                                            if !((top..<(top + s)).contains(r2) && (left..<(left + s)).contains(q2)) {
+                                                let v2 = delta[c * plane + r2 * width + q2]
+                                                windowsNorm += v2 * v2
+                                            }
+                                        }
+                                    }
+                                }
+                                let pattern = transposed[row] ? windows.transposed : windows.pattern
+                                let target = (max(epsilon * epsilon - imageNorm, 0) / Float(channels) + windowsNorm).squareRoot()
+                                for c in 0..<channels {
+                                    for r in 0..<s {
+                                        for q in 0..<s { old[r * s + q] = delta[c * plane + (top + r) * width + left + q] }
+                                    }
+                                    var oldNorm: Float = 0
+                                    for v in old { oldNorm += v * v }
+                                    oldNorm = oldNorm.squareRoot()
+                                    let chosen = signs[channels * row + c]
+                                    var length: Float = 0
+                                    for i in 0..<(s * s) {
+                                        let u = pattern[i] * chosen + old[i] / (oldNorm + 1e-12)
+                                        updates[c * s * s + i] = u
+                                        length += u * u
+                                    }
+                                    length = length.squareRoot()
+                                    for i in 0..<(s * s) { updates[c * s * s + i] = updates[c * s * s + i] / (length + 1e-12) * target }
+                                }
+                                for c in 0..<channels {
+                                    for r in 0..<s {
+                                        for q in 0..<s { delta[c * plane + (top2 + r) * width + left2 + q] = 0 }
+                                    }
+                                }
+                                for c in 0..<channels {
+                                    for r in 0..<s {
+                                        for q in 0..<s { delta[c * plane + (top + r) * width + left + q] = updates[c * s * s + r * s + q] }
+                                    }
+                                }
+                                // `clean + ε·δ/‖δ‖`, clipped to [0, 1].
+                                var squared: Float = 0
+                                for v in delta { squared += v * v }
+                                let deltaLength = max(squared.squareRoot(), 1e-12)
+                                for i in 0..<size { out[row * size + i] = clip01(clean[n * size + i] + epsilon * delta[i] / deltaLength) }
                             }
                         }
                     }
                 }
-                let pattern = rng.nextUnitFloat() < 0.5 ? windows.transposed : windows.pattern
-                var updates: [[Float]] = []
-                for c in 0..<channels {
-                    var old = [Float](repeating: 0, count: s * s)
-                    for r in 0..<s {
-                        for q in 0..<s { old[r * s + q] = delta[c * plane + (top + r) * width + left + q] }
-                    }
-                    let oldNorm = old.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                    let chosen = sign(&rng)
-                    var update = (0..<(s * s)).map { pattern[$0] * chosen + old[$0] / (oldNorm + 1e-12) }
-                    let length = update.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                    let target = (max(epsilon * epsilon - imageNorm, 0) / Float(channels) + windowsNorm).squareRoot()
-                    update = update.map { $0 / (length + 1e-12) * target }
-                    updates.append(update)
-                }
-                for c in 0..<channels {
-                    for r in 0..<s {
-                        for q in 0..<s { delta[c * plane + (top2 + r) * width + left2 + q] = 0 }
-                    }
-                }
-                for c in 0..<channels {
-                    for r in 0..<s {
-                        for q in 0..<s { delta[c * plane + (top + r) * width + left + q] = updates[c][r * s + q] }
-                    }
-                }
-                apply(delta, n, into: &candidate, row: row)
             }
             let newMargin = Self.margins(model.logits(candidate), labels: open.map { labels[$0] })
             for (row, n) in open.enumerated() where newMargin[row] < margin[n] {

@@ -270,21 +270,18 @@ public struct EnsembleData: Sendable {
     public var brokenBy: [Int]
     /// Per sample: the perturbation's norm (NaN when robust).
     public var norms: [Double]
+    /// The robust accuracy after each component (the clean accuracy first; the last is the
+    /// ensemble's), as the cell stores it.
+    public var robustAccuracyAfter: [Double]
     public var warnings: [String]
 
-    public init(evaluation: String, components: [String], brokenBy: [Int], norms: [Double], warnings: [String]) {
+    public init(evaluation: String, components: [String], brokenBy: [Int], norms: [Double], robustAccuracyAfter: [Double], warnings: [String]) {
         self.evaluation = evaluation
         self.components = components
         self.brokenBy = brokenBy
         self.norms = norms
+        self.robustAccuracyAfter = robustAccuracyAfter
         self.warnings = warnings
-    }
-
-    /// The robust accuracy after each component (the clean accuracy first; the last is the
-    /// ensemble's).
-    public var robustAccuracyAfter: [Double] {
-        let n = Double(max(1, brokenBy.count))
-        return components.indices.map { k in Double(brokenBy.filter { $0 == -1 || $0 > k }.count) / n }
     }
 }
 

@@ -233,12 +233,14 @@ extension ResultsFolder {
             let group = "/autoattack/\(index)"
             guard let components = try? file.readStrings("\(group)/components"),
                 let brokenBy = try? file.readIntegers("\(group)/broken_by").values,
-                let norms = try? file.readFloats("\(group)/perturbation_norm").values, norms.count == brokenBy.count
+                let norms = try? file.readFloats("\(group)/perturbation_norm").values, norms.count == brokenBy.count,
+                let after = try? file.readDoubles("\(group)/robust_accuracy_after").values, after.count == components.count
             else { continue }
             let warnings = file.exists("\(group)/warnings") ? ((try? file.readStrings("\(group)/warnings")) ?? []) : []
             cell.ensembles.append(
                 EnsembleData(
-                    evaluation: name, components: components, brokenBy: brokenBy.map(Int.init), norms: norms.map(Double.init), warnings: warnings))
+                    evaluation: name, components: components, brokenBy: brokenBy.map(Int.init), norms: norms.map(Double.init), robustAccuracyAfter: after,
+                    warnings: warnings))
         }
     }
 

@@ -23,11 +23,17 @@ extension SpecKind {
 /// A closed set of names for one parameter (`norm: linf | l2`), written as a string in files and
 /// decoded into an enum. An unknown name is an error at the parameter's position naming the
 /// allowed values, with a did-you-mean; `gauntlet list` and the JSON Schema list the values.
-public protocol ParameterChoice: RawRepresentable<String>, CaseIterable, Codable, Sendable {}
+public protocol ParameterChoice: RawRepresentable<String>, CaseIterable, Codable, Sendable {
+    /// Names that are deliberately not allowed here, each with the sentence saying why and what
+    /// to use instead (given in the error instead of a did-you-mean). Default: none.
+    static var unavailable: [String: String] { get }
+}
 
 extension ParameterChoice {
     /// The allowed names, in declaration order.
     public static var names: [String] { allCases.map(\.rawValue) }
+
+    public static var unavailable: [String: String] { [:] }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
@@ -35,7 +41,8 @@ extension ParameterChoice {
             let key = decoder.codingPath.last.map { KeyPathText.yamlName($0.stringValue) } ?? "value"
             throw SpecDecoder.issue(
                 decoder,
-                "\(key) must be one of \(Self.names.joined(separator: ", ")), got '\(text)'\(Suggestion.hint(for: text, among: Self.names))")
+                "\(key) must be one of \(Self.names.joined(separator: ", ")), got '\(text)'"
+                    + (Self.unavailable[text].map { ": \($0)" } ?? Suggestion.hint(for: text, among: Self.names)))
         }
         self = value
     }

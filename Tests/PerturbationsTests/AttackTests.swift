@@ -107,13 +107,20 @@ func trainedSyntheticMLP() throws -> (model: Sequential, test: ImageDataset) {
                 (PGD(epsilon: epsilon * 5, norm: .l2, steps: 5, restarts: 2), .l2), (APGD(epsilon: epsilon, steps: 10), .linf),
                 (APGD(epsilon: epsilon * 5, norm: .l2, steps: 10), .l2), (SquareAttack(epsilon: epsilon, queries: 30), .linf),
                 (APGD(epsilon: epsilon, steps: 10, loss: .dlr), .linf), (APGD(epsilon: epsilon * 5, norm: .l2, steps: 10, targetClasses: 3), .l2),
+                (APGD(epsilon: epsilon * 10, norm: .l1, steps: 10), .l1),
+                (APGD(epsilon: epsilon * 10, norm: .l1, steps: 10, targetClasses: 3, epsilonSchedule: .decreasing), .l1),
             ]
             for (attack, norm) in attacks {
                 let out = attack.perturb(images: x, labels: labels, model: model, rng: &rng)
                 #expect(out.scalars.allSatisfy { (0...1).contains($0) }, "\(attack.label)")
                 for n in 0..<6 {
                     let delta = (0..<25).map { out.scalars[n * 25 + $0] - x.scalars[n * 25 + $0] }
-                    let size = norm == .linf ? delta.map(abs).max()! : delta.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                    let size =
+                        switch norm {
+                        case .linf: delta.map(abs).max()!
+                        case .l2: delta.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                        case .l1: delta.reduce(0) { $0 + abs($1) }
+                        }
                     #expect(size <= attack.budget! * 1.0001 + 1e-6, "\(attack.label): sample \(n) moved \(size)")
                 }
             }

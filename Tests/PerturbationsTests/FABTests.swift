@@ -111,7 +111,8 @@ import Testing
         let w = (0..<16).map { Double(linear.weight.value[1, $0] - linear.weight.value[0, $0]) }
         let b = Double(linear.bias!.value.scalars[1] - linear.bias!.value.scalars[0])
         var checked = 0
-        for norm in [AttackNorm.linf, .l2] {
+        for standard in [StandardNorm.linf, .l2] {
+            let norm = standard.measure
             for _ in 0..<20 {
                 let x = (0..<16).map { _ in rng.uniform(0.35, 0.65) }
                 let f = zip(w, x).reduce(b) { $0 + $1.0 * Double($1.1) }
@@ -122,13 +123,13 @@ import Testing
                 guard largestMove < 0.3, exact > 1e-3 else { continue }
                 let images = Tensor(shape: [1, 1, 4, 4], scalars: x)
                 let label = f > 0 ? 1 : 0
-                let attack = FAB(epsilon: norm == .linf ? 1 : 10, norm: norm)
+                let attack = FAB(epsilon: norm == .linf ? 1 : 10, norm: standard)
                 let out = attack.perturb(images: images, labels: [label], model: model, rng: &rng)
                 let found = Double(FAB.distance(out, images, sample: 0, norm: norm))
                 #expect(model.logits(out).argMax(axis: 1)[0] != label)
                 #expect(abs(found - exact) <= 1e-4 * exact + 1e-6, "\(norm): found \(found), exact \(exact)")
                 // Without the final bisection the overshoot η = 1.05 leaves the walk just beyond the boundary.
-                let walk = FAB(epsilon: attack.epsilon, norm: norm, finalSearch: false).perturb(images: images, labels: [label], model: model, rng: &rng)
+                let walk = FAB(epsilon: attack.epsilon, norm: standard, finalSearch: false).perturb(images: images, labels: [label], model: model, rng: &rng)
                 let walked = Double(FAB.distance(walk, images, sample: 0, norm: norm))
                 #expect(walked >= exact * (1 - 1e-5) && walked <= exact * 1.01, "\(norm): walk \(walked), exact \(exact)")
                 checked += 1
@@ -151,11 +152,12 @@ import Testing
             return (Double(zip(predicted, labels).filter { $0 == $1 }.count) / 100, out)
         }
         let cleanAccuracy = Double(zip(clean, labels).filter { $0 == $1 }.count) / 100
-        for norm in [AttackNorm.linf, .l2] {
+        for standard in [StandardNorm.linf, .l2] {
+            let norm = standard.measure
             let epsilon: Float = norm == .linf ? 0.05 : 0.5
-            let untargeted = run(FAB(epsilon: epsilon, norm: norm, steps: 20))
-            let one = run(FAB(epsilon: epsilon, norm: norm, steps: 20, targetClasses: 1))
-            let all = run(FAB(epsilon: epsilon, norm: norm, steps: 20, targetClasses: 3))
+            let untargeted = run(FAB(epsilon: epsilon, norm: standard, steps: 20))
+            let one = run(FAB(epsilon: epsilon, norm: standard, steps: 20, targetClasses: 1))
+            let all = run(FAB(epsilon: epsilon, norm: standard, steps: 20, targetClasses: 3))
             #expect(untargeted.accuracy < cleanAccuracy - 0.05, "\(norm): clean \(cleanAccuracy), FAB \(untargeted.accuracy)")
             #expect(all.accuracy <= one.accuracy && all.accuracy < cleanAccuracy - 0.05, "\(norm): FAB-T(1) \(one.accuracy), FAB-T(3) \(all.accuracy)")
             for result in [untargeted, all] {
