@@ -238,13 +238,11 @@ public struct APGD: Attack, Equatable {
         var previous = x
         var eta = [Float](repeating: 2 * epsilon, count: count)
         var (gradient, loss, predicted) = evaluate(x, labels: labels, objective: objective, model: model)
-        var best = x, bestLoss = loss, bestGradient = gradient
-        var adversarial = x
-        var fooled = (0..<count).map { predicted[$0] != labels[$0] }
+        var walk = Walk(start: x, loss: loss, gradient: gradient, predicted: predicted, labels: labels)
         var increases = [Int](repeating: 0, count: count)
         var lastCheckpoint = 0
         var reducedAtLastCheckpoint = [Bool](repeating: true, count: count)
-        var bestLossAtLastCheckpoint = bestLoss
+        var bestLossAtLastCheckpoint = walk.bestLoss
         for k in 0..<stepCount {
             // The proposal and the momentum step.
             let z = ball.project(ball.step(x, along: gradient, size: eta), around: clean)
@@ -260,40 +258,72 @@ public struct APGD: Attack, Equatable {
             x = next
             let newLoss: [Float]
             (gradient, newLoss, predicted) = evaluate(x, labels: labels, objective: objective, model: model)
-            for n in 0..<count {
-                if newLoss[n] > loss[n] { increases[n] += 1 }
-                if !fooled[n] && predicted[n] != labels[n] {
-                    fooled[n] = true
-                    copySample(n, from: x, into: &adversarial)
-                }
-                if newLoss[n] > bestLoss[n] {
-                    bestLoss[n] = newLoss[n]
-                    copySample(n, from: x, into: &best)
-                    copySample(n, from: gradient, into: &bestGradient)
-                }
-            }
+            for n in 0..<count where newLoss[n] > loss[n] { increases[n] += 1 }
+            walk.record(x, loss: newLoss, gradient: gradient, predicted: predicted, labels: labels)
             loss = newLoss
             let iteration = k + 1
             guard checkpoints.contains(iteration), iteration < stepCount else { continue }
             let span = Float(iteration - lastCheckpoint)
             for n in 0..<count {
                 let tooFewIncreases = Float(increases[n]) < Self.rho * span
-                let stalled = !reducedAtLastCheckpoint[n] && bestLossAtLastCheckpoint[n] == bestLoss[n]
+                let stalled = !reducedAtLastCheckpoint[n] && bestLossAtLastCheckpoint[n] == walk.bestLoss[n]
                 let reduce = tooFewIncreases || stalled
                 reducedAtLastCheckpoint[n] = reduce
                 if reduce {
                     eta[n] /= 2
-                    copySample(n, from: best, into: &x)
-                    copySample(n, from: bestGradient, into: &gradient)
-                    copySample(n, from: best, into: &previous)
+                    copySample(n, from: walk.best, into: &x)
+                    copySample(n, from: walk.bestGradient, into: &gradient)
+                    copySample(n, from: walk.best, into: &previous)
                 }
                 increases[n] = 0
             }
-            bestLossAtLastCheckpoint = bestLoss
+            bestLossAtLastCheckpoint = walk.bestLoss
             lastCheckpoint = iteration
         }
-        for n in 0..<count where !fooled[n] { copySample(n, from: best, into: &adversarial) }
+        let (adversarial, fooled) = walk.result
         return (adversarial, fooled)
+    }
+
+    /// What a run keeps per sample as it walks: its first misclassified iterate, and its
+    /// highest-loss point with that point's loss and gradient. Batches are `[N, …]`.
+    struct Walk {
+        var best: Tensor
+        var bestLoss: [Float]
+        var bestGradient: Tensor
+        var adversarial: Tensor
+        var fooled: [Bool]
+
+        /// The record of a walk starting at `x` (every sample's best point so far).
+        init(start x: Tensor, loss: [Float], gradient: Tensor, predicted: [Int], labels: [Int]) {
+            best = x
+            bestLoss = loss
+            bestGradient = gradient
+            adversarial = x
+            fooled = labels.indices.map { predicted[$0] != labels[$0] }
+        }
+
+        /// Takes in the iterate `x` with its per-sample loss, gradient and prediction.
+        mutating func record(_ x: Tensor, loss: [Float], gradient: Tensor, predicted: [Int], labels: [Int]) {
+            for n in labels.indices {
+                if !fooled[n] && predicted[n] != labels[n] {
+                    fooled[n] = true
+                    copySample(n, from: x, into: &adversarial)
+                }
+                if loss[n] > bestLoss[n] {
+                    bestLoss[n] = loss[n]
+                    copySample(n, from: x, into: &best)
+                    copySample(n, from: gradient, into: &bestGradient)
+                }
+            }
+        }
+
+        /// The adversarial images (the first misclassified iterate, else the highest-loss point)
+        /// and which fool the model.
+        var result: (adversarial: Tensor, fooled: [Bool]) {
+            var images = adversarial
+            for n in fooled.indices where !fooled[n] { copySample(n, from: best, into: &images) }
+            return (images, fooled)
+        }
     }
 
     /// One L1-APGD run on a batch (`norm: l1`, either ε schedule): the adversarial images and
@@ -331,13 +361,10 @@ public struct APGD: Attack, Equatable {
         clean: Tensor, labels: [Int], objective: Objective, model: Sequential, start: Tensor, epsilon: Float, steps: Int, warm: Bool
     ) -> (best: Tensor, adversarial: Tensor, fooled: [Bool]) {
         let count = labels.count, size = clean.count / max(1, count)
-        let ball = PerturbationBall(norm: .l1, epsilon: epsilon)
         let interval = max(Int(0.04 * Double(steps)), 1)
         var x = start
         var (gradient, loss, predicted) = evaluate(x, labels: labels, objective: objective, model: model)
-        var best = x, bestLoss = loss, bestGradient = gradient
-        var adversarial = x
-        var fooled = (0..<count).map { predicted[$0] != labels[$0] }
+        var walk = Walk(start: x, loss: loss, gradient: gradient, predicted: predicted, labels: labels)
         var eta = [Float](repeating: epsilon, count: count)
         var sparsity = [Float](repeating: 0.2, count: count)
         var previousNonzero = [Float](repeating: Float(size), count: count)
@@ -365,43 +392,31 @@ public struct APGD: Attack, Equatable {
                                 let length = eta[n] / (Float(chosen) + 1e-10)
                                 for i in range where abs(g[i]) >= threshold && g[i] != 0 { p[i] += g[i] > 0 ? length : -length }
                                 PerturbationBall.projectL1(
-                                    UnsafeMutableBufferPointer(rebasing: p[range]), around: UnsafeBufferPointer(rebasing: c[range]), epsilon: ball.epsilon,
+                                    UnsafeMutableBufferPointer(rebasing: p[range]), around: UnsafeBufferPointer(rebasing: c[range]), epsilon: epsilon,
                                     scratch: &scratch)
                             }
                         }
                     }
                 }
             }
-            let newLoss: [Float]
-            (gradient, newLoss, predicted) = evaluate(x, labels: labels, objective: objective, model: model)
-            for n in 0..<count {
-                if !fooled[n] && predicted[n] != labels[n] {
-                    fooled[n] = true
-                    copySample(n, from: x, into: &adversarial)
-                }
-                if newLoss[n] > bestLoss[n] {
-                    bestLoss[n] = newLoss[n]
-                    copySample(n, from: x, into: &best)
-                    copySample(n, from: gradient, into: &bestGradient)
-                }
-            }
-            loss = newLoss
+            (gradient, loss, predicted) = evaluate(x, labels: labels, objective: objective, model: model)
+            walk.record(x, loss: loss, gradient: gradient, predicted: predicted, labels: labels)
             guard (k + 1) % interval == 0 else { continue }
             for n in 0..<count {
-                let nonzero = Float(Self.nonzeroCount(best, clean, sample: n))
+                let nonzero = Float(Self.nonzeroCount(walk.best, clean, sample: n))
                 // 0/0 (a best point still at the clean image) compares false, as in the reference.
                 let sparser = nonzero / previousNonzero[n] < 0.95
                 sparsity[n] = nonzero / Float(size) / 1.5
                 eta[n] = sparser ? epsilon : min(max(eta[n] / 1.5, epsilon / 10), epsilon)
                 previousNonzero[n] = nonzero
                 if sparser {
-                    copySample(n, from: best, into: &x)
-                    copySample(n, from: bestGradient, into: &gradient)
+                    copySample(n, from: walk.best, into: &x)
+                    copySample(n, from: walk.bestGradient, into: &gradient)
                 }
             }
         }
-        for n in 0..<count where !fooled[n] { copySample(n, from: best, into: &adversarial) }
-        return (best, adversarial, fooled)
+        let (adversarial, fooled) = walk.result
+        return (walk.best, adversarial, fooled)
     }
 
     /// The number of coordinates where sample `n` of `x` differs from `clean`.

@@ -83,34 +83,25 @@ struct PerturbationBall {
     /// O(s log s) in the number `s` of moved coordinates. `scratch` is reused between calls.
     static func projectL1(_ point: UnsafeMutableBufferPointer<Float>, around clean: UnsafeBufferPointer<Float>, epsilon: Float, scratch: inout [Float]) {
         let size = point.count
-        var total: Double = 0
-        var moved = 0
-        for i in 0..<size {
-            let y = point[i] - clean[i]
-            let reach = min(abs(y), y >= 0 ? 1 - clean[i] : clean[i])
-            total += Double(reach)
-            if reach > 0 { moved += 1 }
-        }
-        guard total > Double(epsilon) else {
-            for i in 0..<size {
-                let y = point[i] - clean[i]
-                point[i] = clean[i] + (y >= 0 ? min(y, 1 - clean[i]) : -min(-y, clean[i]))
-            }
-            return
-        }
-        if scratch.count < 2 * moved { scratch = [Float](repeating: 0, count: 2 * moved) }
+        if scratch.count < 2 * size { scratch = [Float](repeating: 0, count: 2 * size) }
         var lambda: Double = 0
         scratch.withUnsafeMutableBufferPointer { buffer in
-            var filled = 0
+            // The moved coordinates' breakpoints: starts in buffer[0..<moved], ends from buffer[size].
+            var total: Double = 0
+            var moved = 0
             for i in 0..<size {
                 let y = point[i] - clean[i]
                 let reach = min(abs(y), y >= 0 ? 1 - clean[i] : clean[i])
                 guard reach > 0 else { continue }
-                buffer[filled] = abs(y) - reach
-                buffer[moved + filled] = abs(y)
-                filled += 1
+                total += Double(reach)
+                buffer[moved] = abs(y) - reach
+                buffer[size + moved] = abs(y)
+                moved += 1
             }
-            var starts = UnsafeMutableBufferPointer(rebasing: buffer[0..<moved]), ends = UnsafeMutableBufferPointer(rebasing: buffer[moved..<(2 * moved)])
+            // Within the ball after the box clip: λ = 0.
+            guard total > Double(epsilon) else { return }
+            var starts = UnsafeMutableBufferPointer(rebasing: buffer[0..<moved])
+            var ends = UnsafeMutableBufferPointer(rebasing: buffer[size..<(size + moved)])
             starts.sort()
             ends.sort()
             // The sum at λ is `value`, falling at `slope` (the coordinates shrinking) until the

@@ -156,17 +156,21 @@ public struct SquareAttack: Attack, Equatable {
         return (pattern, (0..<(s * s)).map { i in pattern[(i % s) * s + i / s] })
     }
 
+    /// Writes `clean + ε·δ/‖δ‖`, clipped to [0, 1], into `out` (the L2 attack's candidate for
+    /// one sample; `δ`, `clean` and `out` have one image's length).
+    static func onSphere(_ delta: [Float], around clean: UnsafeBufferPointer<Float>, epsilon: Float, into out: UnsafeMutableBufferPointer<Float>) {
+        var squared: Float = 0
+        for v in delta { squared += v * v }
+        let length = max(squared.squareRoot(), 1e-12)
+        for i in 0..<delta.count { out[i] = clip01(clean[i] + epsilon * delta[i] / length) }
+    }
+
     /// The L2 attack of the type's documentation, per sample.
     func perturbL2(images: Tensor, labels: [Int], model: Sequential, rng: inout RandomSource) -> Tensor {
         let (channels, height, width) = images.imageGeometry
         let size = channels * height * width, plane = height * width
         let total = queries ?? 1000
         func sign(_ rng: inout RandomSource) -> Float { rng.nextUnitFloat() < 0.5 ? -1 : 1 }
-        /// `clean + ε·δ/‖δ‖`, clipped to [0, 1], for sample `n`.
-        func apply(_ delta: [Float], _ n: Int, into x: inout Tensor, row: Int) {
-            let length = max(delta.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
-            for i in 0..<size { x.scalars[row * size + i] = clip01(images.scalars[n * size + i] + epsilon * delta[i] / length) }
-        }
         var x = images
         let side = max(height / 5, 1), margin0 = max(0, (height - side * 5) / 2)
         for n in 0..<labels.count {
@@ -186,7 +190,13 @@ public struct SquareAttack: Attack, Equatable {
                 }
                 top += side
             }
-            apply(delta, n, into: &x, row: n)
+            let range = (n * size)..<((n + 1) * size)
+            x.scalars.withUnsafeMutableBufferPointer { out in
+                images.scalars.withUnsafeBufferPointer { clean in
+                    Self.onSphere(
+                        delta, around: UnsafeBufferPointer(rebasing: clean[range]), epsilon: epsilon, into: UnsafeMutableBufferPointer(rebasing: out[range]))
+                }
+            }
         }
         var margin = Self.margins(model.logits(x), labels: labels)
         for query in 1..<max(total, 1) {
@@ -209,7 +219,6 @@ public struct SquareAttack: Attack, Equatable {
                 transposed[row] = rng.nextUnitFloat() < 0.5
                 for c in 0..<channels { signs[channels * row + c] = sign(&rng) }
             }
-            let epsilon = self.epsilon
             x.scalars.withUnsafeBufferPointer { current in
                 images.scalars.withUnsafeBufferPointer { clean in
                     candidate.scalars.withUnsafeMutableBufferPointer { out in
@@ -266,11 +275,9 @@ public struct SquareAttack: Attack, Equatable {
                                         for q in 0..<s { delta[c * plane + (top + r) * width + left + q] = updates[c * s * s + r * s + q] }
                                     }
                                 }
-                                // `clean + ε·δ/‖δ‖`, clipped to [0, 1].
-                                var squared: Float = 0
-                                for v in delta { squared += v * v }
-                                let deltaLength = max(squared.squareRoot(), 1e-12)
-                                for i in 0..<size { out[row * size + i] = clip01(clean[n * size + i] + epsilon * delta[i] / deltaLength) }
+                                Self.onSphere(
+                                    delta, around: UnsafeBufferPointer(rebasing: clean[(n * size)..<((n + 1) * size)]), epsilon: epsilon,
+                                    into: UnsafeMutableBufferPointer(rebasing: out[(row * size)..<((row + 1) * size)]))
                             }
                         }
                     }
